@@ -1,0 +1,96 @@
+"""Findings (located problems) and the few exceptions the library raises.
+
+Everything that can go wrong with a user's input becomes a :class:`Finding`; the CLI is
+the one place that turns findings and exceptions into text, JSON and exit codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+Path = tuple[str | int, ...]
+
+
+def format_path(path: Path) -> str:
+    """``("expectations", "of_customer", 2, "text")`` -> ``expectations.of_customer[2].text``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem with a spec, located as precisely as the input allows."""
+
+    code: str
+    message: str
+    severity: Severity = "error"
+    path: Path = ()
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def field(self) -> str:
+        return format_path(self.path)
+
+    @property
+    def location(self) -> str:
+        """``deal.yaml:14:7`` (as much of it as is known)."""
+        parts = [self.file or "<spec>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        field = f" {self.field}:" if self.path else ""
+        tag = "" if self.severity == "error" else f" {self.severity}:"
+        return f"{self.location}{field}{tag} {self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["path"] = self.field
+        return data
+
+    def strict(self) -> Finding:
+        """The same finding, raised to an error (``--strict``)."""
+        return replace(self, severity="error")
+
+
+def errors(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == "error"]
+
+
+def make_strict(findings: Sequence[Finding]) -> list[Finding]:
+    return [f.strict() for f in findings]
+
+
+class ExpectmatrixError(Exception):
+    """Base of every error the library raises on purpose."""
+
+
+class SpecError(ExpectmatrixError):
+    """A spec could not be used; ``findings`` says why and where."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self.findings = list(findings)
+        first = errors(self.findings)[:1] or self.findings[:1]
+        super().__init__(str(first[0]) if first else "invalid spec")
+
+
+class RenderError(ExpectmatrixError):
+    """A valid spec could not be turned into a document."""
+
+
+class OutputError(ExpectmatrixError):
+    """An output file or folder could not be written."""

@@ -1,0 +1,329 @@
+"""Read a spec file into plain values with source positions, then into the models.
+
+YAML is composed, never constructed: we walk ruamel.yaml's node graph ourselves so that
+every scalar stays the text that was written (``no`` is the word "no", ``0123`` is not
+83), duplicate keys are caught with both positions, no object is ever built from a tag,
+and alias expansion is bounded. JSON is checked by the standard parser first (for its
+syntax errors) and then walked the same way for positions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .findings import Finding, Path as FieldPath, SpecError, errors
+from .messages import pydantic_finding
+from .spec import Spec
+
+MAX_BYTES = 5_000_000
+MAX_NODES = 100_000  # after alias expansion: a "billion laughs" file stops here
+MAX_DEPTH = 40
+
+_STD_TAGS = {"str", "int", "float", "bool", "null", "map", "seq", "timestamp"}
+_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+@dataclass
+class Positions:
+    """Where each value (and each mapping key) of a document was written, 1-based."""
+
+    values: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    # A CSV row has no columns in the YAML sense: it names its row and the cell's header.
+    row: int | None = None
+
+    def locate(self, path: FieldPath, *, key: bool = False) -> tuple[int | None, int | None]:
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while True:
+            if probe in table:
+                return table[probe]
+            if key and probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return (self.row, None)
+            probe = probe[:-1]
+
+
+@dataclass
+class Loaded:
+    """A spec as read: the model (when valid), what was found, and where things were."""
+
+    file: str
+    spec: Spec | None
+    findings: list[Finding]
+    positions: Positions
+    tree: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.spec is not None and not errors(self.findings)
+
+
+class _Stop(Exception):
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
+
+
+def decode(data: bytes, file: str) -> str:
+    """UTF-8 (with or without BOM) or a located error."""
+    if len(data) > MAX_BYTES:
+        raise SpecError([Finding("too-large", f"the file is larger than {MAX_BYTES // 1_000_000} MB",
+                                 file=file)])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SpecError([Finding(
+            "not-utf8",
+            f"the file is not UTF-8 text (byte 0x{data[e.start]:02x}); save it as UTF-8",
+            file=file, line=line, column=col)]) from None
+
+
+def parse(text: str, file: str, fmt: str = "yaml") -> tuple[Any, Positions, list[Finding]]:
+    """Text -> (plain tree, positions, problems found on the way).
+
+    Raises SpecError when the text cannot be read as a spec at all; problems that leave a
+    usable tree (a duplicate key, a stray tag) are returned so that the model's own
+    findings can be reported beside them.
+    """
+    if not text.strip():
+        raise SpecError([Finding("empty", "the file is empty; start from `expectmatrix init` "
+                                 "or a file in samples/", file=file, line=1)])
+    if fmt == "json":
+        _check_json_syntax(text, file)
+    try:
+        root = _compose(text)
+    except _Stop as stop:
+        raise SpecError([_with_file(stop.finding, file)]) from None
+    except RecursionError:
+        raise SpecError([Finding("too-deep", "the document is nested too deeply", file=file)]) from None
+    except Exception as e:  # ruamel.yaml errors and anything else its reader raises
+        if fmt == "json":
+            return _json_fallback(text, file)
+        raise SpecError([_yaml_error(e, file)]) from None
+    if root is None:
+        raise SpecError([Finding("empty", "the file holds no data", file=file, line=1)])
+    walker = _Walker(json_mode=fmt == "json")
+    try:
+        tree = walker.walk(root, ())
+    except _Stop as stop:
+        raise SpecError([_with_file(stop.finding, file)]) from None
+    if not isinstance(tree, dict):
+        kind = "a list" if isinstance(tree, list) else "a single value"
+        raise SpecError([Finding(
+            "not-a-mapping",
+            f"the top level is {kind}; a spec is a mapping with deal:, parties: and "
+            "expectations: sections",
+            file=file, line=1, column=1)])
+    return tree, walker.positions, [_with_file(f, file) for f in walker.problems]
+
+
+def validate(tree: Mapping[str, Any], positions: Positions, file: str) -> Loaded:
+    """Plain tree -> Loaded, with every model error located and explained."""
+    try:
+        spec = Spec.model_validate(tree)
+    except ValidationError as exc:
+        findings = []
+        seen: set[tuple[FieldPath, str]] = set()
+        for err in exc.errors(include_url=False):
+            finding = pydantic_finding(err, tree)
+            if (finding.path, finding.code) in seen:
+                continue  # a union reports one value once per member
+            seen.add((finding.path, finding.code))
+            line, col = positions.locate(finding.path, key=finding.code == "unknown-field")
+            findings.append(Finding(finding.code, finding.message, "error", finding.path,
+                                    file, line, col))
+        findings.sort(key=lambda f: (f.line or 0, f.column or 0))
+        return Loaded(file, None, findings, positions, tree)
+    return Loaded(file, spec, [], positions, tree)
+
+
+def load_bytes(data: bytes, file: str, fmt: str | None = None) -> Loaded:
+    """Bytes of a YAML or JSON spec -> Loaded (never raises for bad input)."""
+    fmt = fmt or ("json" if file.lower().endswith(".json") else "yaml")
+    try:
+        tree, positions, problems = parse(decode(data, file), file, fmt)
+    except SpecError as e:
+        return Loaded(file, None, e.findings, Positions())
+    loaded = validate(tree, positions, file)
+    if problems:
+        loaded.findings = sorted(problems + loaded.findings,
+                                 key=lambda f: (f.line or 0, f.column or 0))
+        loaded.spec = None
+    return loaded
+
+
+def load(path: str | Path) -> Loaded:
+    """Read and validate one spec file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        reason = e.strerror or str(e)
+        return Loaded(str(path), None, [Finding("unreadable", f"cannot read the file: {reason}",
+                                                file=str(path))], Positions())
+    return load_bytes(data, str(path))
+
+
+# --- YAML nodes -> plain values ------------------------------------------------------
+
+
+def _compose(text: str) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).compose(text)
+
+
+def _pos(node: Any) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Walker:
+    def __init__(self, json_mode: bool) -> None:
+        self.json_mode = json_mode
+        self.positions = Positions()
+        self.problems: list[Finding] = []
+        self.count = 0
+        self.stack: set[int] = set()
+
+    def walk(self, node: Any, path: FieldPath) -> Any:
+        from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _Stop(Finding("too-large", f"the document has more than {MAX_NODES} values "
+                                "once its aliases (*name) are expanded; write it out plainly",
+                                path=path, line=_pos(node)[0], column=_pos(node)[1]))
+        if len(path) > MAX_DEPTH:
+            raise _Stop(Finding("too-deep", "the document is nested too deeply", path=path,
+                                line=_pos(node)[0], column=_pos(node)[1]))
+        if id(node) in self.stack:
+            raise _Stop(Finding("recursive-alias", "an alias refers to itself", path=path,
+                                line=_pos(node)[0], column=_pos(node)[1]))
+        self.positions.values.setdefault(path, _pos(node))
+        self._check_tag(node, path)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        self.stack.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+        finally:
+            self.stack.discard(id(node))
+        raise _Stop(Finding("unsupported", "unsupported YAML construct", path=path))
+
+    def _check_tag(self, node: Any, path: FieldPath) -> None:
+        tag = str(node.tag)
+        if not (tag.startswith(_TAG_PREFIX) and tag[len(_TAG_PREFIX):] in _STD_TAGS):
+            line, col = _pos(node)
+            self.problems.append(Finding(
+                "yaml-tag", f"the YAML tag {tag!r} is not allowed in a spec; remove it",
+                path=path, line=line, column=col))
+
+    def _scalar(self, node: Any, path: FieldPath) -> Any:
+        value = node.value
+        plain = node.style is None
+        tag = str(node.tag)
+        if plain and tag == _TAG_PREFIX + "null":
+            return None
+        if self.json_mode and plain:
+            if value in ("true", "false"):
+                return value == "true"
+            if value in ("NaN", "Infinity", "-Infinity"):
+                line, col = _pos(node)
+                self.problems.append(Finding(
+                    "not-a-number", f"{value} is not a number JSON allows; write a finite number",
+                    path=path, line=line, column=col))
+        return value
+
+    def _mapping(self, node: Any, path: FieldPath) -> dict[str, Any]:
+        from ruamel.yaml.nodes import ScalarNode
+
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line, col = _pos(key_node)
+            if not isinstance(key_node, ScalarNode):
+                raise _Stop(Finding("bad-key", "a key must be a plain word, not a list or mapping",
+                                    path=path, line=line, column=col))
+            key = key_node.value
+            if key in out:
+                first = self.positions.keys[(*path, key)]
+                self.problems.append(Finding(
+                    "duplicate-key",
+                    f"duplicate key {key!r} (first written on line {first[0]}); keep only one",
+                    path=(*path, key), line=line, column=col))
+                continue
+            self.positions.keys[(*path, key)] = (line, col)
+            out[key] = self.walk(value_node, (*path, key))
+        return out
+
+
+def _with_file(f: Finding, file: str) -> Finding:
+    return Finding(f.code, f.message, f.severity, f.path, file, f.line, f.column)
+
+
+def _yaml_error(e: Exception, file: str) -> Finding:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    context = getattr(e, "context", None)
+    message = f"YAML syntax error: {problem}"
+    if context and "single document" in context:
+        message = "the file holds more than one YAML document (a second '---'); keep one"
+    elif context:
+        message += f" ({context})"
+    line = mark.line + 1 if mark is not None else None
+    col = mark.column + 1 if mark is not None else None
+    return Finding("yaml-syntax", message + _yaml_hint(problem), file=file, line=line, column=col)
+
+
+def _yaml_hint(problem: str) -> str:
+    if "mapping values are not allowed" in problem:
+        return "; a text containing ': ' must be put in quotes"
+    if "found character '\\t'" in problem or "tab" in problem:
+        return "; indent with spaces, not tabs"
+    if "special characters are not allowed" in problem:
+        return "; the file contains a control character: remove it"
+    return ""
+
+
+def _check_json_syntax(text: str, file: str) -> None:
+    try:
+        json.loads(text, parse_constant=lambda c: c)
+    except json.JSONDecodeError as e:
+        raise SpecError([Finding("json-syntax", f"JSON syntax error: {e.msg}", file=file,
+                                 line=e.lineno, column=e.colno)]) from None
+    except RecursionError:
+        raise SpecError([Finding("too-deep", "the document is nested too deeply", file=file)]) from None
+
+
+def _json_fallback(text: str, file: str) -> tuple[Any, Positions, list[Finding]]:
+    """Valid JSON that the YAML composer cannot read (rare): values without positions."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in items:
+            if k in out:
+                raise SpecError([Finding("duplicate-key", f"duplicate key {k!r}; keep only one",
+                                         file=file)])
+            out[k] = v
+        return out
+
+    def reject(c: str) -> Any:
+        raise SpecError([Finding("not-a-number", f"{c} is not a number JSON allows", file=file)])
+
+    tree = json.loads(text, object_pairs_hook=pairs, parse_int=str, parse_float=str,
+                      parse_constant=reject)
+    if not isinstance(tree, dict):
+        raise SpecError([Finding("not-a-mapping", "the top level must be a JSON object",
+                                 file=file, line=1, column=1)])
+    return tree, Positions(), []

@@ -1,0 +1,120 @@
+"""View -> PDF bytes through the HTML template and WeasyPrint.
+
+A :class:`PdfRenderer` is built once per process: the Jinja environment, the font
+configuration and the parsed stylesheet are reused for every document, which is where
+most of the time of a small document would otherwise go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from .findings import RenderError
+from .html_writer import HtmlRenderer
+from .view import View
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        # A note about a missing optional system library, not about the document.
+        if "HarfBuzz-Subset" not in message:
+            self.messages.append(message)
+
+
+@contextmanager
+def _warnings_fail() -> Iterator[None]:
+    """WeasyPrint only logs a failed fetch or a bad CSS rule; we refuse the document."""
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    propagate = logger.propagate
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+    if handler.messages:
+        raise RenderError("the PDF could not be made as designed: " + "; ".join(
+            dict.fromkeys(handler.messages)))
+
+
+def _fetcher_class() -> type:
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    class LocalFetcher(URLFetcher):
+        """Serves data: URLs and files inside the allowed folders; refuses everything else
+        (no http, no ftp, no file outside), so a template cannot read or leak local files."""
+
+        def __init__(self, roots: Sequence[Path]) -> None:
+            super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
+            self.roots = [r.resolve() for r in roots]
+
+        def fetch(self, url: str, headers: object = None):  # type: ignore[override]
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith("file:"):
+                from urllib.request import url2pathname
+
+                path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
+                if any(path.is_relative_to(root) for root in self.roots):
+                    return super().fetch(url, headers)
+            raise FatalURLFetchingError(f"refused to fetch {url!r}: documents may only use "
+                                        "files from the template folders")
+
+    return LocalFetcher
+
+
+class PdfRenderer:
+    """Renders Views to PDF bytes; build once, call :meth:`render` many times."""
+
+    def __init__(self, template_dirs: Sequence[str | Path] = ()) -> None:
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        self._weasyprint = weasyprint
+        self.html = HtmlRenderer(template_dirs)
+        self.roots = self.html.search_path
+        self.fetcher = _fetcher_class()(self.roots)
+        self.font_config = FontConfiguration()
+        stylesheet = self._find("matrix.css")
+        with _warnings_fail():
+            self.css = weasyprint.CSS(filename=str(stylesheet), font_config=self.font_config,
+                                      url_fetcher=self.fetcher)
+
+    def _find(self, name: str) -> Path:
+        for root in self.roots:
+            if (root / name).is_file():
+                return root / name
+        raise RenderError(f"template file not found: {name}")
+
+    def render(self, view: View) -> bytes:
+        html = self.html.render(view)
+        # Relative URLs in templates resolve against the first template folder.
+        base = self.roots[0].resolve().as_uri() + "/"
+        try:
+            with _warnings_fail():
+                document = self._weasyprint.HTML(string=html, base_url=base,
+                                                 url_fetcher=self.fetcher)
+                pdf = document.write_pdf(
+                    stylesheets=[self.css], font_config=self.font_config,
+                    # Same spec, same bytes: the /ID comes from the fingerprint.
+                    pdf_identifier=hashlib.md5(view.fingerprint.encode()).hexdigest().encode(),
+                )
+        except RenderError:
+            raise
+        except BaseException as e:  # FatalURLFetchingError is a BaseException
+            if isinstance(e, KeyboardInterrupt | SystemExit | MemoryError):
+                raise
+            raise RenderError(f"the PDF could not be made: {e}") from None
+        assert pdf is not None
+        return pdf

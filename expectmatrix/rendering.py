@@ -1,0 +1,104 @@
+"""Spec file -> documents on disk: load, check, view, render every format, write.
+
+The renderers are built lazily and kept in a :class:`Renderers` object, so one process
+(the CLI, or a batch worker) sets up Jinja, fonts and WeasyPrint once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .checks import check_loaded
+from .findings import Finding, SpecError, errors
+from .loading import Loaded, load
+from .output import output_name, prepare_dir, write_atomic
+from .spec import Spec
+from .view import View, build_view
+
+FORMATS = ("pdf", "docx", "html")
+DEFAULT_FORMATS = ("pdf", "docx")
+
+
+@dataclass
+class Renderers:
+    """One renderer per format, built on first use and reused."""
+
+    template_dirs: Sequence[str | Path] = ()
+    _built: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, fmt: str) -> Any:
+        if fmt not in self._built:
+            if fmt == "pdf":
+                from .pdf_writer import PdfRenderer
+
+                self._built[fmt] = PdfRenderer(self.template_dirs)
+            elif fmt == "docx":
+                from .docx_writer import DocxRenderer
+
+                self._built[fmt] = DocxRenderer()
+            elif fmt == "html":
+                from .html_writer import HtmlRenderer
+
+                self._built[fmt] = HtmlRenderer(self.template_dirs)
+            else:
+                raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+        return self._built[fmt]
+
+    def render(self, view: View, fmt: str) -> bytes:
+        renderer = self.get(fmt)
+        if fmt == "html":
+            return renderer.render(view, standalone=True).encode("utf-8")
+        return renderer.render(view)
+
+
+def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
+                renderers: Renderers | None = None) -> dict[str, bytes]:
+    """A valid spec -> {format: document bytes}. Writes nothing."""
+    renderers = renderers or Renderers()
+    view = build_view(spec)
+    return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
+
+
+@dataclass
+class RenderResult:
+    source: str
+    findings: list[Finding]
+    outputs: list[Path] = field(default_factory=list)
+    deal_id: str | None = None
+    fingerprint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not errors(self.findings)
+
+
+def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,
+                  renderers: Renderers | None = None) -> RenderResult:
+    """Render an already checked spec; nothing is written unless every format rendered."""
+    if errors(loaded.findings) or loaded.spec is None:
+        return RenderResult(loaded.file, loaded.findings)
+    spec = loaded.spec
+    view = build_view(spec)
+    renderers = renderers or Renderers()
+    documents = {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
+    folder = prepare_dir(outdir)
+    outputs = [write_atomic(folder / output_name(spec.deal.id, spec.deal.version, fmt), data)
+               for fmt, data in documents.items()]
+    return RenderResult(loaded.file, loaded.findings, outputs, spec.deal.id, view.fingerprint)
+
+
+def render_file(path: str | Path, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,
+                strict: bool = False, renderers: Renderers | None = None) -> RenderResult:
+    """Load, check and render one spec file into ``outdir``."""
+    return render_loaded(check_loaded(load(path), strict=strict), outdir, formats, renderers)
+
+
+def load_valid(path: str | Path, strict: bool = False) -> Spec:
+    """Load and check a spec, raising SpecError unless it is valid."""
+    loaded = check_loaded(load(path), strict=strict)
+    if errors(loaded.findings) or loaded.spec is None:
+        raise SpecError(loaded.findings)
+    return loaded.spec

@@ -1,0 +1,214 @@
+"""Spec -> View: everything a document shows, computed once.
+
+The HTML template and the DOCX writer both read a View, so the two formats cannot
+disagree and neither recomputes anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from itertools import zip_longest
+
+from . import __version__
+from .canonical import canonical_json, fingerprint_of
+from .spec import Approval, Contact, Expectation, ReadinessItem, Spec
+
+LABELS = {
+    "doc_kind": "Expectations matrix",
+    "deal": "Deal",
+    "version": "Version",
+    "status": "Status",
+    "effective": "Effective date",
+    "segment": "Customer segment",
+    "value": "Annual contract value",
+    "vendor": "Vendor",
+    "customer": "Customer",
+    "contacts": "Contacts",
+    "matrix": "The matrix",
+    "vendor_column": "What {customer} can expect of {vendor}",
+    "customer_column": "What {vendor} can expect of {customer}",
+    "measure": "Measure",
+    "due": "Due",
+    "owner": "Owner",
+    "readiness": "Readiness",
+    "question": "Question",
+    "answer": "Answer",
+    "note": "Note",
+    "approvals": "Approvals",
+    "signatures": "Signatures",
+    "for_party": "For {party}",
+    "name": "Name",
+    "title": "Title",
+    "signature": "Signature",
+    "date": "Date",
+    "draft": "DRAFT",
+    "fingerprint": "Spec fingerprint (SHA-256)",
+    "page": "Page {page} of {pages}",
+    "summary": ("{customer} can expect {n_vendor} things of {vendor}, and {vendor} can "
+                "expect {n_customer} things of {customer}."),
+    "balance_count": "Balanced by count",
+    "balance_area": "Balanced in every area",
+    "balance_weight": "Balanced by weight",
+    "answers": {"yes": "Yes", "no": "No", "unknown": "Unknown"},
+    "statuses": {"draft": "Draft", "review": "In review", "approved": "Approved"},
+    "segments": {"small": "Small", "medium": "Medium", "large": "Large"},
+    "sides": {"vendor": "Vendor", "customer": "Customer"},
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    id: str
+    text: str
+    details: list[tuple[str, str]]  # (label, value) for measure, due, owner where given
+
+
+@dataclass(frozen=True)
+class Row:
+    vendor: Cell | None
+    customer: Cell | None
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    rows: list[Row]
+
+
+@dataclass(frozen=True)
+class PartyView:
+    role: str  # "Vendor" / "Customer"
+    name: str
+    contacts: list[Contact]
+    signatory_name: str | None
+    signatory_title: str | None
+
+
+@dataclass(frozen=True)
+class View:
+    title: str
+    deal_id: str
+    version: int
+    status: str
+    status_label: str
+    segment_label: str
+    effective: str
+    value: str | None
+    notes: str | None
+    language: str
+    vendor: PartyView
+    customer: PartyView
+    vendor_heading: str
+    customer_heading: str
+    summary: str
+    balance_label: str
+    areas: list[Area]
+    readiness: list[ReadinessItem]
+    approvals: list[Approval]
+    draft: bool
+    fingerprint: str
+    created: dt.datetime
+    paper: str
+    primary_color: str
+    accent_color: str
+    labels: dict[str, object] = field(repr=False)
+    spec_json: bytes = field(repr=False)
+
+    @property
+    def stem(self) -> str:
+        return f"{self.deal_id}-v{self.version}"
+
+    @property
+    def generator(self) -> str:
+        return f"expectmatrix {__version__}"
+
+    @property
+    def keywords(self) -> list[str]:
+        return [self.deal_id, "expectations matrix", self.segment_label.lower()]
+
+
+def format_date(value: dt.date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def format_money(amount: object, currency: str) -> str:
+    from decimal import Decimal
+
+    number = Decimal(str(amount))
+    text = f"{number:,.2f}" if number != number.to_integral() else f"{number:,.0f}"
+    return f"{text} {currency}"
+
+
+def document_time(spec: Spec) -> dt.datetime:
+    """The date stamped in metadata: SOURCE_DATE_EPOCH, else the effective date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return dt.datetime.combine(spec.deal.effective, dt.time(), tzinfo=dt.UTC)
+
+
+def _cell(e: Expectation | None) -> Cell | None:
+    if e is None:
+        return None
+    details = [(str(LABELS[k]), v) for k, v in
+               (("measure", e.measure), ("due", e.due), ("owner", e.owner)) if v]
+    return Cell(e.id, e.text, details)
+
+
+def _areas(spec: Spec) -> list[Area]:
+    vendor, customer = spec.expectations.of_vendor, spec.expectations.of_customer
+    order = list(dict.fromkeys([e.area for e in vendor] + [e.area for e in customer]))
+    areas = []
+    for name in order:
+        pairs = zip_longest([e for e in vendor if e.area == name],
+                            [e for e in customer if e.area == name])
+        areas.append(Area(name, [Row(_cell(v), _cell(c)) for v, c in pairs]))
+    return areas
+
+
+def _party(spec: Spec, side: str) -> PartyView:
+    party = getattr(spec.parties, side)
+    sig = party.signatory
+    return PartyView(str(LABELS["sides"][side]), party.name, list(party.contacts),  # type: ignore[index]
+                     sig.name if sig else None, sig.title if sig else None)
+
+
+def build_view(spec: Spec) -> View:
+    deal = spec.deal
+    vendor, customer = spec.parties.vendor.name, spec.parties.customer.name
+    names = {"vendor": vendor, "customer": customer}
+    branding = spec.branding
+    spec_json = canonical_json(spec)
+    return View(
+        title=deal.title,
+        deal_id=deal.id,
+        version=deal.version,
+        status=deal.status,
+        status_label=LABELS["statuses"][deal.status],  # type: ignore[index]
+        segment_label=LABELS["segments"][deal.segment],  # type: ignore[index]
+        effective=format_date(deal.effective),
+        value=format_money(deal.value.amount, deal.value.currency) if deal.value else None,
+        notes=deal.notes,
+        language=deal.language,
+        vendor=_party(spec, "vendor"),
+        customer=_party(spec, "customer"),
+        vendor_heading=str(LABELS["vendor_column"]).format(**names),
+        customer_heading=str(LABELS["customer_column"]).format(**names),
+        summary=str(LABELS["summary"]).format(
+            n_vendor=len(spec.expectations.of_vendor),
+            n_customer=len(spec.expectations.of_customer), **names),
+        balance_label=str(LABELS[f"balance_{spec.balance}"]),
+        areas=_areas(spec),
+        readiness=list(spec.readiness),
+        approvals=list(spec.approvals),
+        draft=deal.status != "approved",
+        fingerprint=fingerprint_of(spec_json),
+        created=document_time(spec),
+        paper=branding.paper if branding else "A4",
+        primary_color=(branding.primary_color if branding else None) or "#1f3a5f",
+        accent_color=(branding.accent_color if branding else None) or "#c8102e",
+        labels=LABELS,
+        spec_json=spec_json,
+    )
