@@ -113,7 +113,10 @@ def pydantic_finding(err: Any, tree: Any) -> Finding:
         model = model_at(path[:-1])
         allowed = sorted(model.model_fields) if model else []
         hint = did_you_mean(str(name), allowed)
-        if not hint and allowed:
+        if not hint and " " in str(name):
+            hint = ("; this looks like the rest of a text cut at a comma: inside { } put "
+                    "the whole text in quotes")
+        elif not hint and allowed:
             hint = f"; allowed here: {', '.join(allowed)}"
         return Finding("unknown-field", f"unknown field {name!r}{hint}", path=path)
     if kind == "literal_error":

@@ -1,0 +1,146 @@
+"""The command line: parse options, call one library function, print.
+
+This is the one place where findings and exceptions become text, JSON and exit codes:
+0 success (warnings allowed unless --strict), 1 invalid spec or failed render, 2 usage.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .findings import ExpectmatrixError, Finding, errors
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+FORMAT_CHOICES = ("pdf", "docx", "html")
+
+
+def _echo_finding(f: Finding) -> None:
+    color = "red" if f.severity == "error" else "yellow"
+    click.secho(str(f), fg=color, err=True)
+
+
+def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Library errors become a one-line message on stderr and exit 1, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ExpectmatrixError as e:
+            click.secho(f"error: {e}", fg="red", err=True)
+            sys.exit(EXIT_FAILED)
+
+    return wrapper
+
+
+def _findings_json(source: str, findings: Sequence[Finding]) -> dict[str, Any]:
+    return {"file": source, "ok": not errors(findings),
+            "findings": [f.to_dict() for f in findings]}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="expectmatrix")
+def cli() -> None:
+    """Turn a deal spec into a balanced expectations matrix (PDF and DOCX).
+
+    Start with `expectmatrix validate SPEC`, then `expectmatrix render SPEC -o out`.
+    """
+
+
+@cli.command()
+@click.argument("specs", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print findings as JSON on stdout.")
+@_fail_cleanly
+def validate(specs: tuple[Path, ...], strict: bool, as_json: bool) -> None:
+    """Check deal specs without rendering anything.
+
+    Prints every problem as FILE:LINE:COLUMN FIELD: MESSAGE. Exit 1 if any spec has an
+    error (or, with --strict, a warning).
+    """
+    from .checks import check_loaded
+    from .loading import load
+
+    failed = False
+    report = []
+    for path in specs:
+        loaded = check_loaded(load(path), strict=strict)
+        failed |= bool(errors(loaded.findings))
+        if as_json:
+            report.append(_findings_json(str(path), loaded.findings))
+            continue
+        for f in loaded.findings:
+            _echo_finding(f)
+        if not errors(loaded.findings):
+            warnings = len(loaded.findings)
+            click.echo(f"ok: {path}" + (f" ({warnings} warning{'s' * (warnings != 1)})"
+                                        if warnings else ""))
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
+              help="Output format; repeat for several. Default: pdf and docx.")
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True, help="Output folder.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (nothing is written).")
+@click.option("--template-dir", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of templates searched before the built-in ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@_fail_cleanly
+def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
+           template_dirs: tuple[Path, ...], as_json: bool) -> None:
+    """Render a spec to <deal.id>-v<version>.pdf and .docx in the output folder.
+
+    An invalid or unbalanced spec writes nothing.
+    """
+    from .rendering import DEFAULT_FORMATS, Renderers, render_file
+
+    result = render_file(spec, outdir, formats or DEFAULT_FORMATS, strict=strict,
+                         renderers=Renderers(template_dirs))
+    if as_json:
+        data = _findings_json(str(spec), result.findings)
+        data.update(outputs=[str(p) for p in result.outputs], fingerprint=result.fingerprint)
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        for f in result.findings:
+            _echo_finding(f)
+        for p in result.outputs:
+            click.echo(f"wrote {p}")
+        if not result.ok:
+            click.secho(f"nothing written: {spec} has errors", fg="red", err=True)
+    sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the schema to this file instead of stdout.")
+@_fail_cleanly
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the spec format (for YAML editors)."""
+    from .output import write_atomic
+    from .spec import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output:
+        write_atomic(output, text.encode("utf-8"))
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def main() -> None:
+    cli(prog_name="expectmatrix")
