@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .findings import Finding, Path as FieldPath, SpecError, errors
+from .findings import Finding, SpecError, errors
+from .findings import Path as FieldPath
 from .messages import pydantic_finding
 from .spec import Spec
 
@@ -108,7 +109,7 @@ def parse(text: str, file: str, fmt: str = "yaml") -> tuple[Any, Positions, list
     except Exception as e:  # ruamel.yaml errors and anything else its reader raises
         if fmt == "json":
             return _json_fallback(text, file)
-        raise SpecError([_yaml_error(e, file)]) from None
+        raise SpecError([_yaml_error(e, file, text)]) from None
     if root is None:
         raise SpecError([Finding("empty", "the file holds no data", file=file, line=1)])
     walker = _Walker(json_mode=fmt == "json")
@@ -272,9 +273,17 @@ def _with_file(f: Finding, file: str) -> Finding:
     return Finding(f.code, f.message, f.severity, f.path, file, f.line, f.column)
 
 
-def _yaml_error(e: Exception, file: str) -> Finding:
+def _yaml_error(e: Exception, file: str, text: str) -> Finding:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    position = getattr(e, "position", None)  # the reader's errors carry an offset, no mark
+    if mark is None and isinstance(position, int):
+        line = text.count("\n", 0, position) + 1
+        col = position - (text.rfind("\n", 0, position) + 1) + 1
+        char = getattr(e, "character", "")
+        code = f"U+{ord(char):04X}" if isinstance(char, str) and len(char) == 1 else "a character"
+        return Finding("yaml-syntax", f"the file contains the control character {code}, which "
+                       "a spec cannot hold; remove it", file=file, line=line, column=col)
     context = getattr(e, "context", None)
     message = f"YAML syntax error: {problem}"
     if context and "single document" in context:

@@ -77,10 +77,9 @@ def _data_path(loc: tuple[Any, ...], tree: Any, missing: bool) -> Path:
     node = tree
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_dict = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
             node = node[part]
             out.append(part)
         elif last and (missing or isinstance(node, dict)):

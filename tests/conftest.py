@@ -1,0 +1,110 @@
+"""Shared fixtures: a valid spec to start from, and documents rendered once per session."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from expectmatrix.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+BASE: dict[str, Any] = {
+    "deal": {"id": "T-1", "title": "Test deal", "segment": "medium", "effective": "2026-12-01"},
+    "parties": {
+        "vendor": {"name": "Vendor Co", "signatory": {"name": "Val Vendor", "title": "CEO"}},
+        "customer": {"name": "Customer Co", "signatory": {"name": "Cas Customer", "title": "COO"}},
+    },
+    "expectations": {
+        "of_vendor": [
+            {"id": "V1", "area": "Setup", "text": "Vendor sets things up.", "measure": "Done"},
+            {"id": "V2", "area": "Support", "text": "Vendor answers tickets.", "measure": "SLA"},
+        ],
+        "of_customer": [
+            {"id": "C1", "area": "Setup", "text": "Customer names a lead.", "measure": "Named",
+             "owner": "Lead"},
+            {"id": "C2", "area": "Support", "text": "Customer reports issues.", "measure": "Tickets",
+             "owner": "Admin"},
+        ],
+    },
+}
+
+
+@pytest.fixture
+def spec_data() -> dict[str, Any]:
+    return copy.deepcopy(BASE)
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path):
+    """Write a dict (as JSON) or text to a spec file and return its path."""
+
+    def write(content: dict[str, Any] | str | bytes, name: str | None = None) -> Path:
+        if isinstance(content, dict):
+            path = tmp_path / (name or "spec.json")
+            path.write_text(json.dumps(content), encoding="utf-8")
+        else:
+            path = tmp_path / (name or "spec.yaml")
+            data = content if isinstance(content, bytes) else content.encode("utf-8")
+            path.write_bytes(data)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run():
+    def invoke(*args: str) -> Any:
+        return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def pdf_text(data: bytes) -> tuple[str, Any]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages), reader
+
+
+def docx_text(data: bytes) -> tuple[str, Any]:
+    """Body paragraphs, table cells, headers and footers, as Word would show them."""
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+
+    def walk_tables(tables: Any) -> None:
+        for table in tables:
+            for row in table.rows:
+                for cell in row.cells:
+                    parts.extend(p.text for p in cell.paragraphs)
+                    walk_tables(cell.tables)
+
+    walk_tables(document.tables)
+    for section in document.sections:
+        for part in (section.header, section.footer):
+            parts.extend(p.text for p in part.paragraphs)
+    return "\n".join(parts), document
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
+    """Every sample rendered once, in every format: {sample stem: {fmt: bytes}}."""
+    from expectmatrix.rendering import Renderers, render_file
+
+    out = tmp_path_factory.mktemp("rendered")
+    renderers = Renderers()
+    docs: dict[str, dict[str, bytes]] = {}
+    for sample in sorted(SAMPLES.glob("*.yaml")):
+        result = render_file(sample, out, ("pdf", "docx", "html"), renderers=renderers)
+        assert result.ok, result.findings
+        docs[sample.stem] = {p.suffix[1:]: p.read_bytes() for p in result.outputs}
+    return docs

@@ -1,0 +1,105 @@
+"""The contract's rules: balance, identity, readiness, approvals, --strict."""
+
+from __future__ import annotations
+
+import copy
+
+from expectmatrix.checks import check, check_loaded
+from expectmatrix.findings import errors
+from expectmatrix.loading import load
+from expectmatrix.spec import Spec
+
+
+def spec_from(data):
+    return Spec.model_validate(data)
+
+
+def codes(findings):
+    return [f.code for f in findings]
+
+
+def test_base_spec_is_clean(spec_data):
+    assert check(spec_from(spec_data)) == []
+
+
+def test_unbalanced_count_names_both_counts_and_the_fix(spec_data):
+    spec_data["expectations"]["of_vendor"].append(
+        {"id": "V3", "area": "Setup", "text": "More.", "measure": "m"})
+    [f] = errors(check(spec_from(spec_data)))
+    assert f.message == ("unbalanced: 3 of vendor, 2 of customer (add 1 customer expectation "
+                         "or remove 1 vendor expectation)")
+
+
+def test_unbalanced_by_several(spec_data):
+    extra = [{"id": f"C{i}", "area": "Setup", "text": f"T{i}", "measure": "m", "owner": "o"}
+             for i in range(3, 5)]
+    spec_data["expectations"]["of_customer"] += extra
+    [f] = errors(check(spec_from(spec_data)))
+    assert "2 of vendor, 4 of customer" in f.message
+    assert "add 2 vendor expectations or remove 2 customer expectations" in f.message
+
+
+def test_balance_by_area(spec_data):
+    spec_data["balance"] = "area"
+    assert check(spec_from(spec_data)) == []
+    spec_data["expectations"]["of_customer"][1]["area"] = "Setup"
+    found = errors(check(spec_from(spec_data)))
+    messages = sorted(f.message for f in found)
+    assert any("'Setup': 1 of vendor, 2 of customer" in m for m in messages)
+    assert any("'Support': 1 of vendor, 0 of customer" in m for m in messages)
+
+
+def test_balance_by_weight(spec_data):
+    spec_data["balance"] = "weight"
+    spec_data["expectations"]["of_vendor"][0]["weight"] = 3
+    [f] = errors(check(spec_from(spec_data)))
+    assert "vendor 4, customer 2" in f.message
+    spec_data["expectations"]["of_customer"][0]["weight"] = 3
+    assert errors(check(spec_from(spec_data))) == []
+
+
+def test_duplicate_id_across_lists(spec_data):
+    spec_data["expectations"]["of_customer"][0]["id"] = "V1"
+    [f] = errors(check(spec_from(spec_data)))
+    assert f.code == "duplicate-id" and f.path == ("expectations", "of_customer", 0, "id")
+    assert "expectations.of_vendor[0]" in f.message
+
+
+def test_approved_needs_approvals(spec_data):
+    spec_data["deal"]["status"] = "approved"
+    assert codes(errors(check(spec_from(spec_data)))) == ["approval-missing"]
+    spec_data["approvals"] = [{"name": "L", "side": "customer", "role": "GC",
+                               "date": "2026-11-01"}]
+    assert errors(check(spec_from(spec_data))) == []
+
+
+def test_readiness_warnings_on_small_deals_only(spec_data):
+    spec_data["readiness"] = [{"question": "Admin?", "answer": "unknown"},
+                              {"question": "Budget?", "answer": "yes"}]
+    del spec_data["expectations"]["of_customer"][0]["owner"]
+    assert check(spec_from(spec_data)) == []  # medium: no readiness findings
+    spec_data["deal"]["segment"] = "small"
+    found = check(spec_from(spec_data))
+    assert {f.severity for f in found} == {"warning"}
+    assert sorted(codes(found)) == ["no-owner", "readiness"]
+
+
+def test_missing_measure_warns_on_any_deal(spec_data):
+    data = copy.deepcopy(spec_data)
+    del data["expectations"]["of_vendor"][1]["measure"]
+    [f] = check(spec_from(data))
+    assert f.severity == "warning" and "V2" in f.message
+
+
+def test_empty_list_is_reported_at_its_path(write_spec, spec_data):
+    spec_data["expectations"]["of_vendor"] = []
+    [f] = load(write_spec(spec_data)).findings
+    assert f.field == "expectations.of_vendor" and "empty" in f.message
+
+
+def test_strict_turns_warnings_into_located_errors(write_spec, spec_data):
+    del spec_data["expectations"]["of_vendor"][0]["measure"]
+    path = write_spec(spec_data)
+    assert errors(check_loaded(load(path)).findings) == []
+    [f] = check_loaded(load(path), strict=True).findings
+    assert f.severity == "error" and f.file == str(path) and f.line == 1
