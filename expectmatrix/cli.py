@@ -128,13 +128,20 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the schema to this file instead of stdout.")
+@click.option("--markdown", is_flag=True, help="Print the field tables of the README instead.")
 @_fail_cleanly
-def schema(output: Path | None) -> None:
+def schema(output: Path | None, markdown: bool) -> None:
     """Print the JSON Schema of the spec format (for YAML editors)."""
     from .output import write_atomic
-    from .spec import json_schema
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if markdown:
+        from .docs import field_tables
+
+        text = field_tables() + "\n"
+    else:
+        from .spec import json_schema
+
+        text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if output:
         write_atomic(output, text.encode("utf-8"))
         click.echo(f"wrote {output}", err=True)

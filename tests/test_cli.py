@@ -133,3 +133,20 @@ def test_python_m_and_validate_does_not_import_weasyprint(tmp_path):
     version = subprocess.run([sys.executable, "-m", "expectmatrix", "--version"],
                              capture_output=True, text=True)
     assert version.returncode == 0 and "expectmatrix" in version.stdout
+
+
+def test_readme_field_reference_is_generated_from_the_models():
+    from expectmatrix.docs import BEGIN, END, field_tables
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = readme[readme.index(BEGIN): readme.index(END) + len(END)]
+    assert documented == field_tables(), "run: expectmatrix schema --markdown, paste into README"
+
+
+def test_ci_runs_the_readme_test_command():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"```sh\n(.+?)\n```", readme)
+    test_command = next(c for c in commands if c.rstrip().endswith("pytest"))
+    assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
