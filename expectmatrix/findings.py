@@ -53,9 +53,11 @@ class Finding:
         return ":".join(parts)
 
     def __str__(self) -> str:
+        # file:line:col field: message, or file:line: field: message without a column
+        head = self.location + (":" if self.column is None else "")
         field = f" {self.field}:" if self.path else ""
         tag = "" if self.severity == "error" else f" {self.severity}:"
-        return f"{self.location}{field}{tag} {self.message}"
+        return f"{head}{field}{tag} {self.message}"
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)

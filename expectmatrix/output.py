@@ -15,11 +15,19 @@ def output_name(deal_id: str, version: int, fmt: str) -> str:
     return f"{deal_id}-v{version}.{fmt}"
 
 
-def prepare_dir(outdir: str | Path) -> Path:
-    """Create the output folder and prove it can be written, before any rendering."""
+def ensure_dir(outdir: str | Path) -> Path:
     path = Path(outdir)
     try:
         path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create the output folder {path}: {e.strerror or e}") from None
+    return path
+
+
+def prepare_dir(outdir: str | Path) -> Path:
+    """Create the output folder and prove it can be written, before any rendering."""
+    path = ensure_dir(outdir)
+    try:
         fd, probe = tempfile.mkstemp(dir=path, prefix=".expectmatrix-probe-")
         os.close(fd)
         os.unlink(probe)

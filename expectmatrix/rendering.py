@@ -6,6 +6,7 @@ The renderers are built lazily and kept in a :class:`Renderers` object, so one p
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from .checks import check_loaded
 from .findings import Finding, SpecError, errors
 from .loading import Loaded, load
-from .output import output_name, prepare_dir, write_atomic
+from .output import ensure_dir, output_name, write_atomic
 from .spec import Spec
 from .view import View, build_view
 
@@ -62,17 +63,31 @@ def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
     return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
 
 
+@dataclass(frozen=True)
+class OutputFile:
+    path: Path
+    size: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"file": self.path.name, "bytes": self.size, "sha256": self.sha256}
+
+
 @dataclass
 class RenderResult:
     source: str
     findings: list[Finding]
-    outputs: list[Path] = field(default_factory=list)
+    files: list[OutputFile] = field(default_factory=list)
     deal_id: str | None = None
     fingerprint: str | None = None
 
     @property
     def ok(self) -> bool:
         return not errors(self.findings)
+
+    @property
+    def outputs(self) -> list[Path]:
+        return [f.path for f in self.files]
 
 
 def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,
@@ -84,10 +99,11 @@ def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = D
     view = build_view(spec)
     renderers = renderers or Renderers()
     documents = {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
-    folder = prepare_dir(outdir)
-    outputs = [write_atomic(folder / output_name(spec.deal.id, spec.deal.version, fmt), data)
-               for fmt, data in documents.items()]
-    return RenderResult(loaded.file, loaded.findings, outputs, spec.deal.id, view.fingerprint)
+    folder = ensure_dir(outdir)
+    files = [OutputFile(write_atomic(folder / output_name(spec.deal.id, spec.deal.version, fmt), data),
+                        len(data), hashlib.sha256(data).hexdigest())
+             for fmt, data in documents.items()]
+    return RenderResult(loaded.file, loaded.findings, files, spec.deal.id, view.fingerprint)
 
 
 def render_file(path: str | Path, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,

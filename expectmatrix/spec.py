@@ -50,7 +50,8 @@ def _iso_date(value: Any) -> Any:
         try:
             return _dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"{value.strip()} is not a real calendar date") from None
+            raise ValueError(f"not a date: {value.strip()} (no such day in the calendar; "
+                             "write YYYY-MM-DD)") from None
     raise ValueError(f"not a date: {value!r}; write it as YYYY-MM-DD, e.g. 2026-12-01")
 
 
