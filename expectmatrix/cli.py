@@ -126,6 +126,63 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 
 
 @cli.command()
+@click.argument("inputs", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Output folder (gets manifest.json too).")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
+              help="Output format; repeat for several. Default: pdf and docx.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes. Default: the number of CPUs.")
+@click.option("--resume", is_flag=True,
+              help="Skip items whose outputs exist and carry the current spec's fingerprint.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed item.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Spec supplying everything a CSV row leaves out.")
+@click.option("--template-dir", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of templates searched before the built-in ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@_fail_cleanly
+def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
+          resume: bool, fail_fast: bool, strict: bool, base: Path | None,
+          template_dirs: tuple[Path, ...], as_json: bool) -> None:
+    """Render many specs: files, folders (searched for .yaml, .yml, .json) and CSV exports.
+
+    Writes every document and a manifest.json into the output folder. A bad spec fails
+    alone; exit 1 if any item failed or conflicted.
+    """
+    from .batch import run_batch
+    from .progress import BatchProgress
+    from .rendering import DEFAULT_FORMATS
+
+    with BatchProgress(quiet=as_json) as progress:
+        result = run_batch(inputs, outdir, formats or DEFAULT_FORMATS, jobs=jobs, resume=resume,
+                           fail_fast=fail_fast, strict=strict, base=base,
+                           template_dirs=template_dirs, on_item=progress.item,
+                           on_total=progress.total)
+    summary = result.summary()
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        for record in result.records:
+            if record.status in ("failed", "conflict"):
+                problems = errors(record.findings) or []
+                for f in problems:
+                    _echo_finding(f)
+                if not problems:
+                    click.secho(f"{record.source}: {record.status}: {record.error}", fg="red",
+                                err=True)
+        if summary["ok"] == 0 and summary["skipped"] and not summary["failed"]:
+            click.echo("nothing to render: every output is up to date", err=True)
+        click.echo(progress.summary_line(summary), err=True)
+    if result.interrupted:
+        sys.exit(130)
+    sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
+
+
+@cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the schema to this file instead of stdout.")
 @click.option("--markdown", is_flag=True, help="Print the field tables of the README instead.")

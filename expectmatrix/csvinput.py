@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -104,7 +105,7 @@ def _base_tree(base: str) -> tuple[Any, Positions]:
 
 def _put(tree: dict[str, Any], path: FieldPath, value: str) -> None:
     node: Any = tree
-    for part, nxt in zip(path, path[1:], strict=False):
+    for part, nxt in itertools.pairwise(path):
         if isinstance(part, int):
             if not isinstance(node, list):
                 raise SpecError([])

@@ -1,0 +1,395 @@
+"""Render many specs unattended: folders and CSV exports, on a process pool, resumable.
+
+Two passes over the inputs. The first validates every item (in the pool) and learns the
+file names each would write, so that two valid inputs aiming at the same name are both
+reported as a conflict and neither is written. The second renders the rest. Each worker
+builds its renderers once. A worker that dies takes only its own item with it: the pool
+is rebuilt and the items that were in flight are retried one by one. The manifest is
+rewritten atomically as results arrive, so a batch stopped at any moment leaves a valid
+manifest of what was finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .checks import check_loaded
+from .csvinput import Row, load_row, read_rows
+from .findings import ExpectmatrixError, Finding, SpecError, errors
+from .loading import Loaded, load
+from .output import output_name, prepare_dir, write_atomic
+
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+MANIFEST = "manifest.json"
+MANIFEST_EVERY = 1.0  # seconds between manifest rewrites; the last one is always written
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input: a spec file, a CSV row, or an input that could not be read at all."""
+
+    source: str
+    path: str | None = None
+    row: Row | None = None
+    problems: tuple[Finding, ...] = ()
+
+
+def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None) -> Iterator[Item]:
+    """Spec files, folders (searched recursively) and CSV files -> items, in order."""
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            for found in sorted(p for p in path.rglob("*") if p.suffix.lower() in SPEC_SUFFIXES
+                                and p.is_file() and not p.name.startswith(".")):
+                yield Item(str(found), path=str(found))
+        elif path.suffix.lower() == ".csv":
+            try:
+                for row in read_rows(path, base):
+                    yield Item(row.source, row=row)
+            except SpecError as e:
+                yield Item(str(path), problems=tuple(e.findings))
+        else:
+            yield Item(str(path), path=str(path))
+
+
+@dataclass
+class Record:
+    """What the manifest says of one input."""
+
+    source: str
+    status: str  # ok | failed | skipped | conflict
+    deal_id: str | None = None
+    version: int | None = None
+    fingerprint: str | None = None
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "deal_id": self.deal_id, "version": self.version,
+                "status": self.status, "fingerprint": self.fingerprint, "outputs": self.outputs,
+                "findings": [f.to_dict() for f in self.findings], "error": self.error}
+
+
+@dataclass
+class BatchResult:
+    records: list[Record]
+    wall: float
+    documents: int
+    interrupted: bool = False
+    stopped_early: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.records)
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.status in ("failed", "conflict") for r in self.records) and not (
+            self.interrupted or self.stopped_early)
+
+    def summary(self) -> dict[str, Any]:
+        return {"ok": self.count("ok"), "failed": self.count("failed"),
+                "conflict": self.count("conflict"), "skipped": self.count("skipped"),
+                "wall_seconds": round(self.wall, 3), "documents": self.documents,
+                "documents_per_second": round(self.documents / self.wall, 2) if self.wall else 0.0,
+                "interrupted": self.interrupted, "stopped_early": self.stopped_early}
+
+
+# --- in the workers ---------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(formats: Sequence[str], template_dirs: Sequence[str], strict: bool,
+                 hook: Callable[[], None] | None) -> None:
+    # The parent handles Ctrl-C and lets running items finish their (atomic) writes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from .rendering import Renderers
+
+    renderers = Renderers(template_dirs)
+    for fmt in formats:
+        renderers.get(fmt)  # build once, up front
+    _WORKER.update(renderers=renderers, formats=tuple(formats), strict=strict)
+    if hook is not None:
+        hook()
+
+
+def _load(item: Item) -> Loaded:
+    if item.row is not None:
+        loaded = load_row(item.row)
+    else:
+        assert item.path is not None
+        loaded = load(item.path)
+    return check_loaded(loaded, strict=_WORKER["strict"])
+
+
+def _prepare(item: Item) -> dict[str, Any]:
+    loaded = _load(item)
+    spec = loaded.spec
+    if errors(loaded.findings) or spec is None:
+        return {"ok": False, "findings": loaded.findings}
+    from .canonical import fingerprint
+
+    return {"ok": True, "findings": loaded.findings, "deal_id": spec.deal.id,
+            "version": spec.deal.version, "fingerprint": fingerprint(spec),
+            "names": [output_name(spec.deal.id, spec.deal.version, f) for f in _WORKER["formats"]]}
+
+
+def _render(item: Item, outdir: str) -> dict[str, Any]:
+    from .rendering import render_loaded
+
+    result = render_loaded(_load(item), outdir, _WORKER["formats"], _WORKER["renderers"])
+    return {"ok": result.ok, "findings": result.findings,
+            "outputs": [f.to_dict() for f in result.files]}
+
+
+# --- in the parent ----------------------------------------------------------------------
+
+
+class WorkerCrashed(Exception):
+    pass
+
+
+class _Pool:
+    """A process pool that survives a dying worker and blames only the item it ran."""
+
+    def __init__(self, jobs: int, initargs: tuple[Any, ...]) -> None:
+        self.jobs = jobs
+        self.initargs = initargs
+        self.context = multiprocessing.get_context("spawn")  # forked WeasyPrint workers crash
+        self.executor = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.jobs, mp_context=self.context,
+                                   initializer=_init_worker, initargs=self.initargs)
+
+    def _rebuild(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._new()
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any
+            ) -> Iterator[tuple[Any, Any]]:
+        """Yield (item, result or exception) as items finish; at most a few per worker queued."""
+        source = iter(items)
+        pending: dict[Future[Any], Any] = {}
+
+        def fill() -> None:
+            while len(pending) < self.jobs * 2:
+                item = next(source, None)
+                if item is None:
+                    return
+                pending[self.executor.submit(fn, item, *args)] = item
+
+        fill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            suspects = []
+            for future in done:
+                item = pending.pop(future)
+                try:
+                    yield item, future.result()
+                except BrokenProcessPool:
+                    suspects.append(item)
+                except Exception as e:  # a bug in one item must not stop the others
+                    yield item, e
+            if suspects:
+                suspects += list(pending.values())
+                pending.clear()
+                self._rebuild()
+                for item in suspects:  # alone, so a second crash names its item
+                    try:
+                        yield item, self.executor.submit(fn, item, *args).result()
+                    except BrokenProcessPool:
+                        self._rebuild()
+                        yield item, WorkerCrashed("the worker rendering this item crashed "
+                                                  "(out of memory or a fault in a library)")
+                    except Exception as e:
+                        yield item, e
+            fill()
+
+    def close(self, cancel: bool = False) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=cancel)
+
+
+class _Manifest:
+    def __init__(self, outdir: Path, inputs: Sequence[str], formats: Sequence[str]) -> None:
+        self.path = outdir / MANIFEST
+        self.head = {"generator": f"expectmatrix {__version__}", "inputs": list(inputs),
+                     "formats": list(formats)}
+        self.records: dict[int, Record] = {}
+        self.last = 0.0
+
+    def add(self, index: int, record: Record) -> None:
+        self.records[index] = record
+        if time.monotonic() - self.last >= MANIFEST_EVERY:
+            self.write()
+
+    def write(self, summary: dict[str, Any] | None = None) -> None:
+        data = {**self.head, "complete": summary is not None, "summary": summary,
+                "items": [self.records[i].to_dict() for i in sorted(self.records)]}
+        write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False).encode())
+        self.last = time.monotonic()
+
+
+def previous_outputs(outdir: Path) -> dict[str, tuple[str, str]]:
+    """From an earlier manifest: file name -> (sha256, fingerprint of its spec)."""
+    try:
+        data = json.loads((outdir / MANIFEST).read_text(encoding="utf-8"))
+        return {o["file"]: (o["sha256"], item["fingerprint"])
+                for item in data.get("items", []) if item.get("status") in ("ok", "skipped")
+                for o in item.get("outputs", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _up_to_date(outdir: Path, names: Sequence[str], fp: str,
+                before: dict[str, tuple[str, str]]) -> list[dict[str, Any]] | None:
+    outputs = []
+    for name in names:
+        recorded = before.get(name)
+        if recorded is None or recorded[1] != fp:
+            return None
+        try:
+            data = (outdir / name).read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != recorded[0]:
+            return None
+        outputs.append({"file": name, "bytes": len(data), "sha256": recorded[0]})
+    return outputs
+
+
+def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
+              formats: Sequence[str] = ("pdf", "docx"), *, jobs: int | None = None,
+              resume: bool = False, fail_fast: bool = False, strict: bool = False,
+              base: str | Path | None = None, template_dirs: Sequence[str | Path] = (),
+              on_item: Callable[[Record, int], None] | None = None,
+              on_total: Callable[[int], None] | None = None,
+              worker_hook: Callable[[], None] | None = None) -> BatchResult:
+    """Render every input into ``outdir`` and return what happened to each.
+
+    ``on_total(n)`` is called once the inputs are counted, ``on_item(record, done)`` as each
+    item ends. Raises OutputError before any rendering if ``outdir`` cannot be written.
+    """
+    started = time.monotonic()
+    folder = prepare_dir(outdir)
+    formats = tuple(dict.fromkeys(formats))
+    items = list(collect_items(inputs, base))
+    if on_total:
+        on_total(len(items))
+    before = previous_outputs(folder) if resume else {}
+    manifest = _Manifest(folder, [str(i) for i in inputs], formats)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, max(len(items), 1)))
+    done = 0
+    documents = 0
+    interrupted = stopped = False
+
+    def finish(index: int, record: Record) -> None:
+        nonlocal done
+        done += 1
+        manifest.add(index, record)
+        if on_item:
+            on_item(record, done)
+
+    def failure(item: Item, outcome: Any) -> Record:
+        if isinstance(outcome, dict):
+            findings = outcome["findings"]
+            first = errors(findings)[:1]
+            return Record(item.source, "failed", findings=findings,
+                          error=str(first[0]) if first else "failed")
+        return Record(item.source, "failed", error=str(outcome))
+
+    pool = _Pool(jobs, (formats, [str(d) for d in template_dirs], strict, worker_hook))
+    try:
+        # Pass 1: validate everything, learn the names each valid item would write.
+        prepared: dict[int, dict[str, Any]] = {}
+        readable = []
+        for index, item in enumerate(items):
+            if item.problems:
+                finish(index, Record(item.source, "failed", findings=list(item.problems),
+                                     error=str(item.problems[0])))
+            else:
+                readable.append((index, item))
+        for (index, item), outcome in pool.map(_prepare_indexed, readable):
+            if isinstance(outcome, dict) and outcome["ok"]:
+                prepared[index] = outcome
+            else:
+                finish(index, failure(item, outcome))
+                if fail_fast:
+                    stopped = True
+                    break
+        claims: dict[str, list[int]] = defaultdict(list)
+        for index, info in prepared.items():
+            for name in info["names"]:
+                claims[name.casefold()].append(index)
+        clashing = {i for owners in claims.values() if len(owners) > 1 for i in owners}
+        todo = []
+        for index in sorted(prepared):
+            info, item = prepared[index], items[index]
+            record = Record(item.source, "ok", info["deal_id"], info["version"],
+                            info["fingerprint"], findings=info["findings"])
+            if index in clashing:
+                others = sorted({items[j].source for owners in claims.values() if index in owners
+                                 for j in owners if j != index})
+                record.status = "conflict"
+                record.error = (f"would write the same file as {', '.join(others)}; "
+                                "nothing written for either")
+                finish(index, record)
+            elif resume and (kept := _up_to_date(folder, info["names"], info["fingerprint"],
+                                                 before)) is not None:
+                record.status, record.outputs = "skipped", kept
+                finish(index, record)
+            else:
+                todo.append((index, item))
+        stopped = stopped or (fail_fast and any(r.status in ("failed", "conflict")
+                                                for r in manifest.records.values()))
+        # Pass 2: render.
+        if not stopped:
+            for (index, item), outcome in pool.map(_render_indexed, todo, str(folder)):
+                info = prepared[index]
+                if isinstance(outcome, dict) and outcome["ok"]:
+                    record = Record(item.source, "ok", info["deal_id"], info["version"],
+                                    info["fingerprint"], outcome["outputs"], outcome["findings"])
+                    documents += len(outcome["outputs"])
+                else:
+                    record = failure(item, outcome)
+                    record.deal_id, record.version = info["deal_id"], info["version"]
+                finish(index, record)
+                if fail_fast and record.status == "failed":
+                    stopped = True
+                    break
+        pool.close(cancel=stopped)
+    except KeyboardInterrupt:
+        interrupted = True
+        pool.close(cancel=True)
+    result = BatchResult([manifest.records[i] for i in sorted(manifest.records)],
+                         time.monotonic() - started, documents, interrupted, stopped)
+    manifest.write(result.summary())
+    return result
+
+
+def _prepare_indexed(pair: tuple[int, Item]) -> dict[str, Any]:
+    try:
+        return _prepare(pair[1])
+    except ExpectmatrixError as e:
+        return {"ok": False, "findings": [Finding("failed", str(e), file=pair[1].source)]}
+
+
+def _render_indexed(pair: tuple[int, Item], outdir: str) -> dict[str, Any]:
+    try:
+        return _render(pair[1], outdir)
+    except ExpectmatrixError as e:
+        return {"ok": False, "findings": [Finding("render", str(e), file=pair[1].source)]}
