@@ -1,0 +1,158 @@
+"""Speed and memory of expectmatrix, as ratios measured in one run.
+
+    python benchmarks/bench.py            # everything (a few minutes)
+    python benchmarks/bench.py --quick    # fewer repetitions, a 400/40 memory pair
+
+The machine may be shared and noisy, so every figure is a ratio of two timings taken
+side by side in this run, never an absolute limit. Targets:
+
+  validate of one spec             <= 15x `python -c pass`, never imports WeasyPrint
+  (c) batch steady state per PDF   <= 1.6x (b), the layout floor
+  jobs 2 throughput                >= 1.8x jobs 1
+  DOCX per document                <= 1/5 of (a)
+  peak memory, 2000 specs          <= 1.5x that of 200 specs
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LARGE = ROOT / "samples" / "large-hospital.yaml"
+PY = sys.executable
+
+
+def best_of(n: int, fn) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def run(args: list[str]) -> None:
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def validate_ratio(reps: int) -> None:
+    cli = [PY, "-m", "expectmatrix", "validate", str(LARGE)]
+    base, ours = [], []
+    for _ in range(reps):  # interleaved, so both see the same machine load
+        base.append(best_of(1, lambda: run([PY, "-c", "pass"])))
+        ours.append(best_of(1, lambda: run(cli)))
+    ratio = min(ours) / min(base)
+    code = ("import sys; sys.argv=['x','validate',%r]\nfrom expectmatrix.cli import main\n"
+            "try: main()\nexcept SystemExit: pass\n"
+            "print(any(m.startswith('weasyprint') for m in sys.modules))") % str(LARGE)
+    imported = subprocess.run([PY, "-c", code], capture_output=True, text=True).stdout.strip()
+    print(f"validate: {min(ours) * 1000:.0f} ms, python -c pass: {min(base) * 1000:.0f} ms, "
+          f"ratio {ratio:.1f}x (target <= 15x); imports WeasyPrint: {imported}")
+
+
+def naive_html() -> str:
+    """Our own HTML for the 15x15 sample, styled with the system's DejaVu Sans."""
+    from expectmatrix.html_writer import HtmlRenderer
+    from expectmatrix.loading import load
+    from expectmatrix.resources import builtin_templates
+    from expectmatrix.view import build_view
+
+    view = build_view(load(LARGE).spec)
+    css = (builtin_templates() / "matrix.css").read_text()
+    css = "\n".join(line for line in css.splitlines() if not line.startswith("@font-face"))
+    css = css.replace('"Matrix Sans"', '"DejaVu Sans"')
+    return HtmlRenderer().render(view).replace("</head>", f"<style>{css}</style></head>", 1)
+
+
+def make_specs(folder: Path, n: int) -> None:
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe", pure=True).load(LARGE.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        d = copy.deepcopy(data)
+        d["deal"]["id"] = f"BENCH-{i:05}"
+        d["deal"]["effective"] = str(d["deal"]["effective"])
+        for a in d.get("approvals", []):
+            a["date"] = str(a["date"])
+        (folder / f"s{i:05}.json").write_text(json.dumps(d))
+
+
+def batch_time(folder: Path, out: Path, jobs: int, fmt: str = "pdf") -> float:
+    t = time.perf_counter()
+    run([PY, "-m", "expectmatrix", "batch", str(folder), "-o", str(out), "-f", fmt,
+         "--jobs", str(jobs)])
+    return time.perf_counter() - t
+
+
+def steady_state(tmp: Path, small: int, big: int, jobs: int, fmt: str = "pdf") -> float:
+    """Seconds per extra document: (T(big) - T(small)) / (big - small); start-up cancels."""
+    a, b = tmp / f"s{small}", tmp / f"s{big}"
+    if not a.exists():
+        make_specs(a, small)
+    if not b.exists():
+        make_specs(b, big)
+    ta = batch_time(a, tmp / f"o-{small}-{jobs}-{fmt}", jobs, fmt)
+    tb = batch_time(b, tmp / f"o-{big}-{jobs}-{fmt}", jobs, fmt)
+    return (tb - ta) / (big - small)
+
+
+def peak_rss_mb(folder: Path, out: Path) -> float:
+    """Largest resident set of the batch process or any of its workers, in MB."""
+    code = ("import resource, subprocess, sys\n"
+            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out_text = subprocess.run([PY, "-c", code, PY, "-m", "expectmatrix", "batch", str(folder),
+                               "-o", str(out), "-f", "pdf", "--jobs", "2"],
+                              capture_output=True, text=True, check=True).stdout
+    return int(out_text.strip()) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    opts = parser.parse_args()
+    reps = 5 if opts.quick else 15
+    validate_ratio(reps)
+
+    import weasyprint
+
+    html = naive_html()
+    weasyprint.HTML(string=html).write_pdf()  # warm caches for both measures
+    a = best_of(reps // 2 + 1, lambda: weasyprint.HTML(string=html).write_pdf())
+    b = best_of(reps // 2 + 1, lambda: weasyprint.HTML(string=html).render())
+    pages = len(weasyprint.HTML(string=html).render().pages)
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        small, big = (10, 40) if opts.quick else (20, 100)
+        c = steady_state(tmp, small, big, jobs=1)
+        c2 = steady_state(tmp, small, big, jobs=2)
+        docx = steady_state(tmp, small, big, jobs=1, fmt="docx")
+        print(f"15x15 sample, {pages} pages:")
+        print(f"  (a) naive write_pdf, DejaVu:   {a * 1000:6.1f} ms")
+        print(f"  (b) layout floor, render():     {b * 1000:6.1f} ms")
+        print(f"  (c) batch --jobs 1 per PDF:     {c * 1000:6.1f} ms")
+        print(f"  (c)/(b) = {c / b:.2f}  (target <= 1.6)   (a)/(c) = {a / c:.2f}")
+        print(f"  jobs 2 throughput / jobs 1 = {c / c2:.2f}  (target >= 1.8)")
+        print(f"  DOCX per document: {docx * 1000:.1f} ms = {docx / a:.2f} of (a) "
+              "(target <= 0.2)")
+
+        n_small, n_big = (40, 400) if opts.quick else (200, 2000)
+        make_specs(tmp / f"m{n_small}", n_small)
+        make_specs(tmp / f"m{n_big}", n_big)
+        m_small = peak_rss_mb(tmp / f"m{n_small}", tmp / "mo-small")
+        m_big = peak_rss_mb(tmp / f"m{n_big}", tmp / "mo-big")
+        print(f"peak memory: {n_small} specs {m_small:.0f} MB, {n_big} specs {m_big:.0f} MB, "
+              f"ratio {m_big / m_small:.2f} (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()
