@@ -49,9 +49,12 @@ def validate_ratio(reps: int) -> None:
         base.append(best_of(1, lambda: run([PY, "-c", "pass"])))
         ours.append(best_of(1, lambda: run(cli)))
     ratio = min(ours) / min(base)
-    code = ("import sys; sys.argv=['x','validate',%r]\nfrom expectmatrix.cli import main\n"
-            "try: main()\nexcept SystemExit: pass\n"
-            "print(any(m.startswith('weasyprint') for m in sys.modules))") % str(LARGE)
+    code = ("import sys, contextlib, io\n"
+            f"sys.argv = ['expectmatrix', 'validate', {str(LARGE)!r}]\n"
+            "from expectmatrix.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        main()\n    except SystemExit:\n        pass\n"
+            "print(any(m.startswith('weasyprint') for m in sys.modules))")
     imported = subprocess.run([PY, "-c", code], capture_output=True, text=True).stdout.strip()
     print(f"validate: {min(ours) * 1000:.0f} ms, python -c pass: {min(base) * 1000:.0f} ms, "
           f"ratio {ratio:.1f}x (target <= 15x); imports WeasyPrint: {imported}")

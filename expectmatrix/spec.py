@@ -4,8 +4,6 @@ These models are the single source of truth: validation, the JSON Schema served 
 ``expectmatrix schema`` and the field tables in the README all come from them.
 """
 
-from __future__ import annotations
-
 import datetime as _dt
 import re
 from decimal import Decimal
