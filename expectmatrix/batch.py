@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -141,17 +142,26 @@ def _prepare(item: Item) -> dict[str, Any]:
     spec = loaded.spec
     if errors(loaded.findings) or spec is None:
         return {"ok": False, "findings": loaded.findings}
-    from .canonical import fingerprint
+    from .canonical import canonical_json, fingerprint_of
 
+    canonical = canonical_json(spec)
+    # Kept by the parent until the second pass: compressed, a 15x15 spec is about 3 kB.
     return {"ok": True, "findings": loaded.findings, "deal_id": spec.deal.id,
-            "version": spec.deal.version, "fingerprint": fingerprint(spec),
+            "version": spec.deal.version, "fingerprint": fingerprint_of(canonical),
+            "data": zlib.compress(canonical, 1),
             "names": [output_name(spec.deal.id, spec.deal.version, f) for f in _WORKER["formats"]]}
 
 
-def _render(item: Item, outdir: str) -> dict[str, Any]:
+def _render(item: Item, data: bytes, outdir: str) -> dict[str, Any]:
+    # The first pass already parsed and checked this item; its canonical form rebuilds the
+    # same Spec without reading and parsing the file again.
+    from .loading import Positions
     from .rendering import render_loaded
+    from .spec import Spec
 
-    result = render_loaded(_load(item), outdir, _WORKER["formats"], _WORKER["renderers"])
+    spec = Spec.model_validate_json(zlib.decompress(data))
+    loaded = Loaded(item.source, spec, [], Positions())
+    result = render_loaded(loaded, outdir, _WORKER["formats"], _WORKER["renderers"])
     return {"ok": result.ok, "findings": result.findings,
             "outputs": [f.to_dict() for f in result.files]}
 
@@ -353,12 +363,12 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                 record.status, record.outputs = "skipped", kept
                 finish(index, record)
             else:
-                todo.append((index, item))
+                todo.append((index, item, info.pop("data")))
         stopped = stopped or (fail_fast and any(r.status in ("failed", "conflict")
                                                 for r in manifest.records.values()))
         # Pass 2: render.
         if not stopped:
-            for (index, item), outcome in pool.map(_render_indexed, todo, str(folder)):
+            for (index, item, _), outcome in pool.map(_render_indexed, todo, str(folder)):
                 info = prepared[index]
                 if isinstance(outcome, dict) and outcome["ok"]:
                     record = Record(item.source, "ok", info["deal_id"], info["version"],
@@ -388,8 +398,8 @@ def _prepare_indexed(pair: tuple[int, Item]) -> dict[str, Any]:
         return {"ok": False, "findings": [Finding("failed", str(e), file=pair[1].source)]}
 
 
-def _render_indexed(pair: tuple[int, Item], outdir: str) -> dict[str, Any]:
+def _render_indexed(job: tuple[int, Item, bytes], outdir: str) -> dict[str, Any]:
     try:
-        return _render(pair[1], outdir)
+        return _render(job[1], job[2], outdir)
     except ExpectmatrixError as e:
-        return {"ok": False, "findings": [Finding("render", str(e), file=pair[1].source)]}
+        return {"ok": False, "findings": [Finding("render", str(e), file=job[1].source)]}

@@ -187,3 +187,13 @@ def test_all_good_batch_exits_0(run, tmp_path):
     result = run("batch", SAMPLES, "-o", tmp_path / "out", "-f", "docx", "--jobs", "2")
     assert result.exit_code == 0, result.stderr
     assert len(list((tmp_path / "out").glob("*.docx"))) == len(list(SAMPLES.glob("*.yaml")))
+
+
+def test_batch_output_equals_render_output(tmp_path):
+    from expectmatrix.rendering import render_file
+
+    single = render_file(SAMPLES / "large-hospital.yaml", tmp_path / "single")
+    result = run_batch([SAMPLES / "large-hospital.yaml"], tmp_path / "batch", jobs=1)
+    assert result.records[0].fingerprint == single.fingerprint
+    for path in single.outputs:
+        assert (tmp_path / "batch" / path.name).read_bytes() == path.read_bytes()
