@@ -32,6 +32,7 @@ from .csvinput import Row, load_row, read_rows
 from .findings import ExpectmatrixError, Finding, SpecError, errors
 from .loading import Loaded, load
 from .output import output_name, prepare_dir, write_atomic
+from .settings import Settings
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 MANIFEST = "manifest.json"
@@ -115,15 +116,17 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(formats: Sequence[str], template_dirs: Sequence[str], strict: bool,
-                 hook: Callable[[], None] | None) -> None:
+                 settings: Settings, mark: bool | None, hook: Callable[[], None] | None) -> None:
     # The parent handles Ctrl-C and lets running items finish their (atomic) writes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .rendering import Renderers
+    from .settings import library_for
 
     renderers = Renderers(template_dirs)
     for fmt in formats:
         renderers.get(fmt)  # build once, up front
-    _WORKER.update(renderers=renderers, formats=tuple(formats), strict=strict)
+    _WORKER.update(renderers=renderers, formats=tuple(formats), strict=strict,
+                   library=library_for(settings), mark=mark)
     if hook is not None:
         hook()
 
@@ -134,7 +137,7 @@ def _load(item: Item) -> Loaded:
     else:
         assert item.path is not None
         loaded = load(item.path)
-    return check_loaded(loaded, strict=_WORKER["strict"])
+    return check_loaded(loaded, strict=_WORKER["strict"], library=_WORKER["library"])
 
 
 def _prepare(item: Item) -> dict[str, Any]:
@@ -148,11 +151,11 @@ def _prepare(item: Item) -> dict[str, Any]:
     # Kept by the parent until the second pass: compressed, a 15x15 spec is about 3 kB.
     return {"ok": True, "findings": loaded.findings, "deal_id": spec.deal.id,
             "version": spec.deal.version, "fingerprint": fingerprint_of(canonical),
-            "data": zlib.compress(canonical, 1),
+            "data": zlib.compress(canonical, 1), "nonstandard": loaded.nonstandard,
             "names": [output_name(spec.deal.id, spec.deal.version, f) for f in _WORKER["formats"]]}
 
 
-def _render(item: Item, data: bytes, outdir: str) -> dict[str, Any]:
+def _render(item: Item, data: bytes, nonstandard: dict[str, str], outdir: str) -> dict[str, Any]:
     # The first pass already parsed and checked this item; its canonical form rebuilds the
     # same Spec without reading and parsing the file again.
     from .loading import Positions
@@ -160,8 +163,9 @@ def _render(item: Item, data: bytes, outdir: str) -> dict[str, Any]:
     from .spec import Spec
 
     spec = Spec.model_validate_json(zlib.decompress(data))
-    loaded = Loaded(item.source, spec, [], Positions())
-    result = render_loaded(loaded, outdir, _WORKER["formats"], _WORKER["renderers"])
+    loaded = Loaded(item.source, spec, [], Positions(), nonstandard=nonstandard)
+    result = render_loaded(loaded, outdir, _WORKER["formats"], _WORKER["renderers"],
+                           _WORKER["mark"])
     return {"ok": result.ok, "findings": result.findings,
             "outputs": [f.to_dict() for f in result.files]}
 
@@ -286,6 +290,7 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
               formats: Sequence[str] = ("pdf", "docx"), *, jobs: int | None = None,
               resume: bool = False, fail_fast: bool = False, strict: bool = False,
               base: str | Path | None = None, template_dirs: Sequence[str | Path] = (),
+              settings: Settings | None = None, mark_nonstandard: bool | None = None,
               on_item: Callable[[Record, int], None] | None = None,
               on_total: Callable[[int], None] | None = None,
               worker_hook: Callable[[], None] | None = None) -> BatchResult:
@@ -322,7 +327,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                           error=str(first[0]) if first else "failed")
         return Record(item.source, "failed", error=str(outcome))
 
-    pool = _Pool(jobs, (formats, [str(d) for d in template_dirs], strict, worker_hook))
+    pool = _Pool(jobs, (formats, [str(d) for d in template_dirs], strict,
+                        settings or Settings(), mark_nonstandard, worker_hook))
     try:
         # Pass 1: validate everything, learn the names each valid item would write.
         prepared: dict[int, dict[str, Any]] = {}
@@ -363,12 +369,12 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                 record.status, record.outputs = "skipped", kept
                 finish(index, record)
             else:
-                todo.append((index, item, info.pop("data")))
+                todo.append((index, item, info.pop("data"), info.pop("nonstandard")))
         stopped = stopped or (fail_fast and any(r.status in ("failed", "conflict")
                                                 for r in manifest.records.values()))
         # Pass 2: render.
         if not stopped:
-            for (index, item, _), outcome in pool.map(_render_indexed, todo, str(folder)):
+            for (index, item, *_), outcome in pool.map(_render_indexed, todo, str(folder)):
                 info = prepared[index]
                 if isinstance(outcome, dict) and outcome["ok"]:
                     record = Record(item.source, "ok", info["deal_id"], info["version"],
@@ -398,8 +404,8 @@ def _prepare_indexed(pair: tuple[int, Item]) -> dict[str, Any]:
         return {"ok": False, "findings": [Finding("failed", str(e), file=pair[1].source)]}
 
 
-def _render_indexed(job: tuple[int, Item, bytes], outdir: str) -> dict[str, Any]:
+def _render_indexed(job: tuple[int, Item, bytes, dict[str, str]], outdir: str) -> dict[str, Any]:
     try:
-        return _render(job[1], job[2], outdir)
+        return _render(job[1], job[2], job[3], outdir)
     except ExpectmatrixError as e:
         return {"ok": False, "findings": [Finding("render", str(e), file=job[1].source)]}

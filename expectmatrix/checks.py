@@ -6,11 +6,14 @@ here carry a field path only; :func:`check_loaded` adds file, line and column.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 
-from .findings import Finding, make_strict
+from .findings import Finding, errors, make_strict
+from .library import Library, load_library, resolve
 from .loading import Loaded
 from .spec import Spec
 
@@ -99,22 +102,90 @@ def check_readiness(spec: Spec) -> list[Finding]:
     return found
 
 
-RULES: list[Callable[[Spec], list[Finding]]] = [check_balance, check_identity, check_readiness]
+# Phrases that promise nothing measurable unless a measure says what they mean.
+VAGUE = ("best effort", "best efforts", "reasonable", "reasonably", "as soon as possible",
+         "asap", "timely", "in a timely manner", "as needed", "as required", "promptly",
+         "where possible", "if possible", "appropriate", "adequate", "sufficient",
+         "commercially reasonable", "from time to time", "regularly", "quickly")
+_VAGUE = re.compile(r"\b(" + "|".join(re.escape(v) for v in VAGUE) + r")\b", re.IGNORECASE)
+
+
+def check_wording(spec: Spec) -> list[Finding]:
+    """Lint: vague phrases without a measure, the same text twice, one-sided areas."""
+    found = []
+    seen: dict[str, str] = {}
+    for side, i, e in spec.all_expectations():
+        text = e.text or ""
+        vague = _VAGUE.search(text)
+        if vague and e.measure is None:
+            found.append(Finding("vague", f"{e.id} says {vague.group(0)!r} with no measure; say "
+                                 "what it means in numbers or dates, or add a measure", "warning",
+                                 ("expectations", side, i, "text")))
+        key = " ".join(text.lower().split())
+        if key in seen:
+            found.append(Finding("duplicate-text", f"{e.id} repeats the text of {seen[key]}",
+                                 "warning", ("expectations", side, i, "text")))
+        else:
+            seen[key] = e.id
+    vendor_areas = {e.area for e in spec.expectations.of_vendor}
+    customer_areas = {e.area for e in spec.expectations.of_customer}
+    for side, i, e in spec.all_expectations():
+        other = customer_areas if side == "of_vendor" else vendor_areas
+        if e.area not in other and spec.balance != "area":  # area balance reports it already
+            found.append(Finding("one-sided-area", f"area {e.area!r} appears only on the "
+                                 f"{'vendor' if side == 'of_vendor' else 'customer'} side",
+                                 "warning", ("expectations", side, i, "area")))
+            other.add(e.area)  # once per area
+    return found
+
+
+RULES: list[Callable[[Spec], list[Finding]]] = [check_balance, check_identity, check_readiness,
+                                                 check_wording]
+
+
+_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def check(spec: Spec) -> list[Finding]:
-    """Every rule's findings, errors first."""
+    """Every rule's findings, errors first. ``spec`` has its clauses resolved."""
     found = [f for rule in RULES for f in rule(spec)]
-    return sorted(found, key=lambda f: f.severity != "error")
+    return sorted(found, key=lambda f: _ORDER[f.severity])
 
 
-def check_loaded(loaded: Loaded, strict: bool = False) -> Loaded:
-    """Run the checks on a loaded spec and locate their findings in its file."""
+def check_loaded(loaded: Loaded, strict: bool = False, library: Library | None = None) -> Loaded:
+    """Resolve clauses, run the checks and locate every finding in the spec's file.
+
+    The returned Loaded holds the resolved spec (texts filled from the library), or None
+    when there are errors.
+    """
     findings = list(loaded.findings)
-    if loaded.spec is not None:
-        for f in check(loaded.spec):
-            line, col = loaded.positions.locate(f.path)
-            findings.append(replace(f, file=loaded.file, line=line, column=col))
+    spec, nonstandard = loaded.spec, loaded.nonstandard
+    located: list[Finding] = []
+    if spec is not None:
+        resolved = resolve(spec, library if library is not None else builtin())
+        spec, nonstandard = resolved.spec, resolved.nonstandard
+        located += resolved.findings
+        if spec is not None:
+            located += check(spec)
+            located += [Finding("nonstandard", f"{eid} is non-standard: {why}", "info",
+                                _path_of(spec, eid)) for eid, why in nonstandard.items()]
+    for f in located:
+        line, col = loaded.positions.locate(f.path)
+        findings.append(replace(f, file=loaded.file, line=line, column=col))
     if strict:
         findings = make_strict(findings)
-    return replace(loaded, findings=findings)
+    if errors(findings):
+        spec = None
+    return replace(loaded, spec=spec, findings=findings, nonstandard=nonstandard)
+
+
+def _path_of(spec: Spec, expectation_id: str) -> tuple[str | int, ...]:
+    for side, i, e in spec.all_expectations():
+        if e.id == expectation_id:
+            return ("expectations", side, i)
+    return ("expectations",)
+
+
+@cache
+def builtin() -> Library:
+    return load_library()

@@ -48,11 +48,38 @@ def _findings_json(source: str, findings: Sequence[Finding]) -> dict[str, Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="expectmatrix")
-def cli() -> None:
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Settings file. Default: expectmatrix.toml here or in a parent folder.")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None) -> None:
     """Turn a deal spec into a balanced expectations matrix (PDF and DOCX).
 
-    Start with `expectmatrix validate SPEC`, then `expectmatrix render SPEC -o out`.
+    Start with `expectmatrix init`, then `expectmatrix validate SPEC` and
+    `expectmatrix render SPEC -o out`.
     """
+    ctx.obj = {"config": config}
+
+
+def _settings() -> Any:
+    """The settings for this run, read once (library imports stay out of `--help`)."""
+    from .settings import load_settings
+
+    obj = click.get_current_context().find_root().obj
+    if "settings" not in obj:
+        obj["settings"] = load_settings(obj["config"])
+    return obj["settings"]
+
+
+def _library() -> Any:
+    from .settings import library_for
+
+    return library_for(_settings())
+
+
+mark_option = click.option(
+    "--mark-nonstandard/--no-mark-nonstandard", "mark", default=None,
+    help="Mark expectations that deviate from the clause library. Default: on for draft and "
+         "review, off for approved.")
 
 
 @cli.command()
@@ -60,8 +87,10 @@ def cli() -> None:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print findings as JSON on stdout.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also list each non-standard expectation (findings of severity info).")
 @_fail_cleanly
-def validate(specs: tuple[Path, ...], strict: bool, as_json: bool) -> None:
+def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool) -> None:
     """Check deal specs without rendering anything.
 
     Prints every problem as FILE:LINE:COLUMN FIELD: MESSAGE. Exit 1 if any spec has an
@@ -70,20 +99,26 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool) -> None:
     from .checks import check_loaded
     from .loading import load
 
+    library = _library()
     failed = False
     report = []
     for path in specs:
-        loaded = check_loaded(load(path), strict=strict)
+        loaded = check_loaded(load(path), strict=strict, library=library)
         failed |= bool(errors(loaded.findings))
         if as_json:
             report.append(_findings_json(str(path), loaded.findings))
             continue
         for f in loaded.findings:
-            _echo_finding(f)
+            if f.severity != "info" or verbose:
+                _echo_finding(f)
         if not errors(loaded.findings):
-            warnings = len(loaded.findings)
-            click.echo(f"ok: {path}" + (f" ({warnings} warning{'s' * (warnings != 1)})"
-                                        if warnings else ""))
+            warnings = sum(f.severity == "warning" for f in loaded.findings)
+            nonstandard = len(loaded.nonstandard)
+            notes = [f"{warnings} warning{'s' * (warnings != 1)}"] if warnings else []
+            if nonstandard:
+                notes.append(f"{nonstandard} non-standard expectation"
+                             f"{'s' * (nonstandard != 1)}" + ("" if verbose else ", -v lists them"))
+            click.echo(f"ok: {path}" + (f" ({'; '.join(notes)})" if notes else ""))
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
@@ -99,25 +134,28 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool) -> None:
 @click.option("--template-dir", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of templates searched before the built-in ones.")
+@mark_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @_fail_cleanly
 def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
-           template_dirs: tuple[Path, ...], as_json: bool) -> None:
+           template_dirs: tuple[Path, ...], mark: bool | None, as_json: bool) -> None:
     """Render a spec to <deal.id>-v<version>.pdf and .docx in the output folder.
 
     An invalid or unbalanced spec writes nothing.
     """
     from .rendering import DEFAULT_FORMATS, Renderers, render_file
 
+    dirs = (*template_dirs, *_settings().template_dirs)
     result = render_file(spec, outdir, formats or DEFAULT_FORMATS, strict=strict,
-                         renderers=Renderers(template_dirs))
+                         renderers=Renderers(dirs), library=_library(), mark_nonstandard=mark)
     if as_json:
         data = _findings_json(str(spec), result.findings)
         data.update(outputs=[str(p) for p in result.outputs], fingerprint=result.fingerprint)
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         for f in result.findings:
-            _echo_finding(f)
+            if f.severity != "info":
+                _echo_finding(f)
         for p in result.outputs:
             click.echo(f"wrote {p}")
         if not result.ok:
@@ -143,11 +181,12 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @click.option("--template-dir", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of templates searched before the built-in ones.")
+@mark_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_fail_cleanly
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
           resume: bool, fail_fast: bool, strict: bool, base: Path | None,
-          template_dirs: tuple[Path, ...], as_json: bool) -> None:
+          template_dirs: tuple[Path, ...], mark: bool | None, as_json: bool) -> None:
     """Render many specs: files, folders (searched for .yaml, .yml, .json) and CSV exports.
 
     Writes every document and a manifest.json into the output folder. A bad spec fails
@@ -157,10 +196,13 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     from .progress import BatchProgress
     from .rendering import DEFAULT_FORMATS
 
+    settings = _settings()
+    _library()  # a broken library is reported once, here, not once per item
     with BatchProgress(quiet=as_json) as progress:
         result = run_batch(inputs, outdir, formats or DEFAULT_FORMATS, jobs=jobs, resume=resume,
                            fail_fast=fail_fast, strict=strict, base=base,
-                           template_dirs=template_dirs, on_item=progress.item,
+                           template_dirs=(*template_dirs, *settings.template_dirs),
+                           settings=settings, mark_nonstandard=mark, on_item=progress.item,
                            on_total=progress.total)
     summary = result.summary()
     if as_json:
@@ -180,6 +222,80 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     if result.interrupted:
         sys.exit(130)
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--segment", type=click.Choice(["small", "medium", "large"]),
+              help="Only clauses suited to this segment.")
+@click.option("--area", help="Only clauses of this area (case does not matter).")
+@click.option("--side", type=click.Choice(["vendor", "customer"]), help="Only this side.")
+@click.option("--json", "as_json", is_flag=True, help="Print the clauses as JSON.")
+@_fail_cleanly
+def clauses(segment: str | None, area: str | None, side: str | None, as_json: bool) -> None:
+    """List the clause library (built-in, extended by expectmatrix.toml)."""
+    from .library import fill
+
+    library = _library()
+    chosen = [c for c in library.clauses.values()
+              if (segment is None or segment in c.segments)
+              and (area is None or c.area.casefold() == area.casefold())
+              and (side is None or c.side == side)]
+    if as_json:
+        click.echo(json.dumps([{**c.model_dump(mode="json"), "source": library.sources[c.id]}
+                               for c in chosen], indent=2, ensure_ascii=False))
+        return
+    for area_name in dict.fromkeys(c.area for c in chosen):
+        click.secho(area_name, bold=True)
+        for c in (c for c in chosen if c.area == area_name):
+            defaults = {k: p.default for k, p in c.params.items()}
+            params = ", ".join(f"{k}={v}" for k, v in defaults.items())
+            click.echo(f"  {c.id:28} {c.side:8} {fill(c.text, defaults)}")
+            if params:
+                click.echo(f"  {'':28} {'':8} params: {params}")
+    click.echo(f"{len(chosen)} clause(s)", err=True)
+
+
+@cli.command()
+@click.option("--segment", type=click.Choice(["small", "medium", "large"]),
+              help="Customer segment; picks the playbook of that name.")
+@click.option("--vendor", help="Vendor's legal name.")
+@click.option("--customer", help="Customer's legal name.")
+@click.option("--id", "deal_id", default="DEAL-1", show_default=True, help="Deal id.")
+@click.option("--title", help="Title of the agreement.")
+@click.option("--playbook", "playbook", help="Playbook name or file (default: the segment's).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("deal.yaml"), show_default=True, help="Spec file to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@_fail_cleanly
+def init(segment: str | None, vendor: str | None, customer: str | None, deal_id: str,
+         title: str | None, playbook: str | None, output: Path, force: bool) -> None:
+    """Write a first draft spec from a segment playbook: commented, valid and balanced."""
+    from .output import write_atomic
+    from .playbooks import Draft, draft_spec
+
+    if output.exists() and not force:
+        raise click.UsageError(f"{output} exists; choose another -o or add --force")
+    library = _library()
+    if playbook and Path(playbook).is_file():
+        from .library import add_playbooks
+
+        library, names = add_playbooks(library, [playbook])
+        playbook = names[0]
+    if not segment and playbook in library.playbooks:
+        segment = library.playbooks[playbook].segment
+    asked = {"segment": segment, "vendor": vendor, "customer": customer}
+    for name, value in asked.items():
+        if value:
+            continue
+        if not sys.stdin.isatty():
+            raise click.UsageError(f"missing --{name} (no terminal to ask on)")
+        choice = click.Choice(["small", "medium", "large"]) if name == "segment" else None
+        asked[name] = click.prompt(name.capitalize(), type=choice)
+    draft = Draft(str(asked["segment"]), str(asked["vendor"]), str(asked["customer"]), deal_id,
+                  title, None, playbook)
+    text = draft_spec(library, draft)
+    write_atomic(output, text.encode("utf-8"))
+    click.echo(f"wrote {output}: edit it, then run expectmatrix validate {output}")
 
 
 @cli.command()

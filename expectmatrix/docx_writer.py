@@ -40,6 +40,7 @@ _CHAR_STYLES = {
     "EmArea": ("Matrix area", True, 9, "primary"),
     "EmDraft": ("Matrix draft", True, 10, "accent"),
     "EmParty": ("Matrix party", True, 11, None),
+    "EmMark": ("Matrix non-standard", True, None, "B45F06"),
 }
 
 
@@ -98,10 +99,11 @@ def _twips(mm: float) -> int:
     return round(mm * 1440 / 25.4)
 
 
-def _expectation(item: Cell | None) -> list[str]:
+def _expectation(item: Cell | None, marker: str) -> list[str]:
     if item is None:
         return []
-    out = [_p(_r(item.id + " ", "EmId"), _r(item.text))]
+    mark = [_r(f"{marker} ", "EmMark")] if item.nonstandard else []
+    out = [_p(*mark, _r(item.id + " ", "EmId"), _r(item.text))]
     out += [_p(_r(f"{label}: ", "EmLabel"), _r(value, "EmDetail"), before=1)
             for label, value in item.details]
     return out
@@ -206,6 +208,8 @@ class DocxRenderer:
         yield _tbl([half, half], [_tr([_tc(half, party(view.vendor)),
                                        _tc(half, party(view.customer))])])
         yield _p(_r(f"{view.summary} {view.balance_label}."), before=6)
+        if view.nonstandard_note:
+            yield _p(_r(view.nonstandard_note, "EmMark"))
 
         yield _p(_r(str(labels["matrix"])), style="Heading1", keep_next=True)
         primary = view.primary_color.lstrip("#")
@@ -215,9 +219,12 @@ class DocxRenderer:
         for area in view.areas:
             rows.append(_tr([_tc(width, [_p(_r(area.name.upper(), "EmArea"), keep_next=True)],
                                  span=2)]))
-            rows += [_tr([_tc(half, _expectation(r.vendor)), _tc(half, _expectation(r.customer))])
-                     for r in area.rows]
+            marker = str(labels["nonstandard_mark"])
+            rows += [_tr([_tc(half, _expectation(r.vendor, marker)),
+                          _tc(half, _expectation(r.customer, marker))]) for r in area.rows]
         yield _tbl([half, half], rows)
+        if view.mark_nonstandard:
+            yield _p(_r(str(labels["nonstandard_legend"]), "EmSmall"), before=3)
 
         answers, sides = labels["answers"], labels["sides"]
         tables = []

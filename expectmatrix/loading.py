@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .findings import Finding, SpecError, errors
 from .findings import Path as FieldPath
@@ -61,6 +61,8 @@ class Loaded:
     findings: list[Finding]
     positions: Positions
     tree: Any = None
+    # expectation id -> why it is non-standard (filled when clauses are resolved)
+    nonstandard: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -127,15 +129,16 @@ def parse(text: str, file: str, fmt: str = "yaml") -> tuple[Any, Positions, list
     return tree, walker.positions, [_with_file(f, file) for f in walker.problems]
 
 
-def validate(tree: Mapping[str, Any], positions: Positions, file: str) -> Loaded:
-    """Plain tree -> Loaded, with every model error located and explained."""
+def validate_model(model: type[BaseModel], tree: Any, positions: Positions,
+                   file: str) -> tuple[Any, list[Finding]]:
+    """Plain tree -> (model instance or None, located findings in plain language)."""
     try:
-        spec = Spec.model_validate(tree)
+        return model.model_validate(tree), []
     except ValidationError as exc:
         findings = []
         seen: set[tuple[FieldPath, str]] = set()
         for err in exc.errors(include_url=False):
-            finding = pydantic_finding(err, tree)
+            finding = pydantic_finding(err, tree, model)
             if (finding.path, finding.code) in seen:
                 continue  # a union reports one value once per member
             seen.add((finding.path, finding.code))
@@ -143,8 +146,13 @@ def validate(tree: Mapping[str, Any], positions: Positions, file: str) -> Loaded
             findings.append(Finding(finding.code, finding.message, "error", finding.path,
                                     file, line, col))
         findings.sort(key=lambda f: (f.line or 0, f.column or 0))
-        return Loaded(file, None, findings, positions, tree)
-    return Loaded(file, spec, [], positions, tree)
+        return None, findings
+
+
+def validate(tree: Mapping[str, Any], positions: Positions, file: str) -> Loaded:
+    """Plain tree -> Loaded, with every model error located and explained."""
+    spec, findings = validate_model(Spec, tree, positions, file)
+    return Loaded(file, spec, findings, positions, tree)
 
 
 def load_bytes(data: bytes, file: str, fmt: str | None = None) -> Loaded:

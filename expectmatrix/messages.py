@@ -40,9 +40,9 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def model_at(path: Path) -> type[BaseModel] | None:
+def model_at(path: Path, root: type[BaseModel] = Spec) -> type[BaseModel] | None:
     """The model class that describes the mapping at ``path`` (None if not a model)."""
-    current: Any = Spec
+    current: Any = root
     for part in path:
         candidates = _unwrap(current)
         nxt = None
@@ -98,7 +98,7 @@ def _shown(value: Any) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
-def pydantic_finding(err: Any, tree: Any) -> Finding:
+def pydantic_finding(err: Any, tree: Any, root: type[BaseModel] = Spec) -> Finding:
     """One pydantic error dict -> a Finding with a plain-language message (no location)."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -109,7 +109,7 @@ def pydantic_finding(err: Any, tree: Any) -> Finding:
     if kind == "missing":
         return Finding("missing", "required field missing", path=path)
     if kind == "extra_forbidden":
-        model = model_at(path[:-1])
+        model = model_at(path[:-1], root)
         allowed = sorted(model.model_fields) if model else []
         hint = did_you_mean(str(name), allowed)
         if not hint and " " in str(name):

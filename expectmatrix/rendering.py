@@ -7,13 +7,14 @@ The renderers are built lazily and kept in a :class:`Renderers` object, so one p
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .checks import check_loaded
 from .findings import Finding, SpecError, errors
+from .library import Library
 from .loading import Loaded, load
 from .output import ensure_dir, output_name, write_atomic
 from .spec import Spec
@@ -56,10 +57,11 @@ class Renderers:
 
 
 def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
-                renderers: Renderers | None = None) -> dict[str, bytes]:
-    """A valid spec -> {format: document bytes}. Writes nothing."""
+                renderers: Renderers | None = None, nonstandard: Mapping[str, str] | None = None,
+                mark_nonstandard: bool | None = None) -> dict[str, bytes]:
+    """A valid, resolved spec -> {format: document bytes}. Writes nothing."""
     renderers = renderers or Renderers()
-    view = build_view(spec)
+    view = build_view(spec, nonstandard, mark_nonstandard)
     return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
 
 
@@ -91,12 +93,13 @@ class RenderResult:
 
 
 def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,
-                  renderers: Renderers | None = None) -> RenderResult:
+                  renderers: Renderers | None = None,
+                  mark_nonstandard: bool | None = None) -> RenderResult:
     """Render an already checked spec; nothing is written unless every format rendered."""
     if errors(loaded.findings) or loaded.spec is None:
         return RenderResult(loaded.file, loaded.findings)
     spec = loaded.spec
-    view = build_view(spec)
+    view = build_view(spec, loaded.nonstandard, mark_nonstandard)
     renderers = renderers or Renderers()
     documents = {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
     folder = ensure_dir(outdir)
@@ -107,14 +110,17 @@ def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = D
 
 
 def render_file(path: str | Path, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,
-                strict: bool = False, renderers: Renderers | None = None) -> RenderResult:
+                strict: bool = False, renderers: Renderers | None = None,
+                library: Library | None = None,
+                mark_nonstandard: bool | None = None) -> RenderResult:
     """Load, check and render one spec file into ``outdir``."""
-    return render_loaded(check_loaded(load(path), strict=strict), outdir, formats, renderers)
+    loaded = check_loaded(load(path), strict=strict, library=library)
+    return render_loaded(loaded, outdir, formats, renderers, mark_nonstandard)
 
 
-def load_valid(path: str | Path, strict: bool = False) -> Spec:
-    """Load and check a spec, raising SpecError unless it is valid."""
-    loaded = check_loaded(load(path), strict=strict)
+def load_valid(path: str | Path, strict: bool = False, library: Library | None = None) -> Spec:
+    """Load, resolve and check a spec, raising SpecError unless it is valid."""
+    loaded = check_loaded(load(path), strict=strict, library=library)
     if errors(loaded.findings) or loaded.spec is None:
         raise SpecError(loaded.findings)
     return loaded.spec

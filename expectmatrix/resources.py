@@ -18,5 +18,14 @@ def builtin_templates() -> Path:
                             "reinstall expectmatrix")
 
 
+@cache
+def builtin_library() -> Path:
+    for candidate in (_PACKAGE / "_library", _PACKAGE.parent / "library"):
+        if (candidate / "clauses.yaml").is_file():
+            return candidate
+    raise FileNotFoundError("the built-in clause library is missing from this installation; "
+                            "reinstall expectmatrix")
+
+
 def fonts_dir() -> Path:
     return builtin_templates() / "fonts"

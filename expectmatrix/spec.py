@@ -150,8 +150,10 @@ ParamValue = Annotated[str, StringConstraints(max_length=200)] | int | Decimal
 
 class Expectation(Model):
     id: ExpectationId = Field(description="Unique across both lists, e.g. V1 or C3.")
-    area: ShortText = Field(description="Groups rows of the matrix.")
-    text: Text = Field(description="What is promised.")
+    area: ShortText | None = Field(
+        None, description="Groups rows of the matrix. Required unless `clause` is given.")
+    text: Text | None = Field(
+        None, description="What is promised. Required unless `clause` is given.")
     measure: Text | None = Field(None, description="How fulfilment is measured.")
     due: ShortText | None = Field(None, description="When: a date or a cadence.")
     owner: ShortText | None = Field(None, description="Role on the promising side.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import zip_longest
 
@@ -48,6 +49,11 @@ LABELS = {
     "page": "Page {page} of {pages}",
     "summary": ("{customer} can expect {n_vendor} things of {vendor}, and {vendor} can "
                 "expect {n_customer} things of {customer}."),
+    "nonstandard_mark": "†",
+    "nonstandard_legend": ("† marks a non-standard expectation: its wording was written for "
+                           "this deal or changed from the clause library."),
+    "nonstandard_summary": "{n} of {total} expectations are non-standard (marked †).",
+    "standard_summary": "All {total} expectations use the standard clause library.",
     "balance_count": "Balanced by count",
     "balance_area": "Balanced in every area",
     "balance_weight": "Balanced by weight",
@@ -63,6 +69,7 @@ class Cell:
     id: str
     text: str
     details: list[tuple[str, str]]  # (label, value) for measure, due, owner where given
+    nonstandard: bool = False  # shown with a marker when the document marks them
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,8 @@ class View:
     readiness: list[ReadinessItem]
     approvals: list[Approval]
     draft: bool
+    mark_nonstandard: bool
+    nonstandard_note: str | None  # the first page's statement, when marking
     fingerprint: str
     created: dt.datetime
     paper: str
@@ -149,22 +158,22 @@ def document_time(spec: Spec) -> dt.datetime:
     return dt.datetime.combine(spec.deal.effective, dt.time(), tzinfo=dt.UTC)
 
 
-def _cell(e: Expectation | None) -> Cell | None:
+def _cell(e: Expectation | None, marked: set[str]) -> Cell | None:
     if e is None:
         return None
     details = [(str(LABELS[k]), v) for k, v in
                (("measure", e.measure), ("due", e.due), ("owner", e.owner)) if v]
-    return Cell(e.id, e.text, details)
+    return Cell(e.id, e.text or "", details, e.id in marked)
 
 
-def _areas(spec: Spec) -> list[Area]:
+def _areas(spec: Spec, marked: set[str]) -> list[Area]:
     vendor, customer = spec.expectations.of_vendor, spec.expectations.of_customer
     order = list(dict.fromkeys([e.area for e in vendor] + [e.area for e in customer]))
     areas = []
     for name in order:
         pairs = zip_longest([e for e in vendor if e.area == name],
                             [e for e in customer if e.area == name])
-        areas.append(Area(name, [Row(_cell(v), _cell(c)) for v, c in pairs]))
+        areas.append(Area(name or "", [Row(_cell(v, marked), _cell(c, marked)) for v, c in pairs]))
     return areas
 
 
@@ -175,8 +184,18 @@ def _party(spec: Spec, side: str) -> PartyView:
                      sig.name if sig else None, sig.title if sig else None)
 
 
-def build_view(spec: Spec) -> View:
+def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
+               mark_nonstandard: bool | None = None) -> View:
+    """``spec`` has its clauses resolved; ``nonstandard`` names the expectations that
+    deviate from the library. Marking is on for drafts and reviews unless told otherwise."""
     deal = spec.deal
+    nonstandard = nonstandard or {}
+    mark = deal.status != "approved" if mark_nonstandard is None else mark_nonstandard
+    total = len(spec.expectations.of_vendor) + len(spec.expectations.of_customer)
+    note = None
+    if mark:
+        note = (str(LABELS["nonstandard_summary"]).format(n=len(nonstandard), total=total)
+                if nonstandard else str(LABELS["standard_summary"]).format(total=total))
     vendor, customer = spec.parties.vendor.name, spec.parties.customer.name
     names = {"vendor": vendor, "customer": customer}
     branding = spec.branding
@@ -200,10 +219,12 @@ def build_view(spec: Spec) -> View:
             n_vendor=len(spec.expectations.of_vendor),
             n_customer=len(spec.expectations.of_customer), **names),
         balance_label=str(LABELS[f"balance_{spec.balance}"]),
-        areas=_areas(spec),
+        areas=_areas(spec, set(nonstandard) if mark else set()),
         readiness=list(spec.readiness),
         approvals=list(spec.approvals),
         draft=deal.status != "approved",
+        mark_nonstandard=mark,
+        nonstandard_note=note,
         fingerprint=fingerprint_of(spec_json),
         created=document_time(spec),
         paper=branding.paper if branding else "A4",

@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from conftest import SAMPLES, docx_text, pdf_text
 
+from expectmatrix.checks import check_loaded
 from expectmatrix.loading import load
 from expectmatrix.rendering import Renderers, render_spec
 from expectmatrix.spec import Spec
@@ -20,7 +21,7 @@ def squash(text: str) -> str:
 
 @pytest.mark.parametrize("sample", sorted(p.stem for p in SAMPLES.glob("*.yaml")))
 def test_every_sample_shows_everything(rendered, sample):
-    spec = load(SAMPLES / f"{sample}.yaml").spec
+    spec = check_loaded(load(SAMPLES / f"{sample}.yaml")).spec
     view = build_view(spec)
     pdf, reader = pdf_text(rendered[sample]["pdf"])
     docx, document = docx_text(rendered[sample]["docx"])

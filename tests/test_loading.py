@@ -66,10 +66,12 @@ def test_number_field_accepts_quoted_number(write_spec):
 
 def test_missing_required_field_is_located(write_spec):
     path = write_spec(VALID_YAML.replace("      text: Do another thing.\n", ""))
-    f = only(load(path).findings, "missing")
+    f = only(findings_of(path), "missing")
     assert f.field == "expectations.of_customer[0].text"
     assert (f.line, f.column) == (16, 7)
-    assert str(f) == f"{path}:16:7 expectations.of_customer[0].text: required field missing"
+    assert str(f).startswith(f"{path}:16:7 expectations.of_customer[0].text: required field missing")
+    f = only(load(write_spec(VALID_YAML.replace("  title: Yaml deal\n", ""))).findings, "missing")
+    assert str(f).endswith(":2:3 deal.title: required field missing")
 
 
 def test_unknown_key_suggests_the_right_one(write_spec):

@@ -1,0 +1,104 @@
+"""Organisation settings: ``expectmatrix.toml`` in the current folder or a parent (or
+``--config FILE``). Paths in it are relative to the file.
+
+    [library]
+    clauses = ["legal/clauses.yaml"]   # clause files that extend the built-in library
+    playbooks = ["legal/playbooks"]    # playbook files or folders
+    replace = false                    # true: use only these, not the built-in library
+
+    [templates]
+    dirs = ["letterhead"]              # searched before the built-in templates
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .findings import Finding, SpecError
+
+FILENAME = "expectmatrix.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LibrarySettings(_Strict):
+    clauses: list[str] = Field(default_factory=list)
+    playbooks: list[str] = Field(default_factory=list)
+    replace: bool = False
+
+
+class TemplateSettings(_Strict):
+    dirs: list[str] = Field(default_factory=list)
+
+
+class SettingsFile(_Strict):
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
+    templates: TemplateSettings = Field(default_factory=TemplateSettings)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings: absolute paths, ready to use."""
+
+    source: Path | None = None
+    clause_files: tuple[Path, ...] = ()
+    playbook_files: tuple[Path, ...] = ()
+    replace_library: bool = False
+    template_dirs: tuple[Path, ...] = field(default=())
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / FILENAME).is_file():
+            return candidate / FILENAME
+    return None
+
+
+def load_settings(config: str | Path | None = None, start: Path | None = None) -> Settings:
+    """The settings of ``config``, else of the nearest expectmatrix.toml, else defaults."""
+    path = Path(config) if config else find_config(start)
+    if path is None:
+        return Settings()
+    name = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise SpecError([Finding("config", f"cannot read the settings: {e.strerror or e}",
+                                 file=name)]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SpecError([Finding("config", f"not valid TOML: {e}", file=name)]) from None
+    try:
+        parsed = SettingsFile.model_validate(data)
+    except ValidationError as e:
+        raise SpecError([Finding("config", err["msg"], path=tuple(err["loc"]), file=name)
+                         for err in e.errors(include_url=False)]) from None
+    base = path.parent
+    resolved = Settings(
+        source=path,
+        clause_files=tuple(base / p for p in parsed.library.clauses),
+        playbook_files=tuple(base / p for p in parsed.library.playbooks),
+        replace_library=parsed.library.replace,
+        template_dirs=tuple(base / p for p in parsed.templates.dirs))
+    missing = [p for p in (*resolved.clause_files, *resolved.playbook_files,
+                           *resolved.template_dirs) if not p.exists()]
+    if missing:
+        raise SpecError([Finding("config", f"{p} does not exist", file=name) for p in missing])
+    return resolved
+
+
+def library_for(settings: Settings):  # type: ignore[no-untyped-def]
+    """The clause library these settings describe (the built-in one when there are none)."""
+    from .checks import builtin
+    from .library import load_library
+
+    if not (settings.clause_files or settings.playbook_files or settings.replace_library):
+        return builtin()
+    return load_library(settings.clause_files, settings.playbook_files,
+                        builtin=not settings.replace_library)
