@@ -76,6 +76,10 @@ def _library() -> Any:
     return library_for(_settings())
 
 
+pdf_variant_option = click.option(
+    "--pdf-variant", type=click.Choice(["pdf/a-3b", "pdf/ua-1"]),
+    help="Archival PDF/A-3b (with the spec embedded) or accessible, tagged PDF/UA-1.")
+
 mark_option = click.option(
     "--mark-nonstandard/--no-mark-nonstandard", "mark", default=None,
     help="Mark expectations that deviate from the clause library. Default: on for draft and "
@@ -135,10 +139,12 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of templates searched before the built-in ones.")
 @mark_option
+@pdf_variant_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @_fail_cleanly
 def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
-           template_dirs: tuple[Path, ...], mark: bool | None, as_json: bool) -> None:
+           template_dirs: tuple[Path, ...], mark: bool | None, pdf_variant: str | None,
+           as_json: bool) -> None:
     """Render a spec to <deal.id>-v<version>.pdf and .docx in the output folder.
 
     An invalid or unbalanced spec writes nothing.
@@ -147,7 +153,8 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 
     dirs = (*template_dirs, *_settings().template_dirs)
     result = render_file(spec, outdir, formats or DEFAULT_FORMATS, strict=strict,
-                         renderers=Renderers(dirs), library=_library(), mark_nonstandard=mark)
+                         renderers=Renderers(dirs, pdf_variant), library=_library(),
+                         mark_nonstandard=mark)
     if as_json:
         data = _findings_json(str(spec), result.findings)
         data.update(outputs=[str(p) for p in result.outputs], fingerprint=result.fingerprint)
@@ -222,6 +229,136 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     if result.interrupted:
         sys.exit(130)
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "md", "html", "pdf", "docx"]),
+              default="text", show_default=True, help="Redline format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the redline to this file (needed for pdf and docx).")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the specs differ.")
+@_fail_cleanly
+def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool) -> None:
+    """Compare two versions of a spec (or of documents made by expectmatrix).
+
+    Expectations are matched by id; a renumbered one with the same text is a move. Text,
+    measure, due and owner are compared word by word; parties, dates, status, version
+    and balance too. html and pdf strike deletions and underline insertions; docx uses
+    Word tracked changes that can be accepted or rejected.
+    """
+    from .compare import compare, format_text
+    from .output import write_atomic
+    from .view import document_time
+
+    library = _library()
+    old_spec, new_spec = _spec_or_document(old, library), _spec_or_document(new, library)
+    result = compare(old_spec, new_spec, old.name, new.name)
+    when = document_time(new_spec)
+    if fmt in ("text", "md"):
+        color = fmt == "text" and output is None and sys.stdout.isatty()
+        data = format_text(result, fmt, color).encode("utf-8")  # type: ignore[arg-type]
+    elif fmt == "html":
+        from .redline import redline_html
+        from .templating import environment
+
+        data = redline_html(result, environment(_settings().template_dirs), when).encode()
+    elif fmt == "pdf":
+        from .redline import redline_pdf
+
+        data = redline_pdf(result, when, tuple(map(str, _settings().template_dirs)))
+    else:
+        from .redline import redline_docx
+
+        data = redline_docx(result, when)
+    if output:
+        write_atomic(output, data)
+        click.echo(f"wrote {output}", err=True)
+    elif fmt in ("pdf", "docx"):
+        raise click.UsageError(f"-f {fmt} needs -o FILE")
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+    sys.exit(EXIT_FAILED if exit_code and result.changed else EXIT_OK)
+
+
+def _spec_or_document(path: Path, library: Any) -> Any:
+    """A spec file, or the spec embedded in a PDF/DOCX that expectmatrix made, with its
+    clauses resolved. Only the model must be valid: an unbalanced version is worth
+    comparing (the diff shows the balance before and after)."""
+    from dataclasses import replace
+
+    from .findings import SpecError
+    from .library import resolve
+    from .loading import load, load_bytes
+
+    if path.suffix.lower() in (".pdf", ".docx"):
+        from .documents import read_document
+        from .verify import embedded_spec
+
+        data = embedded_spec(read_document(path), str(path))
+        loaded = load_bytes(data, f"{path} (embedded spec)", "json")
+    else:
+        loaded = load(path)
+    if loaded.spec is None:
+        raise SpecError(loaded.findings)
+    resolved = resolve(loaded.spec, library)
+    if resolved.spec is None:
+        raise SpecError([replace(f, file=loaded.file, line=loaded.positions.locate(f.path)[0])
+                         for f in errors(resolved.findings)])
+    return resolved.spec
+
+
+@cli.command()
+@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("spec", required=False, type=click.Path(exists=True, dir_okay=False,
+                                                        path_type=Path))
+@click.option("--template-dir", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The template folder the document was rendered with, if any.")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@_fail_cleanly
+def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
+           as_json: bool) -> None:
+    """Check that a PDF or DOCX matches the spec it carries (and SPEC, if given).
+
+    Exit 1 on any mismatch, saying what differs. Tamper evidence, not a signature.
+    """
+    from .verify import verify as run_verify
+
+    report = run_verify(document, spec, (*template_dirs, *_settings().template_dirs))
+    if as_json:
+        click.echo(json.dumps({"document": report.document, "ok": report.ok,
+                               "fingerprint": report.fingerprint,
+                               "checks": [c.__dict__ for c in report.checks]}, indent=2))
+    else:
+        for c in report.checks:
+            click.secho(f"{'ok  ' if c.ok else 'FAIL'} {c.name}", fg="green" if c.ok else "red",
+                        err=not c.ok)
+            if not c.ok and c.detail:
+                click.echo("     " + c.detail.replace("\n", "\n     "), err=True)
+        verdict = "matches" if report.ok else "does NOT match"
+        click.echo(f"{document} {verdict} spec {report.fingerprint}")
+    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the spec here instead of stdout.")
+@_fail_cleanly
+def extract(document: Path, output: Path | None) -> None:
+    """Write out the spec embedded in a PDF or DOCX (JSON); rendering it gives the same
+    document."""
+    from .output import write_atomic
+    from .verify import extract as run_extract
+
+    data = run_extract(document)
+    if output:
+        write_atomic(output, data + b"\n")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(data.decode("utf-8"))
 
 
 @cli.command()

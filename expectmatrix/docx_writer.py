@@ -124,6 +124,7 @@ class DocxRenderer:
         for element in parse_xml(f"<w:body {_NS}>{body}</w:body>"):
             anchor.addprevious(element)
         self._properties(doc, view)
+        _embed(doc, view)
         buffer = io.BytesIO()
         doc.save(buffer)
         return _fixed_zip_times(buffer.getvalue(), view.created)
@@ -274,6 +275,42 @@ class DocxRenderer:
         props.created = props.modified = props.last_printed = created
         props.language = view.language
         props.identifier = view.fingerprint
+
+
+CUSTOM_XML_NS = "urn:expectmatrix:spec:1"
+FINGERPRINT_PROPERTY = "expectmatrix-fingerprint"
+OPTIONS_PROPERTY = "expectmatrix-options"
+_CUSTOM_PROPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+
+
+def _embed(doc, view: View) -> None:  # type: ignore[no-untyped-def]
+    """The canonical spec as a custom XML part, the fingerprint as a custom property: the
+    DOCX counterpart of the PDF's embedded file and metadata."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    package = doc.part.package
+    spec = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<expectmatrix xmlns="{CUSTOM_XML_NS}" fingerprint="{view.fingerprint}">'
+            f"<spec>{escape(view.spec_json.decode('utf-8'))}</spec></expectmatrix>")
+    # python-docx's default template already has a customXml/item1.xml: take the next name.
+    item = Part(package.next_partname("/customXml/item%d.xml"), "application/xml",
+                spec.encode("utf-8"), package)
+    doc.part.relate_to(item, RT.CUSTOM_XML)
+    options = f"mark-nonstandard={'yes' if view.mark_nonstandard else 'no'}"
+    props = "".join(
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" '
+        f'name="{name}"><vt:lpwstr>{value}</vt:lpwstr></property>'
+        for pid, (name, value) in enumerate(((FINGERPRINT_PROPERTY, view.fingerprint),
+                                             (OPTIONS_PROPERTY, options)), start=2))
+    custom = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+              f'<Properties xmlns="{_CUSTOM_PROPS_NS}" xmlns:vt="{_VT_NS}">{props}</Properties>')
+    part = Part(PackURI("/docProps/custom.xml"),
+                "application/vnd.openxmlformats-officedocument.custom-properties+xml",
+                custom.encode("utf-8"), package)
+    package.relate_to(part, RT.CUSTOM_PROPERTIES)
 
 
 def _hex6(colour: str) -> str:

@@ -17,6 +17,8 @@ from .findings import RenderError
 from .html_writer import HtmlRenderer
 from .view import View
 
+SPEC_ATTACHMENT = "expectmatrix-spec.json"
+
 
 class _Collect(logging.Handler):
     def __init__(self) -> None:
@@ -97,8 +99,22 @@ class PdfRenderer:
                 return root / name
         raise RenderError(f"template file not found: {name}")
 
-    def render(self, view: View) -> bytes:
-        html = self.html.render(view)
+    def render(self, view: View, variant: str | None = None) -> bytes:
+        """The matrix as PDF, carrying the canonical spec as an embedded file and the
+        fingerprint in its metadata. ``variant``: pdf/a-3b or pdf/ua-1."""
+        from weasyprint import Attachment
+
+        spec = Attachment(string=view.spec_json.decode("utf-8"), name=SPEC_ATTACHMENT,
+                          description=f"expectmatrix spec, SHA-256 {view.fingerprint}",
+                          created=view.created, modified=view.created, relationship="Source",
+                          url_fetcher=self.fetcher)
+        return self.write(self.html.render(view), view.fingerprint, attachments=[spec],
+                          variant=variant)
+
+    def write(self, html: str, identity: str, attachments: Sequence[object] = (),
+              variant: str | None = None, matrix_style: bool = True) -> bytes:
+        """Any of our HTML to PDF: same fonts, fetcher and warnings policy. The matrix
+        stylesheet applies unless ``matrix_style`` is False (a redline brings its own)."""
         # Relative URLs in templates resolve against the first template folder.
         base = self.roots[0].resolve().as_uri() + "/"
         try:
@@ -106,9 +122,10 @@ class PdfRenderer:
                 document = self._weasyprint.HTML(string=html, base_url=base,
                                                  url_fetcher=self.fetcher)
                 pdf = document.write_pdf(
-                    stylesheets=[self.css], font_config=self.font_config,
-                    # Same spec, same bytes: the /ID comes from the fingerprint.
-                    pdf_identifier=hashlib.md5(view.fingerprint.encode()).hexdigest().encode(),
+                    stylesheets=[self.css] if matrix_style else [], font_config=self.font_config,
+                    attachments=list(attachments), custom_metadata=True, pdf_variant=variant,
+                    # Same input, same bytes: the /ID comes from the content's identity.
+                    pdf_identifier=hashlib.md5(identity.encode()).hexdigest().encode(),
                 )
         except RenderError:
             raise

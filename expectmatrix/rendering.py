@@ -29,6 +29,7 @@ class Renderers:
     """One renderer per format, built on first use and reused."""
 
     template_dirs: Sequence[str | Path] = ()
+    pdf_variant: str | None = None
     _built: dict[str, Any] = field(default_factory=dict)
 
     def get(self, fmt: str) -> Any:
@@ -53,6 +54,8 @@ class Renderers:
         renderer = self.get(fmt)
         if fmt == "html":
             return renderer.render(view, standalone=True).encode("utf-8")
+        if fmt == "pdf":
+            return renderer.render(view, self.pdf_variant)
         return renderer.render(view)
 
 

@@ -9,9 +9,9 @@ def install() -> None:
 
     original = pdf_writer.PdfRenderer.render
 
-    def render(self, view):  # type: ignore[no-untyped-def]
+    def render(self, view, *args):  # type: ignore[no-untyped-def]
         if view.deal_id.startswith("CRASH"):
             os._exit(70)
-        return original(self, view)
+        return original(self, view, *args)
 
     pdf_writer.PdfRenderer.render = render  # type: ignore[method-assign]

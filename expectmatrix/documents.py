@@ -1,0 +1,137 @@
+"""Read back what expectmatrix put into a PDF or DOCX: the embedded spec, the fingerprint
+in the metadata, the fingerprints printed on the pages, and the visible text."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree
+
+from .findings import ExpectmatrixError
+
+PRINTED = re.compile(r"Spec fingerprint \(SHA-256\):\s*([0-9a-f]{64})")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+class DocumentError(ExpectmatrixError):
+    """The file is not a document expectmatrix can read back."""
+
+
+@dataclass
+class Embedded:
+    kind: str  # pdf | docx
+    spec_json: bytes | None
+    fingerprint: str | None  # from the metadata
+    printed: list[str]  # fingerprints found in the visible text, one per page or footer
+    options: dict[str, str]
+    text: str  # visible text, for comparing with a fresh rendering
+
+
+def read_document(path: str | Path) -> Embedded:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DocumentError(f"{path}: cannot read: {e.strerror or e}") from None
+    return read_bytes(data, path)
+
+
+def read_bytes(data: bytes, path: Path) -> Embedded:
+    if data.startswith(b"%PDF"):
+        return _read_pdf(data, path)
+    if data.startswith(b"PK"):
+        return _read_docx(data, path)
+    raise DocumentError(f"{path}: neither a PDF nor a DOCX file")
+
+
+def _options(text: str | None) -> dict[str, str]:
+    pairs = (item.split("=", 1) for item in (text or "").split(";") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def pdf_text(reader: object) -> str:
+    return "\n".join(page.extract_text() or "" for page in reader.pages)  # type: ignore[attr-defined]
+
+
+def _read_pdf(data: bytes, path: Path) -> Embedded:
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    from .pdf_writer import SPEC_ATTACHMENT
+
+    # pypdf logs what it repairs in a damaged file; our own error says it once, plainly.
+    logging.getLogger("pypdf").setLevel(logging.ERROR + 10)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise DocumentError(f"{path}: the PDF is encrypted; expectmatrix only reads the "
+                                "unencrypted PDFs it makes")
+        meta = {str(k).lower(): str(v) for k, v in (reader.metadata or {}).items()}
+        attachments = reader.attachments
+        spec = attachments.get(SPEC_ATTACHMENT, [None])[0]
+        text = pdf_text(reader)
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OSError, AssertionError, zipfile.BadZipFile) as e:
+        raise DocumentError(f"{path}: not a readable PDF (corrupt or truncated?): {e}") from None
+    return Embedded("pdf", spec, meta.get("/expectmatrixfingerprint"), PRINTED.findall(text),
+                    _options(meta.get("/expectmatrixoptions")), text)
+
+
+def _read_docx(data: bytes, path: Path) -> Embedded:
+    from .docx_writer import CUSTOM_XML_NS, FINGERPRINT_PROPERTY, OPTIONS_PROPERTY
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+            if "word/document.xml" not in names:
+                raise DocumentError(f"{path}: a zip file, but not a DOCX document")
+            parts = {n: z.read(n) for n in names
+                     if n.startswith(("customXml/item", "word/header", "word/footer"))
+                     or n in ("docProps/custom.xml", "word/document.xml")}
+    except DocumentError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise DocumentError(f"{path}: not a readable DOCX (corrupt or truncated?): {e}") from None
+    spec = fingerprint = None
+    options: dict[str, str] = {}
+    try:
+        for name, blob in parts.items():
+            if not name.startswith("customXml/item") or "Props" in name or "_rels" in name:
+                continue
+            root = ElementTree.fromstring(blob)
+            if root.tag == f"{{{CUSTOM_XML_NS}}}expectmatrix":
+                node = root.find(f"{{{CUSTOM_XML_NS}}}spec")
+                spec = (node.text or "").encode("utf-8") if node is not None else None
+        if "docProps/custom.xml" in parts:
+            for prop in ElementTree.fromstring(parts["docProps/custom.xml"]):
+                value = "".join(prop.itertext()).strip()
+                if prop.get("name") == FINGERPRINT_PROPERTY:
+                    fingerprint = value
+                elif prop.get("name") == OPTIONS_PROPERTY:
+                    options = _options(value)
+        printed, text = [], []
+        for name in sorted(parts):
+            if name.startswith(("word/document", "word/header", "word/footer")):
+                part_text = _docx_text(parts[name])
+                text.append(part_text)
+                if name.startswith("word/footer"):
+                    printed += PRINTED.findall(part_text)
+    except ElementTree.ParseError as e:
+        raise DocumentError(f"{path}: a damaged DOCX part: {e}") from None
+    return Embedded("docx", spec, fingerprint, printed, options, "\n".join(text))
+
+
+def _docx_text(xml: bytes) -> str:
+    """Paragraph texts as Word shows them: insertions kept, deletions left out."""
+    root = ElementTree.fromstring(xml)
+    lines = []
+    for p in root.iter(f"{_W}p"):
+        lines.append("".join(t.text or "" for t in p.iter(f"{_W}t")))
+    return "\n".join(lines)

@@ -1,0 +1,130 @@
+"""Does a PDF or DOCX match the spec it claims to come from?
+
+The checks: the document carries an expectmatrix spec; the SHA-256 of that spec equals the
+fingerprint in the metadata and the one printed on every page; the visible text equals
+what expectmatrix renders from that spec today (so a text edited after generation shows);
+and, when a spec file is given, it is that same spec. This is tamper evidence, not a
+signature: whoever has expectmatrix can make a consistent document from any spec.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .canonical import fingerprint_of
+from .documents import DocumentError, Embedded, read_bytes, read_document
+from .findings import errors
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    document: str
+    fingerprint: str | None
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def add(self, name: str, ok: bool, detail: str = "") -> None:
+        self.checks.append(Check(name, ok, detail))
+
+
+def embedded_spec(embedded: Embedded, name: str) -> bytes:
+    if embedded.spec_json is None:
+        raise DocumentError(f"{name}: carries no expectmatrix spec; it was not made by "
+                            "expectmatrix, or the embedded spec was removed")
+    return embedded.spec_json
+
+
+def load_embedded(data: bytes, name: str):  # type: ignore[no-untyped-def]
+    """The embedded canonical spec -> a checked Loaded, as a spec file would be."""
+    from .checks import check_loaded
+    from .loading import load_bytes
+
+    return check_loaded(load_bytes(data, f"{name} (embedded spec)", "json"))
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _first_difference(a: str, b: str) -> str:
+    a, b = _normalise(a), _normalise(b)
+    i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return f"document has “…{a[max(0, i - 30):i + 40]}…” where the spec gives “…{b[max(0, i - 30):i + 40]}…”"
+
+
+def verify(document: str | Path, spec: str | Path | None = None,
+           template_dirs: Sequence[str | Path] = ()) -> Report:
+    """Check a document against its embedded spec (and against ``spec`` if given)."""
+    name = str(document)
+    embedded = read_document(document)
+    data = embedded_spec(embedded, name)
+    actual = fingerprint_of(data)
+    report = Report(name, actual)
+    report.add("the metadata fingerprint is the embedded spec's SHA-256",
+               embedded.fingerprint == actual,
+               f"metadata says {embedded.fingerprint}, the embedded spec hashes to {actual}")
+    wrong = sorted({p for p in embedded.printed if p != actual})
+    report.add("every printed fingerprint is the embedded spec's SHA-256",
+               bool(embedded.printed) and not wrong,
+               f"printed: {', '.join(wrong)}" if wrong else "no printed fingerprint found")
+    loaded = load_embedded(data, name)
+    if loaded.spec is None:
+        problems = "; ".join(str(f) for f in errors(loaded.findings)[:3])
+        report.add("the embedded spec is valid", False, problems)
+        return report
+    report.add("the visible text is what this spec renders to",
+               *_same_text(embedded, loaded, template_dirs))
+    if spec is not None:
+        report.add(f"{spec} is the embedded spec", *_same_spec(loaded, spec, name))
+    return report
+
+
+def _same_text(embedded: Embedded, loaded, template_dirs) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
+    from .rendering import Renderers, render_spec
+
+    mark = embedded.options.get("mark-nonstandard")
+    fresh = render_spec(loaded.spec, (embedded.kind,), Renderers(template_dirs),
+                        loaded.nonstandard, None if mark is None else mark == "yes")
+    again = read_bytes(fresh[embedded.kind], Path(f"fresh.{embedded.kind}"))
+    if _normalise(again.text) == _normalise(embedded.text):
+        return True, ""
+    return False, _first_difference(embedded.text, again.text)
+
+
+def _same_spec(loaded, spec_path: str | Path, name: str) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
+    from .canonical import fingerprint
+    from .checks import check_loaded
+    from .compare import compare, format_text
+    from .loading import load
+
+    given = check_loaded(load(spec_path))
+    if given.spec is None:
+        first = errors(given.findings)[:1]
+        return False, f"the spec is not valid: {first[0] if first else ''}"
+    if fingerprint(given.spec) == fingerprint(loaded.spec):
+        return True, ""
+    diff = compare(loaded.spec, given.spec, f"{name} (embedded)", str(spec_path))
+    return False, format_text(diff).strip()
+
+
+def extract(document: str | Path) -> bytes:
+    """The embedded canonical spec (JSON); rendering it gives the same document."""
+    embedded = read_document(document)
+    data = embedded_spec(embedded, str(document))
+    if embedded.fingerprint and fingerprint_of(data) != embedded.fingerprint:
+        raise DocumentError(f"{document}: the embedded spec does not match the document's "
+                            "fingerprint; it was changed after generation")
+    return data
