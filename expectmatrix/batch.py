@@ -122,7 +122,7 @@ def _init_worker(formats: Sequence[str], template_dirs: Sequence[str], strict: b
     from .rendering import Renderers
     from .settings import library_for
 
-    renderers = Renderers(template_dirs)
+    renderers = Renderers(template_dirs, settings=settings)
     for fmt in formats:
         renderers.get(fmt)  # build once, up front
     _WORKER.update(renderers=renderers, formats=tuple(formats), strict=strict,
@@ -301,6 +301,10 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
     """
     started = time.monotonic()
     folder = prepare_dir(outdir)
+    if "pdf" in formats or "html" in formats:
+        from .html_writer import HtmlRenderer
+
+        HtmlRenderer(template_dirs)  # a broken template fails the batch once, up front
     formats = tuple(dict.fromkeys(formats))
     items = list(collect_items(inputs, base))
     if on_total:

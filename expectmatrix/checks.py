@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
+from pathlib import Path
 
 from .findings import Finding, errors, make_strict
 from .library import Library, load_library, resolve
@@ -169,6 +170,8 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: Library | None =
             located += check(spec)
             located += [Finding("nonstandard", f"{eid} is non-standard: {why}", "info",
                                 _path_of(spec, eid)) for eid, why in nonstandard.items()]
+        if spec is not None and spec.branding is not None:
+            located += check_branding(spec, Path(loaded.file).parent)
     for f in located:
         line, col = loaded.positions.locate(f.path)
         findings.append(replace(f, file=loaded.file, line=line, column=col))
@@ -177,6 +180,33 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: Library | None =
     if errors(findings):
         spec = None
     return replace(loaded, spec=spec, findings=findings, nonstandard=nonstandard)
+
+
+def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
+    """The logo and font a spec names exist and are what they claim to be."""
+    from .assets import BUNDLED_FONTS, AssetError, check_font, check_image, resolve
+
+    found = []
+    branding = spec.branding
+    assert branding is not None
+    if branding.logo is not None:
+        try:
+            image = check_image(resolve(branding.logo, base_dir))
+            if image.kind == "svg":
+                found.append(Finding("svg-logo", "an SVG logo appears in the PDF only (Word "
+                                     "files need PNG or JPEG)", "warning", ("branding", "logo")))
+        except AssetError as e:
+            found.append(Finding("logo", str(e), path=("branding", "logo")))
+    if branding.font is not None and branding.font not in BUNDLED_FONTS:
+        path = resolve(branding.font, base_dir)
+        try:
+            if path.suffix.lower() not in (".ttf", ".otf"):
+                raise AssetError(f"{branding.font!r} is neither a bundled family "
+                                 f"({', '.join(BUNDLED_FONTS)}) nor a .ttf/.otf file")
+            check_font(path)
+        except AssetError as e:
+            found.append(Finding("font", str(e), path=("branding", "font")))
+    return found
 
 
 def _path_of(spec: Spec, expectation_id: str) -> tuple[str | int, ...]:

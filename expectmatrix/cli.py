@@ -153,7 +153,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 
     dirs = (*template_dirs, *_settings().template_dirs)
     result = render_file(spec, outdir, formats or DEFAULT_FORMATS, strict=strict,
-                         renderers=Renderers(dirs, pdf_variant), library=_library(),
+                         renderers=Renderers(dirs, pdf_variant, _settings()), library=_library(),
                          mark_nonstandard=mark)
     if as_json:
         data = _findings_json(str(spec), result.findings)
@@ -433,6 +433,35 @@ def init(segment: str | None, vendor: str | None, customer: str | None, deal_id:
     text = draft_spec(library, draft)
     write_atomic(output, text.encode("utf-8"))
     click.echo(f"wrote {output}: edit it, then run expectmatrix validate {output}")
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def templates(ctx: click.Context) -> None:
+    """List the built-in templates and the blocks a template folder can override.
+
+    A template folder (--template-dir, or [templates] dirs in expectmatrix.toml) replaces
+    any built-in file of the same name; `{% extends "builtin/matrix.html" %}` keeps the
+    built-in one and overrides blocks. `expectmatrix templates copy DIR` starts a folder.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from .templating import list_templates
+
+    for name, blocks in list_templates():
+        click.echo(f"{name:14} " + (f"blocks: {', '.join(blocks)}" if blocks else "stylesheet"))
+
+
+@templates.command("copy")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite templates already there.")
+@_fail_cleanly
+def templates_copy(target: Path, force: bool) -> None:
+    """Copy the built-in templates (and fonts) into TARGET as a starting point."""
+    from .templating import copy_templates
+
+    for path in copy_templates(target, force):
+        click.echo(f"wrote {path}")
 
 
 @cli.command()

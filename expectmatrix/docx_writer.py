@@ -23,9 +23,7 @@ from docx.shared import Mm, Pt, RGBColor
 
 from .view import Cell, View
 
-FONT = "Arial"  # present on Windows and macOS; LibreOffice maps it to Liberation Sans
 PAPER = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
-MARGIN = Mm(16)
 _NS = nsdecls("w")
 
 # Character styles, created once per document: (name, bold, size pt, colour or None).
@@ -131,23 +129,24 @@ class DocxRenderer:
 
     def _setup(self, doc, view: View) -> int:  # type: ignore[no-untyped-def]
         section = doc.sections[0]
-        section.page_width, section.page_height = PAPER[view.paper]
-        section.left_margin = section.right_margin = MARGIN
-        section.top_margin = section.bottom_margin = Mm(20)
+        section.page_width, section.page_height = PAPER[view.look.paper]
+        top, right, bottom, left = _margins(view.look.margins)
+        section.top_margin, section.right_margin = top, right
+        section.bottom_margin, section.left_margin = bottom, left
         section.header_distance = section.footer_distance = Mm(8)
         styles = doc.styles
         normal = styles["Normal"]
         normal.font.size = Pt(9.5)
         normal.paragraph_format.space_after = Pt(2)
-        colours = {"primary": view.primary_color.lstrip("#"),
-                   "accent": view.accent_color.lstrip("#")}
+        colours = {"primary": view.look.primary.lstrip("#"),
+                   "accent": view.look.accent.lstrip("#")}
         for name in ("Normal", "Title", "Heading 1"):
             # Theme fonts (Calibri and friends) would win over w:ascii: drop them.
             fonts = styles[name].element.get_or_add_rPr().get_or_add_rFonts()
             for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
                 fonts.attrib.pop(qn(f"w:{attr}"), None)
             for attr in ("ascii", "hAnsi", "cs", "eastAsia"):
-                fonts.set(qn(f"w:{attr}"), FONT)
+                fonts.set(qn(f"w:{attr}"), view.look.docx_font)
         for name, size in (("Title", 20), ("Heading 1", 13)):
             style = styles[name]
             style.font.size = Pt(size)
@@ -161,7 +160,7 @@ class DocxRenderer:
                 style.font.size = Pt(size)
             if colour:
                 style.font.color.rgb = RGBColor.from_string(_hex6(colours.get(colour, colour)))
-        return int(section.page_width - 2 * MARGIN) * 1440 // 914400
+        return int(section.page_width - left - right) * 1440 // 914400
 
     def _header_footer(self, doc, view: View, width: int) -> None:  # type: ignore[no-untyped-def]
         section = doc.sections[0]
@@ -178,6 +177,10 @@ class DocxRenderer:
                 element.remove(p)
             for child in parse_xml(f"<w:hdr {_NS}>{xml}</w:hdr>"):
                 element.append(child)
+        logo = view.look.logo
+        if logo is not None and logo.kind != "svg":  # python-docx cannot place SVG
+            run = section.header.add_paragraph().add_run()
+            run.add_picture(str(logo.path), height=Mm(12))
 
     def _body(self, view: View, width: int) -> Iterable[str]:
         labels = view.labels
@@ -213,7 +216,7 @@ class DocxRenderer:
             yield _p(_r(view.nonstandard_note, "EmMark"))
 
         yield _p(_r(str(labels["matrix"])), style="Heading1", keep_next=True)
-        primary = view.primary_color.lstrip("#")
+        primary = view.look.primary.lstrip("#")
         rows = [_tr([_tc(half, [_p(_r(view.vendor_heading, "EmWhite"))], shade=_hex6(primary)),
                      _tc(half, [_p(_r(view.customer_heading, "EmWhite"))], shade=_hex6(primary))],
                     header=True)]
@@ -311,6 +314,15 @@ def _embed(doc, view: View) -> None:  # type: ignore[no-untyped-def]
                 "application/vnd.openxmlformats-officedocument.custom-properties+xml",
                 custom.encode("utf-8"), package)
     package.relate_to(part, RT.CUSTOM_PROPERTIES)
+
+
+def _margins(css: str) -> tuple[int, int, int, int]:
+    """CSS margin shorthand (1-4 lengths in mm, cm, in or pt) -> top, right, bottom, left."""
+    units = {"mm": Mm(1), "cm": Mm(10), "in": 914400, "pt": Pt(1)}
+    values = [int(float(v[:-2]) * units[v[-2:]]) for v in css.split()]
+    while len(values) < 4:
+        values.append(values[{1: 0, 2: 0, 3: 1}[len(values)]])
+    return values[0], values[1], values[2], values[3]
 
 
 def _hex6(colour: str) -> str:

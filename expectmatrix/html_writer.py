@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .templating import environment, render_template, search_path
+from .templating import environment, prepare, render_template, search_path
 from .view import View
 
 
@@ -22,6 +22,7 @@ class HtmlRenderer:
         self.search_path = search_path(template_dirs)
         self.env = environment(template_dirs)
         self.env.filters["css_string"] = css_string
+        prepare(self.env, "matrix.html")  # template errors surface before any document
 
     def render(self, view: View, standalone: bool = False) -> str:
         """The document's HTML; ``standalone`` inlines the stylesheet for a .html file."""

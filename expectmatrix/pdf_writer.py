@@ -60,6 +60,7 @@ def _fetcher_class() -> type:
         def __init__(self, roots: Sequence[Path]) -> None:
             super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
             self.roots = [r.resolve() for r in roots]
+            self.files: set[Path] = set()  # the current document's checked logo and font
 
         def fetch(self, url: str, headers: object = None):  # type: ignore[override]
             if url.startswith("data:"):
@@ -68,7 +69,7 @@ def _fetcher_class() -> type:
                 from urllib.request import url2pathname
 
                 path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
-                if any(path.is_relative_to(root) for root in self.roots):
+                if path in self.files or any(path.is_relative_to(r) for r in self.roots):
                     return super().fetch(url, headers)
             raise FatalURLFetchingError(f"refused to fetch {url!r}: documents may only use "
                                         "files from the template folders")
@@ -108,8 +109,14 @@ class PdfRenderer:
                           description=f"expectmatrix spec, SHA-256 {view.fingerprint}",
                           created=view.created, modified=view.created, relationship="Source",
                           url_fetcher=self.fetcher)
-        return self.write(self.html.render(view), view.fingerprint, attachments=[spec],
-                          variant=variant)
+        look = view.look
+        self.fetcher.files = {p for p in (look.logo.path if look.logo else None, look.font_file)
+                              if p is not None}
+        try:
+            return self.write(self.html.render(view), view.fingerprint, attachments=[spec],
+                              variant=variant)
+        finally:
+            self.fetcher.files = set()
 
     def write(self, html: str, identity: str, attachments: Sequence[object] = (),
               variant: str | None = None, matrix_style: bool = True) -> bytes:

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from . import __version__
 from .compare import SIDE_LABEL, Diff, FieldChange
 from .docx_writer import _NS, _fixed_zip_times, _p, _r, _tbl, _tc, _tr
-from .templating import render_template
+from .templating import prepare, render_template
 
 
 def redline_html(diff: Diff, env: object, when: dt.datetime) -> str:
+    prepare(env, "redline.html")  # type: ignore[arg-type]
     return render_template(env, "redline.html", diff=diff, sides=SIDE_LABEL,  # type: ignore[arg-type]
                            generator=f"expectmatrix {__version__}",
                            created=when.strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .assets import AssetError, Look, look_for
 from .checks import check_loaded
-from .findings import Finding, SpecError, errors
+from .findings import Finding, RenderError, SpecError, errors
 from .library import Library
 from .loading import Loaded, load
 from .output import ensure_dir, output_name, write_atomic
+from .settings import Settings
 from .spec import Spec
 from .view import View, build_view
 
@@ -30,7 +32,18 @@ class Renderers:
 
     template_dirs: Sequence[str | Path] = ()
     pdf_variant: str | None = None
+    settings: Settings = field(default_factory=Settings)  # organisation branding defaults
     _built: dict[str, Any] = field(default_factory=dict)
+
+    def look(self, spec: Spec, spec_file: str | Path | None) -> Look:
+        """The spec's branding over the organisation's; files relative to the spec."""
+        base = Path(spec_file).parent if spec_file else Path.cwd()
+        settings = self.settings
+        try:
+            return look_for(spec.branding, base, settings.branding,
+                            settings.source.parent if settings.source else None)
+        except AssetError as e:
+            raise RenderError(str(e)) from None
 
     def get(self, fmt: str) -> Any:
         if fmt not in self._built:
@@ -61,10 +74,11 @@ class Renderers:
 
 def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
                 renderers: Renderers | None = None, nonstandard: Mapping[str, str] | None = None,
-                mark_nonstandard: bool | None = None) -> dict[str, bytes]:
+                mark_nonstandard: bool | None = None,
+                source: str | Path | None = None) -> dict[str, bytes]:
     """A valid, resolved spec -> {format: document bytes}. Writes nothing."""
     renderers = renderers or Renderers()
-    view = build_view(spec, nonstandard, mark_nonstandard)
+    view = build_view(spec, nonstandard, mark_nonstandard, renderers.look(spec, source))
     return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
 
 
@@ -102,8 +116,8 @@ def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = D
     if errors(loaded.findings) or loaded.spec is None:
         return RenderResult(loaded.file, loaded.findings)
     spec = loaded.spec
-    view = build_view(spec, loaded.nonstandard, mark_nonstandard)
     renderers = renderers or Renderers()
+    view = build_view(spec, loaded.nonstandard, mark_nonstandard, renderers.look(spec, loaded.file))
     documents = {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
     folder = ensure_dir(outdir)
     files = [OutputFile(write_atomic(folder / output_name(spec.deal.id, spec.deal.version, fmt), data),

@@ -8,6 +8,10 @@
 
     [templates]
     dirs = ["letterhead"]              # searched before the built-in templates
+
+    [branding]                         # defaults; a spec's own branding: wins per key
+    logo = "brand/logo.png"
+    primary_color = "#0b5394"
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .findings import Finding, SpecError
+from .spec import Branding
 
 FILENAME = "expectmatrix.toml"
 
@@ -40,6 +45,7 @@ class TemplateSettings(_Strict):
 class SettingsFile(_Strict):
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
+    branding: Branding | None = None  # defaults for every spec; paths relative to the file
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class Settings:
     playbook_files: tuple[Path, ...] = ()
     replace_library: bool = False
     template_dirs: tuple[Path, ...] = field(default=())
+    branding: Branding | None = None
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -85,7 +92,8 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         clause_files=tuple(base / p for p in parsed.library.clauses),
         playbook_files=tuple(base / p for p in parsed.library.playbooks),
         replace_library=parsed.library.replace,
-        template_dirs=tuple(base / p for p in parsed.templates.dirs))
+        template_dirs=tuple(base / p for p in parsed.templates.dirs),
+        branding=parsed.branding)
     missing = [p for p in (*resolved.clause_files, *resolved.playbook_files,
                            *resolved.template_dirs) if not p.exists()]
     if missing:

@@ -105,8 +105,12 @@ class Branding(Model):
     logo: ShortText | None = Field(None, description="PNG, JPEG or SVG, relative to the spec.")
     primary_color: Color | None = Field(None, description="Headings and table header, #rrggbb.")
     accent_color: Color | None = Field(None, description="Area rows and rules, #rrggbb.")
-    font: ShortText | None = Field(None, description="A bundled font family.")
-    paper: Literal["A4", "Letter"] = Field("A4", description="Paper size.")
+    font: ShortText | None = Field(
+        None, description="Noto Sans (bundled) or a .ttf/.otf file relative to the spec.")
+    paper: Literal["A4", "Letter"] | None = Field(None, description="Paper size (default A4).")
+    margins: Annotated[str, StringConstraints(
+        pattern=r"^\d{1,3}(\.\d+)?(mm|cm|in|pt)( \d{1,3}(\.\d+)?(mm|cm|in|pt)){0,3}$")] | None = Field(
+        None, description="Page margins as in CSS, e.g. 20mm or 20mm 16mm (default).")
 
 
 class Approval(Model):

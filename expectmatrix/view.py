@@ -11,8 +11,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import zip_longest
+from pathlib import Path
 
 from . import __version__
+from .assets import Look, look_for
 from .canonical import canonical_json, fingerprint_of
 from .spec import Approval, Contact, Expectation, ReadinessItem, Spec
 
@@ -119,9 +121,7 @@ class View:
     nonstandard_note: str | None  # the first page's statement, when marking
     fingerprint: str
     created: dt.datetime
-    paper: str
-    primary_color: str
-    accent_color: str
+    look: Look
     labels: dict[str, object] = field(repr=False)
     spec_json: bytes = field(repr=False)
 
@@ -185,7 +185,7 @@ def _party(spec: Spec, side: str) -> PartyView:
 
 
 def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
-               mark_nonstandard: bool | None = None) -> View:
+               mark_nonstandard: bool | None = None, look: Look | None = None) -> View:
     """``spec`` has its clauses resolved; ``nonstandard`` names the expectations that
     deviate from the library. Marking is on for drafts and reviews unless told otherwise."""
     deal = spec.deal
@@ -227,9 +227,7 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         nonstandard_note=note,
         fingerprint=fingerprint_of(spec_json),
         created=document_time(spec),
-        paper=branding.paper if branding else "A4",
-        primary_color=(branding.primary_color if branding else None) or "#1f3a5f",
-        accent_color=(branding.accent_color if branding else None) or "#c8102e",
+        look=look if look is not None else look_for(branding, Path.cwd()),
         labels=LABELS,
         spec_json=spec_json,
     )

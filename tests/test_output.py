@@ -34,7 +34,7 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
 
 
 def test_failed_render_writes_nothing(tmp_path, write_spec, spec_data):
-    class Exploding:
+    class Exploding(Renderers):
         def render(self, view, fmt):
             if fmt == "docx":
                 raise RuntimeError("boom")
@@ -43,7 +43,7 @@ def test_failed_render_writes_nothing(tmp_path, write_spec, spec_data):
     path = write_spec(spec_data)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError):
-        render_file(path, out, ("pdf", "docx"), renderers=Exploding())  # type: ignore[arg-type]
+        render_file(path, out, ("pdf", "docx"), renderers=Exploding())
     assert not out.exists()
 
 

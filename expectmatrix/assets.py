@@ -1,0 +1,141 @@
+"""Files a spec points to (logo, font), checked before they reach a renderer.
+
+A logo must be a real PNG, JPEG or SVG of at most 5 MB and sane dimensions; an SVG may
+not reference anything outside itself (a reference is a way to read local files or call
+out to the network while the PDF is made). A font file must be a TrueType or OpenType
+font. Relative paths are relative to the spec's folder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_IMAGE_BYTES = 5_000_000
+MAX_PIXELS = 10_000  # per side
+BUNDLED_FONTS = {"Noto Sans": "Matrix Sans"}  # family a spec may name -> family in the CSS
+_SVG_EXTERNAL = re.compile(
+    rb"""(?:href|src)\s*=\s*["'](?!\s*(?:\#|data:))|url\(\s*["']?(?!\s*(?:\#|data:))"""
+    rb"""|<!ENTITY|<!DOCTYPE[^>]*\[|@import|<\s*(?:script|foreignObject)\b""", re.IGNORECASE)
+
+
+class AssetError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Image:
+    path: Path
+    kind: str  # png | jpeg | svg
+    width: int
+    height: int
+
+
+def resolve(path_text: str, base_dir: Path) -> Path:
+    path = Path(path_text).expanduser()
+    return (path if path.is_absolute() else base_dir / path).resolve()
+
+
+def check_image(path: Path) -> Image:
+    if not path.is_file():
+        raise AssetError(f"the logo file {path} does not exist")
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise AssetError(f"the logo is {size / 1e6:.1f} MB; at most 5 MB")
+    head = path.read_bytes()[:4096]
+    if head.startswith(b"\x89PNG\r\n\x1a\n") or head.startswith(b"\xff\xd8\xff"):
+        from PIL import Image as PILImage
+
+        try:
+            with PILImage.open(path) as img:
+                img.verify()
+                width, height = img.size
+                kind = "png" if img.format == "PNG" else "jpeg"
+        except Exception as e:  # Pillow raises many kinds for a damaged file
+            raise AssetError(f"the logo {path.name} is a damaged image: {e}") from None
+    elif b"<svg" in head.lower():
+        data = path.read_bytes()
+        bad = _SVG_EXTERNAL.search(data)
+        if bad:
+            raise AssetError(f"the SVG logo {path.name} refers to something outside itself "
+                             f"({bad.group(0).decode('utf-8', 'replace').strip()!r}); embed "
+                             "everything in the file or use a PNG")
+        (width, height), kind = _svg_size(data), "svg"
+    else:
+        raise AssetError(f"the logo {path.name} is not a PNG, JPEG or SVG image")
+    if not (0 <= width <= MAX_PIXELS and 0 <= height <= MAX_PIXELS):
+        raise AssetError(f"the logo is {width}x{height} pixels; at most {MAX_PIXELS} a side")
+    return Image(path, kind, width, height)
+
+
+def _svg_size(data: bytes) -> tuple[int, int]:
+    def number(name: bytes) -> int:
+        m = re.search(rb"<svg[^>]*\s" + name + rb"""\s*=\s*["']\s*([\d.]+)""", data, re.I)
+        return int(float(m.group(1))) if m else 0
+
+    return number(b"width"), number(b"height")
+
+
+def check_font(path: Path) -> str:
+    """The font's family name; raises AssetError for anything but a TTF/OTF font."""
+    if not path.is_file():
+        raise AssetError(f"the font file {path} does not exist")
+    if path.read_bytes()[:4] not in (b"\x00\x01\x00\x00", b"OTTO", b"true"):
+        raise AssetError(f"{path.name} is not a TrueType or OpenType font")
+    from fontTools.ttLib import TTFont
+
+    try:
+        family = TTFont(path, lazy=True)["name"].getBestFamilyName()
+    except Exception as e:  # fontTools raises many kinds for a damaged file
+        raise AssetError(f"the font {path.name} cannot be read: {e}") from None
+    return str(family or path.stem)
+
+
+@dataclass(frozen=True)
+class Look:
+    """Branding resolved for rendering: checked files, defaults filled in."""
+
+    paper: str = "A4"
+    primary: str = "#1f3a5f"
+    accent: str = "#c8102e"
+    margins: str = "20mm 16mm"
+    logo: Image | None = None
+    css_font: str = "Matrix Sans"  # the family the stylesheet uses
+    font_file: Path | None = None  # a spec's own font, declared with @font-face
+    docx_font: str = "Arial"  # Word and LibreOffice have it or a metric twin
+
+
+def look_for(branding: object | None, base_dir: Path,
+             defaults: object | None = None, defaults_dir: Path | None = None) -> Look:
+    """The spec's branding over the organisation's (expectmatrix.toml) over built-in
+    defaults. Raises AssetError for a bad logo or font."""
+    def pick(name: str) -> tuple[object, Path]:
+        for source, folder in ((branding, base_dir), (defaults, defaults_dir or base_dir)):
+            value = getattr(source, name, None) if source is not None else None
+            if value is not None:
+                return value, folder
+        return None, base_dir
+
+    look = Look()
+    values: dict[str, object] = {}
+    for name, attr in (("paper", "paper"), ("primary_color", "primary"),
+                       ("accent_color", "accent"), ("margins", "margins")):
+        value, _ = pick(name)
+        if value is not None:
+            values[attr] = value
+    logo, folder = pick("logo")
+    if logo is not None:
+        values["logo"] = check_image(resolve(str(logo), folder))
+    font, folder = pick("font")
+    if font is not None:
+        if str(font) in BUNDLED_FONTS:
+            values["docx_font"] = str(font)
+        else:
+            path = resolve(str(font), folder)
+            if path.suffix.lower() not in (".ttf", ".otf"):
+                raise AssetError(f"font {font!r} is neither a bundled family "
+                                 f"({', '.join(BUNDLED_FONTS)}) nor a .ttf/.otf file")
+            family = check_font(path)
+            values.update(css_font="Spec Font", font_file=path, docx_font=family)
+    return Look(**{**look.__dict__, **values})
