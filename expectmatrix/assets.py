@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 MAX_IMAGE_BYTES = 5_000_000
@@ -139,3 +140,30 @@ def look_for(branding: object | None, base_dir: Path,
             family = check_font(path)
             values.update(css_font="Spec Font", font_file=path, docx_font=family)
     return Look(**{**look.__dict__, **values})
+
+
+_CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+@lru_cache(maxsize=1)
+def cjk_font_available() -> bool:
+    """Whether fontconfig knows a font for Chinese, Japanese or Korean (none is bundled:
+    such fonts are tens of megabytes)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("fc-list"):
+        return False
+    for lang in ("zh", "ja", "ko"):
+        try:
+            out = subprocess.run(["fc-list", f":lang={lang}", "family"], capture_output=True,
+                                 text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return False
+        if out.strip():
+            return True
+    return False

@@ -32,6 +32,7 @@ from .csvinput import Row, load_row, read_rows
 from .findings import ExpectmatrixError, Finding, SpecError, errors
 from .loading import Loaded, load
 from .output import output_name, prepare_dir, write_atomic
+from .rendering import time_limit
 from .settings import Settings
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -116,17 +117,18 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(formats: Sequence[str], template_dirs: Sequence[str], strict: bool,
-                 settings: Settings, mark: bool | None, hook: Callable[[], None] | None) -> None:
+                 settings: Settings, mark: bool | None, options: dict[str, Any],
+                 hook: Callable[[], None] | None) -> None:
     # The parent handles Ctrl-C and lets running items finish their (atomic) writes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .rendering import Renderers
     from .settings import library_for
 
-    renderers = Renderers(template_dirs, settings=settings)
+    renderers = Renderers(template_dirs, options["pdf_variant"], settings, options["docx_base"])
     for fmt in formats:
         renderers.get(fmt)  # build once, up front
     _WORKER.update(renderers=renderers, formats=tuple(formats), strict=strict,
-                   library=library_for(settings), mark=mark)
+                   library=library_for(settings), mark=mark, timeout=options["timeout"])
     if hook is not None:
         hook()
 
@@ -164,8 +166,9 @@ def _render(item: Item, data: bytes, nonstandard: dict[str, str], outdir: str) -
 
     spec = Spec.model_validate_json(zlib.decompress(data))
     loaded = Loaded(item.source, spec, [], Positions(), nonstandard=nonstandard)
-    result = render_loaded(loaded, outdir, _WORKER["formats"], _WORKER["renderers"],
-                           _WORKER["mark"])
+    with time_limit(_WORKER["timeout"]):
+        result = render_loaded(loaded, outdir, _WORKER["formats"], _WORKER["renderers"],
+                               _WORKER["mark"])
     return {"ok": result.ok, "findings": result.findings,
             "outputs": [f.to_dict() for f in result.files]}
 
@@ -291,6 +294,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
               resume: bool = False, fail_fast: bool = False, strict: bool = False,
               base: str | Path | None = None, template_dirs: Sequence[str | Path] = (),
               settings: Settings | None = None, mark_nonstandard: bool | None = None,
+              pdf_variant: str | None = None, docx_base: str | Path | None = None,
+              timeout: float | None = 120.0,
               on_item: Callable[[Record, int], None] | None = None,
               on_total: Callable[[int], None] | None = None,
               worker_hook: Callable[[], None] | None = None) -> BatchResult:
@@ -305,6 +310,10 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
         from .html_writer import HtmlRenderer
 
         HtmlRenderer(template_dirs)  # a broken template fails the batch once, up front
+    if "docx" in formats and (docx_base or (settings and settings.docx_base)):
+        from .docx_writer import DocxRenderer
+
+        DocxRenderer(docx_base or settings.docx_base)  # so does a broken letterhead
     formats = tuple(dict.fromkeys(formats))
     items = list(collect_items(inputs, base))
     if on_total:
@@ -331,8 +340,9 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                           error=str(first[0]) if first else "failed")
         return Record(item.source, "failed", error=str(outcome))
 
+    options = {"pdf_variant": pdf_variant, "docx_base": docx_base, "timeout": timeout}
     pool = _Pool(jobs, (formats, [str(d) for d in template_dirs], strict,
-                        settings or Settings(), mark_nonstandard, worker_hook))
+                        settings or Settings(), mark_nonstandard, options, worker_hook))
     try:
         # Pass 1: validate everything, learn the names each valid item would write.
         prepared: dict[int, dict[str, Any]] = {}

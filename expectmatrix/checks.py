@@ -172,6 +172,8 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: Library | None =
                                 _path_of(spec, eid)) for eid, why in nonstandard.items()]
         if spec is not None and spec.branding is not None:
             located += check_branding(spec, Path(loaded.file).parent)
+        if spec is not None:
+            located += check_scripts(spec)
     for f in located:
         line, col = loaded.positions.locate(f.path)
         findings.append(replace(f, file=loaded.file, line=line, column=col))
@@ -207,6 +209,19 @@ def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
         except AssetError as e:
             found.append(Finding("font", str(e), path=("branding", "font")))
     return found
+
+
+def check_scripts(spec: Spec) -> list[Finding]:
+    """Chinese, Japanese or Korean text needs a font of the machine's: say so when there
+    is none, rather than let the characters turn into boxes."""
+    from .assets import cjk_font_available, has_cjk
+    from .canonical import canonical_json
+
+    if not has_cjk(canonical_json(spec).decode("utf-8")) or cjk_font_available():
+        return []
+    return [Finding("cjk-font", "the spec has Chinese, Japanese or Korean text but this "
+                    "machine has no font for it, so the PDF would show empty boxes; install "
+                    "one (on Debian or Ubuntu: apt-get install fonts-noto-cjk)", "warning")]
 
 
 def _path_of(spec: Spec, expectation_id: str) -> tuple[str | int, ...]:

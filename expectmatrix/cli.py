@@ -76,6 +76,14 @@ def _library() -> Any:
     return library_for(_settings())
 
 
+docx_base_option = click.option(
+    "--docx-base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A letterhead .docx: its styles, headers, footers and logo are kept.")
+
+timeout_option = click.option(
+    "--timeout", type=click.FloatRange(min=0), default=120, show_default=True,
+    help="Seconds one document may take before it is stopped and failed (0: no limit).")
+
 pdf_variant_option = click.option(
     "--pdf-variant", type=click.Choice(["pdf/a-3b", "pdf/ua-1"]),
     help="Archival PDF/A-3b (with the spec embedded) or accessible, tagged PDF/UA-1.")
@@ -140,21 +148,24 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
               help="Folder of templates searched before the built-in ones.")
 @mark_option
 @pdf_variant_option
+@docx_base_option
+@timeout_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @_fail_cleanly
 def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
            template_dirs: tuple[Path, ...], mark: bool | None, pdf_variant: str | None,
-           as_json: bool) -> None:
+           docx_base: Path | None, timeout: float, as_json: bool) -> None:
     """Render a spec to <deal.id>-v<version>.pdf and .docx in the output folder.
 
     An invalid or unbalanced spec writes nothing.
     """
-    from .rendering import DEFAULT_FORMATS, Renderers, render_file
+    from .rendering import DEFAULT_FORMATS, Renderers, render_file, time_limit
 
     dirs = (*template_dirs, *_settings().template_dirs)
-    result = render_file(spec, outdir, formats or DEFAULT_FORMATS, strict=strict,
-                         renderers=Renderers(dirs, pdf_variant, _settings()), library=_library(),
-                         mark_nonstandard=mark)
+    with time_limit(timeout or None):
+        result = render_file(spec, outdir, formats or DEFAULT_FORMATS, strict=strict,
+                             renderers=Renderers(dirs, pdf_variant, _settings(), docx_base),
+                             library=_library(), mark_nonstandard=mark)
     if as_json:
         data = _findings_json(str(spec), result.findings)
         data.update(outputs=[str(p) for p in result.outputs], fingerprint=result.fingerprint)
@@ -189,11 +200,15 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of templates searched before the built-in ones.")
 @mark_option
+@pdf_variant_option
+@docx_base_option
+@timeout_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_fail_cleanly
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
           resume: bool, fail_fast: bool, strict: bool, base: Path | None,
-          template_dirs: tuple[Path, ...], mark: bool | None, as_json: bool) -> None:
+          template_dirs: tuple[Path, ...], mark: bool | None, pdf_variant: str | None,
+          docx_base: Path | None, timeout: float, as_json: bool) -> None:
     """Render many specs: files, folders (searched for .yaml, .yml, .json) and CSV exports.
 
     Writes every document and a manifest.json into the output folder. A bad spec fails
@@ -209,8 +224,9 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
         result = run_batch(inputs, outdir, formats or DEFAULT_FORMATS, jobs=jobs, resume=resume,
                            fail_fast=fail_fast, strict=strict, base=base,
                            template_dirs=(*template_dirs, *settings.template_dirs),
-                           settings=settings, mark_nonstandard=mark, on_item=progress.item,
-                           on_total=progress.total)
+                           settings=settings, mark_nonstandard=mark, pdf_variant=pdf_variant,
+                           docx_base=docx_base, timeout=timeout or None,
+                           on_item=progress.item, on_total=progress.total)
     summary = result.summary()
     if as_json:
         click.echo(json.dumps(summary, indent=2))

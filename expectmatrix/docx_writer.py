@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import struct
 from collections.abc import Iterable, Sequence
+from functools import partial
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from docx import Document
@@ -21,7 +24,8 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
 
-from .view import Cell, View
+from .findings import RenderError
+from .view import NONSTANDARD_MARK, Cell, View
 
 PAPER = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
 _NS = nsdecls("w")
@@ -85,12 +89,26 @@ def _tr(cells: Iterable[str], header: bool = False) -> str:
     return f"<w:tr><w:trPr>{props}</w:trPr>{''.join(cells)}</w:tr>"
 
 
-def _tbl(widths: Sequence[int], rows: Iterable[str]) -> str:
+# Explicit borders: a letterhead document may have no "Table Grid" style to lend them.
+_BORDERS = "<w:tblBorders>" + "".join(
+    f'<w:{edge} w:val="single" w:sz="4" w:space="0" w:color="A0A0A0"/>'
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV")) + "</w:tblBorders>"
+
+
+def _tbl(widths: Sequence[int], rows: Iterable[str], rtl: bool = False) -> str:
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     return (f'<w:tbl {_NS}><w:tblPr><w:tblStyle w:val="TableGrid"/>'
-            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
+            f'{"<w:bidiVisual/>" if rtl else ""}'
+            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>{_BORDERS}'
             f'<w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
             f"{''.join(rows)}</w:tbl>")
+
+
+def _page_runs(label: str) -> list[str]:
+    """ "Page {page} of {pages}" in the document's language, with live fields."""
+    fields = {"{page}": "PAGE", "{pages}": "NUMPAGES"}
+    return [_field(fields[part], "EmSmall") if part in fields else _r(part, "EmSmall")
+            for part in re.split(r"(\{page\}|\{pages\})", label) if part]
 
 
 def _twips(mm: float) -> int:
@@ -111,10 +129,29 @@ def _expectation(item: Cell | None, marker: str) -> list[str]:
 
 
 class DocxRenderer:
-    """Renders Views to DOCX bytes; build once, call :meth:`render` many times."""
+    """Renders Views to DOCX bytes; build once, call :meth:`render` many times.
+
+    With ``base`` (a company's letterhead .docx), its page set-up, styles, headers,
+    footers and logo are kept: the matrix replaces its body, and the DRAFT mark, the
+    fingerprint and the page numbers are added below its own header and footer lines.
+    """
+
+    def __init__(self, base: str | Path | None = None) -> None:
+        self.base: bytes | None = None
+        if base is not None:
+            try:
+                self.base = Path(base).read_bytes()
+                Document(io.BytesIO(self.base))
+            except Exception as e:  # python-docx raises many kinds for a non-DOCX file
+                raise RenderError(f"{base}: not a usable Word letterhead (.docx): {e}") from None
 
     def render(self, view: View) -> bytes:
-        doc = Document()
+        doc = Document(io.BytesIO(self.base)) if self.base else Document()
+        if self.base:
+            body = doc.element.body
+            for child in list(body):
+                if child.tag != qn("w:sectPr"):
+                    body.remove(child)
         width = self._setup(doc, view)
         self._header_footer(doc, view, width)
         body = "".join(self._body(view, width))
@@ -128,18 +165,20 @@ class DocxRenderer:
         return _fixed_zip_times(buffer.getvalue(), view.created)
 
     def _setup(self, doc, view: View) -> int:  # type: ignore[no-untyped-def]
-        section = doc.sections[0]
+        section = doc.sections[-1]
+        styles = doc.styles
+        if self.base:  # the letterhead's page and styles stay as they are
+            self._add_char_styles(styles, view)
+            return int(section.page_width - section.left_margin - section.right_margin) \
+                * 1440 // 914400
         section.page_width, section.page_height = PAPER[view.look.paper]
         top, right, bottom, left = _margins(view.look.margins)
         section.top_margin, section.right_margin = top, right
         section.bottom_margin, section.left_margin = bottom, left
         section.header_distance = section.footer_distance = Mm(8)
-        styles = doc.styles
         normal = styles["Normal"]
         normal.font.size = Pt(9.5)
         normal.paragraph_format.space_after = Pt(2)
-        colours = {"primary": view.look.primary.lstrip("#"),
-                   "accent": view.look.accent.lstrip("#")}
         for name in ("Normal", "Title", "Heading 1"):
             # Theme fonts (Calibri and friends) would win over w:ascii: drop them.
             fonts = styles[name].element.get_or_add_rPr().get_or_add_rFonts()
@@ -147,12 +186,24 @@ class DocxRenderer:
                 fonts.attrib.pop(qn(f"w:{attr}"), None)
             for attr in ("ascii", "hAnsi", "cs", "eastAsia"):
                 fonts.set(qn(f"w:{attr}"), view.look.docx_font)
+        if view.rtl:  # right to left: paragraphs (w:bidi) and runs (w:rtl)
+            normal.element.get_or_add_pPr().append(parse_xml(f"<w:bidi {_NS}/>"))
+            normal.element.get_or_add_rPr().append(parse_xml(f"<w:rtl {_NS}/>"))
         for name, size in (("Title", 20), ("Heading 1", 13)):
             style = styles[name]
             style.font.size = Pt(size)
-            style.font.color.rgb = RGBColor.from_string(_hex6(colours["primary"]))
+            style.font.color.rgb = RGBColor.from_string(_hex6(view.look.primary))
             style.font.bold = True
+        self._add_char_styles(styles, view)
+        return int(section.page_width - left - right) * 1440 // 914400
+
+    def _add_char_styles(self, styles, view: View) -> None:  # type: ignore[no-untyped-def]
+        colours = {"primary": view.look.primary.lstrip("#"),
+                   "accent": view.look.accent.lstrip("#")}
+        existing = {s.style_id for s in styles}
         for style_id, (name, bold, size, colour) in _CHAR_STYLES.items():
+            if style_id in existing:
+                continue
             style = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
             style.element.set(qn("w:styleId"), style_id)
             style.font.bold = bold or None
@@ -160,21 +211,20 @@ class DocxRenderer:
                 style.font.size = Pt(size)
             if colour:
                 style.font.color.rgb = RGBColor.from_string(_hex6(colours.get(colour, colour)))
-        return int(section.page_width - left - right) * 1440 // 914400
 
     def _header_footer(self, doc, view: View, width: int) -> None:  # type: ignore[no-untyped-def]
-        section = doc.sections[0]
+        section = doc.sections[-1]
         mark = (_r(str(view.labels["draft"]), "EmDraft") if view.draft
                 else _r(view.status_label, "EmSmall"))
         header = _p(_r(f"{view.deal_id} · v{view.version}", "EmSmall"), _r("\t"), mark,
                     tab_right=width)
         footer = (_p(_r(f"{view.labels['fingerprint']}: ", "EmTiny"), _r(view.fingerprint, "EmTiny"))
-                  + _p(_r("\t"), _r("Page ", "EmSmall"), _field("PAGE", "EmSmall"),
-                       _r(" of ", "EmSmall"), _field("NUMPAGES", "EmSmall"), tab_right=width))
+                  + _p(_r("\t"), *_page_runs(str(view.labels["page"])), tab_right=width))
         for part, xml in ((section.header, header), (section.footer, footer)):
             element = part._element
-            for p in list(element):
-                element.remove(p)
+            if not self.base:  # python-docx's own template has an empty paragraph there
+                for p in list(element):
+                    element.remove(p)
             for child in parse_xml(f"<w:hdr {_NS}>{xml}</w:hdr>"):
                 element.append(child)
         logo = view.look.logo
@@ -185,6 +235,7 @@ class DocxRenderer:
     def _body(self, view: View, width: int) -> Iterable[str]:
         labels = view.labels
         half = width // 2
+        tbl = partial(_tbl, rtl=view.rtl)
         yield _p(_r(str(labels["doc_kind"]).upper(), "EmSmall"))
         yield _p(_r(view.title), style="Title")
         yield _p(_r(f"{view.vendor.name} & {view.customer.name}", "EmParty"))
@@ -193,7 +244,7 @@ class DocxRenderer:
                  (labels["effective"], view.effective, labels["status"], view.status_label),
                  (labels["segment"], view.segment_label, labels["value"], view.value or "–")]
         quarter = [_twips(38), _twips(50), _twips(38), width - _twips(126)]
-        yield _tbl(quarter, (_tr(_tc(w, [_p(_r(str(v), "EmStrong" if i % 2 == 0 else None))])
+        yield tbl(quarter, (_tr(_tc(w, [_p(_r(str(v), "EmStrong" if i % 2 == 0 else None))])
                                  for i, (w, v) in enumerate(zip(quarter, row, strict=True)))
                              for row in facts))
         if view.notes:
@@ -209,7 +260,7 @@ class DocxRenderer:
                 lines.append(_p(_r(text, "EmDetail")))
             return lines
 
-        yield _tbl([half, half], [_tr([_tc(half, party(view.vendor)),
+        yield tbl([half, half], [_tr([_tc(half, party(view.vendor)),
                                        _tc(half, party(view.customer))])])
         yield _p(_r(f"{view.summary} {view.balance_label}."), before=6)
         if view.nonstandard_note:
@@ -223,10 +274,10 @@ class DocxRenderer:
         for area in view.areas:
             rows.append(_tr([_tc(width, [_p(_r(area.name.upper(), "EmArea"), keep_next=True)],
                                  span=2)]))
-            marker = str(labels["nonstandard_mark"])
+            marker = NONSTANDARD_MARK
             rows += [_tr([_tc(half, _expectation(r.vendor, marker)),
                           _tc(half, _expectation(r.customer, marker))]) for r in area.rows]
-        yield _tbl([half, half], rows)
+        yield tbl([half, half], rows)
         if view.mark_nonstandard:
             yield _p(_r(str(labels["nonstandard_legend"]), "EmSmall"), before=3)
 
@@ -239,13 +290,13 @@ class DocxRenderer:
                             for r in view.readiness]))
         if view.approvals:
             tables.append((labels["approvals"], (labels["name"], "", labels["title"],
-                           labels["date"]), (0.31, 0.17, 0.34, 0.18),
+                           labels["date_label"]), (0.31, 0.17, 0.34, 0.18),
                            [(a.name, sides[a.side], a.role, a.date.isoformat())  # type: ignore[index]
                             for a in view.approvals]))
         for title, heads, shares, values in tables:
             widths = [int(width * s) for s in shares]
             yield _p(_r(str(title)), style="Heading1", keep_next=True)
-            yield _tbl(widths, [_tr((_tc(w, [_p(_r(str(h), "EmStrong"))])
+            yield tbl(widths, [_tr((_tc(w, [_p(_r(str(h), "EmStrong"))])
                                      for w, h in zip(widths, heads, strict=True)), header=True)]
                        + [_tr(_tc(w, [_p(_r(str(v)))]) for w, v in zip(widths, row, strict=True))
                           for row in values])
@@ -258,9 +309,9 @@ class DocxRenderer:
                     _p(_r(str(labels["signature"]), "EmSmall")),
                     _p(_r(f"{labels['name']}: {p.signatory_name or ''}")),
                     _p(_r(f"{labels['title']}: {p.signatory_title or ''}")),
-                    _p(_r(f"{labels['date']}:"))]
+                    _p(_r(f"{labels['date_label']}:"))]
 
-        yield _tbl([half, half], [_tr([_tc(half, signature(view.vendor)),
+        yield tbl([half, half], [_tr([_tc(half, signature(view.vendor)),
                                        _tc(half, signature(view.customer))])])
 
     def _properties(self, doc, view: View) -> None:  # type: ignore[no-untyped-def]

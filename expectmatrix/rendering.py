@@ -7,7 +7,9 @@ The renderers are built lazily and kept in a :class:`Renderers` object, so one p
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import signal
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from .assets import AssetError, Look, look_for
 from .checks import check_loaded
 from .findings import Finding, RenderError, SpecError, errors
+from .i18n import labels_for
 from .library import Library
 from .loading import Loaded, load
 from .output import ensure_dir, output_name, write_atomic
@@ -33,7 +36,13 @@ class Renderers:
     template_dirs: Sequence[str | Path] = ()
     pdf_variant: str | None = None
     settings: Settings = field(default_factory=Settings)  # organisation branding defaults
+    docx_base: str | Path | None = None  # a letterhead .docx to write the matrix into
     _built: dict[str, Any] = field(default_factory=dict)
+
+    def view(self, spec: Spec, spec_file: str | Path | None, nonstandard: Mapping[str, str],
+             mark_nonstandard: bool | None) -> View:
+        labels = labels_for(spec.deal.language, tuple(Path(d) for d in self.template_dirs))
+        return build_view(spec, nonstandard, mark_nonstandard, self.look(spec, spec_file), labels)
 
     def look(self, spec: Spec, spec_file: str | Path | None) -> Look:
         """The spec's branding over the organisation's; files relative to the spec."""
@@ -54,7 +63,7 @@ class Renderers:
             elif fmt == "docx":
                 from .docx_writer import DocxRenderer
 
-                self._built[fmt] = DocxRenderer()
+                self._built[fmt] = DocxRenderer(self.docx_base or self.settings.docx_base)
             elif fmt == "html":
                 from .html_writer import HtmlRenderer
 
@@ -78,7 +87,7 @@ def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
                 source: str | Path | None = None) -> dict[str, bytes]:
     """A valid, resolved spec -> {format: document bytes}. Writes nothing."""
     renderers = renderers or Renderers()
-    view = build_view(spec, nonstandard, mark_nonstandard, renderers.look(spec, source))
+    view = renderers.view(spec, source, nonstandard or {}, mark_nonstandard)
     return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
 
 
@@ -117,7 +126,7 @@ def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = D
         return RenderResult(loaded.file, loaded.findings)
     spec = loaded.spec
     renderers = renderers or Renderers()
-    view = build_view(spec, loaded.nonstandard, mark_nonstandard, renderers.look(spec, loaded.file))
+    view = renderers.view(spec, loaded.file, loaded.nonstandard, mark_nonstandard)
     documents = {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
     folder = ensure_dir(outdir)
     files = [OutputFile(write_atomic(folder / output_name(spec.deal.id, spec.deal.version, fmt), data),
@@ -141,3 +150,27 @@ def load_valid(path: str | Path, strict: bool = False, library: Library | None =
     if errors(loaded.findings) or loaded.spec is None:
         raise SpecError(loaded.findings)
     return loaded.spec
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Stop one document that takes too long (a template that loops, a huge table).
+
+    Documents are rendered on the main thread (batch workers too), so an alarm can
+    interrupt Jinja and WeasyPrint between any two Python steps; the atomic writes leave
+    nothing behind.
+    """
+    if not seconds:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise RenderError(f"rendering took longer than {seconds:g} s and was stopped")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -9,6 +9,9 @@
     [templates]
     dirs = ["letterhead"]              # searched before the built-in templates
 
+    [docx]
+    base = "letterhead.docx"           # Word files are written into this letterhead
+
     [branding]                         # defaults; a spec's own branding: wins per key
     logo = "brand/logo.png"
     primary_color = "#0b5394"
@@ -42,7 +45,12 @@ class TemplateSettings(_Strict):
     dirs: list[str] = Field(default_factory=list)
 
 
+class DocxSettings(_Strict):
+    base: str | None = None  # a letterhead .docx
+
+
 class SettingsFile(_Strict):
+    docx: DocxSettings = Field(default_factory=DocxSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
     branding: Branding | None = None  # defaults for every spec; paths relative to the file
@@ -58,6 +66,7 @@ class Settings:
     replace_library: bool = False
     template_dirs: tuple[Path, ...] = field(default=())
     branding: Branding | None = None
+    docx_base: Path | None = None
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -93,9 +102,10 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         playbook_files=tuple(base / p for p in parsed.library.playbooks),
         replace_library=parsed.library.replace,
         template_dirs=tuple(base / p for p in parsed.templates.dirs),
-        branding=parsed.branding)
+        branding=parsed.branding,
+        docx_base=base / parsed.docx.base if parsed.docx.base else None)
     missing = [p for p in (*resolved.clause_files, *resolved.playbook_files,
-                           *resolved.template_dirs) if not p.exists()]
+                           *resolved.template_dirs, resolved.docx_base) if p and not p.exists()]
     if missing:
         raise SpecError([Finding("config", f"{p} does not exist", file=name) for p in missing])
     return resolved

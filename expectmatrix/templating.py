@@ -103,7 +103,8 @@ def render_template(env: jinja2.Environment, name: str, **context: object) -> st
                           f"{e}") from None
     except jinja2.UndefinedError as e:
         raise RenderError(f"{_template_line(e) or name}: {e}") from None
-    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError) as e:
+    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError,
+            RecursionError) as e:
         raise RenderError(f"{_template_line(e) or name}: template error: {e}") from None
     if len(text) > MAX_OUTPUT:
         raise RenderError(f"template {name} produced more than {MAX_OUTPUT:,} characters")

@@ -8,62 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .assets import Look, look_for
 from .canonical import canonical_json, fingerprint_of
+from .i18n import format_date, format_number, labels_for
 from .spec import Approval, Contact, Expectation, ReadinessItem, Spec
 
-LABELS = {
-    "doc_kind": "Expectations matrix",
-    "deal": "Deal",
-    "version": "Version",
-    "status": "Status",
-    "effective": "Effective date",
-    "segment": "Customer segment",
-    "value": "Annual contract value",
-    "vendor": "Vendor",
-    "customer": "Customer",
-    "contacts": "Contacts",
-    "matrix": "The matrix",
-    "vendor_column": "What {customer} can expect of {vendor}",
-    "customer_column": "What {vendor} can expect of {customer}",
-    "measure": "Measure",
-    "due": "Due",
-    "owner": "Owner",
-    "readiness": "Readiness",
-    "question": "Question",
-    "answer": "Answer",
-    "note": "Note",
-    "approvals": "Approvals",
-    "signatures": "Signatures",
-    "for_party": "For {party}",
-    "name": "Name",
-    "title": "Title",
-    "signature": "Signature",
-    "date": "Date",
-    "draft": "DRAFT",
-    "fingerprint": "Spec fingerprint (SHA-256)",
-    "page": "Page {page} of {pages}",
-    "summary": ("{customer} can expect {n_vendor} things of {vendor}, and {vendor} can "
-                "expect {n_customer} things of {customer}."),
-    "nonstandard_mark": "†",
-    "nonstandard_legend": ("† marks a non-standard expectation: its wording was written for "
-                           "this deal or changed from the clause library."),
-    "nonstandard_summary": "{n} of {total} expectations are non-standard (marked †).",
-    "standard_summary": "All {total} expectations use the standard clause library.",
-    "balance_count": "Balanced by count",
-    "balance_area": "Balanced in every area",
-    "balance_weight": "Balanced by weight",
-    "answers": {"yes": "Yes", "no": "No", "unknown": "Unknown"},
-    "statuses": {"draft": "Draft", "review": "In review", "approved": "Approved"},
-    "segments": {"small": "Small", "medium": "Medium", "large": "Large"},
-    "sides": {"vendor": "Vendor", "customer": "Customer"},
-}
+NONSTANDARD_MARK = "†"  # in Noto Sans and Arial alike, and a legal reader's footnote sign
 
 
 @dataclass(frozen=True)
@@ -122,8 +80,25 @@ class View:
     fingerprint: str
     created: dt.datetime
     look: Look
-    labels: dict[str, object] = field(repr=False)
+    labels: dict[str, Any] = field(repr=False)
     spec_json: bytes = field(repr=False)
+
+    @property
+    def mark(self) -> str:
+        return NONSTANDARD_MARK
+
+    @property
+    def rtl(self) -> bool:
+        return self.labels.get("direction") == "rtl"
+
+    @property
+    def page_css(self) -> str:
+        """The localised "Page N of M" as a CSS content value."""
+        from .html_writer import css_string
+
+        parts = re.split(r"(\{page\}|\{pages\})", str(self.labels["page"]))
+        counters = {"{page}": "counter(page)", "{pages}": "counter(pages)"}
+        return " ".join(counters.get(p) or f'"{css_string(p)}"' for p in parts if p)
 
     @property
     def stem(self) -> str:
@@ -138,18 +113,6 @@ class View:
         return [self.deal_id, "expectations matrix", self.segment_label.lower()]
 
 
-def format_date(value: dt.date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
-def format_money(amount: object, currency: str) -> str:
-    from decimal import Decimal
-
-    number = Decimal(str(amount))
-    text = f"{number:,.2f}" if number != number.to_integral() else f"{number:,.0f}"
-    return f"{text} {currency}"
-
-
 def document_time(spec: Spec) -> dt.datetime:
     """The date stamped in metadata: SOURCE_DATE_EPOCH, else the effective date."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -158,44 +121,47 @@ def document_time(spec: Spec) -> dt.datetime:
     return dt.datetime.combine(spec.deal.effective, dt.time(), tzinfo=dt.UTC)
 
 
-def _cell(e: Expectation | None, marked: set[str]) -> Cell | None:
+def _cell(e: Expectation | None, marked: set[str], labels: dict[str, Any]) -> Cell | None:
     if e is None:
         return None
-    details = [(str(LABELS[k]), v) for k, v in
+    details = [(str(labels[k]), v) for k, v in
                (("measure", e.measure), ("due", e.due), ("owner", e.owner)) if v]
     return Cell(e.id, e.text or "", details, e.id in marked)
 
 
-def _areas(spec: Spec, marked: set[str]) -> list[Area]:
+def _areas(spec: Spec, marked: set[str], labels: dict[str, Any]) -> list[Area]:
     vendor, customer = spec.expectations.of_vendor, spec.expectations.of_customer
     order = list(dict.fromkeys([e.area for e in vendor] + [e.area for e in customer]))
     areas = []
     for name in order:
         pairs = zip_longest([e for e in vendor if e.area == name],
                             [e for e in customer if e.area == name])
-        areas.append(Area(name or "", [Row(_cell(v, marked), _cell(c, marked)) for v, c in pairs]))
+        areas.append(Area(name or "", [Row(_cell(v, marked, labels), _cell(c, marked, labels))
+                                       for v, c in pairs]))
     return areas
 
 
-def _party(spec: Spec, side: str) -> PartyView:
+def _party(spec: Spec, side: str, labels: dict[str, Any]) -> PartyView:
     party = getattr(spec.parties, side)
     sig = party.signatory
-    return PartyView(str(LABELS["sides"][side]), party.name, list(party.contacts),  # type: ignore[index]
+    return PartyView(str(labels["sides"][side]), party.name, list(party.contacts),
                      sig.name if sig else None, sig.title if sig else None)
 
 
 def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
-               mark_nonstandard: bool | None = None, look: Look | None = None) -> View:
+               mark_nonstandard: bool | None = None, look: Look | None = None,
+               labels: dict[str, Any] | None = None) -> View:
     """``spec`` has its clauses resolved; ``nonstandard`` names the expectations that
     deviate from the library. Marking is on for drafts and reviews unless told otherwise."""
     deal = spec.deal
+    labels = labels if labels is not None else labels_for(deal.language)
     nonstandard = nonstandard or {}
     mark = deal.status != "approved" if mark_nonstandard is None else mark_nonstandard
     total = len(spec.expectations.of_vendor) + len(spec.expectations.of_customer)
     note = None
     if mark:
-        note = (str(LABELS["nonstandard_summary"]).format(n=len(nonstandard), total=total)
-                if nonstandard else str(LABELS["standard_summary"]).format(total=total))
+        note = (str(labels["nonstandard_summary"]).format(n=len(nonstandard), total=total)
+                if nonstandard else str(labels["standard_summary"]).format(total=total))
     vendor, customer = spec.parties.vendor.name, spec.parties.customer.name
     names = {"vendor": vendor, "customer": customer}
     branding = spec.branding
@@ -205,21 +171,22 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         deal_id=deal.id,
         version=deal.version,
         status=deal.status,
-        status_label=LABELS["statuses"][deal.status],  # type: ignore[index]
-        segment_label=LABELS["segments"][deal.segment],  # type: ignore[index]
-        effective=format_date(deal.effective),
-        value=format_money(deal.value.amount, deal.value.currency) if deal.value else None,
+        status_label=labels["statuses"][deal.status],
+        segment_label=labels["segments"][deal.segment],
+        effective=format_date(deal.effective, labels),
+        value=(f"{format_number(deal.value.amount, labels)} {deal.value.currency}"
+               if deal.value else None),
         notes=deal.notes,
         language=deal.language,
-        vendor=_party(spec, "vendor"),
-        customer=_party(spec, "customer"),
-        vendor_heading=str(LABELS["vendor_column"]).format(**names),
-        customer_heading=str(LABELS["customer_column"]).format(**names),
-        summary=str(LABELS["summary"]).format(
+        vendor=_party(spec, "vendor", labels),
+        customer=_party(spec, "customer", labels),
+        vendor_heading=str(labels["vendor_column"]).format(**names),
+        customer_heading=str(labels["customer_column"]).format(**names),
+        summary=str(labels["summary"]).format(
             n_vendor=len(spec.expectations.of_vendor),
             n_customer=len(spec.expectations.of_customer), **names),
-        balance_label=str(LABELS[f"balance_{spec.balance}"]),
-        areas=_areas(spec, set(nonstandard) if mark else set()),
+        balance_label=str(labels[f"balance_{spec.balance}"]),
+        areas=_areas(spec, set(nonstandard) if mark else set(), labels),
         readiness=list(spec.readiness),
         approvals=list(spec.approvals),
         draft=deal.status != "approved",
@@ -228,6 +195,6 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         fingerprint=fingerprint_of(spec_json),
         created=document_time(spec),
         look=look if look is not None else look_for(branding, Path.cwd()),
-        labels=LABELS,
+        labels=labels,
         spec_json=spec_json,
     )
