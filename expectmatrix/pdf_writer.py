@@ -90,9 +90,17 @@ class PdfRenderer:
         self.fetcher = _fetcher_class()(self.roots)
         self.font_config = FontConfiguration()
         stylesheet = self._find("matrix.css")
-        with _warnings_fail():
-            self.css = weasyprint.CSS(filename=str(stylesheet), font_config=self.font_config,
-                                      url_fetcher=self.fetcher)
+        try:
+            with _warnings_fail():
+                self.css = weasyprint.CSS(filename=str(stylesheet), font_config=self.font_config,
+                                          url_fetcher=self.fetcher)
+        except RenderError:
+            raise
+        except BaseException as e:  # FatalURLFetchingError is a BaseException
+            if isinstance(e, KeyboardInterrupt | SystemExit | MemoryError):
+                raise
+            cause = f"{e}: {e.__cause__}" if e.__cause__ else str(e)
+            raise RenderError(f"{stylesheet}: {cause}") from None
 
     def _find(self, name: str) -> Path:
         for root in self.roots:
@@ -139,6 +147,7 @@ class PdfRenderer:
         except BaseException as e:  # FatalURLFetchingError is a BaseException
             if isinstance(e, KeyboardInterrupt | SystemExit | MemoryError):
                 raise
-            raise RenderError(f"the PDF could not be made: {e}") from None
+            cause = f": {e.__cause__}" if e.__cause__ else ""
+            raise RenderError(f"the PDF could not be made: {e}{cause}") from None
         assert pdf is not None
         return pdf

@@ -1,0 +1,254 @@
+"""Company templates, branding, letterheads, languages, and hostile templates refused."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import zipfile
+
+import pytest
+from conftest import BASE, SAMPLES, docx_text, pdf_text
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), "#c00000").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
+
+
+def spec_file(tmp_path, **changes):
+    data = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        data[key] = value if not isinstance(value, dict) else {**data.get(key, {}), **value}
+    path = tmp_path / "deal.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_templates_are_listed_and_copied(run, tmp_path):
+    listed = run("templates").stdout
+    for block in ("header", "cover", "matrix", "signatures", "footer"):
+        assert block in listed
+    result = run("templates", "copy", tmp_path / "mine")
+    assert result.exit_code == 0
+    assert (tmp_path / "mine" / "matrix.html").read_text() == \
+        (SAMPLES.parent / "templates" / "matrix.html").read_text()
+    assert (tmp_path / "mine" / "fonts" / "OFL.txt").exists()
+    assert run("templates", "copy", tmp_path / "mine").exit_code == 1  # no silent overwrite
+
+
+def test_a_template_folder_extends_the_builtin_and_overrides_blocks(run, tmp_path):
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "matrix.html").write_text(
+        '{% extends "builtin/matrix.html" %}\n'
+        '{% block header %}<h1>Acme Letterhead: {{ view.title }}</h1>{% endblock %}\n')
+    out = tmp_path / "out"
+    result = run("render", spec_file(tmp_path), "-o", out, "-f", "pdf", "--template-dir", folder)
+    assert result.exit_code == 0, result.stderr
+    text, _ = pdf_text((out / "T-1-v1.pdf").read_bytes())
+    assert "Acme Letterhead: Test deal" in text and "Vendor sets things up." in text
+
+
+def test_template_folder_from_settings(run, tmp_path, monkeypatch):
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "matrix.html").write_text(
+        '{% extends "builtin/matrix.html" %}{% block cover %}<p>COVER FROM SETTINGS</p>'
+        '{% endblock %}')
+    (tmp_path / "expectmatrix.toml").write_text('[templates]\ndirs = ["tpl"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert run("render", spec_file(tmp_path), "-o", "out", "-f", "html").exit_code == 0
+    assert "COVER FROM SETTINGS" in (tmp_path / "out" / "T-1-v1.html").read_text()
+
+
+HOSTILE = {
+    "syntax": ("matrix.html", '{% extends "builtin/matrix.html" %}\n\n{% block header %}{% if %}'
+               "{% endblock %}", r"matrix\.html:3: template syntax error"),
+    "unknown block": ("matrix.html", '{% extends "builtin/matrix.html" %}\n{% block headr %}x'
+                      "{% endblock %}", r"matrix\.html:2: unknown block 'headr'; did you mean "
+                      "'header'"),
+    "misspelt variable": ("matrix.html", '{% extends "builtin/matrix.html" %}\n'
+                          "{% block header %}\n{{ view.titel }}{% endblock %}",
+                          r"matrix\.html:3: .*titel"),
+    "sandbox escape": ("matrix.html", '{% extends "builtin/matrix.html" %}{% block header %}'
+                       "{{ ''.__class__.__mro__ }}{% endblock %}", "sandbox"),
+    "img src": ("matrix.html", '{% extends "builtin/matrix.html" %}{% block header %}'
+                '<img src="file:///etc/passwd">{% endblock %}', "refused to fetch"),
+    "img relative": ("matrix.html", '{% extends "builtin/matrix.html" %}{% block header %}'
+                     '<img src="../../../../../../etc/passwd">{% endblock %}', "refused to fetch"),
+    "css url": ("matrix.css", 'html { background: url("file:///etc/passwd") }',
+                "refused to fetch"),
+    "css import": ("matrix.css", '@import url("https://example.com/x.css");', "refused to fetch"),
+    "link attachment": ("matrix.html", '{% extends "builtin/matrix.html" %}{% block header %}'
+                        '<link rel="attachment" href="/etc/passwd">{% endblock %}',
+                        "refused to fetch"),
+    "remote stylesheet": ("matrix.html", '{% extends "builtin/matrix.html" %}{% block header %}'
+                          '<link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
+                          "{% endblock %}", "refused to fetch"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_templates_are_refused_and_nothing_is_written(run, tmp_path, case):
+    name, text, expected = HOSTILE[case]
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / name).write_text(text)
+    out = tmp_path / "out"
+    result = run("render", spec_file(tmp_path), "-o", out, "--template-dir", folder)
+    assert result.exit_code == 1, result.stdout
+    assert re.search(expected, result.stderr), result.stderr
+    assert "root:" not in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_template_that_never_ends_is_stopped(run, tmp_path):
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "matrix.html").write_text(
+        '{% extends "builtin/matrix.html" %}{% block header %}{% for a in range(100000) %}'
+        "{% for b in range(100000) %}{% endfor %}{% endfor %}{% endblock %}")
+    result = run("render", spec_file(tmp_path), "-o", tmp_path / "out", "--template-dir", folder,
+                 "--timeout", "1")
+    assert result.exit_code == 1 and "longer than 1 s" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_branding_in_pdf_and_docx(run, tmp_path):
+    (tmp_path / "logo.png").write_bytes(PNG)
+    path = spec_file(tmp_path, branding={"logo": "logo.png", "primary_color": "#123456",
+                                         "accent_color": "#abcdef", "paper": "Letter",
+                                         "margins": "25mm"})
+    out = tmp_path / "out"
+    result = run("render", path, "-o", out, "-f", "pdf", "-f", "docx", "-f", "html")
+    assert result.exit_code == 0, result.stderr
+    _, reader = pdf_text((out / "T-1-v1.pdf").read_bytes())
+    page = reader.pages[0]
+    assert [round(float(x)) for x in page.mediabox[2:]] == [612, 792]
+    images = [x for x in page["/Resources"]["/XObject"].values()
+              if x.get_object()["/Subtype"] == "/Image"]
+    assert images  # the logo is drawn
+    html = (out / "T-1-v1.html").read_text()
+    assert "--primary: #123456" in html and "--accent: #abcdef" in html
+    _, document = docx_text((out / "T-1-v1.docx").read_bytes())
+    assert round(document.sections[0].left_margin.mm) == 25
+    with zipfile.ZipFile(out / "T-1-v1.docx") as z:
+        names = z.namelist()
+        styles = z.read("word/styles.xml").decode()
+        header_rels = [z.read(n).decode() for n in names if re.match(r"word/_rels/header\d", n)]
+    assert any(n.startswith("word/media/") for n in names)
+    assert any("image" in r for r in header_rels)
+    assert "123456" in styles and "ABCDEF" in styles.upper()
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (None, "does not exist"),
+    (b"just text", "not a PNG, JPEG or SVG"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>',
+     "refers to something outside itself"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(http://x/y.css);</style></svg>',
+     "refers to something outside itself"),
+])
+def test_bad_logos_are_located_errors(run, tmp_path, content, words):
+    if content is not None:
+        (tmp_path / "logo.svg").write_bytes(content)
+    path = spec_file(tmp_path, branding={"logo": "logo.svg"})
+    result = run("render", path, "-o", tmp_path / "out")
+    assert result.exit_code == 1 and words in result.stderr
+    assert f"{path}:1:" in result.stderr and "branding.logo" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_clean_svg_logo_in_the_pdf_with_a_warning_for_word(run, tmp_path):
+    (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" '
+                                       'height="20"><rect width="40" height="20" fill="#c00"/></svg>')
+    result = run("render", spec_file(tmp_path, branding={"logo": "logo.svg"}), "-o",
+                 tmp_path / "out")
+    assert result.exit_code == 0 and "PDF only" in result.stderr
+
+
+def test_letterhead_is_kept(run, tmp_path):
+    import docx
+    from docx.shared import Pt
+
+    base = docx.Document()
+    base.styles["Normal"].font.name = "Georgia"
+    base.styles["Normal"].font.size = Pt(11)
+    base.sections[0].header.paragraphs[0].text = "ACME LETTERHEAD, 1 Main Street"
+    base.sections[0].header.add_paragraph().add_run().add_picture(io.BytesIO(PNG))
+    base.sections[0].footer.paragraphs[0].text = "Acme Software Ltd, registered in Nowhere"
+    base.add_paragraph("placeholder body text")
+    base.save(tmp_path / "letterhead.docx")
+    out = tmp_path / "out"
+    result = run("render", spec_file(tmp_path), "-o", out, "-f", "docx", "--docx-base",
+                 tmp_path / "letterhead.docx")
+    assert result.exit_code == 0, result.stderr
+    text, document = docx_text((out / "T-1-v1.docx").read_bytes())
+    assert "ACME LETTERHEAD, 1 Main Street" in text and "registered in Nowhere" in text
+    assert "DRAFT" in text and "placeholder body text" not in text
+    assert document.styles["Normal"].font.name == "Georgia"
+    assert "Vendor sets things up." in text
+    footer = document.sections[0].footer._element.xml
+    assert "NUMPAGES" in footer
+    assert document.sections[0].header.paragraphs[1]._p.xpath(".//pic:pic")
+    bad = tmp_path / "not.docx"
+    bad.write_text("no")
+    refused = run("render", spec_file(tmp_path), "-o", out, "--docx-base", bad)
+    assert refused.exit_code == 1 and "not a usable Word letterhead" in refused.stderr
+
+
+HEADINGS = {"en": "The matrix", "de": "Die Matrix", "fr": "La matrice", "es": "La matriz",
+            "ar": "المصفوفة", "he": "המטריצה"}
+
+
+@pytest.mark.parametrize("language", sorted(HEADINGS))
+def test_languages(run, tmp_path, language):
+    path = spec_file(tmp_path, deal={"language": language,
+                                     "value": {"amount": "1250000", "currency": "EUR"}})
+    out = tmp_path / "out"
+    assert run("render", path, "-o", out, "-f", "pdf", "-f", "docx", "-f", "html").exit_code == 0
+    html = (out / "T-1-v1.html").read_text()
+    pdf, _ = pdf_text((out / "T-1-v1.pdf").read_bytes())
+    docx, _ = docx_text((out / "T-1-v1.docx").read_bytes())
+    assert HEADINGS[language] in html and HEADINGS[language] in docx
+    if language not in ("ar", "he"):  # pypdf reorders right-to-left text on extraction
+        assert HEADINGS[language] in pdf
+    with zipfile.ZipFile(out / "T-1-v1.docx") as z:
+        xml = z.read("word/document.xml").decode() + z.read("word/styles.xml").decode()
+    rtl = language in ("ar", "he")
+    assert ('dir="rtl"' in html) == rtl
+    assert ("<w:bidiVisual/>" in xml) == rtl and ("<w:bidi/>" in xml) == rtl
+    amount = {"de": "1.250.000 EUR", "es": "1.250.000 EUR", "fr": "1\u202f250\u202f000 EUR"}
+    assert amount.get(language, "1,250,000 EUR") in html
+
+
+def test_arabic_and_hebrew_use_the_bundled_fonts(tmp_path):
+    from expectmatrix.rendering import render_spec
+    from expectmatrix.spec import Spec
+
+    data = copy.deepcopy(BASE)
+    data["deal"]["language"] = "ar"
+    data["parties"]["customer"]["name"] = "شركة الأمل"
+    data["parties"]["vendor"]["name"] = "חברת אופק"
+    pdf = render_spec(Spec.model_validate(data), ("pdf",))["pdf"]
+    _, reader = pdf_text(pdf)
+    fonts = {str(f.get_object()["/BaseFont"]) for p in reader.pages
+             for f in p["/Resources"]["/Font"].values()}
+    assert any("Matrix-Arabic" in f for f in fonts) and any("Matrix-Hebrew" in f for f in fonts)
+
+
+def test_cjk_text_without_a_font_is_a_warning(run, tmp_path, monkeypatch):
+    from expectmatrix import assets
+
+    monkeypatch.setattr(assets, "cjk_font_available", lambda: False)
+    path = spec_file(tmp_path, deal={"title": "导入项目"})
+    result = run("validate", path)
+    assert result.exit_code == 0 and "fonts-noto-cjk" in result.stderr
+    assert run("validate", path, "--strict").exit_code == 1
