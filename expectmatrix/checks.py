@@ -153,7 +153,10 @@ def check(spec: Spec) -> list[Finding]:
     return sorted(found, key=lambda f: _ORDER[f.severity])
 
 
-def check_loaded(loaded: Loaded, strict: bool = False, library: Library | None = None) -> Loaded:
+LibrarySource = Library | Callable[[], Library] | None
+
+
+def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = None) -> Loaded:
     """Resolve clauses, run the checks and locate every finding in the spec's file.
 
     The returned Loaded holds the resolved spec (texts filled from the library), or None
@@ -163,7 +166,7 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: Library | None =
     spec, nonstandard = loaded.spec, loaded.nonstandard
     located: list[Finding] = []
     if spec is not None:
-        resolved = resolve(spec, library if library is not None else builtin())
+        resolved = resolve(spec, _library_if_needed(spec, library))
         spec, nonstandard = resolved.spec, resolved.nonstandard
         located += resolved.findings
         if spec is not None:
@@ -229,6 +232,16 @@ def _path_of(spec: Spec, expectation_id: str) -> tuple[str | int, ...]:
         if e.id == expectation_id:
             return ("expectations", side, i)
     return ("expectations",)
+
+
+def _library_if_needed(spec: Spec, library: LibrarySource) -> Library:
+    """Reading the library costs more than validating a spec: only specs that name a
+    clause need it (one without clauses is non-standard line by line, library or not)."""
+    if isinstance(library, Library):
+        return library
+    if not any(e.clause for _, _, e in spec.all_expectations()):
+        return Library()
+    return library() if library is not None else builtin()
 
 
 @cache

@@ -111,7 +111,7 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
     from .checks import check_loaded
     from .loading import load
 
-    library = _library()
+    library = _library  # read only if a spec names a clause
     failed = False
     report = []
     for path in specs:
@@ -165,7 +165,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
     with time_limit(timeout or None):
         result = render_file(spec, outdir, formats or DEFAULT_FORMATS, strict=strict,
                              renderers=Renderers(dirs, pdf_variant, _settings(), docx_base),
-                             library=_library(), mark_nonstandard=mark)
+                             library=_library, mark_nonstandard=mark)
     if as_json:
         data = _findings_json(str(spec), result.findings)
         data.update(outputs=[str(p) for p in result.outputs], fingerprint=result.fingerprint)

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .assets import AssetError, Look, look_for
-from .checks import check_loaded
-from .findings import Finding, RenderError, SpecError, errors
+from .checks import LibrarySource, check_loaded
+from .findings import Finding, RenderError, errors
 from .i18n import labels_for
-from .library import Library
 from .loading import Loaded, load
 from .output import ensure_dir, output_name, write_atomic
 from .settings import Settings
@@ -137,19 +136,11 @@ def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = D
 
 def render_file(path: str | Path, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,
                 strict: bool = False, renderers: Renderers | None = None,
-                library: Library | None = None,
+                library: LibrarySource = None,
                 mark_nonstandard: bool | None = None) -> RenderResult:
     """Load, check and render one spec file into ``outdir``."""
     loaded = check_loaded(load(path), strict=strict, library=library)
     return render_loaded(loaded, outdir, formats, renderers, mark_nonstandard)
-
-
-def load_valid(path: str | Path, strict: bool = False, library: Library | None = None) -> Spec:
-    """Load, resolve and check a spec, raising SpecError unless it is valid."""
-    loaded = check_loaded(load(path), strict=strict, library=library)
-    if errors(loaded.findings) or loaded.spec is None:
-        raise SpecError(loaded.findings)
-    return loaded.spec
 
 
 @contextmanager
