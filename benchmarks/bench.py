@@ -39,7 +39,9 @@ def best_of(n: int, fn) -> float:  # type: ignore[no-untyped-def]
 
 
 def run(args: list[str]) -> None:
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    result = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(args)}\n{result.stderr[-2000:]}")
 
 
 def validate_ratio(reps: int) -> None:

@@ -13,8 +13,8 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+from .clauses import Library, resolve
 from .findings import Finding, errors, make_strict
-from .library import Library, load_library, resolve
 from .loading import Loaded
 from .spec import Spec
 
@@ -246,4 +246,6 @@ def _library_if_needed(spec: Spec, library: LibrarySource) -> Library:
 
 @cache
 def builtin() -> Library:
+    from .library import load_library
+
     return load_library()

@@ -304,8 +304,8 @@ def _spec_or_document(path: Path, library: Any) -> Any:
     comparing (the diff shows the balance before and after)."""
     from dataclasses import replace
 
+    from .clauses import resolve
     from .findings import SpecError
-    from .library import resolve
     from .loading import load, load_bytes
 
     if path.suffix.lower() in (".pdf", ".docx"):
@@ -386,7 +386,7 @@ def extract(document: Path, output: Path | None) -> None:
 @_fail_cleanly
 def clauses(segment: str | None, area: str | None, side: str | None, as_json: bool) -> None:
     """List the clause library (built-in, extended by expectmatrix.toml)."""
-    from .library import fill
+    from .clauses import fill
 
     library = _library()
     chosen = [c for c in library.clauses.values()

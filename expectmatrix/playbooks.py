@@ -7,8 +7,9 @@ import json
 import re
 from dataclasses import dataclass
 
+from .clauses import Library, fill
 from .findings import ExpectmatrixError
-from .library import Library, Playbook, clause_entry, fill
+from .library import Playbook, clause_entry
 
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,'()/&+-]*$")
 _RESERVED = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
