@@ -71,9 +71,13 @@ def _settings() -> Any:
 
 
 def _library() -> Any:
+    """The clause library for this run, read once and only when asked for."""
     from .settings import library_for
 
-    return library_for(_settings())
+    obj = click.get_current_context().find_root().obj
+    if "library" not in obj:
+        obj["library"] = library_for(_settings())
+    return obj["library"]
 
 
 docx_base_option = click.option(
