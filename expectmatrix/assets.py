@@ -133,13 +133,18 @@ def look_for(branding: object | None, base_dir: Path,
         if str(font) in BUNDLED_FONTS:
             values["docx_font"] = str(font)
         else:
-            path = resolve(str(font), folder)
-            if path.suffix.lower() not in (".ttf", ".otf"):
-                raise AssetError(f"font {font!r} is neither a bundled family "
-                                 f"({', '.join(BUNDLED_FONTS)}) nor a .ttf/.otf file")
-            family = check_font(path)
+            path, family = font_file(str(font), folder)
             values.update(css_font="Spec Font", font_file=path, docx_font=family)
     return Look(**{**look.__dict__, **values})
+
+
+def font_file(font: str, base_dir: Path) -> tuple[Path, str]:
+    """A font named by path -> (absolute path, family name); AssetError if it is not one."""
+    path = resolve(font, base_dir)
+    if path.suffix.lower() not in (".ttf", ".otf"):
+        raise AssetError(f"font {font!r} is neither a bundled family "
+                         f"({', '.join(BUNDLED_FONTS)}) nor a .ttf/.otf file")
+    return path, check_font(path)
 
 
 _CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")

@@ -411,15 +411,17 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
     return result
 
 
-def _prepare_indexed(pair: tuple[int, Item]) -> dict[str, Any]:
+def _as_outcome(work: Callable[..., dict[str, Any]], item: Item, *args: Any) -> dict[str, Any]:
+    """An error of ours becomes this item's failure, reported like a spec's findings."""
     try:
-        return _prepare(pair[1])
+        return work(item, *args)
     except ExpectmatrixError as e:
-        return {"ok": False, "findings": [Finding("failed", str(e), file=pair[1].source)]}
+        return {"ok": False, "findings": [Finding("failed", str(e), file=item.source)]}
+
+
+def _prepare_indexed(pair: tuple[int, Item]) -> dict[str, Any]:
+    return _as_outcome(_prepare, pair[1])
 
 
 def _render_indexed(job: tuple[int, Item, bytes, dict[str, str]], outdir: str) -> dict[str, Any]:
-    try:
-        return _render(job[1], job[2], job[3], outdir)
-    except ExpectmatrixError as e:
-        return {"ok": False, "findings": [Finding("render", str(e), file=job[1].source)]}
+    return _as_outcome(_render, job[1], job[2], job[3], outdir)

@@ -189,7 +189,7 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
 
 def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
     """The logo and font a spec names exist and are what they claim to be."""
-    from .assets import BUNDLED_FONTS, AssetError, check_font, check_image, resolve
+    from .assets import BUNDLED_FONTS, AssetError, check_image, font_file, resolve
 
     found = []
     branding = spec.branding
@@ -203,12 +203,8 @@ def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
         except AssetError as e:
             found.append(Finding("logo", str(e), path=("branding", "logo")))
     if branding.font is not None and branding.font not in BUNDLED_FONTS:
-        path = resolve(branding.font, base_dir)
         try:
-            if path.suffix.lower() not in (".ttf", ".otf"):
-                raise AssetError(f"{branding.font!r} is neither a bundled family "
-                                 f"({', '.join(BUNDLED_FONTS)}) nor a .ttf/.otf file")
-            check_font(path)
+            font_file(branding.font, base_dir)
         except AssetError as e:
             found.append(Finding("font", str(e), path=("branding", "font")))
     return found

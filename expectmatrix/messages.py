@@ -30,13 +30,13 @@ _PATTERN_HINTS = {
 }
 
 
-def _unwrap(annotation: Any) -> list[Any]:
+def unwrap(annotation: Any) -> list[Any]:
     """The concrete types inside Optional/Union/Annotated/list."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
+        return unwrap(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
-        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg)]
+        return [t for arg in typing.get_args(annotation) for t in unwrap(arg)]
     return [annotation]
 
 
@@ -44,7 +44,7 @@ def model_at(path: Path, root: type[BaseModel] = Spec) -> type[BaseModel] | None
     """The model class that describes the mapping at ``path`` (None if not a model)."""
     current: Any = root
     for part in path:
-        candidates = _unwrap(current)
+        candidates = unwrap(current)
         nxt = None
         for c in candidates:
             if isinstance(part, int) and typing.get_origin(c) is list:
@@ -58,7 +58,7 @@ def model_at(path: Path, root: type[BaseModel] = Spec) -> type[BaseModel] | None
         if nxt is None:
             return None
         current = nxt
-    for c in _unwrap(current):
+    for c in unwrap(current):
         if isinstance(c, type) and issubclass(c, BaseModel):
             return c
     return None

@@ -50,6 +50,19 @@ def _warnings_fail() -> Iterator[None]:
             dict.fromkeys(handler.messages)))
 
 
+@contextmanager
+def _weasyprint_errors(what: str) -> Iterator[None]:
+    """WeasyPrint's failures as RenderError; a refused fetch (FatalURLFetchingError) is a
+    BaseException, so catch wide, but never swallow an interrupt or an exit."""
+    try:
+        yield
+    except (RenderError, KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as e:
+        cause = f": {e.__cause__}" if e.__cause__ else ""
+        raise RenderError(f"{what}: {e}{cause}") from None
+
+
 def _fetcher_class() -> type:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
@@ -90,17 +103,9 @@ class PdfRenderer:
         self.fetcher = _fetcher_class()(self.roots)
         self.font_config = FontConfiguration()
         stylesheet = self._find("matrix.css")
-        try:
-            with _warnings_fail():
-                self.css = weasyprint.CSS(filename=str(stylesheet), font_config=self.font_config,
-                                          url_fetcher=self.fetcher)
-        except RenderError:
-            raise
-        except BaseException as e:  # FatalURLFetchingError is a BaseException
-            if isinstance(e, KeyboardInterrupt | SystemExit | MemoryError):
-                raise
-            cause = f"{e}: {e.__cause__}" if e.__cause__ else str(e)
-            raise RenderError(f"{stylesheet}: {cause}") from None
+        with _weasyprint_errors(f"{stylesheet}"), _warnings_fail():
+            self.css = weasyprint.CSS(filename=str(stylesheet), font_config=self.font_config,
+                                      url_fetcher=self.fetcher)
 
     def _find(self, name: str) -> Path:
         for root in self.roots:
@@ -132,22 +137,13 @@ class PdfRenderer:
         stylesheet applies unless ``matrix_style`` is False (a redline brings its own)."""
         # Relative URLs in templates resolve against the first template folder.
         base = self.roots[0].resolve().as_uri() + "/"
-        try:
-            with _warnings_fail():
-                document = self._weasyprint.HTML(string=html, base_url=base,
-                                                 url_fetcher=self.fetcher)
-                pdf = document.write_pdf(
-                    stylesheets=[self.css] if matrix_style else [], font_config=self.font_config,
-                    attachments=list(attachments), custom_metadata=True, pdf_variant=variant,
-                    # Same input, same bytes: the /ID comes from the content's identity.
-                    pdf_identifier=hashlib.md5(identity.encode()).hexdigest().encode(),
-                )
-        except RenderError:
-            raise
-        except BaseException as e:  # FatalURLFetchingError is a BaseException
-            if isinstance(e, KeyboardInterrupt | SystemExit | MemoryError):
-                raise
-            cause = f": {e.__cause__}" if e.__cause__ else ""
-            raise RenderError(f"the PDF could not be made: {e}{cause}") from None
+        with _weasyprint_errors("the PDF could not be made"), _warnings_fail():
+            document = self._weasyprint.HTML(string=html, base_url=base, url_fetcher=self.fetcher)
+            pdf = document.write_pdf(
+                stylesheets=[self.css] if matrix_style else [], font_config=self.font_config,
+                attachments=list(attachments), custom_metadata=True, pdf_variant=variant,
+                # Same input, same bytes: the /ID comes from the content's identity.
+                pdf_identifier=hashlib.md5(identity.encode()).hexdigest().encode(),
+            )
         assert pdf is not None
         return pdf

@@ -252,3 +252,26 @@ def test_cjk_text_without_a_font_is_a_warning(run, tmp_path, monkeypatch):
     result = run("validate", path)
     assert result.exit_code == 0 and "fonts-noto-cjk" in result.stderr
     assert run("validate", path, "--strict").exit_code == 1
+
+
+def test_branding_font_file(run, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    system = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not system.exists():
+        pytest.skip("needs a TrueType font file on this machine")
+    shutil.copy(system, tmp_path / "brand.ttf")
+    out = tmp_path / "out"
+    result = run("render", spec_file(tmp_path, branding={"font": "brand.ttf"}), "-o", out)
+    assert result.exit_code == 0, result.stderr
+    _, reader = pdf_text((out / "T-1-v1.pdf").read_bytes())
+    fonts = {str(f.get_object()["/BaseFont"]) for p in reader.pages
+             for f in p["/Resources"]["/Font"].values()}
+    assert any("Spec-Font" in f for f in fonts), fonts
+    with zipfile.ZipFile(out / "T-1-v1.docx") as z:
+        assert 'w:ascii="DejaVu Sans"' in z.read("word/styles.xml").decode()
+    (tmp_path / "fake.ttf").write_text("not a font")
+    bad = run("render", spec_file(tmp_path, branding={"font": "fake.ttf"}), "-o", tmp_path / "x")
+    assert bad.exit_code == 1 and "not a TrueType or OpenType font" in bad.stderr
+    assert "branding.font" in bad.stderr
