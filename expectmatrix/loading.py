@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,6 @@ class Loaded:
     spec: Spec | None
     findings: list[Finding]
     positions: Positions
-    tree: Any = None
     # expectation id -> why it is non-standard (filled when clauses are resolved)
     nonstandard: dict[str, str] = field(default_factory=dict)
 
@@ -104,8 +103,6 @@ def parse(text: str, file: str, fmt: str = "yaml") -> tuple[Any, Positions, list
         _check_json_syntax(text, file)
     try:
         root = _compose(text)
-    except _Stop as stop:
-        raise SpecError([_with_file(stop.finding, file)]) from None
     except RecursionError:
         raise SpecError([Finding("too-deep", "the document is nested too deeply", file=file)]) from None
     except Exception as e:  # ruamel.yaml errors and anything else its reader raises
@@ -152,7 +149,7 @@ def validate_model(model: type[BaseModel], tree: Any, positions: Positions,
 def validate(tree: Mapping[str, Any], positions: Positions, file: str) -> Loaded:
     """Plain tree -> Loaded, with every model error located and explained."""
     spec, findings = validate_model(Spec, tree, positions, file)
-    return Loaded(file, spec, findings, positions, tree)
+    return Loaded(file, spec, findings, positions)
 
 
 def load_bytes(data: bytes, file: str, fmt: str | None = None) -> Loaded:
@@ -278,7 +275,7 @@ class _Walker:
 
 
 def _with_file(f: Finding, file: str) -> Finding:
-    return Finding(f.code, f.message, f.severity, f.path, file, f.line, f.column)
+    return replace(f, file=file)
 
 
 def _yaml_error(e: Exception, file: str, text: str) -> Finding:
