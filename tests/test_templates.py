@@ -135,6 +135,11 @@ def test_branding_in_pdf_and_docx(run, tmp_path):
     images = [x for x in page["/Resources"]["/XObject"].values()
               if x.get_object()["/Subtype"] == "/Image"]
     assert images  # the logo is drawn
+    drawn = page.get_contents().get_data().decode("latin-1")
+    r, g, b = (int("123456"[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    colours = re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) (?:rg|RG)", drawn)
+    assert any(abs(float(x) - r) < 0.01 and abs(float(y) - g) < 0.01 and abs(float(z) - b) < 0.01
+               for x, y, z in colours), "the primary colour is painted"
     html = (out / "T-1-v1.html").read_text()
     assert "--primary: #123456" in html and "--accent: #abcdef" in html
     _, document = docx_text((out / "T-1-v1.docx").read_bytes())
