@@ -41,6 +41,11 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _can_ask() -> bool:
+    """Whether a person is there to answer a prompt."""
+    return sys.stdin.isatty()
+
+
 def _findings_json(source: str, findings: Sequence[Finding]) -> dict[str, Any]:
     return {"file": source, "ok": not errors(findings),
             "findings": [f.to_dict() for f in findings]}
@@ -444,7 +449,7 @@ def init(segment: str | None, vendor: str | None, customer: str | None, deal_id:
     for name, value in asked.items():
         if value:
             continue
-        if not sys.stdin.isatty():
+        if not _can_ask():
             raise click.UsageError(f"missing --{name} (no terminal to ask on)")
         choice = click.Choice(["small", "medium", "large"]) if name == "segment" else None
         asked[name] = click.prompt(name.capitalize(), type=choice)

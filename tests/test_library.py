@@ -63,6 +63,21 @@ def test_init_never_overwrites_and_needs_names_without_a_terminal(run, tmp_path)
     assert missing.exit_code == 2 and "--vendor" in missing.stderr
 
 
+def test_init_asks_on_a_terminal_for_what_is_missing(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from expectmatrix import cli
+
+    monkeypatch.setattr(cli, "_can_ask", lambda: True)
+    out = tmp_path / "asked.yaml"
+    result = CliRunner().invoke(cli.cli, ["init", "-o", str(out)],
+                                input="large\nAcme Software Ltd\nGlobex LLC\n")
+    assert result.exit_code == 0, result.output
+    assert "Segment" in result.output and "Vendor" in result.output
+    spec = check_loaded(load(out)).spec
+    assert spec.deal.segment == "large" and spec.parties.customer.name == "Globex LLC"
+
+
 def spec_with(expectations_vendor, expectations_customer, **extra):
     data = copy.deepcopy(BASE)
     data["expectations"] = {"of_vendor": expectations_vendor, "of_customer": expectations_customer}
