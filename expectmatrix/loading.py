@@ -302,7 +302,8 @@ def _yaml_error(e: Exception, file: str, text: str) -> Finding:
 
 def _yaml_hint(problem: str) -> str:
     if "mapping values are not allowed" in problem:
-        return "; a text containing ': ' must be put in quotes"
+        return ("; check this line and the one above it: each key needs a colon after it, "
+                "keys at one level must line up, and a text containing ': ' must be in quotes")
     if "found character '\\t'" in problem or "tab" in problem:
         return "; indent with spaces, not tabs"
     if "special characters are not allowed" in problem:
