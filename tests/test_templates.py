@@ -280,3 +280,26 @@ def test_branding_font_file(run, tmp_path):
     bad = run("render", spec_file(tmp_path, branding={"font": "fake.ttf"}), "-o", tmp_path / "x")
     assert bad.exit_code == 1 and "not a TrueType or OpenType font" in bad.stderr
     assert "branding.font" in bad.stderr
+
+
+def test_a_never_ending_template_fails_its_batch_items_not_the_batch(run, tmp_path):
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "matrix.html").write_text(
+        '{% extends "builtin/matrix.html" %}{% block header %}{% if view.deal_id == "SLOW" %}'
+        "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
+        "{% endif %}{% endblock %}")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for deal_id in ("SLOW", "FAST"):
+        data = copy.deepcopy(BASE)
+        data["deal"]["id"] = deal_id
+        (inputs / f"{deal_id}.json").write_text(json.dumps(data))
+    out = tmp_path / "out"
+    result = run("batch", inputs, "-o", out, "-f", "pdf", "--template-dir", folder,
+                 "--timeout", "2", "--jobs", "1")
+    assert result.exit_code == 1
+    items = {i["deal_id"]: i for i in json.loads((out / "manifest.json").read_text())["items"]}
+    assert items["SLOW"]["status"] == "failed" and "longer than 2 s" in items["SLOW"]["error"]
+    assert items["FAST"]["status"] == "ok" and (out / "FAST-v1.pdf").exists()
+    assert not (out / "SLOW-v1.pdf").exists()
