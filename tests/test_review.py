@@ -272,3 +272,17 @@ def test_pdf_a_and_pdf_ua(run, tmp_path):
         else:
             assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
             assert "pdfuaid" in xmp
+
+
+def test_verify_detects_a_swapped_pdf_attachment(run, made, tmp_path):
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    docs, _ = made
+    writer = PdfWriter(clone_from=PdfReader(docs["pdf"]))
+    del writer.root_object[NameObject("/Names")][NameObject("/EmbeddedFiles")]
+    other = (SAMPLES / "minimal.yaml").read_bytes()
+    writer.add_attachment("expectmatrix-spec.json", other)
+    writer.write(tmp_path / "swapped.pdf")
+    result = run("verify", tmp_path / "swapped.pdf")
+    assert result.exit_code == 1 and "metadata says" in result.stderr
