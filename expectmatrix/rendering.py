@@ -17,7 +17,7 @@ from typing import Any
 from .assets import AssetError, Look, look_for
 from .checks import LibrarySource, check_loaded
 from .findings import Finding, RenderError, errors
-from .i18n import labels_for
+from .i18n import available, label_file, labels_for
 from .loading import Loaded, load
 from .output import ensure_dir, output_name, write_atomic
 from .settings import Settings
@@ -126,12 +126,27 @@ def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = D
     spec = loaded.spec
     renderers = renderers or Renderers()
     view = renderers.view(spec, loaded.file, loaded.nonstandard, mark_nonstandard)
+    findings = list(loaded.findings) + _language_findings(loaded, renderers)
     documents = {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
     folder = ensure_dir(outdir)
     files = [OutputFile(write_atomic(folder / output_name(spec.deal.id, spec.deal.version, fmt), data),
                         len(data), hashlib.sha256(data).hexdigest())
              for fmt, data in documents.items()]
-    return RenderResult(loaded.file, loaded.findings, files, spec.deal.id, view.fingerprint)
+    return RenderResult(loaded.file, findings, files, spec.deal.id, view.fingerprint)
+
+
+def _language_findings(loaded: Loaded, renderers: Renderers) -> list[Finding]:
+    """A language with no labels in the template folders is rendered in English: say so."""
+    assert loaded.spec is not None
+    language = loaded.spec.deal.language
+    dirs = tuple(Path(d) for d in renderers.template_dirs)
+    if label_file(language, dirs) is not None:
+        return []
+    line, column = loaded.positions.locate(("deal", "language"))
+    return [Finding("language", f"no labels for language {language!r} (there are: "
+                    f"{', '.join(available(dirs))}); the documents use English. Add "
+                    f"labels/{language}.yaml to a template folder to translate them",
+                    "warning", ("deal", "language"), loaded.file, line, column)]
 
 
 def render_file(path: str | Path, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,

@@ -303,3 +303,19 @@ def test_a_never_ending_template_fails_its_batch_items_not_the_batch(run, tmp_pa
     assert items["SLOW"]["status"] == "failed" and "longer than 2 s" in items["SLOW"]["error"]
     assert items["FAST"]["status"] == "ok" and (out / "FAST-v1.pdf").exists()
     assert not (out / "SLOW-v1.pdf").exists()
+
+
+def test_a_language_without_labels_is_rendered_in_english_with_a_warning(run, tmp_path):
+    path = spec_file(tmp_path, deal={"language": "it"})
+    result = run("render", path, "-o", tmp_path / "out", "-f", "html")
+    assert result.exit_code == 0
+    assert "no labels for language 'it'" in result.stderr and "deal.language" in result.stderr
+    assert "The matrix" in (tmp_path / "out" / "T-1-v1.html").read_text()
+    labels = tmp_path / "tpl" / "labels"
+    labels.mkdir(parents=True)
+    (labels / "it.yaml").write_text("matrix: La matrice\ndraft: BOZZA\n")
+    again = run("render", path, "-o", tmp_path / "out2", "-f", "html", "--template-dir",
+                tmp_path / "tpl")
+    html = (tmp_path / "out2" / "T-1-v1.html").read_text()
+    assert again.exit_code == 0 and "no labels" not in again.stderr
+    assert "La matrice" in html and "BOZZA" in html and "Vendor sets things up." in html
