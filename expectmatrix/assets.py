@@ -147,13 +147,6 @@ def font_file(font: str, base_dir: Path) -> tuple[Path, str]:
     return path, check_font(path)
 
 
-_CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
-
-
 @lru_cache(maxsize=1)
 def cjk_font_available() -> bool:
     """Whether fontconfig knows a font for Chinese, Japanese or Korean (none is bundled:

@@ -210,13 +210,19 @@ def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
     return found
 
 
+_CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
 def check_scripts(spec: Spec) -> list[Finding]:
     """Chinese, Japanese or Korean text needs a font of the machine's: say so when there
     is none, rather than let the characters turn into boxes."""
-    from .assets import cjk_font_available, has_cjk
     from .canonical import canonical_json
 
-    if not has_cjk(canonical_json(spec).decode("utf-8")) or cjk_font_available():
+    if not _CJK.search(canonical_json(spec).decode("utf-8")):
+        return []
+    from .assets import cjk_font_available  # only now: it asks fontconfig
+
+    if cjk_font_available():
         return []
     return [Finding("cjk-font", "the spec has Chinese, Japanese or Korean text but this "
                     "machine has no font for it, so the PDF would show empty boxes; install "
