@@ -58,12 +58,16 @@ def parse_column(header: str) -> FieldPath:
     return tuple(parts)
 
 
+MAX_CSV_BYTES = 500_000_000  # a CRM export of many thousand deals is far larger than a spec
+
+
 def read_rows(csv_path: str | Path, base: str | Path | None = None) -> Iterator[Row]:
-    """Yield the deal rows of a CSV file, streamed. Raises SpecError for an unreadable file."""
+    """Yield the deal rows of a CSV file one by one. Raises SpecError for an unreadable
+    file or header."""
     csv_path = Path(csv_path)
     name = str(csv_path)
     try:
-        text = decode(csv_path.read_bytes(), name)
+        text = decode(csv_path.read_bytes(), name, MAX_CSV_BYTES)
     except OSError as e:
         raise SpecError([Finding("unreadable", f"cannot read the file: {e.strerror or e}",
                                  file=name)]) from None
@@ -104,17 +108,19 @@ def _base_tree(base: str) -> tuple[Any, Positions]:
 
 
 def _put(tree: dict[str, Any], path: FieldPath, value: str) -> None:
+    """Set the value at ``path``, making the mappings and lists on the way; ValueError if
+    the path crosses a value of the other kind (a list where a mapping is, say)."""
     node: Any = tree
     for part, nxt in itertools.pairwise(path):
         if isinstance(part, int):
             if not isinstance(node, list):
-                raise SpecError([])
+                raise ValueError(path)
             while len(node) <= part:
                 node.append({} if isinstance(nxt, str) else [])
             node = node[part]
         else:
             if not isinstance(node, dict):
-                raise SpecError([])
+                raise ValueError(path)
             if not isinstance(node.get(part), dict | list):
                 node[part] = {} if isinstance(nxt, str) else []
             node = node[part]
@@ -126,7 +132,7 @@ def _put(tree: dict[str, Any], path: FieldPath, value: str) -> None:
     elif isinstance(last, str) and isinstance(node, dict):
         node[last] = value
     else:
-        raise SpecError([])
+        raise ValueError(path)
 
 
 def load_row(row: Row) -> Loaded:
@@ -157,7 +163,7 @@ def load_row(row: Row) -> Loaded:
         path = parse_column(header)
         try:
             _put(tree, path, cell)
-        except SpecError:
+        except ValueError:
             return at_row(f"column {header!r} does not fit the spec's structure", "csv-column",
                           path)
         from_cells.add(path)

@@ -73,10 +73,10 @@ class _Stop(Exception):
         self.finding = finding
 
 
-def decode(data: bytes, file: str) -> str:
+def decode(data: bytes, file: str, limit: int = MAX_BYTES) -> str:
     """UTF-8 (with or without BOM) or a located error."""
-    if len(data) > MAX_BYTES:
-        raise SpecError([Finding("too-large", f"the file is larger than {MAX_BYTES // 1_000_000} MB",
+    if len(data) > limit:
+        raise SpecError([Finding("too-large", f"the file is larger than {limit // 1_000_000} MB",
                                  file=file)])
     try:
         return data.decode("utf-8-sig")

@@ -218,3 +218,12 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     assert data["summary"]["interrupted"] is True
     assert all((out / o["file"]).exists() for i in data["items"] for o in i["outputs"])
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
+
+
+def test_csv_column_that_does_not_fit_the_spec(tmp_path):
+    csv_file = write(tmp_path, "deals.csv", "deal.id,expectations.of_vendor.text\nX-1,Hello\n")
+    [record] = run_batch([csv_file], tmp_path / "out", ("pdf",), base=SAMPLES / "minimal.yaml",
+                         jobs=1).records
+    assert record.status == "failed"
+    assert "column 'expectations.of_vendor.text' does not fit" in record.error
+    assert record.error.startswith(f"{csv_file}:2:")
