@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from . import placeholders
 from .findings import Finding
 from .findings import Path as FieldPath
 from .messages import did_you_mean
@@ -18,9 +19,6 @@ from .spec import Expectation, Spec
 
 if TYPE_CHECKING:
     from .library import Clause, Playbook
-
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
 
 @dataclass
 class Library:
@@ -47,10 +45,8 @@ def _convert(value: object, kind: str) -> object:
 
 
 def fill(text: str | None, values: dict[str, object]) -> str | None:
-    """``{name}`` -> value. Only plain names are replaced: no format-string tricks."""
-    if text is None:
-        return None
-    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+    """A clause's text with its parameters' values (None stays None)."""
+    return None if text is None else placeholders.fill(text, **values)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
 
 from .findings import RenderError
+from .placeholders import fill
 from .view import NONSTANDARD_MARK, Cell, View
 
 PAPER = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
@@ -304,7 +305,7 @@ class DocxRenderer:
         yield _p(_r(str(labels["signatures"])), style="Heading1", keep_next=True)
 
         def signature(p) -> list[str]:  # type: ignore[no-untyped-def]
-            return [_p(_r(str(labels["for_party"]).format(party=p.name), "EmStrong")),
+            return [_p(_r(fill(str(labels["for_party"]), party=p.name), "EmStrong")),
                     _p(), _p(), _p(), _p(_r("_" * 34)),
                     _p(_r(str(labels["signature"]), "EmSmall")),
                     _p(_r(f"{labels['name']}: {p.signatory_name or ''}")),

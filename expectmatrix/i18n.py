@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .findings import RenderError
+from .placeholders import fill
 from .resources import builtin_templates
 
 DEFAULT_LANGUAGE = "en"
@@ -58,8 +59,8 @@ def labels_for(language: str, template_dirs: Sequence[Path] = ()) -> dict[str, A
 
 
 def format_date(value: dt.date, labels: dict[str, Any]) -> str:
-    return str(labels["date"]).format(day=value.day, month=labels["months"][value.month - 1],
-                                      year=value.year)
+    return fill(str(labels["date"]), day=value.day, month=labels["months"][value.month - 1],
+                year=value.year)
 
 
 def format_number(number: Decimal, labels: dict[str, Any]) -> str:

@@ -19,6 +19,7 @@ from . import __version__
 from .assets import Look, look_for
 from .canonical import canonical_json, fingerprint_of
 from .i18n import format_date, format_number, labels_for
+from .placeholders import fill
 from .spec import Approval, Contact, Expectation, ReadinessItem, Spec
 
 NONSTANDARD_MARK = "†"  # in Noto Sans and Arial alike, and a legal reader's footnote sign
@@ -160,8 +161,8 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
     total = len(spec.expectations.of_vendor) + len(spec.expectations.of_customer)
     note = None
     if mark:
-        note = (str(labels["nonstandard_summary"]).format(n=len(nonstandard), total=total)
-                if nonstandard else str(labels["standard_summary"]).format(total=total))
+        note = (fill(str(labels["nonstandard_summary"]), n=len(nonstandard), total=total)
+                if nonstandard else fill(str(labels["standard_summary"]), total=total))
     vendor, customer = spec.parties.vendor.name, spec.parties.customer.name
     names = {"vendor": vendor, "customer": customer}
     branding = spec.branding
@@ -180,9 +181,9 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         language=deal.language,
         vendor=_party(spec, "vendor", labels),
         customer=_party(spec, "customer", labels),
-        vendor_heading=str(labels["vendor_column"]).format(**names),
-        customer_heading=str(labels["customer_column"]).format(**names),
-        summary=str(labels["summary"]).format(
+        vendor_heading=fill(str(labels["vendor_column"]), **names),
+        customer_heading=fill(str(labels["customer_column"]), **names),
+        summary=fill(str(labels["summary"]),
             n_vendor=len(spec.expectations.of_vendor),
             n_customer=len(spec.expectations.of_customer), **names),
         balance_label=str(labels[f"balance_{spec.balance}"]),

@@ -319,3 +319,21 @@ def test_a_language_without_labels_is_rendered_in_english_with_a_warning(run, tm
     html = (tmp_path / "out2" / "T-1-v1.html").read_text()
     assert again.exit_code == 0 and "no labels" not in again.stderr
     assert "La matrice" in html and "BOZZA" in html and "Vendor sets things up." in html
+
+
+def test_labels_cannot_walk_python_objects(run, tmp_path):
+    labels = tmp_path / "tpl" / "labels"
+    labels.mkdir(parents=True)
+    (labels / "en.yaml").write_text(
+        'vendor_column: "{vendor.__class__.__mro__} / {vendor}"\n'
+        'for_party: "{party.__class__} for {party}"\n')
+    out = tmp_path / "out"
+    result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "-f", "docx",
+                 "--template-dir", tmp_path / "tpl")
+    assert result.exit_code == 0, result.stderr
+    html = (out / "T-1-v1.html").read_text()
+    docx, _ = docx_text((out / "T-1-v1.docx").read_bytes())
+    for text in (html, docx):
+        assert "{vendor.__class__.__mro__} / Vendor Co" in text
+        assert "{party.__class__} for Vendor Co" in text
+        assert "<class" not in text and "&lt;class" not in text
