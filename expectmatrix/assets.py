@@ -39,9 +39,16 @@ def resolve(path_text: str, base_dir: Path) -> Path:
 
 
 def check_image(path: Path) -> Image:
+    """Checked once per version of the file: validation and rendering both ask."""
     if not path.is_file():
         raise AssetError(f"the logo file {path} does not exist")
-    size = path.stat().st_size
+    stat = path.stat()
+    return _check_image(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _check_image(path: Path, size: int, mtime_ns: int) -> Image:
+    # Failures are exceptions, which lru_cache does not keep: a fixed file is read again.
     if size > MAX_IMAGE_BYTES:
         raise AssetError(f"the logo is {size / 1e6:.1f} MB; at most 5 MB")
     head = path.read_bytes()[:4096]

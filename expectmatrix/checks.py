@@ -166,16 +166,15 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
     spec, nonstandard = loaded.spec, loaded.nonstandard
     located: list[Finding] = []
     if spec is not None:
-        resolved = resolve(spec, _library_if_needed(spec, library))
+        resolved = resolve(spec, library_if_needed(spec, library))
         spec, nonstandard = resolved.spec, resolved.nonstandard
         located += resolved.findings
         if spec is not None:
             located += check(spec)
             located += [Finding("nonstandard", f"{eid} is non-standard: {why}", "info",
                                 _path_of(spec, eid)) for eid, why in nonstandard.items()]
-        if spec is not None and spec.branding is not None:
-            located += check_branding(spec, Path(loaded.file).parent)
-        if spec is not None:
+            if spec.branding is not None:
+                located += check_branding(spec, Path(loaded.file).parent)
             located += check_scripts(spec)
     for f in located:
         line, col = loaded.positions.locate(f.path)
@@ -236,7 +235,7 @@ def _path_of(spec: Spec, expectation_id: str) -> tuple[str | int, ...]:
     return ("expectations",)
 
 
-def _library_if_needed(spec: Spec, library: LibrarySource) -> Library:
+def library_if_needed(spec: Spec, library: LibrarySource) -> Library:
     """Reading the library costs more than validating a spec: only specs that name a
     clause need it (one without clauses is non-standard line by line, library or not)."""
     if isinstance(library, Library):

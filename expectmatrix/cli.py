@@ -277,8 +277,9 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool) -
     from .output import write_atomic
     from .view import document_time
 
-    library = _library()
-    old_spec, new_spec = _spec_or_document(old, library), _spec_or_document(new, library)
+    if fmt in ("pdf", "docx") and output is None:
+        raise click.UsageError(f"-f {fmt} needs -o FILE")
+    old_spec, new_spec = _spec_or_document(old), _spec_or_document(new)
     result = compare(old_spec, new_spec, old.name, new.name)
     when = document_time(new_spec)
     if fmt in ("text", "md"):
@@ -300,19 +301,18 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool) -
     if output:
         write_atomic(output, data)
         click.echo(f"wrote {output}", err=True)
-    elif fmt in ("pdf", "docx"):
-        raise click.UsageError(f"-f {fmt} needs -o FILE")
     else:
         click.echo(data.decode("utf-8"), nl=False)
     sys.exit(EXIT_FAILED if exit_code and result.changed else EXIT_OK)
 
 
-def _spec_or_document(path: Path, library: Any) -> Any:
+def _spec_or_document(path: Path) -> Any:
     """A spec file, or the spec embedded in a PDF/DOCX that expectmatrix made, with its
     clauses resolved. Only the model must be valid: an unbalanced version is worth
     comparing (the diff shows the balance before and after)."""
     from dataclasses import replace
 
+    from .checks import library_if_needed
     from .clauses import resolve
     from .findings import SpecError
     from .loading import load, load_bytes
@@ -327,7 +327,7 @@ def _spec_or_document(path: Path, library: Any) -> Any:
         loaded = load(path)
     if loaded.spec is None:
         raise SpecError(loaded.findings)
-    resolved = resolve(loaded.spec, library)
+    resolved = resolve(loaded.spec, library_if_needed(loaded.spec, _library))
     if resolved.spec is None:
         raise SpecError([replace(f, file=loaded.file, line=loaded.positions.locate(f.path)[0])
                          for f in errors(resolved.findings)])

@@ -37,10 +37,20 @@ class Renderers:
     settings: Settings = field(default_factory=Settings)  # organisation branding defaults
     docx_base: str | Path | None = None  # a letterhead .docx to write the matrix into
     _built: dict[str, Any] = field(default_factory=dict)
+    _labels: dict[str, tuple[dict[str, Any], bool]] = field(default_factory=dict)
+
+    def labels(self, language: str) -> tuple[dict[str, Any], bool]:
+        """The language's labels, and whether the template folders have any for it (looked
+        up once per language: a batch worker renders many specs in the same few)."""
+        if language not in self._labels:
+            dirs = tuple(Path(d) for d in self.template_dirs)
+            self._labels[language] = (labels_for(language, dirs),
+                                      label_file(language, dirs) is not None)
+        return self._labels[language]
 
     def view(self, spec: Spec, spec_file: str | Path | None, nonstandard: Mapping[str, str],
              mark_nonstandard: bool | None) -> View:
-        labels = labels_for(spec.deal.language, tuple(Path(d) for d in self.template_dirs))
+        labels, _ = self.labels(spec.deal.language)
         return build_view(spec, nonstandard, mark_nonstandard, self.look(spec, spec_file), labels)
 
     def look(self, spec: Spec, spec_file: str | Path | None) -> Look:
@@ -139,10 +149,10 @@ def _language_findings(loaded: Loaded, renderers: Renderers) -> list[Finding]:
     """A language with no labels in the template folders is rendered in English: say so."""
     assert loaded.spec is not None
     language = loaded.spec.deal.language
-    dirs = tuple(Path(d) for d in renderers.template_dirs)
-    if label_file(language, dirs) is not None:
+    if renderers.labels(language)[1]:
         return []
     line, column = loaded.positions.locate(("deal", "language"))
+    dirs = tuple(Path(d) for d in renderers.template_dirs)
     return [Finding("language", f"no labels for language {language!r} (there are: "
                     f"{', '.join(available(dirs))}); the documents use English. Add "
                     f"labels/{language}.yaml to a template folder to translate them",
