@@ -372,8 +372,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
             record = Record(item.source, "ok", info["deal_id"], info["version"],
                             info["fingerprint"], findings=info["findings"])
             if index in clashing:
-                others = sorted({items[j].source for owners in claims.values() if index in owners
-                                 for j in owners if j != index})
+                others = sorted({items[j].source for name in info["names"]
+                                 for j in claims[name.casefold()] if j != index})
                 record.status = "conflict"
                 record.error = (f"would write the same file as {', '.join(others)}; "
                                 "nothing written for either")
@@ -391,8 +391,10 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
             for (index, item, *_), outcome in pool.map(_render_indexed, todo, str(folder)):
                 info = prepared[index]
                 if isinstance(outcome, dict) and outcome["ok"]:
+                    # The first pass's warnings (readiness, wording...) stay on the record.
                     record = Record(item.source, "ok", info["deal_id"], info["version"],
-                                    info["fingerprint"], outcome["outputs"], outcome["findings"])
+                                    info["fingerprint"], outcome["outputs"],
+                                    info["findings"] + outcome["findings"])
                     documents += len(outcome["outputs"])
                 else:
                     record = failure(item, outcome)

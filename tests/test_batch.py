@@ -186,6 +186,8 @@ def test_fail_fast_stops_and_json_summary(run, tmp_path):
 def test_all_good_batch_exits_0(run, tmp_path):
     result = run("batch", SAMPLES, "-o", tmp_path / "out", "-f", "docx", "--jobs", "2")
     assert result.exit_code == 0, result.stderr
+    bakery = by_source(manifest(tmp_path / "out"))["small-bakery.yaml"]
+    assert {f["code"] for f in bakery["findings"]} >= {"readiness"}  # warnings are kept
     assert len(list((tmp_path / "out").glob("*.docx"))) == len(list(SAMPLES.glob("*.yaml")))
 
 
