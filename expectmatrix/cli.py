@@ -341,17 +341,22 @@ def _spec_or_document(path: Path) -> Any:
 @click.option("--template-dir", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The template folder the document was rendered with, if any.")
+@docx_base_option
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @_fail_cleanly
 def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
-           as_json: bool) -> None:
+           docx_base: Path | None, as_json: bool) -> None:
     """Check that a PDF or DOCX matches the spec it carries (and SPEC, if given).
 
     Exit 1 on any mismatch, saying what differs. Tamper evidence, not a signature.
     """
+    from .rendering import Renderers
     from .verify import verify as run_verify
 
-    report = run_verify(document, spec, (*template_dirs, *_settings().template_dirs))
+    settings = _settings()
+    renderers = Renderers((*template_dirs, *settings.template_dirs), settings=settings,
+                          docx_base=docx_base)
+    report = run_verify(document, spec, renderers, _library)
     if as_json:
         click.echo(json.dumps({"document": report.document, "ok": report.ok,
                                "fingerprint": report.fingerprint,

@@ -116,10 +116,10 @@ def _twips(mm: float) -> int:
     return round(mm * 1440 / 25.4)
 
 
-def _expectation(item: Cell | None, marker: str) -> list[str]:
+def _expectation(item: Cell | None) -> list[str]:
     if item is None:
         return []
-    mark = [_r(f"{marker} ", "EmMark")] if item.nonstandard else []
+    mark = [_r(f"{NONSTANDARD_MARK} ", "EmMark")] if item.nonstandard else []
     out = [_p(*mark, _r(item.id + " ", "EmId"), _r(item.text))]
     out += [_p(_r(f"{label}: ", "EmLabel"), _r(value, "EmDetail"), before=1)
             for label, value in item.details]
@@ -275,9 +275,8 @@ class DocxRenderer:
         for area in view.areas:
             rows.append(_tr([_tc(width, [_p(_r(area.name.upper(), "EmArea"), keep_next=True)],
                                  span=2)]))
-            marker = NONSTANDARD_MARK
-            rows += [_tr([_tc(half, _expectation(r.vendor, marker)),
-                          _tc(half, _expectation(r.customer, marker))]) for r in area.rows]
+            rows += [_tr([_tc(half, _expectation(r.vendor)), _tc(half, _expectation(r.customer))])
+                     for r in area.rows]
         yield tbl([half, half], rows)
         if view.mark_nonstandard:
             yield _p(_r(str(labels["nonstandard_legend"]), "EmSmall"), before=3)

@@ -10,13 +10,17 @@ signature: whoever has expectmatrix can make a consistent document from any spec
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .canonical import fingerprint_of
 from .documents import DocumentError, Embedded, read_bytes, read_document
 from .findings import errors
+
+if TYPE_CHECKING:
+    from .checks import LibrarySource
+    from .rendering import Renderers
 
 
 @dataclass
@@ -47,12 +51,13 @@ def embedded_spec(embedded: Embedded, name: str) -> bytes:
     return embedded.spec_json
 
 
-def load_embedded(data: bytes, name: str):  # type: ignore[no-untyped-def]
+def load_embedded(data: bytes, name: str, library: object = None):  # type: ignore[no-untyped-def]
     """The embedded canonical spec -> a checked Loaded, as a spec file would be."""
     from .checks import check_loaded
     from .loading import load_bytes
 
-    return check_loaded(load_bytes(data, f"{name} (embedded spec)", "json"))
+    return check_loaded(load_bytes(data, f"{name} (embedded spec)", "json"),
+                        library=library)  # type: ignore[arg-type]
 
 
 def _normalise(text: str) -> str:
@@ -66,8 +71,12 @@ def _first_difference(a: str, b: str) -> str:
 
 
 def verify(document: str | Path, spec: str | Path | None = None,
-           template_dirs: Sequence[str | Path] = ()) -> Report:
-    """Check a document against its embedded spec (and against ``spec`` if given)."""
+           renderers: Renderers | None = None, library: LibrarySource = None) -> Report:
+    """Check a document against its embedded spec (and against ``spec`` if given).
+
+    ``renderers`` and ``library`` must be set up as they were when the document was made
+    (template folders, organisation settings, letterhead, clause library): the visible
+    text is compared with a fresh rendering."""
     name = str(document)
     embedded = read_document(document)
     data = embedded_spec(embedded, name)
@@ -80,23 +89,23 @@ def verify(document: str | Path, spec: str | Path | None = None,
     report.add("every printed fingerprint is the embedded spec's SHA-256",
                bool(embedded.printed) and not wrong,
                f"printed: {', '.join(wrong)}" if wrong else "no printed fingerprint found")
-    loaded = load_embedded(data, name)
+    loaded = load_embedded(data, name, library)
     if loaded.spec is None:
         problems = "; ".join(str(f) for f in errors(loaded.findings)[:3])
         report.add("the embedded spec is valid", False, problems)
         return report
     report.add("the visible text is what this spec renders to",
-               *_same_text(embedded, loaded, template_dirs))
+               *_same_text(embedded, loaded, renderers or Renderers()))
     if spec is not None:
-        report.add(f"{spec} is the embedded spec", *_same_spec(loaded, spec, name))
+        report.add(f"{spec} is the embedded spec", *_same_spec(loaded, spec, name, library))
     return report
 
 
-def _same_text(embedded: Embedded, loaded, template_dirs) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
-    from .rendering import Renderers, render_spec
+def _same_text(embedded: Embedded, loaded, renderers: Renderers) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
+    from .rendering import render_spec
 
     mark = embedded.options.get("mark-nonstandard")
-    fresh = render_spec(loaded.spec, (embedded.kind,), Renderers(template_dirs),
+    fresh = render_spec(loaded.spec, (embedded.kind,), renderers,
                         loaded.nonstandard, None if mark is None else mark == "yes")
     again = read_bytes(fresh[embedded.kind], Path(f"fresh.{embedded.kind}"))
     if _normalise(again.text) == _normalise(embedded.text):
@@ -104,13 +113,14 @@ def _same_text(embedded: Embedded, loaded, template_dirs) -> tuple[bool, str]:  
     return False, _first_difference(embedded.text, again.text)
 
 
-def _same_spec(loaded, spec_path: str | Path, name: str) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
+def _same_spec(loaded, spec_path: str | Path, name: str,  # type: ignore[no-untyped-def]
+               library: LibrarySource) -> tuple[bool, str]:
     from .canonical import fingerprint
     from .checks import check_loaded
     from .compare import compare, format_text
     from .loading import load
 
-    given = check_loaded(load(spec_path))
+    given = check_loaded(load(spec_path), library=library)
     if given.spec is None:
         first = errors(given.findings)[:1]
         return False, f"the spec is not valid: {first[0] if first else ''}"

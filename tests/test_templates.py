@@ -203,6 +203,9 @@ def test_letterhead_is_kept(run, tmp_path):
     footer = document.sections[0].footer._element.xml
     assert "NUMPAGES" in footer
     assert document.sections[0].header.paragraphs[1]._p.xpath(".//pic:pic")
+    made = out / "T-1-v1.docx"  # verify renders again, so it needs the same letterhead
+    assert run("verify", made, "--docx-base", tmp_path / "letterhead.docx").exit_code == 0
+    assert run("verify", made).exit_code == 1
     bad = tmp_path / "not.docx"
     bad.write_text("no")
     refused = run("render", spec_file(tmp_path), "-o", out, "--docx-base", bad)
