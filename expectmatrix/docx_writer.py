@@ -166,12 +166,19 @@ class DocxRenderer:
         return _fixed_zip_times(buffer.getvalue(), view.created)
 
     def _setup(self, doc, view: View) -> int:  # type: ignore[no-untyped-def]
+        """Page and styles (a letterhead keeps its own); returns the text width in twips."""
         section = doc.sections[-1]
         styles = doc.styles
-        if self.base:  # the letterhead's page and styles stay as they are
-            self._add_char_styles(styles, view)
-            return int(section.page_width - section.left_margin - section.right_margin) \
-                * 1440 // 914400
+        if not self.base:
+            self._page_and_styles(section, styles, view)
+        if view.rtl:  # right to left, letterhead or not: paragraphs (w:bidi), runs (w:rtl)
+            normal = styles["Normal"].element
+            normal.get_or_add_pPr().append(parse_xml(f"<w:bidi {_NS}/>"))
+            normal.get_or_add_rPr().append(parse_xml(f"<w:rtl {_NS}/>"))
+        self._add_char_styles(styles, view)
+        return text_width(section)
+
+    def _page_and_styles(self, section, styles, view: View) -> None:  # type: ignore[no-untyped-def]
         section.page_width, section.page_height = PAPER[view.look.paper]
         top, right, bottom, left = _margins(view.look.margins)
         section.top_margin, section.right_margin = top, right
@@ -187,16 +194,11 @@ class DocxRenderer:
                 fonts.attrib.pop(qn(f"w:{attr}"), None)
             for attr in ("ascii", "hAnsi", "cs", "eastAsia"):
                 fonts.set(qn(f"w:{attr}"), view.look.docx_font)
-        if view.rtl:  # right to left: paragraphs (w:bidi) and runs (w:rtl)
-            normal.element.get_or_add_pPr().append(parse_xml(f"<w:bidi {_NS}/>"))
-            normal.element.get_or_add_rPr().append(parse_xml(f"<w:rtl {_NS}/>"))
         for name, size in (("Title", 20), ("Heading 1", 13)):
             style = styles[name]
             style.font.size = Pt(size)
             style.font.color.rgb = RGBColor.from_string(_hex6(view.look.primary))
             style.font.bold = True
-        self._add_char_styles(styles, view)
-        return int(section.page_width - left - right) * 1440 // 914400
 
     def _add_char_styles(self, styles, view: View) -> None:  # type: ignore[no-untyped-def]
         colours = {"primary": view.look.primary.lstrip("#"),
@@ -365,6 +367,11 @@ def _embed(doc, view: View) -> None:  # type: ignore[no-untyped-def]
                 "application/vnd.openxmlformats-officedocument.custom-properties+xml",
                 custom.encode("utf-8"), package)
     package.relate_to(part, RT.CUSTOM_PROPERTIES)
+
+
+def text_width(section) -> int:  # type: ignore[no-untyped-def]
+    """The width between a section's margins, in twips (what table widths are given in)."""
+    return int(section.page_width - section.left_margin - section.right_margin) * 1440 // 914400
 
 
 def _margins(css: str) -> tuple[int, int, int, int]:

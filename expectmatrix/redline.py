@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from . import __version__
 from .compare import SIDE_LABEL, Diff, FieldChange
-from .docx_writer import _NS, _fixed_zip_times, _p, _r, _tbl, _tc, _tr
+from .docx_writer import _NS, _fixed_zip_times, _p, _r, _tbl, _tc, _tr, text_width
 from .templating import prepare, render_template
 
 
@@ -59,7 +59,7 @@ def redline_docx(diff: Diff, when: dt.datetime) -> bytes:
 
     doc = Document()
     track = _Tracked(when)
-    width = 9638  # A4 text width in twips at the default margins
+    width = text_width(doc.sections[0])
     body = [_p(_r(f"Changes from {diff.old_name} to {diff.new_name}"), style="Title")]
     if not diff.changed:
         body.append(_p(_r("No changes.")))

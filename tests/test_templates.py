@@ -340,3 +340,20 @@ def test_labels_cannot_walk_python_objects(run, tmp_path):
         assert "{vendor.__class__.__mro__} / Vendor Co" in text
         assert "{party.__class__} for Vendor Co" in text
         assert "<class" not in text and "&lt;class" not in text
+
+
+def test_right_to_left_on_a_letterhead(tmp_path):
+    import docx
+
+    from expectmatrix.rendering import Renderers, render_spec
+    from expectmatrix.spec import Spec
+
+    docx.Document().save(tmp_path / "letterhead.docx")
+    data = copy.deepcopy(BASE)
+    data["deal"]["language"] = "he"
+    out = render_spec(Spec.model_validate(data), ("docx",),
+                      Renderers(docx_base=tmp_path / "letterhead.docx"))["docx"]
+    with zipfile.ZipFile(io.BytesIO(out)) as z:
+        styles = z.read("word/styles.xml").decode()
+        body = z.read("word/document.xml").decode()
+    assert "<w:bidi/>" in styles and "<w:rtl/>" in styles and "<w:bidiVisual/>" in body
