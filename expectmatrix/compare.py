@@ -56,7 +56,6 @@ class ExpectationChange:
     old_id: str | None
     new_id: str | None
     fields: list[FieldChange] = field(default_factory=list)
-    text: str = ""  # the (new, else old) text, for context
 
     @property
     def label(self) -> str:
@@ -128,30 +127,29 @@ def compare(old: Spec, new: Spec, old_name: str = "old", new_name: str = "new") 
         after = {e.id: e for e in getattr(new.expectations, side)}
         gone = [i for i in before if i not in after]
         fresh = [i for i in after if i not in before]
-        moved: dict[str, str] = {}
+        moved_from: dict[str, str] = {}  # new id -> old id
         for old_id in gone:  # same text under a new id: a renumbering
-            match = next((n for n in fresh if n not in moved.values()
+            match = next((n for n in fresh if n not in moved_from
                           and after[n].text == before[old_id].text), None)
             if match:
-                moved[old_id] = match
+                moved_from[match] = old_id
         for e in getattr(new.expectations, side):  # in the new document's order
             if e.id in before:
                 fields = _field_changes(before[e.id], e)
                 if fields:
-                    changes.append(ExpectationChange("changed", side, e.id, e.id, fields,
-                                                     e.text or ""))
-            elif e.id in moved.values():
-                old_id = next(o for o, n in moved.items() if n == e.id)
+                    changes.append(ExpectationChange("changed", side, e.id, e.id, fields))
+            elif e.id in moved_from:
+                old_id = moved_from[e.id]
                 changes.append(ExpectationChange("moved", side, old_id, e.id,
-                                                 _field_changes(before[old_id], e), e.text or ""))
+                                                 _field_changes(before[old_id], e)))
             else:
                 changes.append(ExpectationChange("added", side, None, e.id,
-                                                 _field_changes(None, e), e.text or ""))
+                                                 _field_changes(None, e)))
+        moved = set(moved_from.values())
         for old_id in gone:
             if old_id not in moved:
-                e = before[old_id]
                 changes.append(ExpectationChange("removed", side, old_id, None,
-                                                 _field_changes(e, None), e.text or ""))
+                                                 _field_changes(before[old_id], None)))
     return Diff(old_name, new_name, header, changes, _balance(old), _balance(new))
 
 
