@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,9 @@ def _init_worker(formats: Sequence[str], template_dirs: Sequence[str], strict: b
     for fmt in formats:
         renderers.get(fmt)  # build once, up front
     _WORKER.update(renderers=renderers, formats=tuple(formats), strict=strict,
-                   library=library_for(settings), mark=mark, timeout=options["timeout"])
+                   # read on first use: a batch whose specs name no clause never needs it
+                   library=cache(lambda: library_for(settings)), mark=mark,
+                   timeout=options["timeout"])
     if hook is not None:
         hook()
 
