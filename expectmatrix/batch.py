@@ -11,8 +11,6 @@ manifest of what was finished.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import multiprocessing
 import os
 import signal
@@ -22,23 +20,23 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from . import __version__
 from .checks import check_loaded
 from .csvinput import Row, load_row, read_rows
 from .findings import ExpectmatrixError, Finding, SpecError, errors
 from .loading import Loaded, load
-from .output import output_name, prepare_dir, write_atomic
+from .manifest import MANIFEST, Manifest, Record, Spool, previous_outputs, up_to_date
+from .output import output_name, prepare_dir
 from .rendering import time_limit
 from .settings import Settings
 
+__all__ = ["MANIFEST", "BatchResult", "Item", "Record", "collect_items", "run_batch"]
+
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
-MANIFEST = "manifest.json"
-MANIFEST_EVERY = 1.0  # seconds between manifest rewrites; the last one is always written
 
 
 @dataclass(frozen=True)
@@ -70,38 +68,22 @@ def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None) 
 
 
 @dataclass
-class Record:
-    """What the manifest says of one input."""
-
-    source: str
-    status: str  # ok | failed | skipped | conflict
-    deal_id: str | None = None
-    version: int | None = None
-    fingerprint: str | None = None
-    outputs: list[dict[str, Any]] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "deal_id": self.deal_id, "version": self.version,
-                "status": self.status, "fingerprint": self.fingerprint, "outputs": self.outputs,
-                "findings": [f.to_dict() for f in self.findings], "error": self.error}
-
-
-@dataclass
 class BatchResult:
-    records: list[Record]
+    records: Sequence[Record]  # in input order; read back from disk, not held in memory
     wall: float
     documents: int
     interrupted: bool = False
     stopped_early: bool = False
 
     def count(self, status: str) -> int:
+        statuses = getattr(self.records, "statuses", None)
+        if statuses is not None:
+            return statuses[status]
         return sum(r.status == status for r in self.records)
 
     @property
     def ok(self) -> bool:
-        return not any(r.status in ("failed", "conflict") for r in self.records) and not (
+        return not (self.count("failed") or self.count("conflict")) and not (
             self.interrupted or self.stopped_early)
 
     def summary(self) -> dict[str, Any]:
@@ -110,6 +92,17 @@ class BatchResult:
                 "wall_seconds": round(self.wall, 3), "documents": self.documents,
                 "documents_per_second": round(self.documents / self.wall, 2) if self.wall else 0.0,
                 "interrupted": self.interrupted, "stopped_early": self.stopped_early}
+
+
+class _Prepared(NamedTuple):
+    """What the parent keeps of a valid item between the passes: a few small values, and
+    where the rest (canonical spec, findings, non-standard lines) waits in the spool."""
+
+    deal_id: str
+    version: int
+    fingerprint: str
+    names: tuple[str, ...]
+    rest: tuple[int, int]
 
 
 # --- in the workers ---------------------------------------------------------------------
@@ -244,54 +237,6 @@ class _Pool:
         self.executor.shutdown(wait=True, cancel_futures=cancel)
 
 
-class _Manifest:
-    def __init__(self, outdir: Path, inputs: Sequence[str], formats: Sequence[str]) -> None:
-        self.path = outdir / MANIFEST
-        self.head = {"generator": f"expectmatrix {__version__}", "inputs": list(inputs),
-                     "formats": list(formats)}
-        self.records: dict[int, Record] = {}
-        self.last = 0.0
-
-    def add(self, index: int, record: Record) -> None:
-        self.records[index] = record
-        if time.monotonic() - self.last >= MANIFEST_EVERY:
-            self.write()
-
-    def write(self, summary: dict[str, Any] | None = None) -> None:
-        data = {**self.head, "complete": summary is not None, "summary": summary,
-                "items": [self.records[i].to_dict() for i in sorted(self.records)]}
-        write_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False).encode())
-        self.last = time.monotonic()
-
-
-def previous_outputs(outdir: Path) -> dict[str, tuple[str, str]]:
-    """From an earlier manifest: file name -> (sha256, fingerprint of its spec)."""
-    try:
-        data = json.loads((outdir / MANIFEST).read_text(encoding="utf-8"))
-        return {o["file"]: (o["sha256"], item["fingerprint"])
-                for item in data.get("items", []) if item.get("status") in ("ok", "skipped")
-                for o in item.get("outputs", [])}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
-
-
-def _up_to_date(outdir: Path, names: Sequence[str], fp: str,
-                before: dict[str, tuple[str, str]]) -> list[dict[str, Any]] | None:
-    outputs = []
-    for name in names:
-        recorded = before.get(name)
-        if recorded is None or recorded[1] != fp:
-            return None
-        try:
-            data = (outdir / name).read_bytes()
-        except OSError:
-            return None
-        if hashlib.sha256(data).hexdigest() != recorded[0]:
-            return None
-        outputs.append({"file": name, "bytes": len(data), "sha256": recorded[0]})
-    return outputs
-
-
 def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
               formats: Sequence[str] = ("pdf", "docx"), *, jobs: int | None = None,
               resume: bool = False, fail_fast: bool = False, strict: bool = False,
@@ -322,7 +267,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
     if on_total:
         on_total(len(items))
     before = previous_outputs(folder) if resume else {}
-    manifest = _Manifest(folder, [str(i) for i in inputs], formats)
+    spool = Spool()
+    manifest = Manifest(folder, [str(i) for i in inputs], formats, spool)
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(len(items), 1)))
     done = 0
     documents = 0
@@ -348,7 +294,7 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                         settings or Settings(), mark_nonstandard, options, worker_hook))
     try:
         # Pass 1: validate everything, learn the names each valid item would write.
-        prepared: dict[int, dict[str, Any]] = {}
+        prepared: dict[int, _Prepared] = {}
         readable = []
         for index, item in enumerate(items):
             if item.problems:
@@ -358,50 +304,60 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                 readable.append((index, item))
         for (index, item), outcome in pool.map(_prepare_indexed, readable):
             if isinstance(outcome, dict) and outcome["ok"]:
-                prepared[index] = outcome
+                rest = spool.put((outcome["data"], outcome["nonstandard"], outcome["findings"]))
+                prepared[index] = _Prepared(outcome["deal_id"], outcome["version"],
+                                            outcome["fingerprint"], tuple(outcome["names"]), rest)
+                items[index] = Item(item.source)  # a CSV row's cells are not needed again
             else:
                 finish(index, failure(item, outcome))
+                items[index] = Item(item.source)
                 if fail_fast:
                     stopped = True
                     break
+        del readable
         claims: dict[str, list[int]] = defaultdict(list)
         for index, info in prepared.items():
-            for name in info["names"]:
+            for name in info.names:
                 claims[name.casefold()].append(index)
         clashing = {i for owners in claims.values() if len(owners) > 1 for i in owners}
         todo = []
         for index in sorted(prepared):
             info, item = prepared[index], items[index]
-            record = Record(item.source, "ok", info["deal_id"], info["version"],
-                            info["fingerprint"], findings=info["findings"])
             if index in clashing:
-                others = sorted({items[j].source for name in info["names"]
+                others = sorted({items[j].source for name in info.names
                                  for j in claims[name.casefold()] if j != index})
-                record.status = "conflict"
-                record.error = (f"would write the same file as {', '.join(others)}; "
-                                "nothing written for either")
-                finish(index, record)
-            elif resume and (kept := _up_to_date(folder, info["names"], info["fingerprint"],
-                                                 before)) is not None:
-                record.status, record.outputs = "skipped", kept
-                finish(index, record)
+                finish(index, Record(item.source, "conflict", info.deal_id, info.version,
+                                     info.fingerprint, findings=spool.get(info.rest)[2],
+                                     error=f"would write the same file as {', '.join(others)}; "
+                                     "nothing written for either"))
+            elif resume and (kept := up_to_date(folder, info.names, info.fingerprint,
+                                                before)) is not None:
+                finish(index, Record(item.source, "skipped", info.deal_id, info.version,
+                                     info.fingerprint, kept, spool.get(info.rest)[2]))
             else:
-                todo.append((index, item, info.pop("data"), info.pop("nonstandard")))
-        stopped = stopped or (fail_fast and any(r.status in ("failed", "conflict")
-                                                for r in manifest.records.values()))
+                todo.append(index)
+        stopped = stopped or (fail_fast and (manifest.records.statuses["failed"]
+                                             or manifest.records.statuses["conflict"]) > 0)
+
+        def jobs_to_render() -> Iterator[tuple[int, Item, bytes, dict[str, str]]]:
+            for index in todo:  # read back from the spool only as workers take them
+                data, nonstandard, _ = spool.get(prepared[index].rest)
+                yield index, items[index], data, nonstandard
+
         # Pass 2: render.
         if not stopped:
-            for (index, item, *_), outcome in pool.map(_render_indexed, todo, str(folder)):
+            for (index, item, *_), outcome in pool.map(_render_indexed, jobs_to_render(),
+                                                       str(folder)):
                 info = prepared[index]
                 if isinstance(outcome, dict) and outcome["ok"]:
                     # The first pass's warnings (readiness, wording...) stay on the record.
-                    record = Record(item.source, "ok", info["deal_id"], info["version"],
-                                    info["fingerprint"], outcome["outputs"],
-                                    info["findings"] + outcome["findings"])
+                    record = Record(item.source, "ok", info.deal_id, info.version,
+                                    info.fingerprint, outcome["outputs"],
+                                    spool.get(info.rest)[2] + outcome["findings"])
                     documents += len(outcome["outputs"])
                 else:
                     record = failure(item, outcome)
-                    record.deal_id, record.version = info["deal_id"], info["version"]
+                    record.deal_id, record.version = info.deal_id, info.version
                 finish(index, record)
                 if fail_fast and record.status == "failed":
                     stopped = True
@@ -410,8 +366,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
     except KeyboardInterrupt:
         interrupted = True
         pool.close(cancel=True)
-    result = BatchResult([manifest.records[i] for i in sorted(manifest.records)],
-                         time.monotonic() - started, documents, interrupted, stopped)
+    result = BatchResult(manifest.records, time.monotonic() - started, documents, interrupted,
+                         stopped)
     manifest.write(result.summary())
     return result
 

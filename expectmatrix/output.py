@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from .findings import OutputError
 
@@ -38,15 +40,19 @@ def prepare_dir(outdir: str | Path) -> Path:
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write to a temporary file in the same folder, fsync, then rename over ``path``.
+    """Write ``data`` all or nothing: see :func:`write_atomic_stream`."""
+    return write_atomic_stream(path, lambda f: f.write(data))
 
-    A failure at any point leaves no partial file and keeps an existing good one.
+
+def write_atomic_stream(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Let ``write`` fill a temporary file in the same folder, fsync, then rename it over
+    ``path``. A failure at any point leaves no partial file and keeps an existing good one.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)

@@ -229,3 +229,34 @@ def test_csv_column_that_does_not_fit_the_spec(tmp_path):
     assert record.status == "failed"
     assert "column 'expectations.of_vendor.text' does not fit" in record.error
     assert record.error.startswith(f"{csv_file}:2:")
+
+
+def test_the_manifest_is_streamed_from_records_kept_on_disk(tmp_path):
+    from expectmatrix.findings import Finding
+    from expectmatrix.manifest import Manifest, Record, Spool, previous_outputs
+
+    spool = Spool()
+    empty = Manifest(tmp_path, ["in"], ["pdf"], spool)
+    empty.write()
+    assert manifest(tmp_path)["items"] == [] and manifest(tmp_path)["complete"] is False
+
+    book = Manifest(tmp_path, ["in"], ["pdf"], spool)
+    note = Finding("nonstandard", "V1 is non-standard", "info", ("expectations",), "b.yaml", 3, 7)
+    made = {"file": "B-v1.pdf", "bytes": 10, "sha256": "ab" * 32}
+    records = {2: Record("c.yaml", "failed", error="broken"),
+               0: Record("a.yaml", "conflict", "A", 1, "f" * 64, error="same name"),
+               1: Record("b.yaml", "ok", "B", 1, "e" * 64, [made], [note])}
+    for index, record in records.items():
+        book.add(index, record)
+    with pytest.raises(ValueError):
+        book.add(1, records[1])
+    book.write({"ok": 1})
+    data = manifest(tmp_path)
+    assert data["complete"] is True and data["summary"] == {"ok": 1}
+    assert data["items"] == [records[i].to_dict() for i in (0, 1, 2)]  # in input order
+    assert data["items"][1]["findings"][0]["line"] == 3
+    # Read back on demand, equal to what went in; counted without reading them.
+    assert list(book.records) == [records[0], records[1], records[2]]
+    assert book.records[-1] == records[2] and book.records[:1] == [records[0]]
+    assert book.records.statuses == {"ok": 1, "failed": 1, "conflict": 1}
+    assert previous_outputs(tmp_path) == {"B-v1.pdf": ("ab" * 32, "e" * 64)}
