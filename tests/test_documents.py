@@ -132,7 +132,7 @@ def test_markup_and_template_syntax_print_literally(spec_data):
     docs = render_spec(Spec.model_validate(spec_data), ("pdf", "docx", "html"))
     pdf, _ = pdf_text(docs["pdf"])
     docx, _ = docx_text(docs["docx"])
-    html = docs["html"].decode()
+    html = re.sub(r"data:[^\"')]+", "data:", docs["html"].decode())  # inlined fonts aside
     for text in HOSTILE:
         assert squash(text) in squash(pdf), text
         assert text in docx, text

@@ -179,6 +179,76 @@ def test_clean_svg_logo_in_the_pdf_with_a_warning_for_word(run, tmp_path):
     assert result.exit_code == 0 and "PDF only" in result.stderr
 
 
+def _data_urls(html: str, kind: str) -> list[bytes]:
+    import base64
+
+    return [base64.b64decode(m) for m in re.findall(rf"data:{kind};base64,([A-Za-z0-9+/=]+)", html)]
+
+
+def test_a_standalone_page_carries_its_fonts_and_logo(run, tmp_path):
+    import weasyprint
+    from fontTools.ttLib import TTFont
+    from weasyprint.urls import URLFetcher
+
+    (tmp_path / "logo.png").write_bytes(PNG)
+    brand = tmp_path / "brand.ttf"
+    brand.write_bytes((SAMPLES.parent / "templates" / "fonts" / "NotoSans-Bold.ttf").read_bytes())
+    path = spec_file(tmp_path, branding={"logo": "logo.png", "font": "brand.ttf"},
+                     deal={"notes": "Kick-off in Zürich"})
+    out = tmp_path / "out"
+    assert run("render", path, "-o", out, "-f", "html").exit_code == 0
+    html = (out / "T-1-v1.html").read_text()
+    assert "file:" not in html and str(tmp_path) not in html  # no machine paths
+    assert _data_urls(html, "image/png") == [PNG]
+    fonts = [TTFont(io.BytesIO(data)) for data in _data_urls(html, "font/woff2")]
+    assert len(fonts) == 8  # the bundled faces and the spec's own
+    latin = fonts[0].getBestCmap()
+    assert {ord("ü"), ord("Ü"), ord("K")} <= set(latin)  # the text's letters, both cases
+    assert ord("Ω") not in latin  # in the bundled font, not in this document
+
+    # Moved anywhere, the page is laid out with its own fonts and nothing from disk.
+    moved = tmp_path / "elsewhere" / "page.html"
+    moved.parent.mkdir()
+    moved.write_text(html)
+
+    data_only = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    pdf = weasyprint.HTML(filename=str(moved), url_fetcher=data_only).write_pdf()
+    text, reader = pdf_text(pdf)
+    assert "Kick-off in Zürich" in text and "Vendor sets things up." in text
+    used = {str(font["/BaseFont"]) for page in reader.pages
+            for font in page["/Resources"]["/Font"].values()
+            for font in [font.get_object()]}
+    # Only the page's own families: no font of this machine stood in for a missing one.
+    assert used and all(re.fullmatch(r"/[A-Z]{6}\+(Matrix-Sans|Spec-Font)[-A-Za-z]*", name)
+                        for name in used), used
+
+
+def test_a_standalone_page_refuses_a_stylesheet_url_from_outside(run, tmp_path):
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    css = folder / "matrix.css"
+    out = tmp_path / "out"
+    for url, words in (("https://example.com/track.png", "https://example.com/track.png"),
+                       ("missing.png", "missing.png is used by the page but does not exist"),
+                       ("file:///etc/hostname", "refused to include hostname")):
+        css.write_text(f"body {{ background: url({url}); }}\n")
+        result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir",
+                     folder)
+        assert result.exit_code == 1 and words in result.stderr, result.stderr
+        assert not out.exists() or not any(out.iterdir())
+    css.unlink()
+    page = folder / "matrix.html"
+    for markup, refused in (('<img src="https://example.com/pixel.gif">', True),
+                            ('<p style="background: url(//example.com/p.gif)">x</p>', True),
+                            ('<a href="https://vendor.example/terms">terms</a>', False)):
+        page.write_text('{% extends "builtin/matrix.html" %}{% block header %}'
+                        f"{markup}{{{{ super() }}}}{{% endblock %}}")
+        result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir",
+                     folder)
+        assert result.exit_code == (1 if refused else 0), result.stderr
+        assert ("would be fetched when the page is opened" in result.stderr) == refused
+
+
 def test_letterhead_is_kept(run, tmp_path):
     import docx
     from docx.shared import Pt
