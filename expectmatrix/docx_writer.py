@@ -19,7 +19,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from docx import Document
-from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
@@ -201,19 +200,21 @@ class DocxRenderer:
             style.font.bold = True
 
     def _add_char_styles(self, styles, view: View) -> None:  # type: ignore[no-untyped-def]
+        # As XML in one go: python-docx's add_style searches every style by name each time.
         colours = {"primary": view.look.primary.lstrip("#"),
                    "accent": view.look.accent.lstrip("#")}
-        existing = {s.style_id for s in styles}
+        existing = set(styles.element.xpath("w:style/@w:styleId"))
+        xml = []
         for style_id, (name, bold, size, colour) in _CHAR_STYLES.items():
             if style_id in existing:
                 continue
-            style = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
-            style.element.set(qn("w:styleId"), style_id)
-            style.font.bold = bold or None
-            if size:
-                style.font.size = Pt(size)
-            if colour:
-                style.font.color.rgb = RGBColor.from_string(_hex6(colours.get(colour, colour)))
+            props = ("<w:b/>" if bold else "") + (
+                f'<w:color w:val="{_hex6(colours.get(colour, colour))}"/>' if colour else "") + (
+                f'<w:sz w:val="{round(size * 2)}"/>' if size else "")
+            xml.append(f'<w:style w:type="character" w:customStyle="1" w:styleId="{style_id}">'
+                       f'<w:name w:val="{escape(name)}"/><w:rPr>{props}</w:rPr></w:style>')
+        for element in parse_xml(f"<w:styles {_NS}>{''.join(xml)}</w:styles>"):
+            styles.element.append(element)
 
     def _header_footer(self, doc, view: View, width: int) -> None:  # type: ignore[no-untyped-def]
         section = doc.sections[-1]
