@@ -25,11 +25,12 @@ _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""")
 _CSS_IMPORT = re.compile(r"""@import\s*["']""", re.IGNORECASE)
 _STYLE_BLOCK = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.IGNORECASE | re.DOTALL)
 # Attributes a browser fetches from (a link's href is followed only when clicked).
-_FETCHED = {"src", "srcset", "href", "poster", "data", "background", "action", "formaction"}
+_FETCHED = {"src", "srcset", "href", "xlink:href", "poster", "data", "background", "action",
+            "formaction"}
 _FONTS = {".ttf", ".otf", ".woff", ".woff2"}
 _IMAGES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
            ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
-# Always kept, so that a reader's edits in the browser or a text-transform stay legible.
+# Kept whatever the text: it costs little and covers what CSS may add (counters, quotes).
 _ASCII = frozenset(chr(c) for c in range(0x20, 0x7F))
 
 
