@@ -123,7 +123,8 @@ class Manifest:
         self.head = {"generator": f"expectmatrix {__version__}", "inputs": list(inputs),
                      "formats": list(formats)}
         self.records = Records(spool)
-        self.started = self.last = time.monotonic()
+        self.started = time.monotonic()
+        self.last = 0.0  # the first record is written at once
         self.spent = 0.0
 
     def add(self, index: int, record: Record) -> None:
