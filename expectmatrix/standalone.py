@@ -30,8 +30,10 @@ _FETCHED = {"src", "srcset", "href", "xlink:href", "poster", "data", "background
 _FONTS = {".ttf", ".otf", ".woff", ".woff2"}
 _IMAGES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
            ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
-# Kept whatever the text: it costs little and covers what CSS may add (counters, quotes).
-_ASCII = frozenset(chr(c) for c in range(0x20, 0x7F))
+# Kept whatever the text: it covers what CSS may add (counters, quotes), and most pages in
+# a batch then share one character set, so each font is cut once per process, not per page.
+_BASE = frozenset([chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0xA0, 0x100)]
+                  + list("–—‘’‚“”„•…€†‡·‹›"))
 
 
 def file_url(path: Path) -> str:
@@ -46,8 +48,8 @@ class Inliner:
         self.roots = [r.resolve() for r in roots]
         self.files = {f.resolve() for f in files}
         # Upper and lower case too: the stylesheet may transform the text's case.
-        self.chars = frozenset(_ASCII | {v for c in text for v in (c, c.upper(), c.lower())
-                                         if len(v) == 1})
+        self.chars = _BASE | {v for c in set(text) for v in (c, c.upper(), c.lower())
+                              if len(v) == 1}
 
     def asset(self, path: Path) -> str:
         """A file the page refers to, as a data: URL."""
@@ -121,7 +123,7 @@ class _FetchCheck(HTMLParser):
                                       "{{ asset(path) }}")
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=64)
 def _subset(path: str, mtime_ns: int, chars: frozenset[str]) -> bytes:
     """The font cut down to ``chars``, as WOFF2 (the font's layout features kept, so
     Arabic still joins). Cached per file version and character set."""
