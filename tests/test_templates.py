@@ -315,11 +315,18 @@ def test_arabic_and_hebrew_use_the_bundled_fonts(tmp_path):
     data["deal"]["language"] = "ar"
     data["parties"]["customer"]["name"] = "شركة الأمل"
     data["parties"]["vendor"]["name"] = "חברת אופק"
-    pdf = render_spec(Spec.model_validate(data), ("pdf",))["pdf"]
-    _, reader = pdf_text(pdf)
-    fonts = {str(f.get_object()["/BaseFont"]) for p in reader.pages
-             for f in p["/Resources"]["/Font"].values()}
-    assert any("Matrix-Arabic" in f for f in fonts) and any("Matrix-Hebrew" in f for f in fonts)
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    docs = render_spec(Spec.model_validate(data), ("pdf", "html"))
+    # The standalone page's cut-down fonts, laid out with nothing but the page itself.
+    page = weasyprint.HTML(string=docs["html"].decode(), url_fetcher=URLFetcher(
+        allowed_protocols={"data"}, fail_on_errors=True)).write_pdf()
+    for pdf in (docs["pdf"], page):
+        _, reader = pdf_text(pdf)
+        fonts = {str(f.get_object()["/BaseFont"]) for p in reader.pages
+                 for f in p["/Resources"]["/Font"].values()}
+        assert any("Matrix-Arabic" in f for f in fonts) and any("Matrix-Hebrew" in f for f in fonts)
 
 
 def test_cjk_text_without_a_font_is_a_warning(run, tmp_path, monkeypatch):
