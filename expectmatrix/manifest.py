@@ -48,27 +48,29 @@ class Record:
 
 
 class Spool:
-    """Objects pickled into an anonymous temporary file, read back by reference."""
+    """Bytes and pickled objects in an anonymous temporary file, read back by reference."""
 
     def __init__(self) -> None:
         # Lives as long as the records read from it, so no with-block; gone when closed.
         self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self.end = 0
 
-    def put(self, value: object) -> tuple[int, int]:
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    def put_bytes(self, data: bytes) -> tuple[int, int]:
         self.file.seek(self.end)
         self.file.write(data)
         ref = (self.end, len(data))
         self.end += len(data)
         return ref
 
-    def get(self, ref: tuple[int, int]) -> Any:
+    def get_bytes(self, ref: tuple[int, int]) -> bytes:
         self.file.seek(ref[0])
-        return pickle.loads(self.file.read(ref[1]))
+        return self.file.read(ref[1])
 
-    def close(self) -> None:
-        self.file.close()
+    def put(self, value: object) -> tuple[int, int]:
+        return self.put_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def get(self, ref: tuple[int, int]) -> Any:
+        return pickle.loads(self.get_bytes(ref))
 
 
 class Records(Sequence[Record]):
@@ -76,7 +78,8 @@ class Records(Sequence[Record]):
 
     def __init__(self, spool: Spool) -> None:
         self.spool = spool
-        self.refs: dict[int, tuple[int, int]] = {}  # input index -> (record, its JSON)
+        # input index -> where its Record and its manifest entry (JSON) are
+        self.refs: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
         self.statuses: Counter[str] = Counter()
         self._order: list[int] | None = []
 
@@ -84,7 +87,7 @@ class Records(Sequence[Record]):
         if index in self.refs:
             raise ValueError(f"item {index} already has a record")
         text = json.dumps(record.to_dict(), indent=1, ensure_ascii=False).replace("\n", "\n  ")
-        self.refs[index] = self.spool.put((record, text))
+        self.refs[index] = (self.spool.put(record), self.spool.put_bytes(text.encode()))
         self.statuses[record.status] += 1
         self._order = None
 
@@ -93,9 +96,9 @@ class Records(Sequence[Record]):
             self._order = sorted(self.refs)
         return self._order
 
-    def json_texts(self) -> Iterator[str]:
+    def json_entries(self) -> Iterator[bytes]:
         for index in self.order():
-            yield self.spool.get(self.refs[index])[1]
+            yield self.spool.get_bytes(self.refs[index][1])
 
     def __len__(self) -> int:
         return len(self.refs)
@@ -106,12 +109,12 @@ class Records(Sequence[Record]):
     def __getitem__(self, i: slice) -> list[Record]: ...
     def __getitem__(self, i: int | slice) -> Record | list[Record]:
         if isinstance(i, slice):
-            return [self.spool.get(self.refs[k])[0] for k in self.order()[i]]
-        return self.spool.get(self.refs[self.order()[i]])[0]
+            return [self.spool.get(self.refs[k][0]) for k in self.order()[i]]
+        return self.spool.get(self.refs[self.order()[i]][0])
 
     def __iter__(self) -> Iterator[Record]:
         for index in self.order():
-            yield self.spool.get(self.refs[index])[0]
+            yield self.spool.get(self.refs[index][0])
 
 
 class Manifest:
@@ -141,8 +144,8 @@ class Manifest:
         def stream(f: IO[bytes]) -> None:
             f.write(json.dumps(head, indent=1, ensure_ascii=False)[:-2].encode())
             f.write(b',\n "items": [')
-            for n, text in enumerate(self.records.json_texts()):
-                f.write((",\n  " if n else "\n  ").encode() + text.encode())
+            for n, entry in enumerate(self.records.json_entries()):
+                f.write((b",\n  " if n else b"\n  ") + entry)
             f.write(b"\n ]\n}" if self.records else b"]\n}")
 
         write_atomic_stream(self.path, stream)
