@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from .assets import file_url_path, may_read
 from .findings import RenderError
 from .html_writer import HtmlRenderer
 from .view import View
@@ -78,12 +79,8 @@ def _fetcher_class() -> type:
         def fetch(self, url: str, headers: object = None):  # type: ignore[override]
             if url.startswith("data:"):
                 return super().fetch(url, headers)
-            if url.startswith("file:"):
-                from urllib.request import url2pathname
-
-                path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
-                if path in self.files or any(path.is_relative_to(r) for r in self.roots):
-                    return super().fetch(url, headers)
+            if url.startswith("file:") and may_read(file_url_path(url), self.roots, self.files):
+                return super().fetch(url, headers)
             raise FatalURLFetchingError(f"refused to fetch {url!r}: documents may only use "
                                         "files from the template folders")
 

@@ -17,8 +17,8 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
+from .assets import file_url_path, may_read
 from .findings import RenderError
 
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""")
@@ -54,7 +54,7 @@ class Inliner:
     def asset(self, path: Path) -> str:
         """A file the page refers to, as a data: URL."""
         path = path.resolve()
-        if path not in self.files and not any(path.is_relative_to(r) for r in self.roots):
+        if not may_read(path, self.roots, self.files):
             raise RenderError(f"refused to include {path.name}: a page may only use files "
                               "from the template folders and the spec's logo and font")
         if not path.is_file():
@@ -82,7 +82,7 @@ class Inliner:
                 return match.group(0)
             parts = urlsplit(url)
             if parts.scheme == "file":
-                path = Path(url2pathname(parts.path))
+                path = file_url_path(url)
             elif not parts.scheme and not parts.netloc:
                 path = base / unquote(parts.path)
             else:
