@@ -6,7 +6,8 @@ reported as a conflict and neither is written. The second renders the rest. Each
 builds its renderers once. A worker that dies takes only its own item with it: the pool
 is rebuilt and the items that were in flight are retried one by one. The manifest is
 rewritten atomically as results arrive, so a batch stopped at any moment leaves a valid
-manifest of what was finished.
+manifest of what was finished. Between and after the passes, items and records wait on
+disk (manifest.Spool), so memory does not grow with the number of inputs.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def _prepare(item: Item) -> dict[str, Any]:
     from .canonical import canonical_json, fingerprint_of
 
     canonical = canonical_json(spec)
-    # Kept by the parent until the second pass: compressed, a 15x15 spec is about 3 kB.
+    # Spooled to disk by the parent until the second pass; compressed, a 15x15 spec is 3 kB.
     return {"ok": True, "findings": loaded.findings, "deal_id": spec.deal.id,
             "version": spec.deal.version, "fingerprint": fingerprint_of(canonical),
             "data": zlib.compress(canonical, 1), "nonstandard": loaded.nonstandard,
