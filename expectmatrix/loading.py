@@ -1,6 +1,7 @@
 """Read a spec file into plain values with source positions, then into the models.
 
-YAML is composed, never constructed: we walk ruamel.yaml's node graph ourselves so that
+YAML is composed, never constructed: we walk the node graph (libyaml's, or ruamel.yaml's
+YAML 1.2 parser's when libyaml cannot read the text) ourselves so that
 every scalar stays the text that was written (``no`` is the word "no", ``0123`` is not
 83), duplicate keys are caught with both positions, no object is ever built from a tag,
 and alias expansion is bounded. JSON is checked by the standard parser first (for its
@@ -25,9 +26,13 @@ from .spec import Spec
 MAX_BYTES = 5_000_000
 MAX_NODES = 100_000  # after alias expansion: a "billion laughs" file stops here
 MAX_DEPTH = 40
+MAX_LIBYAML_NESTING = 1_000  # far below what its C recursion survives, even in a thread
 
-_STD_TAGS = {"str", "int", "float", "bool", "null", "map", "seq", "timestamp"}
+# libyaml's resolver (YAML 1.1) also gives "=" the value tag and "<<" the merge tag.
+_STD_TAGS = {"str", "int", "float", "bool", "null", "map", "seq", "timestamp", "value",
+             "merge"}
 _TAG_PREFIX = "tag:yaml.org,2002:"
+_YAML11_BREAKS = ("\x85", "\u2028", "\u2029")
 
 
 @dataclass
@@ -183,9 +188,45 @@ def load(path: str | Path) -> Loaded:
 
 
 def _compose(text: str) -> Any:
+    """The document's node graph: libyaml's when it can read the text (about 25 times
+    faster), else the pure-Python YAML 1.2 parser's, whose errors are the ones reported."""
+    nodes = _compose_libyaml(text)
+    if nodes is not None:
+        return nodes
     from ruamel.yaml import YAML
 
     return YAML(typ="safe", pure=True).compose(text)
+
+
+def _compose_libyaml(text: str) -> Any:
+    """None when libyaml is not installed, rejects the text (it refuses some valid plain
+    scalars in flow style, such as ``ready?`` before a comma), would count lines
+    differently (YAML 1.1 breaks lines at U+0085, U+2028 and U+2029, editors and YAML 1.2
+    do not), or the text could nest deeper than its composer's C recursion safely goes
+    (50,000 levels crash Python)."""
+    try:
+        import yaml
+
+        loader = yaml.CSafeLoader
+    except (ImportError, AttributeError):
+        return None
+    if _nesting_bound(text) > MAX_LIBYAML_NESTING or any(c in text for c in _YAML11_BREAKS):
+        return None
+    try:
+        return yaml.compose(text, Loader=loader)
+    except Exception:  # any complaint: the YAML 1.2 parser decides and explains
+        return None
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on how deep the document nests: two block levels (a mapping and
+    its sequence) per indentation column, the indicators that nest within one line, and
+    every bracket."""
+    lines = text.splitlines()
+    indent = max((len(line) - len(line.lstrip(" ")) for line in lines), default=0)
+    inline = max((line.count("-") + line.count("?") + line.count(":") for line in lines),
+                 default=0)
+    return 2 * indent + inline + text.count("[") + text.count("{")
 
 
 def _pos(node: Any) -> tuple[int, int]:
@@ -201,8 +242,6 @@ class _Walker:
         self.stack: set[int] = set()
 
     def walk(self, node: Any, path: FieldPath) -> Any:
-        from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
         self.count += 1
         if self.count > MAX_NODES:
             raise _Stop(Finding("too-large", f"the document has more than {MAX_NODES} values "
@@ -216,13 +255,13 @@ class _Walker:
                                 line=_pos(node)[0], column=_pos(node)[1]))
         self.positions.values.setdefault(path, _pos(node))
         self._check_tag(node, path)
-        if isinstance(node, ScalarNode):
+        if node.id == "scalar":
             return self._scalar(node, path)
         self.stack.add(id(node))
         try:
-            if isinstance(node, SequenceNode):
+            if node.id == "sequence":
                 return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
-            if isinstance(node, MappingNode):
+            if node.id == "mapping":
                 return self._mapping(node, path)
         finally:
             self.stack.discard(id(node))
@@ -238,7 +277,7 @@ class _Walker:
 
     def _scalar(self, node: Any, path: FieldPath) -> Any:
         value = node.value
-        plain = node.style is None
+        plain = not node.style  # None from ruamel.yaml, "" from libyaml
         tag = str(node.tag)
         if plain and tag == _TAG_PREFIX + "null":
             return None
@@ -253,12 +292,10 @@ class _Walker:
         return value
 
     def _mapping(self, node: Any, path: FieldPath) -> dict[str, Any]:
-        from ruamel.yaml.nodes import ScalarNode
-
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             line, col = _pos(key_node)
-            if not isinstance(key_node, ScalarNode):
+            if key_node.id != "scalar":
                 raise _Stop(Finding("bad-key", "a key must be a plain word, not a list or mapping",
                                     path=path, line=line, column=col))
             key = key_node.value

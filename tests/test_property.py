@@ -56,3 +56,86 @@ def test_arbitrary_bytes_give_findings(data):
 @given(st.text(alphabet=st.sampled_from(list("ab:- \n[]{}&*!'\"#|>%@`,?\t0.~")), max_size=60))
 def test_yaml_punctuation_soup_gives_findings(text):
     _no_traceback(text.encode(), "soup.yaml")
+
+
+def _both_ways(text: str, fmt: str = "yaml"):
+    """parse() through libyaml and through the YAML 1.2 parser alone: (tree, positions,
+    problems) or the findings of the error, for each."""
+    from unittest import mock
+
+    from expectmatrix import loading
+    from expectmatrix.findings import SpecError
+
+    def run():
+        try:
+            tree, positions, problems = loading.parse(text, "t.yaml", fmt)
+            return tree, positions.values, positions.keys, problems
+        except SpecError as e:
+            return e.findings
+
+    fast = run()
+    with mock.patch.object(loading, "_compose_libyaml", lambda text: None):
+        pure = run()
+    return fast, pure
+
+
+def _libyaml_reads(text: str) -> bool:
+    from expectmatrix import loading
+
+    return loading._compose_libyaml(text) is not None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trees)
+def test_libyaml_and_the_yaml_parser_read_documents_alike(tree):
+    import io
+
+    from ruamel.yaml import YAML
+
+    for style in (False, None, True):  # block, mixed and flow style
+        buffer = io.StringIO()
+        writer = YAML(typ="safe", pure=True)
+        writer.default_flow_style = style
+        writer.dump(tree, buffer)
+        fast, pure = _both_ways(buffer.getvalue())
+        assert fast == pure
+    for separators in ((", ", ": "), (",", ":")):
+        fast, pure = _both_ways(json.dumps(tree, separators=separators), "json")
+        assert fast == pure
+
+
+def test_the_samples_read_alike_and_fast():
+    from conftest import SAMPLES
+
+    for sample in sorted(SAMPLES.glob("*.yaml")):
+        text = sample.read_text(encoding="utf-8")
+        assert _libyaml_reads(text), sample.name
+        fast, pure = _both_ways(text)
+        assert fast == pure, sample.name
+
+
+def test_what_libyaml_refuses_or_could_not_survive_is_read_by_the_yaml_parser():
+    # libyaml rejects a plain scalar starting with ":" in a flow list; YAML 1.2 allows it.
+    text = "owners: [:sales, legal]\n"
+    assert not _libyaml_reads(text)
+    fast, pure = _both_ways(text)
+    assert fast == pure and fast[0] == {"owners": [":sales", "legal"]}
+    # YAML 1.1 line breaks (NEL) would shift every line number after them: not libyaml's.
+    text = "a: x\x85y\nb: c\n"
+    assert not _libyaml_reads(text)
+    fast, pure = _both_ways(text)
+    assert fast == pure and fast[1][("b",)] == (2, 4)
+    # Nesting that would overflow libyaml's C recursion never reaches it: a located error.
+    deep = "a: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    assert not _libyaml_reads(deep)
+    fast, pure = _both_ways(deep)
+    assert fast == pure and fast[0].code == "too-deep"
+
+
+def test_yaml_1_1_resolutions_leave_text_as_written():
+    text = "a: =\nb: <<\nc: no\nd: 0123\ne: ~\nf: 2026-12-01\ng: 1_000\n"
+    fast, pure = _both_ways(text)
+    assert fast == pure
+    assert fast[0] == {"a": "=", "b": "<<", "c": "no", "d": "0123", "e": None,
+                       "f": "2026-12-01", "g": "1_000"}
+    assert fast[3] == []  # no tag complaints
