@@ -32,7 +32,9 @@ MAX_LIBYAML_NESTING = 1_000  # far below what its C recursion survives, even in 
 _STD_TAGS = {"str", "int", "float", "bool", "null", "map", "seq", "timestamp", "value",
              "merge"}
 _TAG_PREFIX = "tag:yaml.org,2002:"
-_YAML11_BREAKS = ("\x85", "\u2028", "\u2029")
+# YAML 1.1 line breaks would shift line numbers; libyaml lets tabs pass where YAML 1.2
+# refuses them (and we explain why): such texts go to the YAML 1.2 parser.
+_NOT_FOR_LIBYAML = ("\x85", "\u2028", "\u2029", "\t")
 
 
 @dataclass
@@ -200,17 +202,16 @@ def _compose(text: str) -> Any:
 
 def _compose_libyaml(text: str) -> Any:
     """None when libyaml is not installed, rejects the text (it refuses some valid plain
-    scalars in flow style, such as ``ready?`` before a comma), would count lines
-    differently (YAML 1.1 breaks lines at U+0085, U+2028 and U+2029, editors and YAML 1.2
-    do not), or the text could nest deeper than its composer's C recursion safely goes
-    (50,000 levels crash Python)."""
+    scalars in flow style, such as ``:b``), would read it otherwise (see
+    _NOT_FOR_LIBYAML), or the text could nest deeper than its composer's C recursion
+    safely goes (50,000 levels crash Python)."""
     try:
         import yaml
 
         loader = yaml.CSafeLoader
     except (ImportError, AttributeError):
         return None
-    if _nesting_bound(text) > MAX_LIBYAML_NESTING or any(c in text for c in _YAML11_BREAKS):
+    if _nesting_bound(text) > MAX_LIBYAML_NESTING or any(c in text for c in _NOT_FOR_LIBYAML):
         return None
     try:
         return yaml.compose(text, Loader=loader)
