@@ -6,7 +6,9 @@ This is the one place where findings and exceptions become text, JSON and exit c
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -142,7 +144,7 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
             click.echo(f"ok: {path}" + (f" ({'; '.join(notes)})" if notes else ""))
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
-    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+    raise _QuickExit(EXIT_FAILED if failed else EXIT_OK)
 
 
 @cli.command()
@@ -518,5 +520,17 @@ def schema(output: Path | None, markdown: bool) -> None:
         click.echo(text, nl=False)
 
 
+class _QuickExit(SystemExit):
+    """The exit of a command that holds nothing to close (validate): the command line
+    may skip the interpreter's teardown, about 17 ms of a 150 ms run spent unloading
+    pydantic and click. Anywhere else (tests, Python callers) it is a plain SystemExit."""
+
+
 def main() -> None:
-    cli(prog_name="expectmatrix")
+    try:
+        cli(prog_name="expectmatrix")
+    except _QuickExit as done:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to add
+                stream.flush()
+        os._exit(done.code if isinstance(done.code, int) else EXIT_FAILED)

@@ -123,9 +123,10 @@ def test_every_command_is_documented_in_the_readme():
 
 
 def test_python_m_and_validate_does_not_import_weasyprint(tmp_path):
-    code = ("import sys; from expectmatrix.cli import main; sys.argv=['x','validate',"
-            f"{str(SAMPLES / 'minimal.yaml')!r}]\n"
-            "try:\n    main()\nexcept SystemExit as e:\n"
+    code = ("import sys; from expectmatrix.cli import cli\n"
+            "try:\n"
+            f"    cli(['validate', {str(SAMPLES / 'minimal.yaml')!r}])\n"
+            "except SystemExit as e:\n"
             "    assert e.code == 0, e.code\n"
             "    heavy = [m for m in sys.modules if m.split('.')[0] in ('weasyprint','docx','jinja2')]\n"
             "    assert not heavy, heavy\n    print('clean')")
@@ -134,6 +135,24 @@ def test_python_m_and_validate_does_not_import_weasyprint(tmp_path):
     version = subprocess.run([sys.executable, "-m", "expectmatrix", "--version"],
                              capture_output=True, text=True)
     assert version.returncode == 0 and "expectmatrix" in version.stdout
+
+
+def test_the_validate_command_ends_quickly_with_its_output_and_exit_code(tmp_path, write_spec):
+    """The command skips the interpreter's teardown after validate: nothing may be lost."""
+    good = SAMPLES / "large-hospital.yaml"
+    bad = write_spec({"deal": {"id": "X"}}, "bad.yaml")
+    out = tmp_path / "out.txt"
+    with out.open("w") as f:  # a file, so stdout is block-buffered
+        ok = subprocess.run([sys.executable, "-X", "importtime", "-m", "expectmatrix", "validate",
+                             str(good), "--json"], stdout=f, stderr=subprocess.PIPE, text=True)
+    assert ok.returncode == 0
+    assert json.loads(out.read_text())[0]["ok"] is True
+    imported = {line.split("|")[-1].strip() for line in ok.stderr.splitlines() if "|" in line}
+    assert "expectmatrix.checks" in imported and not any(
+        m.split(".")[0] in ("weasyprint", "docx", "jinja2") for m in imported)
+    failed = subprocess.run([sys.executable, "-m", "expectmatrix", "validate", str(bad)],
+                            capture_output=True, text=True)
+    assert failed.returncode == 1 and f"{bad}:" in failed.stderr and not failed.stdout
 
 
 def test_readme_field_reference_is_generated_from_the_models():
