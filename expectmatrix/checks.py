@@ -209,7 +209,15 @@ def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
     return found
 
 
-_CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+# Hangul Jamo, CJK radicals to unified ideographs (with kana), Hangul syllables, CJK
+# compatibility ideographs, half- and full-width forms. Tested per distinct character: a
+# regex over these ranges costs more to compile than validating a spec.
+_CJK_RANGES = ((0x1100, 0x11FF), (0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF),
+               (0xFF00, 0xFFEF))
+
+
+def _has_cjk(text: str) -> bool:
+    return any(lo <= ord(c) <= hi for c in set(text) for lo, hi in _CJK_RANGES)
 
 
 def check_scripts(spec: Spec) -> list[Finding]:
@@ -217,7 +225,7 @@ def check_scripts(spec: Spec) -> list[Finding]:
     is none, rather than let the characters turn into boxes."""
     from .canonical import canonical_json
 
-    if not _CJK.search(canonical_json(spec).decode("utf-8")):
+    if not _has_cjk(canonical_json(spec).decode("utf-8")):
         return []
     from .assets import cjk_font_available  # only now: it asks fontconfig
 

@@ -6,7 +6,6 @@ did-you-mean without touching this file.
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from typing import Any
@@ -65,6 +64,8 @@ def model_at(path: Path, root: type[BaseModel] = Spec) -> type[BaseModel] | None
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
+    import difflib  # only when something is misspelt
+
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     if not close:
         close = [c for c in choices if c.lower() == str(word).lower()]
