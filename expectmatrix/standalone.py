@@ -24,6 +24,7 @@ from .findings import RenderError
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""")
 _CSS_IMPORT = re.compile(r"""@import\s*["']""", re.IGNORECASE)
 _STYLE_BLOCK = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.IGNORECASE | re.DOTALL)
+_IMG_FILE = re.compile(r"""(<img\b[^>]*?\bsrc=")(file:[^"]*)(")""", re.IGNORECASE)
 # Attributes a browser fetches from (a link's href is followed only when clicked).
 _FETCHED = {"src", "srcset", "href", "xlink:href", "poster", "data", "background", "action",
             "formaction"}
@@ -100,6 +101,10 @@ class Inliner:
         element would still fetch something when the page is opened."""
         html = _STYLE_BLOCK.sub(lambda m: m.group(1) + self.css(m.group(2), base) + m.group(3),
                                 html)
+        # Templates copied before asset() existed give the logo a file URL: inline it too.
+        # (Spec text cannot write an <img>: autoescaping turns its "<" into "&lt;".)
+        html = _IMG_FILE.sub(lambda m: m.group(1) + self.asset(file_url_path(m.group(2)))
+                             + m.group(3), html)
         _FetchCheck().feed(html)
         return html
 

@@ -223,6 +223,21 @@ def test_a_standalone_page_carries_its_fonts_and_logo(run, tmp_path):
                         for name in used), used
 
 
+def test_a_template_copied_before_asset_still_gives_a_standalone_page(run, tmp_path):
+    (tmp_path / "logo.png").write_bytes(PNG)
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "matrix.html").write_text(
+        '{% extends "builtin/matrix.html" %}{% block header %}'
+        '<img src="{{ view.look.logo.path.as_uri() }}"><h1>{{ view.title }}</h1>{% endblock %}')
+    out = tmp_path / "out"
+    result = run("render", spec_file(tmp_path, branding={"logo": "logo.png"}), "-o", out,
+                 "-f", "html", "--template-dir", folder)
+    assert result.exit_code == 0, result.stderr
+    html = (out / "T-1-v1.html").read_text()
+    assert "file:" not in html and _data_urls(html, "image/png") == [PNG]
+
+
 def test_a_standalone_page_refuses_a_stylesheet_url_from_outside(run, tmp_path):
     folder = tmp_path / "tpl"
     folder.mkdir()
@@ -247,6 +262,10 @@ def test_a_standalone_page_refuses_a_stylesheet_url_from_outside(run, tmp_path):
                      folder)
         assert result.exit_code == (1 if refused else 0), result.stderr
         assert ("would be fetched when the page is opened" in result.stderr) == refused
+    page.write_text('{% extends "builtin/matrix.html" %}{% block header %}'
+                    '<img src="file:///etc/hostname">{{ super() }}{% endblock %}')
+    result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir", folder)
+    assert result.exit_code == 1 and "refused to include hostname" in result.stderr
 
 
 def test_letterhead_is_kept(run, tmp_path):
