@@ -97,13 +97,15 @@ class BatchResult:
 
 class _Prepared(NamedTuple):
     """What the parent keeps of a valid item between the passes: a few small values, and
-    where the rest (canonical spec, findings, non-standard lines) waits in the spool."""
+    where the rest waits in the spool: what a worker needs to render it (canonical spec,
+    non-standard lines) apart from what its record needs (findings), so each is read once."""
 
     deal_id: str
     version: int
     fingerprint: str
     names: tuple[str, ...]
-    rest: tuple[int, int]
+    job: tuple[int, int]
+    findings: tuple[int, int]
 
 
 # --- in the workers ---------------------------------------------------------------------
@@ -305,9 +307,10 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                 readable.append((index, item))
         for (index, item), outcome in pool.map(_prepare_indexed, readable):
             if isinstance(outcome, dict) and outcome["ok"]:
-                rest = spool.put((outcome["data"], outcome["nonstandard"], outcome["findings"]))
                 prepared[index] = _Prepared(outcome["deal_id"], outcome["version"],
-                                            outcome["fingerprint"], tuple(outcome["names"]), rest)
+                                            outcome["fingerprint"], tuple(outcome["names"]),
+                                            spool.put((outcome["data"], outcome["nonstandard"])),
+                                            spool.put(outcome["findings"]))
                 items[index] = Item(item.source)  # a CSV row's cells are not needed again
             else:
                 finish(index, failure(item, outcome))
@@ -328,13 +331,13 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                 others = sorted({items[j].source for name in info.names
                                  for j in claims[name.casefold()] if j != index})
                 finish(index, Record(item.source, "conflict", info.deal_id, info.version,
-                                     info.fingerprint, findings=spool.get(info.rest)[2],
+                                     info.fingerprint, findings=spool.get(info.findings),
                                      error=f"would write the same file as {', '.join(others)}; "
                                      "nothing written for either"))
             elif resume and (kept := up_to_date(folder, info.names, info.fingerprint,
                                                 before)) is not None:
                 finish(index, Record(item.source, "skipped", info.deal_id, info.version,
-                                     info.fingerprint, kept, spool.get(info.rest)[2]))
+                                     info.fingerprint, kept, spool.get(info.findings)))
             else:
                 todo.append(index)
         stopped = stopped or (fail_fast and (manifest.records.statuses["failed"]
@@ -342,7 +345,7 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
 
         def jobs_to_render() -> Iterator[tuple[int, Item, bytes, dict[str, str]]]:
             for index in todo:  # read back from the spool only as workers take them
-                data, nonstandard, _ = spool.get(prepared[index].rest)
+                data, nonstandard = spool.get(prepared[index].job)
                 yield index, items[index], data, nonstandard
 
         # Pass 2: render.
@@ -354,7 +357,7 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                     # The first pass's warnings (readiness, wording...) stay on the record.
                     record = Record(item.source, "ok", info.deal_id, info.version,
                                     info.fingerprint, outcome["outputs"],
-                                    spool.get(info.rest)[2] + outcome["findings"])
+                                    spool.get(info.findings) + outcome["findings"])
                     documents += len(outcome["outputs"])
                 else:
                     record = failure(item, outcome)
