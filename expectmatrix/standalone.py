@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 from .assets import file_url_path, may_read
 from .findings import RenderError
 
-_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""")
+_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s*["']""", re.IGNORECASE)
 _STYLE_BLOCK = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.IGNORECASE | re.DOTALL)
 _IMG_FILE = re.compile(r"""(<img\b[^>]*?\bsrc=")(file:[^"]*)(")""", re.IGNORECASE)
@@ -113,7 +113,7 @@ class _FetchCheck(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
             value = (value or "").strip()
-            if name == "style" and "url(" in value.replace(" ", "").lower():
+            if name == "style":
                 urls = [next(g for g in m.groups() if g is not None)
                         for m in _CSS_URL.finditer(value)]
             elif name in _FETCHED and not (tag == "a" and name == "href"):

@@ -255,6 +255,7 @@ def test_a_standalone_page_refuses_a_stylesheet_url_from_outside(run, tmp_path):
     page = folder / "matrix.html"
     for markup, refused in (('<img src="https://example.com/pixel.gif">', True),
                             ('<p style="background: url(//example.com/p.gif)">x</p>', True),
+                            ('<p style="background: URL(//example.com/p.gif)">x</p>', True),
                             ('<a href="https://vendor.example/terms">terms</a>', False)):
         page.write_text('{% extends "builtin/matrix.html" %}{% block header %}'
                         f"{markup}{{{{ super() }}}}{{% endblock %}}")
