@@ -8,13 +8,18 @@ font. Relative paths are relative to the spec's folder.
 
 from __future__ import annotations
 
+import io
+import os
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .inputs import InputError, read_bytes
+
 MAX_IMAGE_BYTES = 5_000_000
+MAX_FONT_BYTES = 30_000_000  # Noto CJK fonts are about 20 MB
 MAX_PIXELS = 10_000  # per side
 BUNDLED_FONTS = {"Noto Sans": "Matrix Sans"}  # family a spec may name -> family in the CSS
 _SVG_EXTERNAL = re.compile(
@@ -32,6 +37,13 @@ class Image:
     kind: str  # png | jpeg | svg
     width: int
     height: int
+    # The bytes that were checked: the writers use these, never the file again (it may
+    # have been changed or swapped since).
+    data: bytes = field(repr=False, compare=False, default=b"")
+
+    @property
+    def mime(self) -> str:
+        return {"png": "image/png", "jpeg": "image/jpeg", "svg": "image/svg+xml"}[self.kind]
 
 
 def resolve(path_text: str, base_dir: Path) -> Path:
@@ -39,32 +51,42 @@ def resolve(path_text: str, base_dir: Path) -> Path:
     return (path if path.is_absolute() else base_dir / path).resolve()
 
 
+def _stat(path: Path, what: str) -> os.stat_result:
+    try:
+        return path.stat()
+    except OSError:
+        raise AssetError(f"the {what} {path} does not exist") from None
+
+
+def _read(path: Path, limit: int, what: str) -> bytes:
+    try:
+        return read_bytes(path, limit, what)
+    except InputError as e:
+        raise AssetError(str(e)) from None
+
+
 def check_image(path: Path) -> Image:
     """Checked once per version of the file: validation and rendering both ask."""
-    if not path.is_file():
-        raise AssetError(f"the logo file {path} does not exist")
-    stat = path.stat()
-    return _check_image(path, stat.st_size, stat.st_mtime_ns)
+    info = _stat(path, "logo file")
+    return _check_image(path, info.st_size, info.st_mtime_ns)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)
 def _check_image(path: Path, size: int, mtime_ns: int) -> Image:
     # Failures are exceptions, which lru_cache does not keep: a fixed file is read again.
-    if size > MAX_IMAGE_BYTES:
-        raise AssetError(f"the logo is {size / 1e6:.1f} MB; at most 5 MB")
-    head = path.read_bytes()[:4096]
+    data = _read(path, MAX_IMAGE_BYTES, "logo")
+    head = data[:4096]
     if head.startswith(b"\x89PNG\r\n\x1a\n") or head.startswith(b"\xff\xd8\xff"):
         from PIL import Image as PILImage
 
         try:
-            with PILImage.open(path) as img:
+            with PILImage.open(io.BytesIO(data)) as img:
                 img.verify()
                 width, height = img.size
                 kind = "png" if img.format == "PNG" else "jpeg"
         except Exception as e:  # Pillow raises many kinds for a damaged file
             raise AssetError(f"the logo {path.name} is a damaged image: {e}") from None
     elif b"<svg" in head.lower():
-        data = path.read_bytes()
         bad = _SVG_EXTERNAL.search(data)
         if bad:
             raise AssetError(f"the SVG logo {path.name} refers to something outside itself "
@@ -75,7 +97,7 @@ def _check_image(path: Path, size: int, mtime_ns: int) -> Image:
         raise AssetError(f"the logo {path.name} is not a PNG, JPEG or SVG image")
     if not (0 <= width <= MAX_PIXELS and 0 <= height <= MAX_PIXELS):
         raise AssetError(f"the logo is {width}x{height} pixels; at most {MAX_PIXELS} a side")
-    return Image(path, kind, width, height)
+    return Image(path, kind, width, height, data)
 
 
 def _svg_size(data: bytes) -> tuple[int, int]:
@@ -86,19 +108,31 @@ def _svg_size(data: bytes) -> tuple[int, int]:
     return number(b"width"), number(b"height")
 
 
-def check_font(path: Path) -> str:
-    """The font's family name; raises AssetError for anything but a TTF/OTF font."""
-    if not path.is_file():
-        raise AssetError(f"the font file {path} does not exist")
-    if path.read_bytes()[:4] not in (b"\x00\x01\x00\x00", b"OTTO", b"true"):
+@dataclass(frozen=True)
+class Font:
+    path: Path
+    family: str
+    data: bytes = field(repr=False, compare=False, default=b"")
+
+
+def check_font(path: Path) -> Font:
+    """The font, read once; raises AssetError for anything but a TTF/OTF font."""
+    info = _stat(path, "font file")
+    return _check_font(path, info.st_size, info.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _check_font(path: Path, size: int, mtime_ns: int) -> Font:
+    data = _read(path, MAX_FONT_BYTES, "font file")
+    if data[:4] not in (b"\x00\x01\x00\x00", b"OTTO", b"true"):
         raise AssetError(f"{path.name} is not a TrueType or OpenType font")
     from fontTools.ttLib import TTFont
 
     try:
-        family = TTFont(path, lazy=True)["name"].getBestFamilyName()
+        family = TTFont(io.BytesIO(data), lazy=True)["name"].getBestFamilyName()
     except Exception as e:  # fontTools raises many kinds for a damaged file
         raise AssetError(f"the font {path.name} cannot be read: {e}") from None
-    return str(family or path.stem)
+    return Font(path, str(family or path.stem), data)
 
 
 @dataclass(frozen=True)
@@ -111,7 +145,7 @@ class Look:
     margins: str = "20mm 16mm"
     logo: Image | None = None
     css_font: str = "Matrix Sans"  # the family the stylesheet uses
-    font_file: Path | None = None  # a spec's own font, declared with @font-face
+    font: Font | None = None  # a spec's own font, declared with @font-face
     docx_font: str = "Arial"  # Word and LibreOffice have it or a metric twin
 
 
@@ -141,18 +175,18 @@ def look_for(branding: object | None, base_dir: Path,
         if str(font) in BUNDLED_FONTS:
             values["docx_font"] = str(font)
         else:
-            path, family = font_file(str(font), folder)
-            values.update(css_font="Spec Font", font_file=path, docx_font=family)
+            checked = font_file(str(font), folder)
+            values.update(css_font="Spec Font", font=checked, docx_font=checked.family)
     return Look(**{**look.__dict__, **values})
 
 
-def font_file(font: str, base_dir: Path) -> tuple[Path, str]:
-    """A font named by path -> (absolute path, family name); AssetError if it is not one."""
+def font_file(font: str, base_dir: Path) -> Font:
+    """A font named by path, checked; AssetError if it is not one."""
     path = resolve(font, base_dir)
     if path.suffix.lower() not in (".ttf", ".otf"):
         raise AssetError(f"font {font!r} is neither a bundled family "
                          f"({', '.join(BUNDLED_FONTS)}) nor a .ttf/.otf file")
-    return path, check_font(path)
+    return check_font(path)
 
 
 @lru_cache(maxsize=1)

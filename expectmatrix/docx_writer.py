@@ -234,7 +234,7 @@ class DocxRenderer:
         logo = view.look.logo
         if logo is not None and logo.kind != "svg":  # python-docx cannot place SVG
             run = section.header.add_paragraph().add_run()
-            run.add_picture(str(logo.path), height=Mm(12))
+            run.add_picture(io.BytesIO(logo.data), height=Mm(12))
 
     def _body(self, view: View, width: int) -> Iterable[str]:
         labels = view.labels
@@ -284,18 +284,15 @@ class DocxRenderer:
         if view.mark_nonstandard:
             yield _p(_r(str(labels["nonstandard_legend"]), "EmSmall"), before=3)
 
-        answers, sides = labels["answers"], labels["sides"]
         tables = []
         if view.readiness:
             tables.append((labels["readiness"], (labels["question"], labels["answer"],
                            labels["note"]), (0.56, 0.13, 0.31),
-                           [(r.question, answers[r.answer], r.note or "")  # type: ignore[index]
-                            for r in view.readiness]))
+                           [(r.question, r.answer_label, r.note or "") for r in view.readiness]))
         if view.approvals:
             tables.append((labels["approvals"], (labels["name"], "", labels["title"],
                            labels["date_label"]), (0.31, 0.17, 0.34, 0.18),
-                           [(a.name, sides[a.side], a.role, a.date.isoformat())  # type: ignore[index]
-                            for a in view.approvals]))
+                           [(a.name, a.side_label, a.role, a.date) for a in view.approvals]))
         for title, heads, shares, values in tables:
             widths = [int(width * s) for s in shares]
             yield _p(_r(str(title)), style="Heading1", keep_next=True)

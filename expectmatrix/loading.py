@@ -176,13 +176,14 @@ def load_bytes(data: bytes, file: str, fmt: str | None = None) -> Loaded:
 
 def load(path: str | Path) -> Loaded:
     """Read and validate one spec file."""
-    path = Path(path)
+    from .inputs import InputError, read_bytes
+
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        reason = e.strerror or str(e)
-        return Loaded(str(path), None, [Finding("unreadable", f"cannot read the file: {reason}",
-                                                file=str(path))], Positions())
+        data = read_bytes(path, MAX_BYTES, "spec")
+    except InputError as e:
+        message = str(e).removeprefix(f"{path}: ")
+        return Loaded(str(path), None, [Finding("unreadable", message, file=str(path))],
+                      Positions())
     return load_bytes(data, str(path))
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mimetypes
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from .assets import file_url_path, may_read
 from .findings import RenderError
-from .html_writer import HtmlRenderer
+from .html_writer import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files, template_file
+from .inputs import InputError, read_bytes, read_text
 from .view import View
 
 SPEC_ATTACHMENT = "expectmatrix-spec.json"
@@ -64,25 +66,41 @@ def _weasyprint_errors(what: str) -> Iterator[None]:
         raise RenderError(f"{what}: {e}{cause}") from None
 
 
+MAX_FILE_BYTES = 30_000_000  # a font or image of the template folders
+
+
 def _fetcher_class() -> type:
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     class LocalFetcher(URLFetcher):
-        """Serves data: URLs and files inside the allowed folders; refuses everything else
-        (no http, no ftp, no file outside), so a template cannot read or leak local files."""
+        """Serves data: URLs, files inside the template folders and the spec's checked
+        logo and font (from the bytes that were checked); refuses everything else (no
+        http, no ftp, no file outside), so a template cannot read or leak local files.
+        Every file is read as any input is: a regular file, of a bounded size."""
 
         def __init__(self, roots: Sequence[Path]) -> None:
             super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
             self.roots = [r.resolve() for r in roots]
-            self.files: set[Path] = set()  # the current document's checked logo and font
+            # the current document's checked files: path -> (bytes, media type)
+            self.files: dict[Path, tuple[bytes, str]] = {}
 
         def fetch(self, url: str, headers: object = None):  # type: ignore[override]
             if url.startswith("data:"):
                 return super().fetch(url, headers)
-            if url.startswith("file:") and may_read(file_url_path(url), self.roots, self.files):
-                return super().fetch(url, headers)
-            raise FatalURLFetchingError(f"refused to fetch {url!r}: documents may only use "
-                                        "files from the template folders")
+            if url.startswith("file:"):
+                path = file_url_path(url).resolve()
+                if path in self.files:
+                    data, mime = self.files[path]
+                    return URLFetcherResponse(url, data, {"Content-Type": mime})
+                if may_read(path, self.roots, ()):
+                    try:
+                        data = read_bytes(path, MAX_FILE_BYTES, "file")
+                    except InputError as e:
+                        raise FatalURLFetchingError(str(e)) from None
+                    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, data, {"Content-Type": mime})
+            raise FatalURLFetchingError(f"refused to fetch {url[:200]!r}: documents may only "
+                                        "use files from the template folders")
 
     return LocalFetcher
 
@@ -99,16 +117,11 @@ class PdfRenderer:
         self.roots = self.html.search_path
         self.fetcher = _fetcher_class()(self.roots)
         self.font_config = FontConfiguration()
-        stylesheet = self._find("matrix.css")
+        stylesheet = template_file("matrix.css", self.roots)
+        css = read_text(stylesheet, MAX_STYLESHEET_BYTES, "stylesheet")
         with _weasyprint_errors(f"{stylesheet}"), _warnings_fail():
-            self.css = weasyprint.CSS(filename=str(stylesheet), font_config=self.font_config,
-                                      url_fetcher=self.fetcher)
-
-    def _find(self, name: str) -> Path:
-        for root in self.roots:
-            if (root / name).is_file():
-                return root / name
-        raise RenderError(f"template file not found: {name}")
+            self.css = weasyprint.CSS(string=css, base_url=stylesheet.parent.as_uri() + "/",
+                                      font_config=self.font_config, url_fetcher=self.fetcher)
 
     def render(self, view: View, variant: str | None = None) -> bytes:
         """The matrix as PDF, carrying the canonical spec as an embedded file and the
@@ -119,14 +132,18 @@ class PdfRenderer:
                           description=f"expectmatrix spec, SHA-256 {view.fingerprint}",
                           created=view.created, modified=view.created, relationship="Source",
                           url_fetcher=self.fetcher)
-        look = view.look
-        self.fetcher.files = {p for p in (look.logo.path if look.logo else None, look.font_file)
-                              if p is not None}
+        files = spec_files(view)
+        self.fetcher.files = {path.resolve(): (data, mime) for path, data, mime in files.values()}
+
+        def asset(name: str) -> str:
+            path = files[name][0] if name in files else template_file(name, self.roots)
+            return path.resolve().as_uri()
+
         try:
-            return self.write(self.html.render(view), view.fingerprint, attachments=[spec],
-                              variant=variant)
+            return self.write(self.html.render(view, asset=asset), view.fingerprint,
+                              attachments=[spec], variant=variant)
         finally:
-            self.fetcher.files = set()
+            self.fetcher.files = {}
 
     def write(self, html: str, identity: str, attachments: Sequence[object] = (),
               variant: str | None = None, matrix_style: bool = True) -> bytes:

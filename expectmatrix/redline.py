@@ -11,13 +11,30 @@ from collections.abc import Iterator
 from . import __version__
 from .compare import SIDE_LABEL, Diff, FieldChange
 from .docx_writer import _NS, _fixed_zip_times, _p, _r, _tbl, _tc, _tr, text_width
+from .plain import Data, plain
 from .templating import prepare, render_template
+
+
+def redline_data(diff: Diff) -> Data:
+    """The diff as a template sees it: plain values, word edits worked out."""
+    def change(c: FieldChange) -> dict[str, object]:
+        return {"name": c.name, "old": c.old, "new": c.new, "words": c.words}
+
+    return plain({
+        "old_name": diff.old_name, "new_name": diff.new_name, "changed": diff.changed,
+        "counts": list(diff.counts().items()),
+        "balance_before": diff.balance_before, "balance_after": diff.balance_after,
+        "header": [change(c) for c in diff.header],
+        "expectations": [{"kind": e.kind, "side": e.side, "label": e.label,
+                          "old_id": e.old_id, "new_id": e.new_id,
+                          "fields": [change(f) for f in e.fields]} for e in diff.expectations],
+    })
 
 
 def redline_html(diff: Diff, env: object, when: dt.datetime) -> str:
     prepare(env, "redline.html")  # type: ignore[arg-type]
-    return render_template(env, "redline.html", diff=diff, sides=SIDE_LABEL,  # type: ignore[arg-type]
-                           generator=f"expectmatrix {__version__}",
+    return render_template(env, "redline.html", diff=redline_data(diff),  # type: ignore[arg-type]
+                           sides=plain(SIDE_LABEL), generator=f"expectmatrix {__version__}",
                            created=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 

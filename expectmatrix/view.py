@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -18,9 +17,10 @@ from typing import Any
 from . import __version__
 from .assets import Look, look_for
 from .canonical import canonical_json, fingerprint_of
+from .findings import RenderError
 from .i18n import format_date, format_number, labels_for
 from .placeholders import fill
-from .spec import Approval, Contact, Expectation, ReadinessItem, Spec
+from .spec import Expectation, Spec
 
 NONSTANDARD_MARK = "†"  # in Noto Sans and Arial alike, and a legal reader's footnote sign
 
@@ -46,12 +46,37 @@ class Area:
 
 
 @dataclass(frozen=True)
+class ContactView:
+    name: str
+    role: str | None
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
 class PartyView:
     role: str  # "Vendor" / "Customer"
     name: str
-    contacts: list[Contact]
+    contacts: tuple[ContactView, ...]
     signatory_name: str | None
     signatory_title: str | None
+
+
+@dataclass(frozen=True)
+class ReadinessView:
+    question: str
+    answer: str  # yes | no | unknown: a class name for the template
+    answer_label: str  # the answer in the document's language
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    name: str
+    side: str
+    side_label: str
+    role: str
+    date: str
 
 
 @dataclass(frozen=True)
@@ -73,53 +98,37 @@ class View:
     summary: str
     balance_label: str
     areas: list[Area]
-    readiness: list[ReadinessItem]
-    approvals: list[Approval]
+    readiness: tuple[ReadinessView, ...]
+    approvals: tuple[ApprovalView, ...]
     draft: bool
     mark_nonstandard: bool
     nonstandard_note: str | None  # the first page's statement, when marking
     fingerprint: str
     created: dt.datetime
-    look: Look
-    labels: dict[str, Any] = field(repr=False)
-    spec_json: bytes = field(repr=False)
-
-    @property
-    def mark(self) -> str:
-        return NONSTANDARD_MARK
-
-    @property
-    def rtl(self) -> bool:
-        return self.labels.get("direction") == "rtl"
-
-    @property
-    def page_css(self) -> str:
-        """The localised "Page N of M" as a CSS content value."""
-        from .html_writer import css_string
-
-        parts = re.split(r"(\{page\}|\{pages\})", str(self.labels["page"]))
-        counters = {"{page}": "counter(page)", "{pages}": "counter(pages)"}
-        return " ".join(counters.get(p) or f'"{css_string(p)}"' for p in parts if p)
-
-    @property
-    def stem(self) -> str:
-        return f"{self.deal_id}-v{self.version}"
-
-    @property
-    def generator(self) -> str:
-        return f"expectmatrix {__version__}"
-
-    @property
-    def keywords(self) -> list[str]:
-        return [self.deal_id, "expectations matrix", self.segment_label.lower()]
+    look: Look = field(metadata={"template": False})  # html_writer hands it over, files named
+    rtl: bool = False
+    keywords: tuple[str, ...] = ()
+    labels: dict[str, Any] = field(repr=False, default_factory=dict)
+    # Not for templates: the writers embed it; a template has the fingerprint.
+    spec_json: bytes = field(repr=False, default=b"", metadata={"template": False})
+    mark: str = NONSTANDARD_MARK
+    generator: str = f"expectmatrix {__version__}"
 
 
 def document_time(spec: Spec) -> dt.datetime:
     """The date stamped in metadata: SOURCE_DATE_EPOCH, else the effective date."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    return dt.datetime.combine(spec.deal.effective, dt.time(), tzinfo=dt.UTC)
+    if not epoch:
+        return dt.datetime.combine(spec.deal.effective, dt.time(), tzinfo=dt.UTC)
+    try:
+        when = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC) if epoch.isdigit() else None
+    except (OverflowError, OSError, ValueError):
+        when = None
+    if when is None or when.year < 1980:
+        raise RenderError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a time documents can "
+                          "carry: give whole seconds since 1970 for a date from 1980 to 9999, "
+                          "or unset it")
+    return when
 
 
 def _cell(e: Expectation | None, marked: set[str], labels: dict[str, Any]) -> Cell | None:
@@ -145,7 +154,8 @@ def _areas(spec: Spec, marked: set[str], labels: dict[str, Any]) -> list[Area]:
 def _party(spec: Spec, side: str, labels: dict[str, Any]) -> PartyView:
     party = getattr(spec.parties, side)
     sig = party.signatory
-    return PartyView(str(labels["sides"][side]), party.name, list(party.contacts),
+    contacts = tuple(ContactView(c.name, c.role, c.email, c.phone) for c in party.contacts)
+    return PartyView(str(labels["sides"][side]), party.name, contacts,
                      sig.name if sig else None, sig.title if sig else None)
 
 
@@ -188,14 +198,18 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
             n_customer=len(spec.expectations.of_customer), **names),
         balance_label=str(labels[f"balance_{spec.balance}"]),
         areas=_areas(spec, set(nonstandard) if mark else set(), labels),
-        readiness=list(spec.readiness),
-        approvals=list(spec.approvals),
+        readiness=tuple(ReadinessView(r.question, r.answer, str(labels["answers"][r.answer]),
+                                      r.note) for r in spec.readiness),
+        approvals=tuple(ApprovalView(a.name, a.side, str(labels["sides"][a.side]), a.role,
+                                     a.date.isoformat()) for a in spec.approvals),
         draft=deal.status != "approved",
         mark_nonstandard=mark,
         nonstandard_note=note,
         fingerprint=fingerprint_of(spec_json),
         created=document_time(spec),
         look=look if look is not None else look_for(branding, Path.cwd()),
+        rtl=labels.get("direction") == "rtl",
+        keywords=(deal.id, "expectations matrix", str(labels["segments"][deal.segment]).lower()),
         labels=labels,
         spec_json=spec_json,
     )
