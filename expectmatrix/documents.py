@@ -6,11 +6,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
 from .findings import ExpectmatrixError
+from .inputs import InputError, check_zip, read_member
+from .inputs import read_bytes as read_file
 
 PRINTED = re.compile(r"Spec fingerprint \(SHA-256\):\s*([0-9a-f]{64})")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -30,12 +33,15 @@ class Embedded:
     text: str  # visible text, for comparing with a fresh rendering
 
 
+MAX_DOCUMENT_BYTES = 100_000_000
+
+
 def read_document(path: str | Path) -> Embedded:
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DocumentError(f"{path}: cannot read: {e.strerror or e}") from None
+        data = read_file(path, MAX_DOCUMENT_BYTES, "document")
+    except InputError as e:
+        raise DocumentError(str(e)) from None
     return read_bytes(data, path)
 
 
@@ -60,7 +66,7 @@ def _read_pdf(data: bytes, path: Path) -> Embedded:
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     from .pdf_writer import SPEC_ATTACHMENT
 
@@ -73,12 +79,20 @@ def _read_pdf(data: bytes, path: Path) -> Embedded:
                                 "unencrypted PDFs it makes")
         meta = {str(k).lower(): str(v) for k, v in (reader.metadata or {}).items()}
         attachments = reader.attachments
-        spec = attachments.get(SPEC_ATTACHMENT, [None])[0]
+        specs = attachments.get(SPEC_ATTACHMENT, [])
+        if len(specs) > 1:
+            raise DocumentError(f"{path}: the PDF carries {len(specs)} embedded specs; a "
+                                "document expectmatrix made carries one, so this one was "
+                                "tampered with")
+        spec = specs[0] if specs else None
         text = pdf_text(reader)
     except DocumentError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, OSError, AssertionError, zipfile.BadZipFile) as e:
+    except MemoryError:
+        raise DocumentError(f"{path}: the PDF is too large to read") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OverflowError, OSError, AssertionError, zipfile.BadZipFile,
+            zlib.error) as e:
         raise DocumentError(f"{path}: not a readable PDF (corrupt or truncated?): {e}") from None
     return Embedded("pdf", spec, meta.get("/expectmatrixfingerprint"), PRINTED.findall(text),
                     _options(meta.get("/expectmatrixoptions")), text)
@@ -88,18 +102,17 @@ def _read_docx(data: bytes, path: Path) -> Embedded:
     from .docx_writer import CUSTOM_XML_NS, FINGERPRINT_PROPERTY, OPTIONS_PROPERTY
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
+        with check_zip(data, str(path), "DOCX document") as z:
             names = set(z.namelist())
             if "word/document.xml" not in names:
                 raise DocumentError(f"{path}: a zip file, but not a DOCX document")
-            parts = {n: z.read(n) for n in names
+            parts = {n: read_member(z, n, str(path)) for n in sorted(names)
                      if n.startswith(("customXml/item", "word/header", "word/footer"))
                      or n in ("docProps/custom.xml", "word/document.xml")}
-    except DocumentError:
-        raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        raise DocumentError(f"{path}: not a readable DOCX (corrupt or truncated?): {e}") from None
+    except InputError as e:
+        raise DocumentError(str(e)) from None
     spec = fingerprint = None
+    specs: list[str] = []
     options: dict[str, str] = {}
     try:
         for name, blob in parts.items():
@@ -109,6 +122,11 @@ def _read_docx(data: bytes, path: Path) -> Embedded:
             if root.tag == f"{{{CUSTOM_XML_NS}}}expectmatrix":
                 node = root.find(f"{{{CUSTOM_XML_NS}}}spec")
                 spec = (node.text or "").encode("utf-8") if node is not None else None
+                specs.append(name)
+        if len(specs) > 1:
+            raise DocumentError(f"{path}: the DOCX carries {len(specs)} spec parts "
+                                f"({', '.join(specs)}); a document expectmatrix made carries "
+                                "one, so this one was tampered with")
         if "docProps/custom.xml" in parts:
             for prop in ElementTree.fromstring(parts["docProps/custom.xml"]):
                 value = "".join(prop.itertext()).strip()
@@ -123,7 +141,7 @@ def _read_docx(data: bytes, path: Path) -> Embedded:
                 text.append(part_text)
                 if name.startswith("word/footer"):
                     printed += PRINTED.findall(part_text)
-    except ElementTree.ParseError as e:
+    except (ElementTree.ParseError, RecursionError, OverflowError) as e:
         raise DocumentError(f"{path}: a damaged DOCX part: {e}") from None
     return Embedded("docx", spec, fingerprint, printed, options, "\n".join(text))
 

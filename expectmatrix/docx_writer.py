@@ -24,6 +24,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
 
 from .findings import RenderError
+from .inputs import MACRO_PARTS, InputError, check_zip, macro_parts, read_bytes
 from .placeholders import fill
 from .view import NONSTANDARD_MARK, Cell, View
 
@@ -138,12 +139,9 @@ class DocxRenderer:
 
     def __init__(self, base: str | Path | None = None) -> None:
         self.base: bytes | None = None
+        self.notices: list[str] = []  # what was done to the letterhead, for the user
         if base is not None:
-            try:
-                self.base = Path(base).read_bytes()
-                Document(io.BytesIO(self.base))
-            except Exception as e:  # python-docx raises many kinds for a non-DOCX file
-                raise RenderError(f"{base}: not a usable Word letterhead (.docx): {e}") from None
+            self.base, self.notices = read_letterhead(base)
 
     def render(self, view: View) -> bytes:
         doc = Document(io.BytesIO(self.base)) if self.base else Document()
@@ -365,6 +363,36 @@ def _embed(doc, view: View) -> None:  # type: ignore[no-untyped-def]
                 "application/vnd.openxmlformats-officedocument.custom-properties+xml",
                 custom.encode("utf-8"), package)
     package.relate_to(part, RT.CUSTOM_PROPERTIES)
+
+
+MAX_LETTERHEAD_BYTES = 20_000_000
+
+
+def read_letterhead(path: str | Path) -> tuple[bytes, list[str]]:
+    """A letterhead .docx, checked as any zip we are given, with parts that run code
+    (VBA macros, ActiveX) taken out: a document we write never carries them."""
+    name = str(path)
+    try:
+        data = read_bytes(path, MAX_LETTERHEAD_BYTES, "letterhead")
+        archive = check_zip(data, name, "Word letterhead (.docx)")
+    except InputError as e:
+        raise RenderError(str(e)) from None
+    dropped = macro_parts(archive.namelist())
+    try:
+        document = Document(io.BytesIO(data))
+    except Exception as e:  # python-docx raises many kinds for a non-DOCX file
+        raise RenderError(f"{name}: not a usable Word letterhead (.docx): {e}") from None
+    if not dropped:
+        return data, []
+    for part in document.part.package.iter_parts():
+        for rel_id, rel in list(part.rels.items()):
+            target = "" if rel.is_external else str(rel.target_part.partname).lower()
+            if any(m in target for m in MACRO_PARTS) or "vbaproject" in rel.reltype.lower():
+                del part.rels[rel_id]
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue(), [f"{name}: the letterhead's macro parts were left out "
+                               f"({', '.join(dropped)}); documents never carry them"]
 
 
 def text_width(section) -> int:  # type: ignore[no-untyped-def]

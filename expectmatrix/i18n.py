@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from .findings import RenderError
+from .inputs import read_text
 from .placeholders import fill
 from .resources import builtin_templates
 
 DEFAULT_LANGUAGE = "en"
+MAX_LABELS_BYTES = 1_000_000
 
 
 def label_file(language: str, template_dirs: Sequence[Path] = ()) -> Path | None:
@@ -39,12 +41,23 @@ def _read(path: Path) -> dict[str, Any]:
     from ruamel.yaml import YAML
 
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        data = YAML(typ="safe", pure=True).load(read_text(path, MAX_LABELS_BYTES, "labels file"))
     except Exception as e:  # a user's labels file: report it, whatever the parser raised
         raise RenderError(f"{path}: cannot read the labels: {e}") from None
-    if not isinstance(data, dict):
-        raise RenderError(f"{path}: a labels file is a mapping of label: text")
+    if not isinstance(data, dict) or not all(_is_label(v) for v in data.values()):
+        raise RenderError(f"{path}: a labels file is a mapping of label: text (a few labels "
+                          "hold a mapping or a list of texts, as in labels/en.yaml)")
     return data
+
+
+def _is_label(value: object) -> bool:
+    """Text, or one level of texts (months, answers): nothing deeper, so an alias bomb in
+    a labels file cannot unfold."""
+    if isinstance(value, dict):
+        return all(isinstance(v, str) for v in value.values())
+    if isinstance(value, list):
+        return all(isinstance(v, str) for v in value)
+    return isinstance(value, str | int | float)
 
 
 def labels_for(language: str, template_dirs: Sequence[Path] = ()) -> dict[str, Any]:

@@ -122,7 +122,7 @@ def check_zip(data: bytes, name: str, what: str = "Word file") -> zipfile.ZipFil
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
-        raise InputError(f"{name}: not a readable {what} (a damaged zip package: {e})") from None
+        raise InputError(f"{name}: not a usable {what} (corrupt or truncated?): {e}") from None
     if len(members) > MAX_ZIP_MEMBERS:
         raise InputError(f"{name}: the {what} has {len(members):,} parts; at most "
                          f"{MAX_ZIP_MEMBERS:,}")

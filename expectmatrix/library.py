@@ -17,6 +17,7 @@ from pydantic import Field, StringConstraints
 from .clauses import Library, clause_values
 from .findings import Finding, SpecError
 from .findings import Path as FieldPath
+from .inputs import InputError, read_bytes
 from .loading import decode, parse, validate_model
 from .messages import did_you_mean
 from .resources import builtin_library
@@ -74,12 +75,15 @@ class Playbook(Model):
     readiness: list[PlaybookQuestion] = Field(default_factory=list)
 
 
+MAX_LIBRARY_BYTES = 20_000_000  # a company's clauses in many languages
+
+
 def _load_model(path: Path, model: type[Model]) -> Model:
     name = str(path)
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise SpecError([Finding("library", f"cannot read the library file: {e.strerror or e}",
+        data = read_bytes(path, MAX_LIBRARY_BYTES, "library file")
+    except InputError as e:
+        raise SpecError([Finding("library", str(e).removeprefix(f"{name}: "),
                                  file=name)]) from None
     tree, positions, problems = parse(decode(data, name), name,
                                       "json" if name.lower().endswith(".json") else "yaml")

@@ -81,6 +81,12 @@ class Renderers:
                 raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
         return self._built[fmt]
 
+    def notices(self, formats: Sequence[str]) -> list[Finding]:
+        """What the writers of these formats did that the user should know of (macro
+        parts left out of a letterhead, say)."""
+        return [Finding("notice", text, "warning") for fmt in dict.fromkeys(formats)
+                for text in getattr(self.get(fmt), "notices", ())]
+
     def render(self, view: View, fmt: str) -> bytes:
         renderer = self.get(fmt)
         if fmt == "html":
@@ -138,6 +144,7 @@ def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = D
     view = renderers.view(spec, loaded.file, loaded.nonstandard, mark_nonstandard)
     findings = list(loaded.findings) + _language_findings(loaded, renderers)
     documents = {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
+    findings += renderers.notices(formats)
     folder = ensure_dir(outdir)
     files = [OutputFile(write_atomic(folder / output_name(spec.deal.id, spec.deal.version, fmt), data),
                         len(data), hashlib.sha256(data).hexdigest())

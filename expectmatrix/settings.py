@@ -26,9 +26,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .findings import Finding, SpecError
+from .inputs import InputError, read_text
 from .spec import Branding
 
 FILENAME = "expectmatrix.toml"
+MAX_SETTINGS_BYTES = 1_000_000
 
 
 class _Strict(BaseModel):
@@ -84,11 +86,11 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         return Settings()
     name = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise SpecError([Finding("config", f"cannot read the settings: {e.strerror or e}",
+        data = tomllib.loads(read_text(path, MAX_SETTINGS_BYTES, "settings file"))
+    except InputError as e:
+        raise SpecError([Finding("config", str(e).removeprefix(f"{name}: "),
                                  file=name)]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except tomllib.TOMLDecodeError as e:
         raise SpecError([Finding("config", f"not valid TOML: {e}", file=name)]) from None
     try:
         parsed = SettingsFile.model_validate(data)
