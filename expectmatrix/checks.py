@@ -174,7 +174,7 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
             located += [Finding("nonstandard", f"{eid} is non-standard: {why}", "info",
                                 _path_of(spec, eid)) for eid, why in nonstandard.items()]
             if spec.branding is not None:
-                located += check_branding(spec, Path(loaded.file).parent)
+                located += check_branding(spec, loaded.folder or Path.cwd())
             located += check_scripts(spec)
     for f in located:
         line, col = loaded.positions.locate(f.path)

@@ -20,7 +20,7 @@ import click
 from . import __version__
 from .findings import ExpectmatrixError, Finding, errors
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMAT_CHOICES = ("pdf", "docx", "html")
 
 
@@ -37,10 +37,22 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except ExpectmatrixError as e:
-            click.secho(f"error: {e}", fg="red", err=True)
-            sys.exit(EXIT_FAILED)
+            _error(str(e))
+        except OSError as e:  # a folder that cannot be written, a disk that is full
+            where = f"{e.filename}: " if e.filename else ""
+            _error(f"{where}{e.strerror or e}")
+        except MemoryError:
+            _error("out of memory: the input is too large for this machine")
+        except KeyboardInterrupt:
+            click.secho("interrupted", fg="red", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
+
+
+def _error(message: str) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(EXIT_FAILED)
 
 
 def _can_ask() -> bool:
@@ -147,6 +159,17 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
     raise _QuickExit(EXIT_FAILED if failed else EXIT_OK)
 
 
+def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
+                    mark: bool | None, pdf_variant: str | None, docx_base: Path | None,
+                    timeout: float) -> Any:
+    from .rendering import DEFAULT_FORMATS, RenderOptions
+
+    settings = _settings()
+    return RenderOptions(tuple(dict.fromkeys(formats or DEFAULT_FORMATS)),
+                         (*template_dirs, *settings.template_dirs), pdf_variant, settings,
+                         docx_base, mark, timeout or None)
+
+
 @cli.command()
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
@@ -170,13 +193,10 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 
     An invalid or unbalanced spec writes nothing.
     """
-    from .rendering import DEFAULT_FORMATS, Renderers, render_file, time_limit
+    from .rendering import render_file
 
-    dirs = (*template_dirs, *_settings().template_dirs)
-    with time_limit(timeout or None):
-        result = render_file(spec, outdir, formats or DEFAULT_FORMATS, strict=strict,
-                             renderers=Renderers(dirs, pdf_variant, _settings(), docx_base),
-                             library=_library, mark_nonstandard=mark)
+    options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout)
+    result = render_file(spec, outdir, options, strict=strict, library=_library)
     if as_json:
         data = _findings_json(str(spec), result.findings)
         data.update(outputs=[str(p) for p in result.outputs], fingerprint=result.fingerprint)
@@ -227,16 +247,12 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     """
     from .batch import run_batch
     from .progress import BatchProgress
-    from .rendering import DEFAULT_FORMATS
 
-    settings = _settings()
+    options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout)
     _library()  # a broken library is reported once, here, not once per item
     with BatchProgress(quiet=as_json) as progress:
-        result = run_batch(inputs, outdir, formats or DEFAULT_FORMATS, jobs=jobs, resume=resume,
+        result = run_batch(inputs, outdir, options=options, jobs=jobs, resume=resume,
                            fail_fast=fail_fast, strict=strict, base=base,
-                           template_dirs=(*template_dirs, *settings.template_dirs),
-                           settings=settings, mark_nonstandard=mark, pdf_variant=pdf_variant,
-                           docx_base=docx_base, timeout=timeout or None,
                            on_item=progress.item, on_total=progress.total)
     summary = result.summary()
     if as_json:
@@ -254,7 +270,7 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
             click.echo("nothing to render: every output is up to date", err=True)
         click.echo(progress.summary_line(summary), err=True)
     if result.interrupted:
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 

@@ -153,6 +153,14 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None) -> Iterator[
             yield Row(name, number, cells, resolved, overflow)
 
 
+def count_rows(csv_path: str | Path) -> int:
+    """The number of rows :func:`read_rows` will yield (for progress), 0 if unreadable."""
+    try:
+        return sum(1 for _ in read_rows(csv_path))
+    except SpecError:
+        return 1
+
+
 def _read_problem(e: Exception) -> str:
     if isinstance(e, UnicodeDecodeError):
         return "the file is not UTF-8 text from here on; export it as UTF-8 (CSV UTF-8)"
@@ -262,6 +270,8 @@ def load_row(row: Row) -> Loaded:
     loaded.findings = [_relocate(f, row, from_cells) for f in loaded.findings]
     loaded.file = row.csv
     loaded.positions = Positions(row=row.row)  # the checks' findings point at the row
+    # A base spec's logo and font are next to the base, wherever the CSV is.
+    loaded.folder = Path(row.base).parent if row.base else Path(row.csv).parent
     return loaded
 
 

@@ -69,6 +69,9 @@ class Loaded:
     positions: Positions
     # expectation id -> why it is non-standard (filled when clauses are resolved)
     nonstandard: dict[str, str] = field(default_factory=dict)
+    # where the spec's relative paths (logo, font) resolve: the spec file's folder, or a
+    # CSV row's base spec's; None: the current folder
+    folder: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -184,7 +187,9 @@ def load(path: str | Path) -> Loaded:
         message = str(e).removeprefix(f"{path}: ")
         return Loaded(str(path), None, [Finding("unreadable", message, file=str(path))],
                       Positions())
-    return load_bytes(data, str(path))
+    loaded = load_bytes(data, str(path))
+    loaded.folder = Path(path).parent
+    return loaded
 
 
 # --- YAML nodes -> plain values ------------------------------------------------------

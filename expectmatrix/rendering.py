@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import signal
-from collections.abc import Iterator, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from .checks import LibrarySource, check_loaded
 from .findings import Finding, RenderError, errors
 from .i18n import available, label_file, labels_for
 from .loading import Loaded, load
-from .output import ensure_dir, output_name, write_atomic
+from .output import ensure_dir, folder_lock, output_name, write_documents
 from .settings import Settings
 from .spec import Spec
 from .view import View, build_view
@@ -37,25 +38,23 @@ class Renderers:
     settings: Settings = field(default_factory=Settings)  # organisation branding defaults
     docx_base: str | Path | None = None  # a letterhead .docx to write the matrix into
     _built: dict[str, Any] = field(default_factory=dict)
-    _labels: dict[str, tuple[dict[str, Any], bool]] = field(default_factory=dict)
+    _labels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def labels(self, language: str) -> tuple[dict[str, Any], bool]:
-        """The language's labels, and whether the template folders have any for it (looked
-        up once per language: a batch worker renders many specs in the same few)."""
+    def labels(self, language: str) -> dict[str, Any]:
+        """The language's labels, looked up once per language (a batch worker renders many
+        specs in the same few)."""
         if language not in self._labels:
-            dirs = tuple(Path(d) for d in self.template_dirs)
-            self._labels[language] = (labels_for(language, dirs),
-                                      label_file(language, dirs) is not None)
+            self._labels[language] = labels_for(language, tuple(map(Path, self.template_dirs)))
         return self._labels[language]
 
-    def view(self, spec: Spec, spec_file: str | Path | None, nonstandard: Mapping[str, str],
+    def view(self, spec: Spec, folder: str | Path | None, nonstandard: Mapping[str, str],
              mark_nonstandard: bool | None) -> View:
-        labels, _ = self.labels(spec.deal.language)
-        return build_view(spec, nonstandard, mark_nonstandard, self.look(spec, spec_file), labels)
+        return build_view(spec, nonstandard, mark_nonstandard, self.look(spec, folder),
+                          self.labels(spec.deal.language))
 
-    def look(self, spec: Spec, spec_file: str | Path | None) -> Look:
-        """The spec's branding over the organisation's; files relative to the spec."""
-        base = Path(spec_file).parent if spec_file else Path.cwd()
+    def look(self, spec: Spec, folder: str | Path | None) -> Look:
+        """The spec's branding over the organisation's; files relative to ``folder``."""
+        base = Path(folder) if folder else Path.cwd()
         settings = self.settings
         try:
             return look_for(spec.branding, base, settings.branding,
@@ -99,10 +98,11 @@ class Renderers:
 def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
                 renderers: Renderers | None = None, nonstandard: Mapping[str, str] | None = None,
                 mark_nonstandard: bool | None = None,
-                source: str | Path | None = None) -> dict[str, bytes]:
-    """A valid, resolved spec -> {format: document bytes}. Writes nothing."""
+                folder: str | Path | None = None) -> dict[str, bytes]:
+    """A valid, resolved spec -> {format: document bytes}. Writes nothing. ``folder``:
+    where the spec's logo and font are (default: the current folder)."""
     renderers = renderers or Renderers()
-    view = renderers.view(spec, source, nonstandard or {}, mark_nonstandard)
+    view = renderers.view(spec, folder, nonstandard or {}, mark_nonstandard)
     return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
 
 
@@ -133,46 +133,129 @@ class RenderResult:
         return [f.path for f in self.files]
 
 
-def render_loaded(loaded: Loaded, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,
-                  renderers: Renderers | None = None,
-                  mark_nonstandard: bool | None = None) -> RenderResult:
-    """Render an already checked spec; nothing is written unless every format rendered."""
+@dataclass(frozen=True)
+class RenderOptions:
+    """How documents are made, from the command line (or a caller) down to the writers
+    and the batch workers: one value instead of long parameter lists."""
+
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    template_dirs: tuple[Path, ...] = ()
+    pdf_variant: str | None = None
+    settings: Settings = field(default_factory=Settings)
+    docx_base: Path | None = None
+    mark_nonstandard: bool | None = None
+    # Seconds one document may take. Set, documents are made in a worker process that is
+    # stopped when the time is up; None, in this process, without a limit.
+    timeout: float | None = None
+
+    def renderers(self) -> Renderers:
+        return Renderers(self.template_dirs, self.pdf_variant, self.settings, self.docx_base)
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One valid, resolved spec to render, as it travels to a worker process."""
+
+    source: str
+    spec_json: bytes  # the canonical form, zlib-compressed
+    nonstandard: dict[str, str]
+    folder: str | None  # where the spec's logo and font are
+
+    @classmethod
+    def of(cls, loaded: Loaded) -> RenderJob:
+        from .canonical import canonical_json
+
+        assert loaded.spec is not None
+        return cls(loaded.file, zlib.compress(canonical_json(loaded.spec), 1),
+                   dict(loaded.nonstandard), str(loaded.folder) if loaded.folder else None)
+
+    def spec(self) -> Spec:
+        return Spec.model_validate_json(zlib.decompress(self.spec_json))
+
+
+# The one piece of state a worker process keeps: its options and the renderers it built.
+_worker: tuple[RenderOptions, Renderers] | None = None
+
+
+def init_worker(options: RenderOptions, hook: Callable[[], None] | None = None) -> None:
+    """Build the renderers once per worker process, before its first job."""
+    global _worker
+    renderers = options.renderers()
+    for fmt in options.formats:
+        renderers.get(fmt)
+    _worker = (options, renderers)
+    if hook is not None:
+        hook()
+
+
+def worker_renderers() -> tuple[RenderOptions, Renderers]:
+    assert _worker is not None, "init_worker was not called in this process"
+    return _worker
+
+
+def render_job(job: RenderJob) -> tuple[dict[str, bytes], list[Finding]]:
+    """In a worker: the job's documents, made within the time limit (the parent kills
+    the worker if even this does not stop it)."""
+    options, renderers = worker_renderers()
+    with time_limit(options.timeout):
+        documents = render_spec(job.spec(), options.formats, renderers, job.nonstandard,
+                                options.mark_nonstandard, job.folder)
+    return documents, renderers.notices(options.formats)
+
+
+def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | None = None,
+                  renderers: Renderers | None = None) -> RenderResult:
+    """Render an already checked spec; nothing is written unless every format rendered,
+    and then all formats are written as one unit."""
     if errors(loaded.findings) or loaded.spec is None:
         return RenderResult(loaded.file, loaded.findings)
+    options = options or RenderOptions()
     spec = loaded.spec
-    renderers = renderers or Renderers()
-    view = renderers.view(spec, loaded.file, loaded.nonstandard, mark_nonstandard)
-    findings = list(loaded.findings) + _language_findings(loaded, renderers)
-    documents = {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
-    findings += renderers.notices(formats)
+    job = RenderJob.of(loaded)
+    if options.timeout:
+        from .workers import run_one
+
+        documents, notices = run_one(init_worker, (options,), render_job, job,
+                                     timeout=options.timeout)
+    else:
+        renderers = renderers or options.renderers()
+        documents = render_spec(spec, options.formats, renderers, loaded.nonstandard,
+                                options.mark_nonstandard, job.folder)
+        notices = renderers.notices(options.formats)
+    language = _language_findings(loaded, options.template_dirs)
+    findings = [*loaded.findings, *language, *(replace(f, file=loaded.file) for f in notices)]
     folder = ensure_dir(outdir)
-    files = [OutputFile(write_atomic(folder / output_name(spec.deal.id, spec.deal.version, fmt), data),
-                        len(data), hashlib.sha256(data).hexdigest())
-             for fmt, data in documents.items()]
-    return RenderResult(loaded.file, findings, files, spec.deal.id, view.fingerprint)
+    names = {output_name(spec.deal.id, spec.deal.version, fmt): data
+             for fmt, data in documents.items()}
+    with folder_lock(folder, wait=30):
+        paths = write_documents(folder, names)
+    files = [OutputFile(path, len(data), hashlib.sha256(data).hexdigest())
+             for path, data in zip(paths, names.values(), strict=True)]
+    from .canonical import fingerprint
+
+    return RenderResult(loaded.file, findings, files, spec.deal.id, fingerprint(spec))
 
 
-def _language_findings(loaded: Loaded, renderers: Renderers) -> list[Finding]:
+def _language_findings(loaded: Loaded, template_dirs: Sequence[Path]) -> list[Finding]:
     """A language with no labels in the template folders is rendered in English: say so."""
     assert loaded.spec is not None
     language = loaded.spec.deal.language
-    if renderers.labels(language)[1]:
+    dirs = tuple(Path(d) for d in template_dirs)
+    if label_file(language, dirs) is not None:
         return []
     line, column = loaded.positions.locate(("deal", "language"))
-    dirs = tuple(Path(d) for d in renderers.template_dirs)
     return [Finding("language", f"no labels for language {language!r} (there are: "
                     f"{', '.join(available(dirs))}); the documents use English. Add "
                     f"labels/{language}.yaml to a template folder to translate them",
                     "warning", ("deal", "language"), loaded.file, line, column)]
 
 
-def render_file(path: str | Path, outdir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS,
-                strict: bool = False, renderers: Renderers | None = None,
-                library: LibrarySource = None,
-                mark_nonstandard: bool | None = None) -> RenderResult:
+def render_file(path: str | Path, outdir: str | Path, options: RenderOptions | None = None,
+                strict: bool = False, library: LibrarySource = None,
+                renderers: Renderers | None = None) -> RenderResult:
     """Load, check and render one spec file into ``outdir``."""
     loaded = check_loaded(load(path), strict=strict, library=library)
-    return render_loaded(loaded, outdir, formats, renderers, mark_nonstandard)
+    return render_loaded(loaded, outdir, options, renderers)
 
 
 @contextmanager

@@ -98,13 +98,14 @@ def docx_text(data: bytes) -> tuple[str, Any]:
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
     """Every sample rendered once, in every format: {sample stem: {fmt: bytes}}."""
-    from expectmatrix.rendering import Renderers, render_file
+    from expectmatrix.rendering import RenderOptions, Renderers, render_file
 
     out = tmp_path_factory.mktemp("rendered")
     renderers = Renderers()
     docs: dict[str, dict[str, bytes]] = {}
     for sample in sorted(SAMPLES.glob("*.yaml")):
-        result = render_file(sample, out, ("pdf", "docx", "html"), renderers=renderers)
+        result = render_file(sample, out, RenderOptions(("pdf", "docx", "html")),
+                             renderers=renderers)
         assert result.ok, result.findings
         docs[sample.stem] = {p.suffix[1:]: p.read_bytes() for p in result.outputs}
     return docs

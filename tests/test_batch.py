@@ -233,14 +233,13 @@ def test_csv_column_that_does_not_fit_the_spec(tmp_path):
 
 def test_the_manifest_is_streamed_from_records_kept_on_disk(tmp_path):
     from expectmatrix.findings import Finding
-    from expectmatrix.manifest import Manifest, Record, Spool, previous_outputs
+    from expectmatrix.manifest import Ledger, Manifest, Record
 
-    spool = Spool()
-    empty = Manifest(tmp_path, ["in"], ["pdf"], spool)
+    empty = Manifest(tmp_path, ["in"], ["pdf"], Ledger())
     empty.write()
     assert manifest(tmp_path)["items"] == [] and manifest(tmp_path)["complete"] is False
 
-    book = Manifest(tmp_path, ["in"], ["pdf"], spool)
+    book = Manifest(tmp_path, ["in"], ["pdf"], Ledger())
     note = Finding("nonstandard", "V1 is non-standard", "info", ("expectations",), "b.yaml", 3, 7)
     made = {"file": "B-v1.pdf", "bytes": 10, "sha256": "ab" * 32}
     records = {2: Record("c.yaml", "failed", error="broken"),
@@ -259,4 +258,14 @@ def test_the_manifest_is_streamed_from_records_kept_on_disk(tmp_path):
     assert list(book.records) == [records[0], records[1], records[2]]
     assert book.records[-1] == records[2] and book.records[:1] == [records[0]]
     assert book.records.statuses == {"ok": 1, "failed": 1, "conflict": 1}
-    assert previous_outputs(tmp_path) == {"B-v1.pdf": ("ab" * 32, "e" * 64)}
+    # A later run into the folder keeps these items until it replaces them.
+    later = Ledger()
+    later.load_earlier(tmp_path)
+    (tmp_path / "B-v1.pdf").write_bytes(b"x" * 10)
+    assert later.up_to_date(tmp_path, ["B-v1.pdf"], "e" * 64) is None  # bytes changed
+    again = Manifest(tmp_path, ["in"], ["pdf"], later)
+    again.add(0, Record("b.yaml", "failed", error="now broken"))
+    again.write()
+    items = manifest(tmp_path)["items"]
+    assert [(i["source"], i["status"], i.get("earlier", False)) for i in items] == [
+        ("b.yaml", "failed", False), ("a.yaml", "conflict", True), ("c.yaml", "failed", True)]

@@ -8,7 +8,7 @@ import pytest
 
 from expectmatrix.findings import OutputError
 from expectmatrix.output import prepare_dir, write_atomic
-from expectmatrix.rendering import Renderers, render_file
+from expectmatrix.rendering import RenderOptions, Renderers, render_file
 
 
 def test_write_atomic_replaces_content(tmp_path):
@@ -43,7 +43,7 @@ def test_failed_render_writes_nothing(tmp_path, write_spec, spec_data):
     path = write_spec(spec_data)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError):
-        render_file(path, out, ("pdf", "docx"), renderers=Exploding())
+        render_file(path, out, RenderOptions(("pdf", "docx")), renderers=Exploding())
     assert not out.exists()
 
 
@@ -56,10 +56,11 @@ def test_unwritable_folder_is_reported(tmp_path):
 
 def test_renderers_are_reused(tmp_path, write_spec, spec_data):
     renderers = Renderers()
-    render_file(write_spec(spec_data), tmp_path, ("pdf",), renderers=renderers)
+    render_file(write_spec(spec_data), tmp_path, RenderOptions(("pdf",)), renderers=renderers)
     first = renderers.get("pdf")
     spec_data["deal"]["id"] = "T-2"
-    render_file(write_spec(spec_data, "b.json"), tmp_path, ("pdf",), renderers=renderers)
+    render_file(write_spec(spec_data, "b.json"), tmp_path, RenderOptions(("pdf",)),
+                renderers=renderers)
     assert renderers.get("pdf") is first
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf") == ["T-1-v1.pdf",
                                                                                "T-2-v1.pdf"]
