@@ -8,7 +8,7 @@ import pytest
 
 from expectmatrix.findings import OutputError
 from expectmatrix.output import prepare_dir, write_atomic
-from expectmatrix.rendering import RenderOptions, Renderers, render_file
+from expectmatrix.rendering import Renderers, RenderOptions, render_file
 
 
 def test_write_atomic_replaces_content(tmp_path):
