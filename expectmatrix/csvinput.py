@@ -23,7 +23,7 @@ from typing import Any
 from .findings import Finding, SpecError, format_path
 from .findings import Path as FieldPath
 from .inputs import InputError, open_bounded, read_bytes
-from .loading import Loaded, Positions, decode, parse, validate
+from .loading import Loaded, Positions, bidi_finding, decode, find_bidi, parse, validate
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -260,6 +260,10 @@ def load_row(row: Row) -> Loaded:
         if header == "base" or not cell.strip():
             continue
         path = parse_column(header)
+        bidi = find_bidi(cell)
+        if bidi is not None:
+            return Loaded(row.csv, None, [bidi_finding(cell[bidi], path, row.row, None, row.csv)],
+                          Positions(row=row.row))
         try:
             _put(tree, path, cell)
         except ValueError:

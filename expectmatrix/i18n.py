@@ -53,11 +53,12 @@ def _read(path: Path) -> dict[str, Any]:
 def _is_label(value: object) -> bool:
     """Text, or one level of texts (months, answers): nothing deeper, so an alias bomb in
     a labels file cannot unfold."""
-    if isinstance(value, dict):
-        return all(isinstance(v, str) for v in value.values())
-    if isinstance(value, list):
-        return all(isinstance(v, str) for v in value)
-    return isinstance(value, str | int | float)
+    from .loading import find_bidi
+
+    texts = list(value.values()) if isinstance(value, dict) else (
+        value if isinstance(value, list) else [value])
+    return all((isinstance(v, str) and find_bidi(v) is None) or isinstance(v, int | float)
+               for v in texts)
 
 
 def labels_for(language: str, template_dirs: Sequence[Path] = ()) -> dict[str, Any]:

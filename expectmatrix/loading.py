@@ -11,6 +11,7 @@ syntax errors) and then walked the same way for positions.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -284,6 +285,13 @@ class _Walker:
 
     def _scalar(self, node: Any, path: FieldPath) -> Any:
         value = node.value
+        bidi = find_bidi(value)
+        if bidi is not None:
+            line, col = _pos(node)
+            before = value[:bidi]
+            if "\n" not in before:  # on the node's own line: point at the character
+                col += bidi + (1 if node.style in ("'", '"') else 0)
+            self.problems.append(bidi_finding(value[bidi], path, line, col))
         plain = not node.style  # None from ruamel.yaml, "" from libyaml
         tag = str(node.tag)
         if plain and tag == _TAG_PREFIX + "null":
@@ -316,6 +324,25 @@ class _Walker:
             self.positions.keys[(*path, key)] = (line, col)
             out[key] = self.walk(value_node, (*path, key))
         return out
+
+
+# Explicit embeddings, overrides and isolates reorder what a reader sees: "USD \u202e000,01"
+# displays as "USD 10,000" (Trojan Source). No agreement needs them.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def find_bidi(text: str) -> int | None:
+    """The position of the first bidi control in ``text``, or None."""
+    m = _BIDI.search(text)
+    return m.start() if m else None
+
+
+def bidi_finding(char: str, path: FieldPath = (), line: int | None = None,
+                 column: int | None = None, file: str | None = None) -> Finding:
+    return Finding("bidi-control", f"contains the invisible direction control U+{ord(char):04X}, "
+                   "which can make the text read differently from what it says (an override "
+                   "before 000,01 shows it as 10,000); delete it and retype the text",
+                   path=path, file=file, line=line, column=column)
 
 
 def _with_file(f: Finding, file: str) -> Finding:

@@ -90,8 +90,9 @@ class PlainSandbox(ImmutableSandboxedEnvironment):
         if isinstance(obj, LoopContext) and attribute in _LOOP_ATTRS:
             return getattr(obj, attribute)
         if isinstance(obj, Namespace) and not attribute.startswith("_"):
-            return obj[attribute] if attribute in obj._Namespace__attrs else self.undefined(  # type: ignore[attr-defined]
-                obj=obj, name=attribute)
+            attrs = object.__getattribute__(obj, "_Namespace__attrs")
+            return attrs[attribute] if attribute in attrs else self.undefined(obj=obj,
+                                                                              name=attribute)
         if isinstance(obj, TemplateReference):  # self.blockname()
             return obj[attribute]
         if isinstance(obj, BlockReference) and attribute == "super":

@@ -201,27 +201,6 @@ def test_batch_output_equals_render_output(tmp_path):
         assert (tmp_path / "batch" / path.name).read_bytes() == path.read_bytes()
 
 
-def test_ctrl_c_stops_cleanly(tmp_path):
-    inp, out = tmp_path / "in", tmp_path / "out"
-    for i in range(40):
-        write(inp, f"s{i:02}.json", spec(f"I-{i:02}"))
-    cmd = [sys.executable, "-m", "expectmatrix", "batch", str(inp), "-o", str(out), "-f", "pdf",
-           "--jobs", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(out.glob("*.pdf"))) < 2:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does, to the whole group
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err.decode()
-    assert "interrupted" in err.decode() and "Traceback" not in err.decode()
-    data = manifest(out)
-    assert data["summary"]["interrupted"] is True
-    assert all((out / o["file"]).exists() for i in data["items"] for o in i["outputs"])
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
-
-
 def test_csv_column_that_does_not_fit_the_spec(tmp_path):
     csv_file = write(tmp_path, "deals.csv", "deal.id,expectations.of_vendor.text\nX-1,Hello\n")
     [record] = run_batch([csv_file], tmp_path / "out", ("pdf",), base=SAMPLES / "minimal.yaml",
