@@ -13,6 +13,7 @@ __all__ = [
     "Finding",
     "Loaded",
     "RenderError",
+    "RenderOptions",
     "Spec",
     "SpecError",
     "__version__",
@@ -47,7 +48,7 @@ def __getattr__(name: str) -> object:
         from .canonical import fingerprint
 
         return fingerprint
-    if name in ("render_file", "render_spec"):
+    if name in ("render_file", "render_spec", "RenderOptions"):
         from . import rendering
 
         return getattr(rendering, name)

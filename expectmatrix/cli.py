@@ -282,8 +282,10 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the redline to this file (needed for pdf and docx).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the specs differ.")
+@timeout_option
 @_fail_cleanly
-def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool) -> None:
+def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
+         timeout: float) -> None:
     """Compare two versions of a spec (or of documents made by expectmatrix).
 
     Expectations are matched by id; a renumbered one with the same text is a move. Text,
@@ -299,23 +301,17 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool) -
         raise click.UsageError(f"-f {fmt} needs -o FILE")
     old_spec, new_spec = _spec_or_document(old), _spec_or_document(new)
     result = compare(old_spec, new_spec, old.name, new.name)
-    when = document_time(new_spec)
     if fmt in ("text", "md"):
         color = fmt == "text" and output is None and sys.stdout.isatty()
         data = format_text(result, fmt, color).encode("utf-8")  # type: ignore[arg-type]
-    elif fmt == "html":
-        from .redline import redline_html
-        from .templating import environment
-
-        data = redline_html(result, environment(_settings().template_dirs), when).encode()
-    elif fmt == "pdf":
-        from .redline import redline_pdf
-
-        data = redline_pdf(result, when, tuple(map(str, _settings().template_dirs)))
     else:
-        from .redline import redline_docx
+        from .redline import redline
+        from .workers import nothing, run_one
 
-        data = redline_docx(result, when)
+        # A redline runs the (user's) redline template: as a document does, in a worker
+        # that is stopped when the time is up.
+        data = run_one(nothing, (), redline, result, fmt, document_time(new_spec),
+                       tuple(_settings().template_dirs), timeout=timeout or None)
     if output:
         write_atomic(output, data)
         click.echo(f"wrote {output}", err=True)
@@ -360,21 +356,19 @@ def _spec_or_document(path: Path) -> Any:
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The template folder the document was rendered with, if any.")
 @docx_base_option
+@timeout_option
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @_fail_cleanly
 def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
-           docx_base: Path | None, as_json: bool) -> None:
+           docx_base: Path | None, timeout: float, as_json: bool) -> None:
     """Check that a PDF or DOCX matches the spec it carries (and SPEC, if given).
 
     Exit 1 on any mismatch, saying what differs. Tamper evidence, not a signature.
     """
-    from .rendering import Renderers
     from .verify import verify as run_verify
 
-    settings = _settings()
-    renderers = Renderers((*template_dirs, *settings.template_dirs), settings=settings,
-                          docx_base=docx_base)
-    report = run_verify(document, spec, renderers, _library)
+    options = _render_options((), template_dirs, None, None, docx_base, timeout)
+    report = run_verify(document, spec, options, _library)
     if as_json:
         click.echo(json.dumps({"document": report.document, "ok": report.ok,
                                "fingerprint": report.fingerprint,

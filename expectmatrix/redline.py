@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 from . import __version__
 from .compare import SIDE_LABEL, Diff, FieldChange
@@ -36,6 +37,20 @@ def redline_html(diff: Diff, env: object, when: dt.datetime) -> str:
     return render_template(env, "redline.html", diff=redline_data(diff),  # type: ignore[arg-type]
                            sides=plain(SIDE_LABEL), generator=f"expectmatrix {__version__}",
                            created=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def redline(diff: Diff, fmt: str, when: dt.datetime,
+            template_dirs: tuple[str | Path, ...] = ()) -> bytes:
+    """The redline in ``fmt`` (html, pdf or docx), as bytes."""
+    if fmt == "html":
+        from .templating import environment
+
+        return redline_html(diff, environment(template_dirs), when).encode("utf-8")
+    if fmt == "pdf":
+        return redline_pdf(diff, when, tuple(map(str, template_dirs)))
+    if fmt == "docx":
+        return redline_docx(diff, when)
+    raise ValueError(f"no redline in {fmt!r}")
 
 
 def redline_pdf(diff: Diff, when: dt.datetime, template_dirs: tuple[str, ...] = ()) -> bytes:

@@ -203,6 +203,24 @@ def render_job(job: RenderJob) -> tuple[dict[str, bytes], list[Finding]]:
     return documents, renderers.notices(options.formats)
 
 
+def render_documents(loaded: Loaded, options: RenderOptions,
+                     renderers: Renderers | None = None
+                     ) -> tuple[dict[str, bytes], list[Finding]]:
+    """A checked spec's documents as bytes (and the writers' notices); writes nothing.
+    With a time limit, they are made in a worker process that is stopped when it is up."""
+    job = RenderJob.of(loaded)
+    if options.timeout:
+        from .workers import run_one
+
+        return run_one(init_worker, (options,), render_job, job,  # type: ignore[no-any-return]
+                       timeout=options.timeout)
+    renderers = renderers or options.renderers()
+    assert loaded.spec is not None
+    documents = render_spec(loaded.spec, options.formats, renderers, loaded.nonstandard,
+                            options.mark_nonstandard, job.folder)
+    return documents, renderers.notices(options.formats)
+
+
 def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | None = None,
                   renderers: Renderers | None = None) -> RenderResult:
     """Render an already checked spec; nothing is written unless every format rendered,
@@ -211,17 +229,7 @@ def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | N
         return RenderResult(loaded.file, loaded.findings)
     options = options or RenderOptions()
     spec = loaded.spec
-    job = RenderJob.of(loaded)
-    if options.timeout:
-        from .workers import run_one
-
-        documents, notices = run_one(init_worker, (options,), render_job, job,
-                                     timeout=options.timeout)
-    else:
-        renderers = renderers or options.renderers()
-        documents = render_spec(spec, options.formats, renderers, loaded.nonstandard,
-                                options.mark_nonstandard, job.folder)
-        notices = renderers.notices(options.formats)
+    documents, notices = render_documents(loaded, options, renderers)
     language = _language_findings(loaded, options.template_dirs)
     findings = [*loaded.findings, *language, *(replace(f, file=loaded.file) for f in notices)]
     folder = ensure_dir(outdir)

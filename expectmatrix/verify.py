@@ -20,7 +20,7 @@ from .findings import errors
 
 if TYPE_CHECKING:
     from .checks import LibrarySource
-    from .rendering import Renderers
+    from .rendering import RenderOptions
 
 
 @dataclass
@@ -71,10 +71,10 @@ def _first_difference(a: str, b: str) -> str:
 
 
 def verify(document: str | Path, spec: str | Path | None = None,
-           renderers: Renderers | None = None, library: LibrarySource = None) -> Report:
+           options: RenderOptions | None = None, library: LibrarySource = None) -> Report:
     """Check a document against its embedded spec (and against ``spec`` if given).
 
-    ``renderers`` and ``library`` must be set up as they were when the document was made
+    ``options`` and ``library`` must be set up as they were when the document was made
     (template folders, organisation settings, letterhead, clause library): the visible
     text is compared with a fresh rendering."""
     name = str(document)
@@ -95,18 +95,22 @@ def verify(document: str | Path, spec: str | Path | None = None,
         report.add("the embedded spec is valid", False, problems)
         return report
     report.add("the visible text is what this spec renders to",
-               *_same_text(embedded, loaded, renderers or Renderers()))
+               *_same_text(embedded, loaded, options))
     if spec is not None:
         report.add(f"{spec} is the embedded spec", *_same_spec(loaded, spec, name, library))
     return report
 
 
-def _same_text(embedded: Embedded, loaded, renderers: Renderers) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
-    from .rendering import render_spec
+def _same_text(embedded: Embedded, loaded,  # type: ignore[no-untyped-def]
+               options: RenderOptions | None) -> tuple[bool, str]:
+    from dataclasses import replace
+
+    from .rendering import RenderOptions, render_documents
 
     mark = embedded.options.get("mark-nonstandard")
-    fresh = render_spec(loaded.spec, (embedded.kind,), renderers,
-                        loaded.nonstandard, None if mark is None else mark == "yes")
+    options = replace(options or RenderOptions(), formats=(embedded.kind,),
+                      mark_nonstandard=None if mark is None else mark == "yes")
+    fresh, _ = render_documents(loaded, options)
     again = read_bytes(fresh[embedded.kind], Path(f"fresh.{embedded.kind}"))
     if _normalise(again.text) == _normalise(embedded.text):
         return True, ""

@@ -223,9 +223,17 @@ class Pool:
 _END = object()
 
 
+def nothing() -> None:
+    """An initializer for workers that need no set-up."""
+
+
 def run_one(initializer: Callable[..., None], initargs: tuple[Any, ...], fn: Callable[..., Any],
             item: Any, *args: Any, timeout: float | None) -> Any:
-    """Run one job in a fresh worker within ``timeout``; its result, or WorkerFailed."""
+    """Run one job in a fresh worker within ``timeout``; its result, or WorkerFailed.
+    Without a timeout the job runs here, in this process."""
+    if not timeout:
+        initializer(*initargs)
+        return fn(item, *args)
     with Pool(1, initializer, initargs, timeout) as pool:
         for _, outcome in pool.map(fn, [item], *args):
             if isinstance(outcome, WorkerFailed):
