@@ -284,16 +284,17 @@ def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, led
                 finish(index, _failure(item.source, outcome))
                 if fail_fast:
                     stopped = pool.stopping = True
-        clashing = ledger.clashing()
+        ledger.find_conflicts()
 
         def to_render() -> Iterator[tuple[Prepared, RenderJob]]:
             for info in ledger.prepared():
-                if info.index in clashing:
+                others = ledger.conflict(info.index)
+                if others is not None:
                     finish(info.index, Record(
                         info.source, "conflict", info.deal_id, info.version, info.fingerprint,
                         findings=ledger.findings(info.index),
-                        error=f"would write the same file as {', '.join(clashing[info.index])}; "
-                        "nothing written for either"))
+                        error=f"would write the same file as {others}; nothing written for "
+                        "either"))
                     if fail_fast:
                         return
                 elif resume and (kept := ledger.up_to_date(folder, info.names,

@@ -79,6 +79,18 @@ def template_file(name: str, roots: Sequence[Path]) -> Path:
     raise RenderError(f"asset({name!r}): no such file in the template folders")
 
 
+def file_assets(view: View, roots: Sequence[Path]) -> Callable[[str], str]:
+    """``asset()`` for HTML laid out to PDF: file URLs, which the PDF writer's fetcher
+    serves (the spec's files from the bytes that were checked)."""
+    files = spec_files(view)
+
+    def asset(name: str) -> str:
+        path = files[name][0] if name in files else template_file(name, roots)
+        return path.resolve().as_uri()
+
+    return asset
+
+
 class HtmlRenderer:
     def __init__(self, template_dirs: Sequence[str | Path] = ()) -> None:
         self.search_path = search_path(template_dirs)
@@ -111,8 +123,7 @@ class HtmlRenderer:
         through ``asset``, which the PDF writer gives)."""
         data = template_view(view)
         if not standalone:
-            assert asset is not None
-            return self._render(data, "", asset)
+            return self._render(data, "", asset or file_assets(view, self.search_path))
         from .standalone import Inliner
 
         stylesheet = template_file("matrix.css", self.search_path)

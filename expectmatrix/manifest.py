@@ -68,6 +68,7 @@ CREATE TABLE items(idx INTEGER PRIMARY KEY, source TEXT NOT NULL, status TEXT,
                    job BLOB, findings BLOB, record BLOB, entry BLOB);
 CREATE INDEX items_source ON items(source);
 CREATE TABLE claims(name TEXT NOT NULL, idx INTEGER NOT NULL);
+CREATE TABLE conflicts(idx INTEGER PRIMARY KEY, others TEXT NOT NULL);
 CREATE TABLE earlier(n INTEGER PRIMARY KEY, source TEXT NOT NULL, entry BLOB NOT NULL);
 CREATE INDEX earlier_source ON earlier(source);
 CREATE TABLE outputs(file TEXT PRIMARY KEY, sha256 TEXT, fingerprint TEXT);
@@ -158,22 +159,33 @@ class Ledger:
                             [(name.casefold(), item.index) for name in item.names])
         self._commit_now_and_then()
 
-    def clashing(self) -> dict[int, list[str]]:
-        """Items that would write the same file name (case folded): index -> the other
-        items' sources."""
+    def find_conflicts(self, shown: int = 3) -> int:
+        """Mark the items that would write the same file name (case folded) as another;
+        each learns the sources of a few of the others. Returns how many were marked."""
         self.commit()
-        rows = self.db.execute(
-            "SELECT a.idx, b.idx FROM claims a JOIN claims b ON a.name = b.name "
-            "AND a.idx != b.idx WHERE a.name IN (SELECT name FROM claims GROUP BY name "
-            "HAVING COUNT(DISTINCT idx) > 1)").fetchall()
-        others: dict[int, set[int]] = {}
-        for a, b in rows:
-            others.setdefault(a, set()).add(b)
-        return {a: sorted(self._source(b) for b in bs) for a, bs in others.items()}
+        self._begin()
+        self.db.execute("CREATE INDEX IF NOT EXISTS claims_name ON claims(name)")
+        names = self.db.execute("SELECT name FROM claims GROUP BY name "
+                                "HAVING COUNT(DISTINCT idx) > 1").fetchall()
+        for (name,) in names:
+            group = [row[0] for row in self.db.execute(
+                "SELECT DISTINCT claims.idx FROM claims WHERE name = ? ORDER BY idx", (name,))]
+            first = [(i, self._source(i)) for i in group[:shown + 1]]
+            for index in group:
+                others = [s for i, s in first if i != index][:shown]
+                more = len(group) - 1 - len(others)
+                text = ", ".join(others) + (f" and {more:,} more" if more else "")
+                self.db.execute("INSERT OR IGNORE INTO conflicts VALUES (?, ?)", (index, text))
+        self.commit()
+        return int(self.db.execute("SELECT COUNT(*) FROM conflicts").fetchone()[0])
 
     def _source(self, index: int) -> str:
         return str(self.db.execute("SELECT source FROM items WHERE idx = ?",
                                    (index,)).fetchone()[0])
+
+    def conflict(self, index: int) -> str | None:
+        row = self.db.execute("SELECT others FROM conflicts WHERE idx = ?", (index,)).fetchone()
+        return None if row is None else str(row[0])
 
     def prepared(self, chunk: int = 500) -> Iterator[Prepared]:
         """The valid items that have no record yet, in input order, read in chunks."""

@@ -132,15 +132,10 @@ class PdfRenderer:
                           description=f"expectmatrix spec, SHA-256 {view.fingerprint}",
                           created=view.created, modified=view.created, relationship="Source",
                           url_fetcher=self.fetcher)
-        files = spec_files(view)
-        self.fetcher.files = {path.resolve(): (data, mime) for path, data, mime in files.values()}
-
-        def asset(name: str) -> str:
-            path = files[name][0] if name in files else template_file(name, self.roots)
-            return path.resolve().as_uri()
-
+        self.fetcher.files = {path.resolve(): (data, mime)
+                              for path, data, mime in spec_files(view).values()}
         try:
-            return self.write(self.html.render(view, asset=asset), view.fingerprint,
+            return self.write(self.html.render(view), view.fingerprint,
                               attachments=[spec], variant=variant)
         finally:
             self.fetcher.files = {}
