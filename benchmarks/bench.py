@@ -86,7 +86,7 @@ def naive_html() -> str:
     css = (builtin_templates() / "matrix.css").read_text()
     css = "\n".join(line for line in css.splitlines() if not line.startswith("@font-face"))
     css = css.replace('"Matrix Sans"', '"DejaVu Sans"')
-    return HtmlRenderer().render(view).replace("</head>", f"<style>{css}</style></head>", 1)
+    return HtmlRenderer().html(view).replace("</head>", f"<style>{css}</style></head>", 1)
 
 
 def make_specs(folder: Path, n: int) -> None:

@@ -19,7 +19,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,14 @@ from .findings import ExpectmatrixError, Finding, SpecError, errors
 from .loading import load
 from .manifest import MANIFEST, Ledger, Manifest, Prepared, Record, Records
 from .output import folder_lock, output_name, prepare_dir, remove_stale, write_documents
-from .rendering import RenderJob, RenderOptions, init_worker, render_job, worker_renderers
+from .rendering import (
+    RenderJob,
+    RenderOptions,
+    init_worker,
+    machine_notices,
+    render_job,
+    worker_renderers,
+)
 from .workers import Pool, cpu_count
 
 __all__ = ["MANIFEST", "BatchResult", "Item", "Record", "collect_items", "run_batch"]
@@ -91,6 +98,7 @@ class BatchResult:
     documents: int
     interrupted: bool = False
     stopped_early: bool = False
+    notices: list[Finding] = field(default_factory=list)  # about the machine, said once
 
     def count(self, status: str) -> int:
         statuses = getattr(self.records, "statuses", None)
@@ -108,7 +116,8 @@ class BatchResult:
                 "conflict": self.count("conflict"), "skipped": self.count("skipped"),
                 "wall_seconds": round(self.wall, 3), "documents": self.documents,
                 "documents_per_second": round(self.documents / self.wall, 2) if self.wall else 0.0,
-                "interrupted": self.interrupted, "stopped_early": self.stopped_early}
+                "interrupted": self.interrupted, "stopped_early": self.stopped_early,
+                "notices": [f.message for f in self.notices]}
 
 
 # --- in the workers ---------------------------------------------------------------------
@@ -132,13 +141,14 @@ def _prepare(pair: tuple[int, Item]) -> dict[str, Any]:
     strict, library = _library
     try:
         loaded = load_row(item.row) if item.row is not None else load(item.path or item.source)
-        loaded = check_loaded(loaded, strict=strict, library=library)
+        options, _ = worker_renderers()
+        loaded = check_loaded(loaded, strict=strict, library=library,
+                              template_dirs=options.template_dirs)
     except ExpectmatrixError as e:
         return {"ok": False, "findings": [Finding("failed", str(e), file=item.source)]}
     spec = loaded.spec
     if errors(loaded.findings) or spec is None:
         return {"ok": False, "findings": loaded.findings}
-    options, _ = worker_renderers()
     job = RenderJob.of(loaded)
     from .canonical import fingerprint_of
 
@@ -324,7 +334,7 @@ def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, led
             if fail_fast and ledger.statuses["conflict"]:
                 stopped = True
         result = BatchResult(Records(ledger), time.monotonic() - started, documents,
-                             interrupted[0], stopped)
+                             interrupted[0], stopped, machine_notices(options.formats))
     manifest.write(result.summary())
     return result
 

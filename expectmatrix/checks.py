@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -156,8 +156,56 @@ def check(spec: Spec) -> list[Finding]:
 LibrarySource = Library | Callable[[], Library] | None
 
 
-def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = None) -> Loaded:
-    """Resolve clauses, run the checks and locate every finding in the spec's file.
+@dataclass(frozen=True)
+class CheckContext:
+    """What the phases after loading need to know besides the spec."""
+
+    folder: Path  # where the spec's logo and font are
+    # where labels for the document's language may be; asked only for a language the
+    # built-in labels lack (reading the settings costs more than validating a spec)
+    template_dirs: Callable[[], Sequence[Path]] = tuple
+
+
+def check_language(spec: Spec, context: CheckContext) -> list[Finding]:
+    """A language with no labels in the template folders is rendered in English: say so,
+    at validate as at render."""
+    from .i18n import available, label_file
+
+    language = spec.deal.language
+    if label_file(language) is not None:
+        return []
+    dirs = tuple(map(Path, context.template_dirs()))
+    if label_file(language, dirs) is not None:
+        return []
+    return [Finding("language", f"no labels for language {language!r} (there are: "
+                    f"{', '.join(available(dirs))}); the documents use "
+                    f"English. Add labels/{language}.yaml to a template folder to translate "
+                    "them", "warning", ("deal", "language"))]
+
+
+def _rules(spec: Spec, context: CheckContext) -> list[Finding]:
+    return check(spec)
+
+
+def _assets(spec: Spec, context: CheckContext) -> list[Finding]:
+    return check_branding(spec, context.folder) if spec.branding is not None else []
+
+
+def _scripts(spec: Spec, context: CheckContext) -> list[Finding]:
+    return check_scripts(spec)
+
+
+# The phases after the clauses are resolved, in order. Each returns findings located by
+# field path; check_loaded adds file, line and column, and applies --strict once, at the end.
+PHASES: tuple[tuple[str, Callable[[Spec, CheckContext], list[Finding]]], ...] = (
+    ("rules", _rules), ("assets", _assets), ("scripts", _scripts), ("language", check_language))
+
+
+def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = None,
+                 template_dirs: Sequence[Path] | Callable[[], Sequence[Path]] = ()) -> Loaded:
+    """Run the validation pipeline on a loaded spec: resolve clauses, then every phase.
+    ``validate``, ``render``, ``batch`` and ``verify`` all come through here, so they
+    report the same findings.
 
     The returned Loaded holds the resolved spec (texts filled from the library), or None
     when there are errors.
@@ -170,12 +218,12 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
         spec, nonstandard = resolved.spec, resolved.nonstandard
         located += resolved.findings
         if spec is not None:
-            located += check(spec)
+            dirs = template_dirs if callable(template_dirs) else (lambda: template_dirs)
+            context = CheckContext(loaded.folder or Path.cwd(), dirs)
+            for _, phase in PHASES:
+                located += phase(spec, context)
             located += [Finding("nonstandard", f"{eid} is non-standard: {why}", "info",
                                 _path_of(spec, eid)) for eid, why in nonstandard.items()]
-            if spec.branding is not None:
-                located += check_branding(spec, loaded.folder or Path.cwd())
-            located += check_scripts(spec)
     for f in located:
         line, col = loaded.positions.locate(f.path)
         findings.append(replace(f, file=loaded.file, line=line, column=col))

@@ -19,9 +19,9 @@ import click
 
 from . import __version__
 from .findings import ExpectmatrixError, Finding, errors
+from .terms import DEFAULT_FORMATS, FORMATS, PDF_VARIANTS, REDLINE_FORMATS, SEGMENTS, SIDES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-FORMAT_CHOICES = ("pdf", "docx", "html")
 
 
 def _echo_finding(f: Finding) -> None:
@@ -108,7 +108,7 @@ timeout_option = click.option(
     help="Seconds one document may take before it is stopped and failed (0: no limit).")
 
 pdf_variant_option = click.option(
-    "--pdf-variant", type=click.Choice(["pdf/a-3b", "pdf/ua-1"]),
+    "--pdf-variant", type=click.Choice(PDF_VARIANTS),
     help="Archival PDF/A-3b (with the spec embedded) or accessible, tagged PDF/UA-1.")
 
 mark_option = click.option(
@@ -138,7 +138,8 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
     failed = False
     report = []
     for path in specs:
-        loaded = check_loaded(load(path), strict=strict, library=library)
+        loaded = check_loaded(load(path), strict=strict, library=library,
+                              template_dirs=lambda: _settings().template_dirs)
         failed |= bool(errors(loaded.findings))
         if as_json:
             report.append(_findings_json(str(path), loaded.findings))
@@ -162,7 +163,7 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
 def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
                     mark: bool | None, pdf_variant: str | None, docx_base: Path | None,
                     timeout: float) -> Any:
-    from .rendering import DEFAULT_FORMATS, RenderOptions
+    from .rendering import RenderOptions
 
     settings = _settings()
     return RenderOptions(tuple(dict.fromkeys(formats or DEFAULT_FORMATS)),
@@ -172,7 +173,7 @@ def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
 
 @cli.command()
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format; repeat for several. Default: pdf and docx.")
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), show_default=True, help="Output folder.")
@@ -217,7 +218,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Output folder (gets manifest.json too).")
-@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format; repeat for several. Default: pdf and docx.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes. Default: the number of CPUs.")
@@ -266,6 +267,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
                 if not problems:
                     click.secho(f"{record.source}: {record.status}: {record.error}", fg="red",
                                 err=True)
+        for f in result.notices:
+            _echo_finding(f)
         if summary["ok"] == 0 and summary["skipped"] and not summary["failed"]:
             click.echo("nothing to render: every output is up to date", err=True)
         click.echo(progress.summary_line(summary), err=True)
@@ -277,7 +280,7 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
 @cli.command()
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "md", "html", "pdf", "docx"]),
+@click.option("-f", "--format", "fmt", type=click.Choice(REDLINE_FORMATS),
               default="text", show_default=True, help="Redline format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the redline to this file (needed for pdf and docx).")
@@ -404,10 +407,10 @@ def extract(document: Path, output: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--segment", type=click.Choice(["small", "medium", "large"]),
+@click.option("--segment", type=click.Choice(SEGMENTS),
               help="Only clauses suited to this segment.")
 @click.option("--area", help="Only clauses of this area (case does not matter).")
-@click.option("--side", type=click.Choice(["vendor", "customer"]), help="Only this side.")
+@click.option("--side", type=click.Choice(SIDES), help="Only this side.")
 @click.option("--json", "as_json", is_flag=True, help="Print the clauses as JSON.")
 @_fail_cleanly
 def clauses(segment: str | None, area: str | None, side: str | None, as_json: bool) -> None:
@@ -435,7 +438,7 @@ def clauses(segment: str | None, area: str | None, side: str | None, as_json: bo
 
 
 @cli.command()
-@click.option("--segment", type=click.Choice(["small", "medium", "large"]),
+@click.option("--segment", type=click.Choice(SEGMENTS),
               help="Customer segment; picks the playbook of that name.")
 @click.option("--vendor", help="Vendor's legal name.")
 @click.option("--customer", help="Customer's legal name.")
@@ -468,7 +471,7 @@ def init(segment: str | None, vendor: str | None, customer: str | None, deal_id:
             continue
         if not _can_ask():
             raise click.UsageError(f"missing --{name} (no terminal to ask on)")
-        choice = click.Choice(["small", "medium", "large"]) if name == "segment" else None
+        choice = click.Choice(SEGMENTS) if name == "segment" else None
         asked[name] = click.prompt(name.capitalize(), type=choice)
     draft = Draft(str(asked["segment"]), str(asked["vendor"]), str(asked["customer"]), deal_id,
                   title, None, playbook)

@@ -15,7 +15,7 @@ from .findings import ExpectmatrixError
 from .inputs import InputError, check_zip, read_member
 from .inputs import read_bytes as read_file
 
-PRINTED = re.compile(r"Spec fingerprint \(SHA-256\):\s*([0-9a-f]{64})")
+_HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
@@ -28,9 +28,22 @@ class Embedded:
     kind: str  # pdf | docx
     spec_json: bytes | None
     fingerprint: str | None  # from the metadata
-    printed: list[str]  # fingerprints found in the visible text, one per page or footer
+    footers: list[str]  # the text of each page (PDF) or footer (DOCX)
     options: dict[str, str]
     text: str  # visible text, for comparing with a fresh rendering
+
+    def printed(self, label: str) -> list[str]:
+        """The fingerprints printed after ``label`` (in the document's language, as its
+        writer printed it): one per page or footer. A line counts when it holds every
+        word of the label, in any order and without its brackets, so right-to-left text
+        read back reversed (and its brackets mirrored) does."""
+        words = re.findall(r"\w[\w-]*", label)
+        found = []
+        for footer in self.footers:
+            for line in footer.splitlines():
+                if all(w in line for w in words):
+                    found += _HEX64.findall(line)
+        return found
 
 
 MAX_DOCUMENT_BYTES = 100_000_000
@@ -58,10 +71,6 @@ def _options(text: str | None) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
-def pdf_text(reader: object) -> str:
-    return "\n".join(page.extract_text() or "" for page in reader.pages)  # type: ignore[attr-defined]
-
-
 def _read_pdf(data: bytes, path: Path) -> Embedded:
     import logging
 
@@ -85,7 +94,7 @@ def _read_pdf(data: bytes, path: Path) -> Embedded:
                                 "document expectmatrix made carries one, so this one was "
                                 "tampered with")
         spec = specs[0] if specs else None
-        text = pdf_text(reader)
+        pages = [page.extract_text() or "" for page in reader.pages]
     except DocumentError:
         raise
     except MemoryError:
@@ -94,8 +103,8 @@ def _read_pdf(data: bytes, path: Path) -> Embedded:
             RecursionError, OverflowError, OSError, AssertionError, zipfile.BadZipFile,
             zlib.error) as e:
         raise DocumentError(f"{path}: not a readable PDF (corrupt or truncated?): {e}") from None
-    return Embedded("pdf", spec, meta.get("/expectmatrixfingerprint"), PRINTED.findall(text),
-                    _options(meta.get("/expectmatrixoptions")), text)
+    return Embedded("pdf", spec, meta.get("/expectmatrixfingerprint"), pages,
+                    _options(meta.get("/expectmatrixoptions")), "\n".join(pages))
 
 
 def _read_docx(data: bytes, path: Path) -> Embedded:
@@ -134,16 +143,16 @@ def _read_docx(data: bytes, path: Path) -> Embedded:
                     fingerprint = value
                 elif prop.get("name") == OPTIONS_PROPERTY:
                     options = _options(value)
-        printed, text = [], []
+        footers, text = [], []
         for name in sorted(parts):
             if name.startswith(("word/document", "word/header", "word/footer")):
                 part_text = _docx_text(parts[name])
                 text.append(part_text)
                 if name.startswith("word/footer"):
-                    printed += PRINTED.findall(part_text)
+                    footers.append(part_text)
     except (ElementTree.ParseError, RecursionError, OverflowError) as e:
         raise DocumentError(f"{path}: a damaged DOCX part: {e}") from None
-    return Embedded("docx", spec, fingerprint, printed, options, "\n".join(text))
+    return Embedded("docx", spec, fingerprint, footers, options, "\n".join(text))
 
 
 def _docx_text(xml: bytes) -> str:

@@ -116,8 +116,12 @@ class HtmlRenderer:
         finally:
             self._asset = self._no_asset
 
-    def render(self, view: View, standalone: bool = False,
-               asset: Callable[[str], str] | None = None) -> str:
+    def render(self, view: View) -> bytes:
+        """The standalone page: the ``html`` format's document."""
+        return self.html(view, standalone=True).encode("utf-8")
+
+    def html(self, view: View, standalone: bool = False,
+             asset: Callable[[str], str] | None = None) -> str:
         """The document's HTML. ``standalone``: a page to keep or send on its own, with
         the stylesheet, fonts and logo inlined (the PDF's HTML refers to files instead,
         through ``asset``, which the PDF writer gives)."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 import io
 import os
 import stat
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import zipfile
 
 from .findings import ExpectmatrixError
 
@@ -118,6 +120,8 @@ def check_zip(data: bytes, name: str, what: str = "Word file") -> zipfile.ZipFil
     """A zip package whose every member was checked (count, declared sizes, ratio) before
     any is inflated. Members still inflate through :func:`read_member`, which holds the
     declared size (a lying header cannot make a member larger)."""
+    import zipfile  # only here: reading a spec needs none of it
+
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -143,6 +147,8 @@ def check_zip(data: bytes, name: str, what: str = "Word file") -> zipfile.ZipFil
 
 def read_member(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
     """One member, inflated no further than its declared (and checked) size."""
+    import zipfile
+
     info = archive.getinfo(member)
     try:
         with archive.open(info) as f:

@@ -22,9 +22,9 @@ from .loading import decode, parse, validate_model
 from .messages import did_you_mean
 from .resources import builtin_library
 from .spec import Expectation, Model, ShortText, Text
+from .terms import Balance, Segment, Side
 
 ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-Segment = Literal["small", "medium", "large"]
 
 
 class Param(Model):
@@ -35,7 +35,7 @@ class Param(Model):
 
 class Clause(Model):
     id: ClauseId = Field(description="Lower-case id, e.g. sandbox-delivery.")
-    side: Literal["vendor", "customer"] = Field(description="Whose promise it is.")
+    side: Side = Field(description="Whose promise it is.")
     area: ShortText = Field(description="Area of the matrix.")
     text: Text = Field(description="Wording; {name} is replaced by the parameter's value.")
     measure: Text | None = None
@@ -70,7 +70,7 @@ class Playbook(Model):
     playbook: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
     segment: Segment
     description: Text
-    balance: Literal["count", "area", "weight"] = "count"
+    balance: Balance = "count"
     expectations: PlaybookExpectations
     readiness: list[PlaybookQuestion] = Field(default_factory=list)
 

@@ -108,7 +108,9 @@ def _fetcher_class() -> type:
 class PdfRenderer:
     """Renders Views to PDF bytes; build once, call :meth:`render` many times."""
 
-    def __init__(self, template_dirs: Sequence[str | Path] = ()) -> None:
+    def __init__(self, template_dirs: Sequence[str | Path] = (), variant: str | None = None
+                 ) -> None:
+        self.variant = variant  # pdf/a-3b or pdf/ua-1
         import weasyprint
         from weasyprint.text.fonts import FontConfiguration
 
@@ -123,9 +125,9 @@ class PdfRenderer:
             self.css = weasyprint.CSS(string=css, base_url=stylesheet.parent.as_uri() + "/",
                                       font_config=self.font_config, url_fetcher=self.fetcher)
 
-    def render(self, view: View, variant: str | None = None) -> bytes:
+    def render(self, view: View) -> bytes:
         """The matrix as PDF, carrying the canonical spec as an embedded file and the
-        fingerprint in its metadata. ``variant``: pdf/a-3b or pdf/ua-1."""
+        fingerprint in its metadata, in the renderer's PDF variant."""
         from weasyprint import Attachment
 
         spec = Attachment(string=view.spec_json.decode("utf-8"), name=SPEC_ATTACHMENT,
@@ -135,8 +137,8 @@ class PdfRenderer:
         self.fetcher.files = {path.resolve(): (data, mime)
                               for path, data, mime in spec_files(view).values()}
         try:
-            return self.write(self.html.render(view), view.fingerprint,
-                              attachments=[spec], variant=variant)
+            return self.write(self.html.html(view), view.fingerprint,
+                              attachments=[spec], variant=self.variant)
         finally:
             self.fetcher.files = {}
 

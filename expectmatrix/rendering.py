@@ -12,21 +12,20 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .assets import AssetError, Look, look_for
 from .checks import LibrarySource, check_loaded
 from .findings import Finding, RenderError, errors
-from .i18n import available, label_file, labels_for
+from .i18n import labels_for
 from .loading import Loaded, load
 from .output import ensure_dir, folder_lock, output_name, write_documents
 from .settings import Settings
 from .spec import Spec
+from .terms import DEFAULT_FORMATS, FORMATS
 from .view import View, build_view
-
-FORMATS = ("pdf", "docx", "html")
-DEFAULT_FORMATS = ("pdf", "docx")
 
 
 @dataclass
@@ -67,7 +66,7 @@ class Renderers:
             if fmt == "pdf":
                 from .pdf_writer import PdfRenderer
 
-                self._built[fmt] = PdfRenderer(self.template_dirs)
+                self._built[fmt] = PdfRenderer(self.template_dirs, self.pdf_variant)
             elif fmt == "docx":
                 from .docx_writer import DocxRenderer
 
@@ -80,19 +79,39 @@ class Renderers:
                 raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
         return self._built[fmt]
 
+    def render(self, view: View, fmt: str) -> bytes:
+        return self.get(fmt).render(view)  # type: ignore[no-any-return]
+
     def notices(self, formats: Sequence[str]) -> list[Finding]:
         """What the writers of these formats did that the user should know of (macro
         parts left out of a letterhead, say)."""
         return [Finding("notice", text, "warning") for fmt in dict.fromkeys(formats)
                 for text in getattr(self.get(fmt), "notices", ())]
 
-    def render(self, view: View, fmt: str) -> bytes:
-        renderer = self.get(fmt)
-        if fmt == "html":
-            return renderer.render(view, standalone=True).encode("utf-8")
-        if fmt == "pdf":
-            return renderer.render(view, self.pdf_variant)
-        return renderer.render(view)
+
+def machine_notices(formats: Sequence[str]) -> list[Finding]:
+    """What this machine lacks that the documents would show: said once per run."""
+    if "pdf" in formats and not harfbuzz_subset_available():
+        return [Finding("harfbuzz-subset", "this machine has no HarfBuzz subsetting library, "
+                        "so WeasyPrint cuts fonts another way and the same spec no longer "
+                        "gives byte-identical PDFs from machine to machine; install it (on "
+                        "Debian or Ubuntu: apt-get install libharfbuzz-subset0)", "warning")]
+    return []
+
+
+@cache
+def harfbuzz_subset_available() -> bool:
+    """Whether WeasyPrint finds libharfbuzz-subset (asked without importing WeasyPrint)."""
+    import ctypes
+    import ctypes.util
+
+    for name in ("libharfbuzz-subset.so.0", "libharfbuzz-subset.0.dylib"):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return ctypes.util.find_library("harfbuzz-subset") is not None
 
 
 def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
@@ -230,8 +249,8 @@ def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | N
     options = options or RenderOptions()
     spec = loaded.spec
     documents, notices = render_documents(loaded, options, renderers)
-    language = _language_findings(loaded, options.template_dirs)
-    findings = [*loaded.findings, *language, *(replace(f, file=loaded.file) for f in notices)]
+    findings = [*loaded.findings, *(replace(f, file=loaded.file) for f in notices),
+                *machine_notices(options.formats)]
     folder = ensure_dir(outdir)
     names = {output_name(spec.deal.id, spec.deal.version, fmt): data
              for fmt, data in documents.items()}
@@ -244,25 +263,13 @@ def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | N
     return RenderResult(loaded.file, findings, files, spec.deal.id, fingerprint(spec))
 
 
-def _language_findings(loaded: Loaded, template_dirs: Sequence[Path]) -> list[Finding]:
-    """A language with no labels in the template folders is rendered in English: say so."""
-    assert loaded.spec is not None
-    language = loaded.spec.deal.language
-    dirs = tuple(Path(d) for d in template_dirs)
-    if label_file(language, dirs) is not None:
-        return []
-    line, column = loaded.positions.locate(("deal", "language"))
-    return [Finding("language", f"no labels for language {language!r} (there are: "
-                    f"{', '.join(available(dirs))}); the documents use English. Add "
-                    f"labels/{language}.yaml to a template folder to translate them",
-                    "warning", ("deal", "language"), loaded.file, line, column)]
-
-
 def render_file(path: str | Path, outdir: str | Path, options: RenderOptions | None = None,
                 strict: bool = False, library: LibrarySource = None,
                 renderers: Renderers | None = None) -> RenderResult:
     """Load, check and render one spec file into ``outdir``."""
-    loaded = check_loaded(load(path), strict=strict, library=library)
+    options = options or RenderOptions()
+    loaded = check_loaded(load(path), strict=strict, library=library,
+                          template_dirs=options.template_dirs)
     return render_loaded(loaded, outdir, options, renderers)
 
 

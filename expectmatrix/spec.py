@@ -18,6 +18,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from .terms import Answer, Balance, Paper, Segment, Side, Status
+
 FORMAT = "expectmatrix/1"
 
 # C0 controls other than tab/LF/CR, U+FFFE/U+FFFF and lone surrogates cannot be stored in
@@ -90,10 +92,10 @@ class Money(Model):
 class Deal(Model):
     id: DealId = Field(description="1-64 characters of A-Z a-z 0-9 . _ -; names the output files.")
     title: ShortText = Field(description="Title of the agreement.")
-    segment: Literal["small", "medium", "large"] = Field(description="Customer segment.")
+    segment: Segment = Field(description="Customer segment.")
     effective: IsoDate = Field(description="Effective date, YYYY-MM-DD.")
     version: Annotated[int, Field(gt=0, le=100000)] = Field(1, description="Version number.")
-    status: Literal["draft", "review", "approved"] = Field("draft", description="Review status.")
+    status: Status = Field("draft", description="Review status.")
     value: Money | None = Field(None, description="Annual contract value.")
     notes: Text | None = Field(None, description="Free text shown under the title.")
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = (
@@ -107,7 +109,7 @@ class Branding(Model):
     accent_color: Color | None = Field(None, description="Area rows and rules, #rrggbb.")
     font: ShortText | None = Field(
         None, description="Noto Sans (bundled) or a .ttf/.otf file relative to the spec.")
-    paper: Literal["A4", "Letter"] | None = Field(None, description="Paper size (default A4).")
+    paper: Paper | None = Field(None, description="Paper size (default A4).")
     margins: Annotated[str, StringConstraints(
         pattern=r"^\d{1,3}(\.\d+)?(mm|cm|in|pt)( \d{1,3}(\.\d+)?(mm|cm|in|pt)){0,3}$")] | None = Field(
         None, description="Page margins as in CSS, e.g. 20mm or 20mm 16mm (default).")
@@ -115,7 +117,7 @@ class Branding(Model):
 
 class Approval(Model):
     name: ShortText = Field(description="Who approved.")
-    side: Literal["vendor", "customer"] = Field(description="Which side they approved for.")
+    side: Side = Field(description="Which side they approved for.")
     role: ShortText = Field(description="Their role.")
     date: IsoDate = Field(description="Date of approval, YYYY-MM-DD.")
 
@@ -184,7 +186,7 @@ class Expectations(Model):
 
 class ReadinessItem(Model):
     question: Text = Field(description="A question about the customer's ability to deliver.")
-    answer: Literal["yes", "no", "unknown"] = Field(description="yes, no or unknown.")
+    answer: Answer = Field(description="yes, no or unknown.")
     note: Text | None = Field(None, description="Context or next step.")
 
 
@@ -201,7 +203,7 @@ class Spec(Model):
     )
     parties: Parties = Field(description="Vendor and customer.")
     expectations: Expectations = Field(description="Both sides' expectations.")
-    balance: Literal["count", "area", "weight"] = Field(
+    balance: Balance = Field(
         "count", description="How both sides are balanced."
     )
     readiness: Annotated[list[ReadinessItem], Field(max_length=100)] = Field(

@@ -51,6 +51,21 @@ def embedded_spec(embedded: Embedded, name: str) -> bytes:
     return embedded.spec_json
 
 
+def _fingerprint_label(data: bytes, options: RenderOptions | None) -> str:
+    """The label the document's writer printed before the fingerprint: the one of the
+    embedded spec's language, from the same template folders."""
+    import json
+
+    from .i18n import labels_for
+
+    try:
+        language = json.loads(data).get("deal", {}).get("language", "en")
+    except (ValueError, AttributeError):
+        language = "en"
+    dirs = tuple(Path(d) for d in options.template_dirs) if options else ()
+    return str(labels_for(str(language), dirs)["fingerprint"])
+
+
 def load_embedded(data: bytes, name: str, library: object = None):  # type: ignore[no-untyped-def]
     """The embedded canonical spec -> a checked Loaded, as a spec file would be."""
     from .checks import check_loaded
@@ -85,10 +100,13 @@ def verify(document: str | Path, spec: str | Path | None = None,
     report.add("the metadata fingerprint is the embedded spec's SHA-256",
                embedded.fingerprint == actual,
                f"metadata says {embedded.fingerprint}, the embedded spec hashes to {actual}")
-    wrong = sorted({p for p in embedded.printed if p != actual})
+    label = _fingerprint_label(data, options)
+    printed = embedded.printed(label)
+    wrong = sorted({p for p in printed if p != actual})
     report.add("every printed fingerprint is the embedded spec's SHA-256",
-               bool(embedded.printed) and not wrong,
-               f"printed: {', '.join(wrong)}" if wrong else "no printed fingerprint found")
+               bool(printed) and not wrong,
+               f"printed: {', '.join(wrong)}" if wrong
+               else f"no printed fingerprint found (after “{label}”)")
     loaded = load_embedded(data, name, library)
     if loaded.spec is None:
         problems = "; ".join(str(f) for f in errors(loaded.findings)[:3])

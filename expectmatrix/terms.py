@@ -1,0 +1,25 @@
+"""The contract's closed vocabularies, in one place: the models validate against these
+types, and the command line offers their values as choices (without importing the
+models, so ``--help`` stays quick)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Segment = Literal["small", "medium", "large"]
+Status = Literal["draft", "review", "approved"]
+Side = Literal["vendor", "customer"]
+Answer = Literal["yes", "no", "unknown"]
+Balance = Literal["count", "area", "weight"]
+Paper = Literal["A4", "Letter"]
+Format = Literal["pdf", "docx", "html"]
+PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
+RedlineFormat = Literal["text", "md", "html", "pdf", "docx"]
+
+SEGMENTS: tuple[str, ...] = get_args(Segment)
+STATUSES: tuple[str, ...] = get_args(Status)
+SIDES: tuple[str, ...] = get_args(Side)
+FORMATS: tuple[str, ...] = get_args(Format)
+DEFAULT_FORMATS: tuple[str, ...] = ("pdf", "docx")
+PDF_VARIANTS: tuple[str, ...] = get_args(PdfVariant)
+REDLINE_FORMATS: tuple[str, ...] = get_args(RedlineFormat)
