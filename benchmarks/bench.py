@@ -77,10 +77,10 @@ def validate_ratio(reps: int) -> None:
 
 def naive_html() -> str:
     """Our own HTML for the 15x15 sample, styled with the system's DejaVu Sans."""
-    from expectmatrix.html_writer import HtmlRenderer
-    from expectmatrix.loading import load
+    from expectmatrix.render.html import HtmlRenderer
+    from expectmatrix.render.view import build_view
     from expectmatrix.resources import builtin_templates
-    from expectmatrix.view import build_view
+    from expectmatrix.spec.loading import load
 
     view = build_view(load(LARGE).spec)
     css = (builtin_templates() / "matrix.css").read_text()
@@ -136,7 +136,7 @@ def peak_rss_mb(folder: Path, out: Path, fmt: str = "pdf") -> float:
 def parent_rss_mb(inputs: list[str], out: Path) -> float:
     """Peak resident set of the batch's own process (workers not counted), in MB."""
     code = ("import resource, sys\n"
-            "from expectmatrix.batch import run_batch\n"
+            "from expectmatrix.batch.runner import run_batch\n"
             "run_batch(sys.argv[2:], sys.argv[1], ('docx',), jobs=2)\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out_text = subprocess.run([PY, "-c", code, str(out), *inputs], capture_output=True,

@@ -29,27 +29,27 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # Lazy: `import expectmatrix` must not pay for pydantic models or the renderers.
     if name in ("Finding", "SpecError", "RenderError", "ExpectmatrixError"):
-        from . import findings
+        from expectmatrix.spec import findings
 
         return getattr(findings, name)
     if name in ("load", "Loaded"):
-        from . import loading
+        from expectmatrix.spec import loading
 
         return getattr(loading, name)
     if name in ("check", "check_loaded"):
-        from . import checks
+        from expectmatrix import checks
 
         return getattr(checks, name)
     if name == "Spec":
-        from .spec import Spec
+        from expectmatrix.spec.models import Spec
 
         return Spec
     if name == "fingerprint":
-        from .canonical import fingerprint
+        from expectmatrix.spec.canonical import fingerprint
 
         return fingerprint
     if name in ("render_file", "render_spec", "RenderOptions"):
-        from . import rendering
+        from expectmatrix.render import pipeline as rendering
 
         return getattr(rendering, name)
     raise AttributeError(f"module 'expectmatrix' has no attribute {name!r}")

@@ -1,3 +1,3 @@
-from .cli import main
+from expectmatrix.cli import main
 
 main()

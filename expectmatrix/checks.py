@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
-from .clauses import Library, resolve
-from .findings import Finding, errors, make_strict
-from .loading import Loaded
-from .spec import Spec
+from expectmatrix.library.clauses import Library, resolve
+from expectmatrix.spec.findings import Finding, errors, make_strict
+from expectmatrix.spec.loading import Loaded
+from expectmatrix.spec.models import Spec
 
 
 def _plural(n: int, word: str) -> str:
@@ -169,7 +169,7 @@ class CheckContext:
 def check_language(spec: Spec, context: CheckContext) -> list[Finding]:
     """A language with no labels in the template folders is rendered in English: say so,
     at validate as at render."""
-    from .i18n import available, label_file
+    from expectmatrix.render.i18n import available, label_file
 
     language = spec.deal.language
     if label_file(language) is not None:
@@ -236,7 +236,7 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
 
 def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
     """The logo and font a spec names exist and are what they claim to be."""
-    from .assets import BUNDLED_FONTS, AssetError, check_image, font_file, resolve
+    from expectmatrix.render.assets import BUNDLED_FONTS, AssetError, check_image, font_file, resolve
 
     found = []
     branding = spec.branding
@@ -271,11 +271,11 @@ def _has_cjk(text: str) -> bool:
 def check_scripts(spec: Spec) -> list[Finding]:
     """Chinese, Japanese or Korean text needs a font of the machine's: say so when there
     is none, rather than let the characters turn into boxes."""
-    from .canonical import canonical_json
+    from expectmatrix.spec.canonical import canonical_json
 
     if not _has_cjk(canonical_json(spec).decode("utf-8")):
         return []
-    from .assets import cjk_font_available  # only now: it asks fontconfig
+    from expectmatrix.render.assets import cjk_font_available  # only now: it asks fontconfig
 
     if cjk_font_available():
         return []
@@ -303,6 +303,6 @@ def library_if_needed(spec: Spec, library: LibrarySource) -> Library:
 
 @cache
 def builtin() -> Library:
-    from .library import load_library
+    from expectmatrix.library.files import load_library
 
     return load_library()

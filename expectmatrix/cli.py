@@ -17,9 +17,9 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .findings import ExpectmatrixError, Finding, errors
-from .terms import DEFAULT_FORMATS, FORMATS, PDF_VARIANTS, REDLINE_FORMATS, SEGMENTS, SIDES
+from expectmatrix import __version__
+from expectmatrix.spec.findings import ExpectmatrixError, Finding, errors
+from expectmatrix.spec.terms import DEFAULT_FORMATS, FORMATS, PDF_VARIANTS, REDLINE_FORMATS, SEGMENTS, SIDES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -81,7 +81,7 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 
 def _settings() -> Any:
     """The settings for this run, read once (library imports stay out of `--help`)."""
-    from .settings import load_settings
+    from expectmatrix.settings import load_settings
 
     obj = click.get_current_context().find_root().obj
     if "settings" not in obj:
@@ -91,7 +91,7 @@ def _settings() -> Any:
 
 def _library() -> Any:
     """The clause library for this run, read once and only when asked for."""
-    from .settings import library_for
+    from expectmatrix.settings import library_for
 
     obj = click.get_current_context().find_root().obj
     if "library" not in obj:
@@ -131,8 +131,8 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
     Prints every problem as FILE:LINE:COLUMN FIELD: MESSAGE. Exit 1 if any spec has an
     error (or, with --strict, a warning).
     """
-    from .checks import check_loaded
-    from .loading import load
+    from expectmatrix.checks import check_loaded
+    from expectmatrix.spec.loading import load
 
     library = _library  # read only if a spec names a clause
     failed = False
@@ -163,7 +163,7 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
 def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
                     mark: bool | None, pdf_variant: str | None, docx_base: Path | None,
                     timeout: float) -> Any:
-    from .rendering import RenderOptions
+    from expectmatrix.render.pipeline import RenderOptions
 
     settings = _settings()
     return RenderOptions(tuple(dict.fromkeys(formats or DEFAULT_FORMATS)),
@@ -194,7 +194,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 
     An invalid or unbalanced spec writes nothing.
     """
-    from .rendering import render_file
+    from expectmatrix.render.pipeline import render_file
 
     options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout)
     result = render_file(spec, outdir, options, strict=strict, library=_library)
@@ -246,8 +246,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     Writes every document and a manifest.json into the output folder. A bad spec fails
     alone; exit 1 if any item failed or conflicted.
     """
-    from .batch import run_batch
-    from .progress import BatchProgress
+    from expectmatrix.batch.progress import BatchProgress
+    from expectmatrix.batch.runner import run_batch
 
     options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout)
     _library()  # a broken library is reported once, here, not once per item
@@ -296,9 +296,9 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
     and balance too. html and pdf strike deletions and underline insertions; docx uses
     Word tracked changes that can be accepted or rejected.
     """
-    from .compare import compare, format_text
-    from .output import write_atomic
-    from .view import document_time
+    from expectmatrix.render.output import write_atomic
+    from expectmatrix.render.view import document_time
+    from expectmatrix.review.compare import compare, format_text
 
     if fmt in ("pdf", "docx") and output is None:
         raise click.UsageError(f"-f {fmt} needs -o FILE")
@@ -308,8 +308,8 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
         color = fmt == "text" and output is None and sys.stdout.isatty()
         data = format_text(result, fmt, color).encode("utf-8")  # type: ignore[arg-type]
     else:
-        from .redline import redline
-        from .workers import nothing, run_one
+        from expectmatrix.render.workers import nothing, run_one
+        from expectmatrix.review.redline import redline
 
         # A redline runs the (user's) redline template: as a document does, in a worker
         # that is stopped when the time is up.
@@ -329,14 +329,14 @@ def _spec_or_document(path: Path) -> Any:
     comparing (the diff shows the balance before and after)."""
     from dataclasses import replace
 
-    from .checks import library_if_needed
-    from .clauses import resolve
-    from .findings import SpecError
-    from .loading import load, load_bytes
+    from expectmatrix.checks import library_if_needed
+    from expectmatrix.library.clauses import resolve
+    from expectmatrix.spec.findings import SpecError
+    from expectmatrix.spec.loading import load, load_bytes
 
     if path.suffix.lower() in (".pdf", ".docx"):
-        from .documents import read_document
-        from .verify import embedded_spec
+        from expectmatrix.review.documents import read_document
+        from expectmatrix.review.verify import embedded_spec
 
         data = embedded_spec(read_document(path), str(path))
         loaded = load_bytes(data, f"{path} (embedded spec)", "json")
@@ -368,7 +368,7 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
 
     Exit 1 on any mismatch, saying what differs. Tamper evidence, not a signature.
     """
-    from .verify import verify as run_verify
+    from expectmatrix.review.verify import verify as run_verify
 
     options = _render_options((), template_dirs, None, None, docx_base, timeout)
     report = run_verify(document, spec, options, _library)
@@ -395,8 +395,8 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
 def extract(document: Path, output: Path | None) -> None:
     """Write out the spec embedded in a PDF or DOCX (JSON); rendering it gives the same
     document."""
-    from .output import write_atomic
-    from .verify import extract as run_extract
+    from expectmatrix.render.output import write_atomic
+    from expectmatrix.review.verify import extract as run_extract
 
     data = run_extract(document)
     if output:
@@ -415,7 +415,7 @@ def extract(document: Path, output: Path | None) -> None:
 @_fail_cleanly
 def clauses(segment: str | None, area: str | None, side: str | None, as_json: bool) -> None:
     """List the clause library (built-in, extended by expectmatrix.toml)."""
-    from .clauses import fill
+    from expectmatrix.library.clauses import fill
 
     library = _library()
     chosen = [c for c in library.clauses.values()
@@ -452,14 +452,14 @@ def clauses(segment: str | None, area: str | None, side: str | None, as_json: bo
 def init(segment: str | None, vendor: str | None, customer: str | None, deal_id: str,
          title: str | None, playbook: str | None, output: Path, force: bool) -> None:
     """Write a first draft spec from a segment playbook: commented, valid and balanced."""
-    from .output import write_atomic
-    from .playbooks import Draft, draft_spec
+    from expectmatrix.library.playbooks import Draft, draft_spec
+    from expectmatrix.render.output import write_atomic
 
     if output.exists() and not force:
         raise click.UsageError(f"{output} exists; choose another -o or add --force")
     library = _library()
     if playbook and Path(playbook).is_file():
-        from .library import add_playbooks
+        from expectmatrix.library.files import add_playbooks
 
         library, names = add_playbooks(library, [playbook])
         playbook = names[0]
@@ -491,7 +491,7 @@ def templates(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from .templating import list_templates
+    from expectmatrix.render.templating import list_templates
 
     for name, blocks in list_templates():
         click.echo(f"{name:14} " + (f"blocks: {', '.join(blocks)}" if blocks else "stylesheet"))
@@ -503,7 +503,7 @@ def templates(ctx: click.Context) -> None:
 @_fail_cleanly
 def templates_copy(target: Path, force: bool) -> None:
     """Copy the built-in templates (and fonts) into TARGET as a starting point."""
-    from .templating import copy_templates
+    from expectmatrix.render.templating import copy_templates
 
     for path in copy_templates(target, force):
         click.echo(f"wrote {path}")
@@ -516,14 +516,14 @@ def templates_copy(target: Path, force: bool) -> None:
 @_fail_cleanly
 def schema(output: Path | None, markdown: bool) -> None:
     """Print the JSON Schema of the spec format (for YAML editors)."""
-    from .output import write_atomic
+    from expectmatrix.render.output import write_atomic
 
     if markdown:
-        from .docs import field_tables
+        from expectmatrix.spec.docs import field_tables
 
         text = field_tables() + "\n"
     else:
-        from .spec import json_schema
+        from expectmatrix.spec.models import json_schema
 
         text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if output:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .findings import Finding, SpecError
-from .inputs import InputError, read_text
-from .spec import Branding
+from expectmatrix.spec.findings import Finding, SpecError
+from expectmatrix.spec.inputs import InputError, read_text
+from expectmatrix.spec.models import Branding
 
 FILENAME = "expectmatrix.toml"
 MAX_SETTINGS_BYTES = 1_000_000
@@ -115,8 +115,8 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
 
 def library_for(settings: Settings):  # type: ignore[no-untyped-def]
     """The clause library these settings describe (the built-in one when there are none)."""
-    from .checks import builtin
-    from .library import load_library
+    from expectmatrix.checks import builtin
+    from expectmatrix.library.files import load_library
 
     if not (settings.clause_files or settings.playbook_files or settings.replace_library):
         return builtin()

@@ -98,7 +98,7 @@ def docx_text(data: bytes) -> tuple[str, Any]:
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
     """Every sample rendered once, in every format: {sample stem: {fmt: bytes}}."""
-    from expectmatrix.rendering import Renderers, RenderOptions, render_file
+    from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
 
     out = tmp_path_factory.mktemp("rendered")
     renderers = Renderers()

@@ -5,7 +5,7 @@ import os
 
 
 def install() -> None:
-    from expectmatrix import pdf_writer
+    from expectmatrix.render import pdf as pdf_writer
 
     original = pdf_writer.PdfRenderer.render
 

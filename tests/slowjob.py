@@ -25,7 +25,7 @@ def stuck(item: str) -> str:
 def gate_hook() -> None:
     """In a batch worker: each DOCX waits until the gate file exists, and says it is
     waiting with a file of its own beside the gate."""
-    from expectmatrix import docx_writer
+    from expectmatrix.render import docx as docx_writer
 
     original = docx_writer.DocxRenderer.render
     gate = Path(os.environ[GATE])
@@ -44,6 +44,6 @@ def patch_batch() -> None:
     """In the parent: every batch's workers get the gate."""
     from functools import partial
 
-    from expectmatrix import batch
+    from expectmatrix.batch import runner as batch
 
     batch.run_batch = partial(batch.run_batch, worker_hook=gate_hook)  # type: ignore[assignment]

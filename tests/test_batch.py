@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import BASE, SAMPLES, pdf_text
 
-from expectmatrix.batch import run_batch
-from expectmatrix.findings import OutputError
+from expectmatrix.batch.runner import run_batch
+from expectmatrix.spec.findings import OutputError
 
 
 def spec(deal_id: str, **deal) -> dict:
@@ -194,7 +194,7 @@ def test_all_good_batch_exits_0(run, tmp_path):
 
 
 def test_batch_output_equals_render_output(tmp_path):
-    from expectmatrix.rendering import render_file
+    from expectmatrix.render.pipeline import render_file
 
     single = render_file(SAMPLES / "large-hospital.yaml", tmp_path / "single")
     result = run_batch([SAMPLES / "large-hospital.yaml"], tmp_path / "batch", jobs=1)
@@ -213,8 +213,8 @@ def test_csv_column_that_does_not_fit_the_spec(tmp_path):
 
 
 def test_the_manifest_is_streamed_from_records_kept_on_disk(tmp_path):
-    from expectmatrix.findings import Finding
-    from expectmatrix.manifest import Ledger, Manifest, Record
+    from expectmatrix.batch.manifest import Ledger, Manifest, Record
+    from expectmatrix.spec.findings import Finding
 
     empty = Manifest(tmp_path, ["in"], ["pdf"], Ledger())
     empty.write()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 
 from expectmatrix.checks import check, check_loaded
-from expectmatrix.findings import errors
-from expectmatrix.loading import load
-from expectmatrix.spec import Spec
+from expectmatrix.spec.findings import errors
+from expectmatrix.spec.loading import load
+from expectmatrix.spec.models import Spec
 
 
 def spec_from(data):

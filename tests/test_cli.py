@@ -156,7 +156,7 @@ def test_the_validate_command_ends_quickly_with_its_output_and_exit_code(tmp_pat
 
 
 def test_readme_field_reference_is_generated_from_the_models():
-    from expectmatrix.docs import BEGIN, END, field_tables
+    from expectmatrix.spec.docs import BEGIN, END, field_tables
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = readme[readme.index(BEGIN): readme.index(END) + len(END)]

@@ -9,10 +9,10 @@ import pytest
 from conftest import SAMPLES, docx_text, pdf_text
 
 from expectmatrix.checks import check_loaded
-from expectmatrix.loading import load
-from expectmatrix.rendering import Renderers, render_spec
-from expectmatrix.spec import Spec
-from expectmatrix.view import build_view
+from expectmatrix.render.pipeline import Renderers, render_spec
+from expectmatrix.render.view import build_view
+from expectmatrix.spec.loading import load
+from expectmatrix.spec.models import Spec
 
 
 def squash(text: str) -> str:

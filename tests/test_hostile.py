@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import BASE, SAMPLES
 
-from expectmatrix.batch import run_batch
-from expectmatrix.findings import OutputError
-from expectmatrix.output import folder_lock, write_documents
+from expectmatrix.batch.runner import run_batch
+from expectmatrix.render.output import folder_lock, write_documents
+from expectmatrix.spec.findings import OutputError
 
 CLI = [sys.executable, "-m", "expectmatrix"]
 
@@ -150,7 +150,7 @@ def test_the_time_limit_stops_a_template_that_loops(tmp_path):
 def test_a_job_that_ignores_its_alarm_is_killed(tmp_path):
     from slowjob import init, stuck
 
-    from expectmatrix.workers import Pool, WorkerFailed
+    from expectmatrix.render.workers import Pool, WorkerFailed
 
     started = time.monotonic()
     with Pool(1, init, (), timeout=1) as pool:
@@ -408,7 +408,7 @@ def test_a_failed_item_leaves_nothing_in_a_batch(tmp_path):
 def _options(**changes: object):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from expectmatrix.rendering import RenderOptions
+    from expectmatrix.render.pipeline import RenderOptions
 
     return replace(RenderOptions(timeout=60), **changes)
 
@@ -601,7 +601,7 @@ def test_an_unwritable_output_is_an_error_not_a_traceback(run, tmp_path, command
 
 
 def test_running_out_of_memory_is_an_error(run, tmp_path, monkeypatch):
-    from expectmatrix import loading
+    from expectmatrix.spec import loading
 
     def exhausted(path: object) -> None:
         raise MemoryError

@@ -10,11 +10,11 @@ import pytest
 from conftest import BASE, docx_text, pdf_text
 
 from expectmatrix.checks import check, check_loaded
-from expectmatrix.findings import SpecError, errors
-from expectmatrix.library import load_library
-from expectmatrix.loading import load
-from expectmatrix.rendering import render_spec
-from expectmatrix.spec import Spec
+from expectmatrix.library.files import load_library
+from expectmatrix.render.pipeline import render_spec
+from expectmatrix.spec.findings import SpecError, errors
+from expectmatrix.spec.loading import load
+from expectmatrix.spec.models import Spec
 
 LIB = load_library()
 

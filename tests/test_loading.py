@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from expectmatrix.checks import check_loaded
-from expectmatrix.loading import load
+from expectmatrix.spec.loading import load
 
 
 def findings_of(path):

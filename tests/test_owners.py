@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES, docx_text, pdf_text
 
-from expectmatrix.batch import run_batch
+from expectmatrix.batch.runner import run_batch
 
 
 def _in_language(tmp_path: Path, language: str) -> Path:
@@ -79,7 +79,7 @@ def test_validate_and_render_report_the_language_warning_alike(run, tmp_path):
 
 
 def test_a_missing_harfbuzz_subset_library_is_said_once(run, tmp_path, monkeypatch):
-    from expectmatrix import rendering
+    from expectmatrix.render import pipeline as rendering
 
     monkeypatch.setattr(rendering, "harfbuzz_subset_available", lambda: False)
     spec = SAMPLES / "minimal.yaml"

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from expectmatrix.checks import check_loaded
-from expectmatrix.loading import load_bytes
+from expectmatrix.spec.loading import load_bytes
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
                     st.text(max_size=20))
@@ -63,8 +63,8 @@ def _both_ways(text: str, fmt: str = "yaml"):
     problems) or the findings of the error, for each."""
     from unittest import mock
 
-    from expectmatrix import loading
-    from expectmatrix.findings import SpecError
+    from expectmatrix.spec import loading
+    from expectmatrix.spec.findings import SpecError
 
     def run():
         try:
@@ -80,7 +80,7 @@ def _both_ways(text: str, fmt: str = "yaml"):
 
 
 def _libyaml_reads(text: str) -> bool:
-    from expectmatrix import loading
+    from expectmatrix.spec import loading
 
     return loading._compose_libyaml(text) is not None
 

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from conftest import BASE, SAMPLES, docx_text, pdf_text
 
-from expectmatrix.canonical import fingerprint_of
+from expectmatrix.spec.canonical import fingerprint_of
 
 
 def write(path, data):
@@ -107,7 +107,7 @@ def test_diff_of_documents_uses_their_embedded_specs(run, pair, tmp_path):
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
-    from expectmatrix.rendering import render_file
+    from expectmatrix.render.pipeline import render_file
 
     out = tmp_path_factory.mktemp("made")
     result = render_file(SAMPLES / "medium-logistics.yaml", out)

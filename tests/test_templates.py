@@ -341,8 +341,8 @@ def test_languages(run, tmp_path, language):
 
 
 def test_arabic_and_hebrew_use_the_bundled_fonts(tmp_path):
-    from expectmatrix.rendering import render_spec
-    from expectmatrix.spec import Spec
+    from expectmatrix.render.pipeline import render_spec
+    from expectmatrix.spec.models import Spec
 
     data = copy.deepcopy(BASE)
     data["deal"]["language"] = "ar"
@@ -363,7 +363,7 @@ def test_arabic_and_hebrew_use_the_bundled_fonts(tmp_path):
 
 
 def test_cjk_text_without_a_font_is_a_warning(run, tmp_path, monkeypatch):
-    from expectmatrix import assets
+    from expectmatrix.render import assets
 
     monkeypatch.setattr(assets, "cjk_font_available", lambda: False)
     path = spec_file(tmp_path, deal={"title": "导入项目"})
@@ -455,8 +455,8 @@ def test_labels_cannot_walk_python_objects(run, tmp_path):
 def test_right_to_left_on_a_letterhead(tmp_path):
     import docx
 
-    from expectmatrix.rendering import Renderers, render_spec
-    from expectmatrix.spec import Spec
+    from expectmatrix.render.pipeline import Renderers, render_spec
+    from expectmatrix.spec.models import Spec
 
     docx.Document().save(tmp_path / "letterhead.docx")
     data = copy.deepcopy(BASE)

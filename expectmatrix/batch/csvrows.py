@@ -1,0 +1,289 @@
+"""CRM exports: one deal per CSV row, overlaid on a base spec.
+
+Column headers are dotted spec paths (``deal.id``, ``parties.customer.signatory.name``,
+``expectations.of_vendor[0].due``). A ``base`` column (relative to the CSV) or the
+``--base`` option names the spec that supplies everything else. Cells are text and are
+converted by the model exactly as YAML values are; an empty cell keeps the base's value.
+Rows are numbered as a spreadsheet shows them: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from expectmatrix.spec.findings import Finding, SpecError, format_path
+from expectmatrix.spec.findings import Path as FieldPath
+from expectmatrix.spec.inputs import InputError, open_bounded, read_bytes
+from expectmatrix.spec.loading import Loaded, Positions, bidi_finding, decode, find_bidi, parse, validate
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One deal row of a CSV file, ready to send to a worker."""
+
+    csv: str
+    row: int
+    cells: tuple[tuple[str, str], ...]
+    base: str | None
+    overflow: bool = False  # more cells than the header has columns
+    problem: str | None = None  # the row could not be read at all
+
+    @property
+    def source(self) -> str:
+        return f"{self.csv}:{self.row}"
+
+
+def parse_column(header: str) -> FieldPath:
+    """``expectations.of_vendor[0].text`` (or ``...of_vendor.0.text``) -> a field path."""
+    header = header.strip()
+    parts: list[str | int] = []
+    pos = 0
+    for m in _SEGMENT.finditer(header):
+        if header[pos:m.start()] not in ("", "."):
+            raise ValueError(header)
+        name, index = m.groups()
+        parts.append(int(index) if index is not None else (int(name) if name.isdigit() else name))
+        pos = m.end()
+    if not parts or pos != len(header):
+        raise ValueError(header)
+    return tuple(parts)
+
+
+MAX_CSV_BYTES = 2_000_000_000  # read as a stream: a million-row export is fine
+MAX_CELL = 100_000  # characters; the longest text field of a spec holds 2,000
+MAX_HEADER = 1_000_000  # characters of the header line
+DEFAULT_MAX_ITEMS = 100  # a list the models do not bound (none, today)
+csv.field_size_limit(MAX_CELL)
+
+
+def max_items(path: FieldPath) -> list[tuple[int, int]]:
+    """For each list index in ``path``: (its position, how many items the spec's model
+    allows there). A header such as ``expectations.of_vendor[99999999].text`` would
+    otherwise make a list of a hundred million entries."""
+    from pydantic import BaseModel
+
+    from expectmatrix.spec.models import Spec
+
+    out = []
+    model: Any = Spec
+    limit = DEFAULT_MAX_ITEMS
+    for position, part in enumerate(path):
+        if isinstance(part, int):
+            out.append((position, limit))
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(
+            model, BaseModel) else None
+        if field is None:
+            model, limit = None, DEFAULT_MAX_ITEMS
+            continue
+        limit = next((m.max_length for m in field.metadata if hasattr(m, "max_length")),
+                     DEFAULT_MAX_ITEMS)
+        model = _item_model(field.annotation)
+    return out
+
+
+def _item_model(annotation: Any) -> Any:
+    """The model a field holds, or the model of its list's items (None for plain values)."""
+    from typing import get_args
+
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and hasattr(candidate, "model_fields"):
+            return candidate
+        for inner in get_args(candidate):
+            if isinstance(inner, type) and hasattr(inner, "model_fields"):
+                return inner
+    return None
+
+
+def read_rows(csv_path: str | Path, base: str | Path | None = None) -> Iterator[Row]:
+    """Yield the deal rows of a CSV file one by one, reading it as a stream. Raises
+    SpecError for an unreadable file or header; a row that cannot be read is yielded
+    with its problem, and the rows after it still are."""
+    csv_path = Path(csv_path)
+    name = str(csv_path)
+    try:
+        raw = open_bounded(csv_path, MAX_CSV_BYTES, "CSV export")
+    except InputError as e:
+        raise SpecError([Finding("unreadable", str(e).removeprefix(f"{name}: "),
+                                 file=name)]) from None
+    with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+        try:
+            first_line = text.readline(MAX_HEADER)
+            delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+            reader = csv.reader(itertools.chain([first_line], text), delimiter=delimiter)
+            header = next(reader, None)
+        except (UnicodeDecodeError, csv.Error, InputError) as e:
+            raise SpecError([Finding("csv-header", _read_problem(e), file=name, line=1)]) from None
+        if not header or not any(h.strip() for h in header):
+            raise SpecError([Finding("empty", "the CSV file has no header row", file=name,
+                                     line=1)])
+        _check_header(header, name)
+        number = 1
+        while True:
+            number += 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except (UnicodeDecodeError, InputError) as e:
+                # The stream cannot go on past undecodable bytes or the size bound.
+                yield Row(name, number, (), None, problem=_read_problem(e))
+                return
+            except csv.Error as e:
+                yield Row(name, number, (), None, problem=_read_problem(e))
+                continue
+            if not any(cell.strip() for cell in record):
+                continue  # blank line at the end of an export
+            cells = tuple((h.strip(), c) for h, c in zip(header, record, strict=False))
+            row_base = dict(cells).get("base", "").strip()
+            resolved = (str(csv_path.parent / row_base) if row_base
+                        else (str(base) if base else None))
+            overflow = len(record) > len(header) and any(c.strip() for c in record[len(header):])
+            yield Row(name, number, cells, resolved, overflow)
+
+
+def count_rows(csv_path: str | Path) -> int:
+    """The number of rows :func:`read_rows` will yield (for progress), 0 if unreadable."""
+    try:
+        return sum(1 for _ in read_rows(csv_path))
+    except SpecError:
+        return 1
+
+
+def _read_problem(e: Exception) -> str:
+    if isinstance(e, UnicodeDecodeError):
+        return "the file is not UTF-8 text from here on; export it as UTF-8 (CSV UTF-8)"
+    if isinstance(e, csv.Error) and "field limit" in str(e):
+        return (f"a cell is longer than {MAX_CELL:,} characters; no field of a spec holds "
+                "that much (is a quote missing, so that the cell runs on?)")
+    return str(e) if isinstance(e, SpecError | ValueError) else f"cannot read the row: {e}"
+
+
+def _check_header(header: list[str], name: str) -> None:
+    problems = []
+    for i, h in enumerate(header):
+        if h.strip() == "base":
+            continue
+        try:
+            path = parse_column(h)
+        except ValueError:
+            problems.append(Finding("csv-header", f"column {i + 1} {h[:80]!r} is not a spec "
+                                    "path such as deal.id or parties.customer.name",
+                                    file=name, line=1))
+            continue
+        for position, limit in max_items(path):
+            if path[position] >= limit:  # type: ignore[operator]
+                problems.append(Finding(
+                    "csv-header", f"column {i + 1} {h[:80]!r}: a spec holds at most {limit} "
+                    f"items in {format_path(path[:position])}, so the index goes up to "
+                    f"{limit - 1}", file=name, line=1))
+    if problems:
+        raise SpecError(problems)
+
+
+MAX_BASE_BYTES = 5_000_000
+
+
+@lru_cache(maxsize=16)
+def _base_tree(base: str) -> tuple[Any, Positions]:
+    tree, positions, problems = parse(decode(read_bytes(base, MAX_BASE_BYTES, "base spec"), base),
+                                      base, "json" if base.lower().endswith(".json") else "yaml")
+    if problems:
+        raise SpecError(problems)
+    return tree, positions
+
+
+def _put(tree: dict[str, Any], path: FieldPath, value: str) -> None:
+    """Set the value at ``path``, making the mappings and lists on the way; ValueError if
+    the path crosses a value of the other kind (a list where a mapping is, say)."""
+    node: Any = tree
+    for part, nxt in itertools.pairwise(path):
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                raise ValueError(path)
+            while len(node) <= part:
+                node.append({} if isinstance(nxt, str) else [])
+            node = node[part]
+        else:
+            if not isinstance(node, dict):
+                raise ValueError(path)
+            if not isinstance(node.get(part), dict | list):
+                node[part] = {} if isinstance(nxt, str) else []
+            node = node[part]
+    last = path[-1]
+    if isinstance(last, int) and isinstance(node, list):
+        while len(node) <= last:
+            node.append(None)
+        node[last] = value
+    elif isinstance(last, str) and isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ValueError(path)
+
+
+def load_row(row: Row) -> Loaded:
+    """A CSV row -> Loaded. Findings from a cell name the CSV row and column; findings from
+    the base spec name the base file and its line."""
+
+    def at_row(message: str, code: str, path: FieldPath = ()) -> Loaded:
+        return Loaded(row.csv, None, [Finding(code, message, path=path, file=row.csv,
+                                              line=row.row)], Positions(row=row.row))
+
+    if row.problem:
+        return at_row(row.problem, "csv-row")
+    if row.overflow:
+        return at_row("the row has more cells than the header has columns", "csv-row")
+    if row.base is None:
+        tree: dict[str, Any] = {}
+        base_positions = Positions()
+    else:
+        try:
+            base_tree, base_positions = _base_tree(row.base)
+        except InputError as e:
+            return at_row(str(e), "base")
+        except SpecError as e:
+            return Loaded(row.base, None, e.findings, Positions())
+        tree = copy.deepcopy(base_tree)
+    from_cells: set[FieldPath] = set()
+    for header, cell in row.cells:
+        if header == "base" or not cell.strip():
+            continue
+        path = parse_column(header)
+        bidi = find_bidi(cell)
+        if bidi is not None:
+            return Loaded(row.csv, None, [bidi_finding(cell[bidi], path, row.row, None, row.csv)],
+                          Positions(row=row.row))
+        try:
+            _put(tree, path, cell)
+        except ValueError:
+            return at_row(f"column {header!r} does not fit the spec's structure", "csv-column",
+                          path)
+        from_cells.add(path)
+    loaded = validate(tree, base_positions, row.base or row.csv)
+    loaded.findings = [_relocate(f, row, from_cells) for f in loaded.findings]
+    loaded.file = row.csv
+    loaded.positions = Positions(row=row.row)  # the checks' findings point at the row
+    # A base spec's logo and font are next to the base, wherever the CSV is.
+    loaded.folder = Path(row.base).parent if row.base else Path(row.csv).parent
+    return loaded
+
+
+def _from_cell(path: FieldPath, from_cells: set[FieldPath]) -> bool:
+    return any(path[:len(c)] == c or c[:len(path)] == path for c in from_cells)
+
+
+def _relocate(f: Finding, row: Row, from_cells: set[FieldPath]) -> Finding:
+    if row.base is None or _from_cell(f.path, from_cells):
+        return replace(f, file=row.csv, line=row.row, column=None)
+    return f

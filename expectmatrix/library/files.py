@@ -1,0 +1,172 @@
+"""The clause library and the segment playbooks: reviewed wording, as data.
+
+A spec's expectation may say ``clause: ID`` (and ``params:``); its text, area, measure,
+due and owner then come from the library. Wording of its own, or no clause at all, makes
+the expectation non-standard, which legal sees marked in the documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from expectmatrix.library.clauses import Library, clause_values
+from expectmatrix.resources import builtin_library
+from expectmatrix.spec.findings import Finding, SpecError
+from expectmatrix.spec.findings import Path as FieldPath
+from expectmatrix.spec.inputs import InputError, read_bytes
+from expectmatrix.spec.loading import decode, parse, validate_model
+from expectmatrix.spec.messages import did_you_mean
+from expectmatrix.spec.models import Expectation, Model, ShortText, Text
+from expectmatrix.spec.terms import Balance, Segment, Side
+
+ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+class Param(Model):
+    type: Literal["integer", "number", "text"] = Field("text", description="Value type.")
+    default: int | Decimal | Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="Used when the spec gives no value.")
+
+
+class Clause(Model):
+    id: ClauseId = Field(description="Lower-case id, e.g. sandbox-delivery.")
+    side: Side = Field(description="Whose promise it is.")
+    area: ShortText = Field(description="Area of the matrix.")
+    text: Text = Field(description="Wording; {name} is replaced by the parameter's value.")
+    measure: Text | None = None
+    due: ShortText | None = None
+    owner: ShortText | None = None
+    segments: list[Segment] = Field(default_factory=lambda: ["small", "medium", "large"])
+    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")], Param] = Field(
+        default_factory=dict)
+
+
+class ClauseFile(Model):
+    clauses: Annotated[list[Clause], Field(max_length=5000)]
+
+
+class PlaybookClause(Model):
+    clause: ClauseId
+    params: dict[str, int | Decimal | Annotated[str, StringConstraints(max_length=200)]] = Field(
+        default_factory=dict)
+
+
+class PlaybookQuestion(Model):
+    question: Text
+    note: Text | None = None
+
+
+class PlaybookExpectations(Model):
+    of_vendor: list[ClauseId | PlaybookClause]
+    of_customer: list[ClauseId | PlaybookClause]
+
+
+class Playbook(Model):
+    playbook: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+    segment: Segment
+    description: Text
+    balance: Balance = "count"
+    expectations: PlaybookExpectations
+    readiness: list[PlaybookQuestion] = Field(default_factory=list)
+
+
+MAX_LIBRARY_BYTES = 20_000_000  # a company's clauses in many languages
+
+
+def _load_model(path: Path, model: type[Model]) -> Model:
+    name = str(path)
+    try:
+        data = read_bytes(path, MAX_LIBRARY_BYTES, "library file")
+    except InputError as e:
+        raise SpecError([Finding("library", str(e).removeprefix(f"{name}: "),
+                                 file=name)]) from None
+    tree, positions, problems = parse(decode(data, name), name,
+                                      "json" if name.lower().endswith(".json") else "yaml")
+    value, findings = validate_model(model, tree, positions, name)
+    if problems or findings or value is None:
+        raise SpecError(problems + findings)
+    return value
+
+
+def load_library(clause_files: Sequence[str | Path] = (), playbook_files: Sequence[str | Path] = (),
+                 builtin: bool = True) -> Library:
+    """The built-in library (unless ``builtin`` is False) extended by the given files; a
+    later clause or playbook with the same id replaces the earlier one."""
+    root = builtin_library()
+    clause_paths = ([root / "clauses.yaml"] if builtin else []) + [Path(p) for p in clause_files]
+    library = Library()
+    problems: list[Finding] = []
+    for path in clause_paths:
+        try:
+            loaded = _load_model(path, ClauseFile)
+        except SpecError as e:
+            problems += e.findings
+            continue
+        for clause in loaded.clauses:  # type: ignore[attr-defined]
+            library.clauses[clause.id] = clause
+            library.sources[clause.id] = str(path)
+    if problems:
+        raise SpecError(problems)
+    builtin_books = sorted((root / "playbooks").glob("*.yaml")) if builtin else []
+    return add_playbooks(library, [*builtin_books, *playbook_files])[0]
+
+
+def add_playbooks(library: Library, files: Sequence[str | Path]) -> tuple[Library, list[str]]:
+    """A copy of ``library`` with the playbooks of ``files`` (files or folders) added, each
+    checked against the library's clauses; also the names of the playbooks added."""
+    paths: list[Path] = []
+    for p in map(Path, files):
+        paths += sorted(p.glob("*.y*ml")) if p.is_dir() else [p]
+    result = Library(dict(library.clauses), dict(library.sources), dict(library.playbooks),
+                     dict(library.playbook_sources))
+    names, problems = [], []
+    for path in paths:
+        try:
+            book = _load_model(path, Playbook)
+        except SpecError as e:
+            problems += e.findings
+            continue
+        result.playbooks[book.playbook] = book  # type: ignore[attr-defined]
+        result.playbook_sources[book.playbook] = str(path)  # type: ignore[attr-defined]
+        names.append(book.playbook)  # type: ignore[attr-defined]
+    problems += _check_playbooks(result, names)
+    if problems:
+        raise SpecError(problems)
+    return result, names
+
+
+def _check_playbooks(library: Library, names: Sequence[str]) -> list[Finding]:
+    """Each named playbook names known clauses on the right side, with usable params."""
+    problems = []
+    for name in names:
+        book = library.playbooks[name]
+        source = library.playbook_sources[name]
+        for side_key in ("of_vendor", "of_customer"):
+            side = side_key.removeprefix("of_")
+            for i, raw in enumerate(getattr(book.expectations, side_key)):
+                entry = clause_entry(raw)
+                path: FieldPath = ("expectations", side_key, i)
+                clause = library.clauses.get(entry.clause)
+                if clause is None:
+                    hint = did_you_mean(entry.clause, sorted(library.clauses))
+                    problems.append(Finding("unknown-clause", f"playbook {name!r} names the "
+                                            f"unknown clause {entry.clause!r}{hint}",
+                                            path=path, file=source))
+                elif clause.side != side:
+                    problems.append(Finding("clause-side", f"clause {clause.id!r} is a "
+                                            f"{clause.side} expectation, listed under "
+                                            f"{side_key}", path=path, file=source))
+                else:
+                    probe = Expectation(id="X", clause=clause.id, params=entry.params or None)
+                    problems += [Finding(f.code, f.message, path=path, file=source)
+                                 for f in clause_values(clause, probe, path)[1]]
+    return problems
+
+
+def clause_entry(entry: str | PlaybookClause) -> PlaybookClause:
+    return entry if isinstance(entry, PlaybookClause) else PlaybookClause(clause=entry)

@@ -1,0 +1,103 @@
+"""A first draft from a segment playbook: a commented, valid, balanced spec as YAML text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+
+from expectmatrix.library.clauses import Library, fill
+from expectmatrix.library.files import Playbook, clause_entry
+from expectmatrix.spec.findings import ExpectmatrixError
+
+_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,'()/&+-]*$")
+_RESERVED = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
+
+
+def yaml_scalar(value: object) -> str:
+    """A value written so that YAML reads it back as the same text."""
+    text = str(value)
+    if (_PLAIN.match(text) and text.lower() not in _RESERVED and not text.endswith(" ")
+            and ": " not in text and " #" not in text):
+        return text
+    return json.dumps(text, ensure_ascii=False)  # JSON strings are YAML double-quoted scalars
+
+
+@dataclass(frozen=True)
+class Draft:
+    segment: str
+    vendor: str
+    customer: str
+    deal_id: str = "DEAL-1"
+    title: str | None = None
+    effective: dt.date | None = None
+    playbook: str | None = None  # defaults to the segment's name
+
+
+def choose_playbook(library: Library, draft: Draft) -> Playbook:
+    name = draft.playbook or draft.segment
+    book = library.playbooks.get(name)
+    if book is None:
+        known = ", ".join(sorted(library.playbooks)) or "none"
+        raise ExpectmatrixError(f"no playbook named {name!r} (known: {known})")
+    return book
+
+
+def draft_spec(library: Library, draft: Draft) -> str:
+    """The YAML text of a spec drafted from the playbook; it validates and is balanced."""
+    book = choose_playbook(library, draft)
+    effective = draft.effective or dt.date.today() + dt.timedelta(days=30)
+    title = draft.title or f"Rollout for {draft.customer}"
+    q = yaml_scalar
+    lines = [
+        f"# Expectations matrix drafted from the {book.playbook!r} playbook: {book.description}",
+        "# Every expectation below uses a clause from the library; its text is shown in the",
+        "# comment above it. Change a clause's params: freely. Writing your own text: makes",
+        "# the expectation non-standard, and legal will see it marked.",
+        "# Check it with:  expectmatrix validate <this file>",
+        "format: expectmatrix/1",
+        "deal:",
+        f"  id: {q(draft.deal_id)}",
+        f"  title: {q(title)}",
+        f"  segment: {book.segment}",
+        f"  effective: {effective.isoformat()}",
+        "  version: 1",
+        "  status: draft",
+        "parties:",
+        "  vendor:",
+        f"    name: {q(draft.vendor)}",
+        "    contacts: []          # - {name: ..., role: ..., email: ..., phone: ...}",
+        "    # signatory: {name: ..., title: ...}",
+        "  customer:",
+        f"    name: {q(draft.customer)}",
+        "    contacts: []",
+        "    # signatory: {name: ..., title: ...}",
+        f"balance: {book.balance}",
+        "expectations:",
+    ]
+    for side, prefix in (("of_vendor", "V"), ("of_customer", "C")):
+        who = ("what the customer can expect of the vendor" if side == "of_vendor"
+               else "what the vendor can expect of the customer")
+        lines.append(f"  {side}:  # {who}")
+        area = None
+        for n, raw in enumerate(getattr(book.expectations, side), start=1):
+            entry = clause_entry(raw)
+            clause = library.clauses[entry.clause]
+            values = {name: entry.params.get(name, p.default) for name, p in clause.params.items()}
+            if clause.area != area:
+                area = clause.area
+                lines.append(f"    # --- {area}")
+            lines.append(f"    # {fill(clause.text, values)}")
+            lines.append(f"    - id: {prefix}{n}")
+            lines.append(f"      clause: {clause.id}")
+            if values:
+                params = ", ".join(f"{k}: {q(v)}" for k, v in values.items())
+                lines.append(f"      params: {{{params}}}")
+    lines.append("readiness:  # answer yes, no or unknown; on small deals no/unknown is flagged")
+    for item in book.readiness:
+        lines.append(f"  - question: {q(item.question)}")
+        lines.append("    answer: unknown")
+        if item.note:
+            lines.append(f"    note: {q(item.note)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,440 @@
+"""View -> DOCX bytes: real Word tables and styles that legal can redline.
+
+python-docx gives the package, the section, the styles, header, footer and properties.
+The body is written as WordprocessingML text and parsed once: python-docx's run-by-run
+API costs about a millisecond per table cell, which would make the DOCX slower than the
+PDF. The same markup gives us what python-docx has no API for: repeating header rows
+(``w:tblHeader``), rows that do not split (``w:cantSplit``) and page fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import struct
+from collections.abc import Iterable, Sequence
+from functools import partial
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from docx import Document
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm, Pt, RGBColor
+
+from expectmatrix.library.placeholders import fill
+from expectmatrix.render.view import NONSTANDARD_MARK, Cell, View
+from expectmatrix.spec.findings import RenderError
+from expectmatrix.spec.inputs import MACRO_PARTS, InputError, check_zip, macro_parts, read_bytes
+
+PAPER = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
+_NS = nsdecls("w")
+
+# Character styles, created once per document: (name, bold, size pt, colour or None).
+_CHAR_STYLES = {
+    "EmId": ("Matrix id", True, None, "primary"),
+    "EmLabel": ("Matrix label", True, 8.5, "555555"),
+    "EmDetail": ("Matrix detail", False, 8.5, None),
+    "EmSmall": ("Matrix small", False, 8, "555555"),
+    "EmTiny": ("Matrix fingerprint", False, 6.5, "555555"),
+    "EmStrong": ("Matrix strong", True, None, None),
+    "EmWhite": ("Matrix header", True, None, "FFFFFF"),
+    "EmArea": ("Matrix area", True, 9, "primary"),
+    "EmDraft": ("Matrix draft", True, 10, "accent"),
+    "EmParty": ("Matrix party", True, 11, None),
+    "EmMark": ("Matrix non-standard", True, None, "B45F06"),
+}
+
+
+# --- WordprocessingML as text ------------------------------------------------------------
+
+
+def _r(text: str, style: str | None = None, italic: bool = False) -> str:
+    props = (f'<w:rStyle w:val="{style}"/>' if style else "") + ("<w:i/>" if italic else "")
+    return (f"<w:r>{f'<w:rPr>{props}</w:rPr>' if props else ''}"
+            f'<w:t xml:space="preserve">{escape(text)}</w:t></w:r>')
+
+
+def _p(*runs: str, style: str | None = None, keep_next: bool = False, before: int = 0,
+       tab_right: int | None = None) -> str:
+    props = ""
+    if style:
+        props += f'<w:pStyle w:val="{style}"/>'
+    if keep_next:
+        props += "<w:keepNext/>"
+    if tab_right is not None:
+        props += (f'<w:tabs><w:tab w:val="clear" w:pos="4680"/><w:tab w:val="clear" '
+                  f'w:pos="9360"/><w:tab w:val="right" w:pos="{tab_right}"/></w:tabs>')
+    if before:
+        props += f'<w:spacing w:before="{before * 20}"/>'
+    return f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{''.join(runs)}</w:p>"
+
+
+def _field(instruction: str, style: str) -> str:
+    return (f'<w:fldSimple w:instr=" {instruction} ">{_r("1", style)}</w:fldSimple>')
+
+
+def _tc(width: int, paragraphs: Sequence[str], shade: str | None = None, span: int = 1) -> str:
+    props = f'<w:tcW w:w="{width}" w:type="dxa"/>'
+    if span > 1:
+        props += f'<w:gridSpan w:val="{span}"/>'
+    if shade:
+        props += f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/>'
+    return f"<w:tc><w:tcPr>{props}</w:tcPr>{''.join(paragraphs) or _p()}</w:tc>"
+
+
+def _tr(cells: Iterable[str], header: bool = False) -> str:
+    # Every row: never split across pages. Header rows: repeated on every page.
+    props = "<w:cantSplit/>" + ("<w:tblHeader/>" if header else "")
+    return f"<w:tr><w:trPr>{props}</w:trPr>{''.join(cells)}</w:tr>"
+
+
+# Explicit borders: a letterhead document may have no "Table Grid" style to lend them.
+_BORDERS = "<w:tblBorders>" + "".join(
+    f'<w:{edge} w:val="single" w:sz="4" w:space="0" w:color="A0A0A0"/>'
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV")) + "</w:tblBorders>"
+
+
+def _tbl(widths: Sequence[int], rows: Iterable[str], rtl: bool = False) -> str:
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    return (f'<w:tbl {_NS}><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+            f'{"<w:bidiVisual/>" if rtl else ""}'
+            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>{_BORDERS}'
+            f'<w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
+            f"{''.join(rows)}</w:tbl>")
+
+
+def _page_runs(label: str) -> list[str]:
+    """ "Page {page} of {pages}" in the document's language, with live fields."""
+    fields = {"{page}": "PAGE", "{pages}": "NUMPAGES"}
+    return [_field(fields[part], "EmSmall") if part in fields else _r(part, "EmSmall")
+            for part in re.split(r"(\{page\}|\{pages\})", label) if part]
+
+
+def _twips(mm: float) -> int:
+    return round(mm * 1440 / 25.4)
+
+
+def _expectation(item: Cell | None) -> list[str]:
+    if item is None:
+        return []
+    mark = [_r(f"{NONSTANDARD_MARK} ", "EmMark")] if item.nonstandard else []
+    out = [_p(*mark, _r(item.id + " ", "EmId"), _r(item.text))]
+    out += [_p(_r(f"{label}: ", "EmLabel"), _r(value, "EmDetail"), before=1)
+            for label, value in item.details]
+    return out
+
+
+# --- the document ------------------------------------------------------------------------
+
+
+class DocxRenderer:
+    """Renders Views to DOCX bytes; build once, call :meth:`render` many times.
+
+    With ``base`` (a company's letterhead .docx), its page set-up, styles, headers,
+    footers and logo are kept: the matrix replaces its body, and the DRAFT mark, the
+    fingerprint and the page numbers are added below its own header and footer lines.
+    """
+
+    def __init__(self, base: str | Path | None = None) -> None:
+        self.base: bytes | None = None
+        self.notices: list[str] = []  # what was done to the letterhead, for the user
+        if base is not None:
+            self.base, self.notices = read_letterhead(base)
+
+    def render(self, view: View) -> bytes:
+        doc = Document(io.BytesIO(self.base)) if self.base else Document()
+        if self.base:
+            body = doc.element.body
+            for child in list(body):
+                if child.tag != qn("w:sectPr"):
+                    body.remove(child)
+        width = self._setup(doc, view)
+        self._header_footer(doc, view, width)
+        body = "".join(self._body(view, width))
+        anchor = doc.element.body.sectPr
+        for element in parse_xml(f"<w:body {_NS}>{body}</w:body>"):
+            anchor.addprevious(element)
+        self._properties(doc, view)
+        _embed(doc, view)
+        buffer = io.BytesIO()
+        doc.save(buffer)
+        return _fixed_zip_times(buffer.getvalue(), view.created)
+
+    def _setup(self, doc, view: View) -> int:  # type: ignore[no-untyped-def]
+        """Page and styles (a letterhead keeps its own); returns the text width in twips."""
+        section = doc.sections[-1]
+        styles = doc.styles
+        if not self.base:
+            self._page_and_styles(section, styles, view)
+        if view.rtl:  # right to left, letterhead or not: paragraphs (w:bidi), runs (w:rtl)
+            normal = styles["Normal"].element
+            normal.get_or_add_pPr().append(parse_xml(f"<w:bidi {_NS}/>"))
+            normal.get_or_add_rPr().append(parse_xml(f"<w:rtl {_NS}/>"))
+        self._add_char_styles(styles, view)
+        return text_width(section)
+
+    def _page_and_styles(self, section, styles, view: View) -> None:  # type: ignore[no-untyped-def]
+        section.page_width, section.page_height = PAPER[view.look.paper]
+        top, right, bottom, left = _margins(view.look.margins)
+        section.top_margin, section.right_margin = top, right
+        section.bottom_margin, section.left_margin = bottom, left
+        section.header_distance = section.footer_distance = Mm(8)
+        normal = styles["Normal"]
+        normal.font.size = Pt(9.5)
+        normal.paragraph_format.space_after = Pt(2)
+        for name in ("Normal", "Title", "Heading 1"):
+            # Theme fonts (Calibri and friends) would win over w:ascii: drop them.
+            fonts = styles[name].element.get_or_add_rPr().get_or_add_rFonts()
+            for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+                fonts.attrib.pop(qn(f"w:{attr}"), None)
+            for attr in ("ascii", "hAnsi", "cs", "eastAsia"):
+                fonts.set(qn(f"w:{attr}"), view.look.docx_font)
+        for name, size in (("Title", 20), ("Heading 1", 13)):
+            style = styles[name]
+            style.font.size = Pt(size)
+            style.font.color.rgb = RGBColor.from_string(_hex6(view.look.primary))
+            style.font.bold = True
+
+    def _add_char_styles(self, styles, view: View) -> None:  # type: ignore[no-untyped-def]
+        # As XML in one go: python-docx's add_style searches every style by name each time.
+        colours = {"primary": view.look.primary.lstrip("#"),
+                   "accent": view.look.accent.lstrip("#")}
+        existing = set(styles.element.xpath("w:style/@w:styleId"))
+        xml = []
+        for style_id, (name, bold, size, colour) in _CHAR_STYLES.items():
+            if style_id in existing:
+                continue
+            props = ("<w:b/>" if bold else "") + (
+                f'<w:color w:val="{_hex6(colours.get(colour, colour))}"/>' if colour else "") + (
+                f'<w:sz w:val="{round(size * 2)}"/>' if size else "")
+            xml.append(f'<w:style w:type="character" w:customStyle="1" w:styleId="{style_id}">'
+                       f'<w:name w:val="{escape(name)}"/><w:rPr>{props}</w:rPr></w:style>')
+        for element in parse_xml(f"<w:styles {_NS}>{''.join(xml)}</w:styles>"):
+            styles.element.append(element)
+
+    def _header_footer(self, doc, view: View, width: int) -> None:  # type: ignore[no-untyped-def]
+        section = doc.sections[-1]
+        mark = (_r(str(view.labels["draft"]), "EmDraft") if view.draft
+                else _r(view.status_label, "EmSmall"))
+        header = _p(_r(f"{view.deal_id} · v{view.version}", "EmSmall"), _r("\t"), mark,
+                    tab_right=width)
+        footer = (_p(_r(f"{view.labels['fingerprint']}: ", "EmTiny"), _r(view.fingerprint, "EmTiny"))
+                  + _p(_r("\t"), *_page_runs(str(view.labels["page"])), tab_right=width))
+        for part, xml in ((section.header, header), (section.footer, footer)):
+            element = part._element
+            if not self.base:  # python-docx's own template has an empty paragraph there
+                for p in list(element):
+                    element.remove(p)
+            for child in parse_xml(f"<w:hdr {_NS}>{xml}</w:hdr>"):
+                element.append(child)
+        logo = view.look.logo
+        if logo is not None and logo.kind != "svg":  # python-docx cannot place SVG
+            run = section.header.add_paragraph().add_run()
+            run.add_picture(io.BytesIO(logo.data), height=Mm(12))
+
+    def _body(self, view: View, width: int) -> Iterable[str]:
+        labels = view.labels
+        half = width // 2
+        tbl = partial(_tbl, rtl=view.rtl)
+        yield _p(_r(str(labels["doc_kind"]).upper(), "EmSmall"))
+        yield _p(_r(view.title), style="Title")
+        yield _p(_r(f"{view.vendor.name} & {view.customer.name}", "EmParty"))
+
+        facts = [(labels["deal"], view.deal_id, labels["version"], str(view.version)),
+                 (labels["effective"], view.effective, labels["status"], view.status_label),
+                 (labels["segment"], view.segment_label, labels["value"], view.value or "–")]
+        quarter = [_twips(38), _twips(50), _twips(38), width - _twips(126)]
+        yield tbl(quarter, (_tr(_tc(w, [_p(_r(str(v), "EmStrong" if i % 2 == 0 else None))])
+                                 for i, (w, v) in enumerate(zip(quarter, row, strict=True)))
+                             for row in facts))
+        if view.notes:
+            yield _p(_r(view.notes, italic=True), before=6)
+        yield _p()
+
+        def party(p) -> list[str]:  # type: ignore[no-untyped-def]
+            lines = [_p(_r(p.role.upper(), "EmSmall")), _p(_r(p.name, "EmParty"))]
+            for c in p.contacts:
+                extra = ", ".join(x for x in (c.role,) if x)
+                rest = " · ".join(x for x in (c.email, c.phone) if x)
+                text = c.name + (f", {extra}" if extra else "") + (f" · {rest}" if rest else "")
+                lines.append(_p(_r(text, "EmDetail")))
+            return lines
+
+        yield tbl([half, half], [_tr([_tc(half, party(view.vendor)),
+                                       _tc(half, party(view.customer))])])
+        yield _p(_r(f"{view.summary} {view.balance_label}."), before=6)
+        if view.nonstandard_note:
+            yield _p(_r(view.nonstandard_note, "EmMark"))
+
+        yield _p(_r(str(labels["matrix"])), style="Heading1", keep_next=True)
+        primary = view.look.primary.lstrip("#")
+        rows = [_tr([_tc(half, [_p(_r(view.vendor_heading, "EmWhite"))], shade=_hex6(primary)),
+                     _tc(half, [_p(_r(view.customer_heading, "EmWhite"))], shade=_hex6(primary))],
+                    header=True)]
+        for area in view.areas:
+            rows.append(_tr([_tc(width, [_p(_r(area.name.upper(), "EmArea"), keep_next=True)],
+                                 span=2)]))
+            rows += [_tr([_tc(half, _expectation(r.vendor)), _tc(half, _expectation(r.customer))])
+                     for r in area.rows]
+        yield tbl([half, half], rows)
+        if view.mark_nonstandard:
+            yield _p(_r(str(labels["nonstandard_legend"]), "EmSmall"), before=3)
+
+        tables = []
+        if view.readiness:
+            tables.append((labels["readiness"], (labels["question"], labels["answer"],
+                           labels["note"]), (0.56, 0.13, 0.31),
+                           [(r.question, r.answer_label, r.note or "") for r in view.readiness]))
+        if view.approvals:
+            tables.append((labels["approvals"], (labels["name"], "", labels["title"],
+                           labels["date_label"]), (0.31, 0.17, 0.34, 0.18),
+                           [(a.name, a.side_label, a.role, a.date) for a in view.approvals]))
+        for title, heads, shares, values in tables:
+            widths = [int(width * s) for s in shares]
+            yield _p(_r(str(title)), style="Heading1", keep_next=True)
+            yield tbl(widths, [_tr((_tc(w, [_p(_r(str(h), "EmStrong"))])
+                                     for w, h in zip(widths, heads, strict=True)), header=True)]
+                       + [_tr(_tc(w, [_p(_r(str(v)))]) for w, v in zip(widths, row, strict=True))
+                          for row in values])
+
+        yield _p(_r(str(labels["signatures"])), style="Heading1", keep_next=True)
+
+        def signature(p) -> list[str]:  # type: ignore[no-untyped-def]
+            return [_p(_r(fill(str(labels["for_party"]), party=p.name), "EmStrong")),
+                    _p(), _p(), _p(), _p(_r("_" * 34)),
+                    _p(_r(str(labels["signature"]), "EmSmall")),
+                    _p(_r(f"{labels['name']}: {p.signatory_name or ''}")),
+                    _p(_r(f"{labels['title']}: {p.signatory_title or ''}")),
+                    _p(_r(f"{labels['date_label']}:"))]
+
+        yield tbl([half, half], [_tr([_tc(half, signature(view.vendor)),
+                                       _tc(half, signature(view.customer))])])
+
+    def _properties(self, doc, view: View) -> None:  # type: ignore[no-untyped-def]
+        props = doc.core_properties
+        props.title = view.title
+        props.author = view.vendor.name
+        props.subject = (f"{view.labels['doc_kind']}: {view.vendor.name} and "
+                         f"{view.customer.name}")
+        props.keywords = ", ".join(view.keywords)
+        props.comments = f"{view.labels['fingerprint']}: {view.fingerprint}"
+        props.category = str(view.labels["doc_kind"])
+        props.last_modified_by = view.generator
+        props.revision = view.version
+        created = view.created.replace(tzinfo=None)
+        props.created = props.modified = props.last_printed = created
+        props.language = view.language
+        props.identifier = view.fingerprint
+
+
+CUSTOM_XML_NS = "urn:expectmatrix:spec:1"
+FINGERPRINT_PROPERTY = "expectmatrix-fingerprint"
+OPTIONS_PROPERTY = "expectmatrix-options"
+_CUSTOM_PROPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+
+
+def _embed(doc, view: View) -> None:  # type: ignore[no-untyped-def]
+    """The canonical spec as a custom XML part, the fingerprint as a custom property: the
+    DOCX counterpart of the PDF's embedded file and metadata."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    package = doc.part.package
+    spec = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<expectmatrix xmlns="{CUSTOM_XML_NS}" fingerprint="{view.fingerprint}">'
+            f"<spec>{escape(view.spec_json.decode('utf-8'))}</spec></expectmatrix>")
+    # python-docx's default template already has a customXml/item1.xml: take the next name.
+    item = Part(package.next_partname("/customXml/item%d.xml"), "application/xml",
+                spec.encode("utf-8"), package)
+    doc.part.relate_to(item, RT.CUSTOM_XML)
+    options = f"mark-nonstandard={'yes' if view.mark_nonstandard else 'no'}"
+    props = "".join(
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" '
+        f'name="{name}"><vt:lpwstr>{value}</vt:lpwstr></property>'
+        for pid, (name, value) in enumerate(((FINGERPRINT_PROPERTY, view.fingerprint),
+                                             (OPTIONS_PROPERTY, options)), start=2))
+    custom = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+              f'<Properties xmlns="{_CUSTOM_PROPS_NS}" xmlns:vt="{_VT_NS}">{props}</Properties>')
+    part = Part(PackURI("/docProps/custom.xml"),
+                "application/vnd.openxmlformats-officedocument.custom-properties+xml",
+                custom.encode("utf-8"), package)
+    package.relate_to(part, RT.CUSTOM_PROPERTIES)
+
+
+MAX_LETTERHEAD_BYTES = 20_000_000
+
+
+def read_letterhead(path: str | Path) -> tuple[bytes, list[str]]:
+    """A letterhead .docx, checked as any zip we are given, with parts that run code
+    (VBA macros, ActiveX) taken out: a document we write never carries them."""
+    name = str(path)
+    try:
+        data = read_bytes(path, MAX_LETTERHEAD_BYTES, "letterhead")
+        archive = check_zip(data, name, "Word letterhead (.docx)")
+    except InputError as e:
+        raise RenderError(str(e)) from None
+    dropped = macro_parts(archive.namelist())
+    try:
+        document = Document(io.BytesIO(data))
+    except Exception as e:  # python-docx raises many kinds for a non-DOCX file
+        raise RenderError(f"{name}: not a usable Word letterhead (.docx): {e}") from None
+    if not dropped:
+        return data, []
+    for part in document.part.package.iter_parts():
+        for rel_id, rel in list(part.rels.items()):
+            target = "" if rel.is_external else str(rel.target_part.partname).lower()
+            if any(m in target for m in MACRO_PARTS) or "vbaproject" in rel.reltype.lower():
+                del part.rels[rel_id]
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue(), [f"{name}: the letterhead's macro parts were left out "
+                               f"({', '.join(dropped)}); documents never carry them"]
+
+
+def text_width(section) -> int:  # type: ignore[no-untyped-def]
+    """The width between a section's margins, in twips (what table widths are given in)."""
+    return int(section.page_width - section.left_margin - section.right_margin) * 1440 // 914400
+
+
+def _margins(css: str) -> tuple[int, int, int, int]:
+    """CSS margin shorthand (1-4 lengths in mm, cm, in or pt) -> top, right, bottom, left."""
+    units = {"mm": Mm(1), "cm": Mm(10), "in": 914400, "pt": Pt(1)}
+    values = [int(float(v[:-2]) * units[v[-2:]]) for v in css.split()]
+    while len(values) < 4:
+        values.append(values[{1: 0, 2: 0, 3: 1}[len(values)]])
+    return values[0], values[1], values[2], values[3]
+
+
+def _hex6(colour: str) -> str:
+    colour = colour.lstrip("#").upper()
+    return "".join(c * 2 for c in colour) if len(colour) == 3 else colour
+
+
+def _fixed_zip_times(data: bytes, when: dt.datetime) -> bytes:
+    """Set every entry's DOS date and time in place, so equal input gives equal bytes.
+
+    Only the timestamp fields of the local headers and the central directory change;
+    rewriting the package instead would inflate and deflate every part again.
+    """
+    when = max(when, dt.datetime(1980, 1, 1, tzinfo=dt.UTC))
+    dos_time = (when.hour << 11) | (when.minute << 5) | (when.second // 2)
+    dos_date = ((when.year - 1980) << 9) | (when.month << 5) | when.day
+    stamp = struct.pack("<HH", dos_time, dos_date)
+    out = bytearray(data)
+    end = out.rfind(b"PK\x05\x06")
+    count, _size, start = struct.unpack_from("<HII", out, end + 10)
+    pos = start
+    for _ in range(count):
+        assert out[pos:pos + 4] == b"PK\x01\x02"
+        out[pos + 12:pos + 16] = stamp
+        local = struct.unpack_from("<I", out, pos + 42)[0]
+        assert out[local:local + 4] == b"PK\x03\x04"
+        out[local + 10:local + 14] = stamp
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", out, pos + 28)
+        pos += 46 + name_len + extra_len + comment_len
+    return bytes(out)
+

@@ -1,0 +1,145 @@
+"""View -> HTML through the Jinja templates (the PDF's source, or a standalone page).
+
+Templates get the view as plain data (plain.py) and reach files only through
+``asset(name)``: ``"@logo"`` and ``"@font"`` are the spec's checked logo and font, any
+other name a file in the template folders.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from markupsafe import Markup
+
+from expectmatrix.render.plain import Data, plain
+from expectmatrix.render.templating import environment, prepare, render_template, search_path
+from expectmatrix.render.view import View
+from expectmatrix.spec.findings import RenderError
+from expectmatrix.spec.inputs import read_text
+
+LOGO, FONT = "@logo", "@font"
+MAX_STYLESHEET_BYTES = 2_000_000
+
+
+def css_string(value: object) -> str:
+    """Text made safe inside a double-quoted CSS string."""
+    text = str(value)
+    for bad, good in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\a "), ("<", "\\3c "), ("&", "\\26 ")):
+        text = text.replace(bad, good)
+    return text
+
+
+def page_counters(label: object) -> Markup:
+    """A localised "Page {page} of {pages}" as a CSS content value with page counters."""
+    parts = re.split(r"(\{page\}|\{pages\})", str(label))
+    counters = {"{page}": "counter(page)", "{pages}": "counter(pages)"}
+    return Markup(" ".join(counters.get(p) or f'"{css_string(p)}"' for p in parts if p))
+
+
+def template_view(view: View) -> Data:
+    """The view as a template sees it: plain values, files named, never handed over."""
+    look = view.look
+    data = dict(plain(view))
+    data["look"] = Data({
+        "paper": look.paper, "primary": look.primary, "accent": look.accent,
+        "margins": look.margins, "css_font": look.css_font, "docx_font": look.docx_font,
+        "logo": Data({"kind": look.logo.kind, "width": look.logo.width,
+                      "height": look.logo.height, "path": LOGO}) if look.logo else None,
+        "font_file": FONT if look.font else None})
+    return Data(data)
+
+
+def spec_files(view: View) -> dict[str, tuple[Path, bytes, str]]:
+    """The spec's own files a page may use: name -> (path, checked bytes, media type)."""
+    look = view.look
+    files = {}
+    if look.logo is not None:
+        files[LOGO] = (look.logo.path, look.logo.data, look.logo.mime)
+    if look.font is not None:
+        files[FONT] = (look.font.path, look.font.data, "font/ttf")
+    return files
+
+
+def template_file(name: str, roots: Sequence[Path]) -> Path:
+    """A file a template names, found in the template folders (first match), never
+    outside them."""
+    parts = [p for p in str(name).replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts or ":" in parts[0]:
+        raise RenderError(f"asset({name!r}): name a file in the template folder "
+                          "(such as fonts/NotoSans-Regular.ttf), \"@logo\" or \"@font\"")
+    for root in roots:
+        path = root.joinpath(*parts)
+        if path.exists():
+            if not path.resolve().is_relative_to(root.resolve()):
+                raise RenderError(f"asset({name!r}) leads outside the template folder")
+            return path.resolve()
+    raise RenderError(f"asset({name!r}): no such file in the template folders")
+
+
+def file_assets(view: View, roots: Sequence[Path]) -> Callable[[str], str]:
+    """``asset()`` for HTML laid out to PDF: file URLs, which the PDF writer's fetcher
+    serves (the spec's files from the bytes that were checked)."""
+    files = spec_files(view)
+
+    def asset(name: str) -> str:
+        path = files[name][0] if name in files else template_file(name, roots)
+        return path.resolve().as_uri()
+
+    return asset
+
+
+class HtmlRenderer:
+    def __init__(self, template_dirs: Sequence[str | Path] = ()) -> None:
+        self.search_path = search_path(template_dirs)
+        self.env = environment(template_dirs)
+        self.env.filters["css_string"] = css_string
+        self.env.filters["page_counters"] = page_counters
+        self._asset: Callable[[str], str] = self._no_asset
+
+        def asset(name: str) -> str:
+            return self._asset(name)
+
+        self.env.globals["asset"] = self.env.allow_call(asset)
+        prepare(self.env, "matrix.html")  # template errors surface before any document
+
+    @staticmethod
+    def _no_asset(name: str) -> str:
+        raise RenderError("asset() is only available while a document is rendered")
+
+    def _render(self, view: Data, stylesheet: str, asset: Callable[[str], str]) -> str:
+        self._asset = asset
+        try:
+            return render_template(self.env, "matrix.html", view=view, stylesheet=stylesheet)
+        finally:
+            self._asset = self._no_asset
+
+    def render(self, view: View) -> bytes:
+        """The standalone page: the ``html`` format's document."""
+        return self.html(view, standalone=True).encode("utf-8")
+
+    def html(self, view: View, standalone: bool = False,
+             asset: Callable[[str], str] | None = None) -> str:
+        """The document's HTML. ``standalone``: a page to keep or send on its own, with
+        the stylesheet, fonts and logo inlined (the PDF's HTML refers to files instead,
+        through ``asset``, which the PDF writer gives)."""
+        data = template_view(view)
+        if not standalone:
+            return self._render(data, "", asset or file_assets(view, self.search_path))
+        from expectmatrix.render.standalone import Inliner
+
+        stylesheet = template_file("matrix.css", self.search_path)
+        css = read_text(stylesheet, MAX_STYLESHEET_BYTES, "stylesheet")
+        files = spec_files(view)
+
+        def names_only(name: str) -> str:
+            return "about:blank"
+
+        # A first pass finds the characters the page shows; the fonts keep only those.
+        draft = self._render(data, "", names_only)
+        inliner = Inliner(self.search_path, files, html.unescape(draft) + css)
+        page = self._render(data, inliner.css(css, stylesheet.parent), inliner.asset)
+        # Relative URLs in the template's own styles resolve as for the PDF.
+        return inliner.page(page, self.search_path[0])

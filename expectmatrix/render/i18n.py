@@ -1,0 +1,83 @@
+"""Document labels per language, as data: ``labels/<lang>.yaml`` in the template folders
+(a user folder first, so a company can add or reword a language), and the date and number
+formats that go with them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from expectmatrix.library.placeholders import fill
+from expectmatrix.resources import builtin_templates
+from expectmatrix.spec.findings import RenderError
+from expectmatrix.spec.inputs import read_text
+
+DEFAULT_LANGUAGE = "en"
+MAX_LABELS_BYTES = 1_000_000
+
+
+def label_file(language: str, template_dirs: Sequence[Path] = ()) -> Path | None:
+    """The labels file for a language tag (de-AT falls back to de), or None."""
+    roots = [*template_dirs, builtin_templates()]
+    for tag in (language, language.split("-")[0]):
+        for root in roots:
+            candidate = root / "labels" / f"{tag}.yaml"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def available(template_dirs: Sequence[Path] = ()) -> list[str]:
+    roots = [*template_dirs, builtin_templates()]
+    return sorted({p.stem for r in roots for p in (r / "labels").glob("*.yaml")})
+
+
+@lru_cache(maxsize=64)
+def _read(path: Path) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+
+    try:
+        data = YAML(typ="safe", pure=True).load(read_text(path, MAX_LABELS_BYTES, "labels file"))
+    except Exception as e:  # a user's labels file: report it, whatever the parser raised
+        raise RenderError(f"{path}: cannot read the labels: {e}") from None
+    if not isinstance(data, dict) or not all(_is_label(v) for v in data.values()):
+        raise RenderError(f"{path}: a labels file is a mapping of label: text (a few labels "
+                          "hold a mapping or a list of texts, as in labels/en.yaml)")
+    return data
+
+
+def _is_label(value: object) -> bool:
+    """Text, or one level of texts (months, answers): nothing deeper, so an alias bomb in
+    a labels file cannot unfold."""
+    from expectmatrix.spec.loading import find_bidi
+
+    texts = list(value.values()) if isinstance(value, dict) else (
+        value if isinstance(value, list) else [value])
+    return all((isinstance(v, str) and find_bidi(v) is None) or isinstance(v, int | float)
+               for v in texts)
+
+
+def labels_for(language: str, template_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+    """English labels overlaid with the language's own, so a partial file still works."""
+    english = _read(builtin_templates() / "labels" / f"{DEFAULT_LANGUAGE}.yaml")
+    path = label_file(language, template_dirs)
+    own = _read(path) if path else {}
+    merged = {**english, **own}
+    for key in ("answers", "statuses", "segments", "sides"):
+        merged[key] = {**english[key], **own.get(key, {})}
+    return merged
+
+
+def format_date(value: dt.date, labels: dict[str, Any]) -> str:
+    return fill(str(labels["date"]), day=value.day, month=labels["months"][value.month - 1],
+                year=value.year)
+
+
+def format_number(number: Decimal, labels: dict[str, Any]) -> str:
+    text = f"{number:,.2f}" if number != number.to_integral() else f"{number:,.0f}"
+    return text.replace(",", "\x00").replace(".", labels["decimal"]).replace(
+        "\x00", labels["thousands"])

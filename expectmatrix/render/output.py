@@ -1,0 +1,154 @@
+"""Output files: names derived from the deal, and writes that are all or nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from expectmatrix.spec.findings import OutputError
+
+
+def output_name(deal_id: str, version: int, fmt: str) -> str:
+    # deal.id is already restricted by the model to [A-Za-z0-9._-] without a leading dot.
+    return f"{deal_id}-v{version}.{fmt}"
+
+
+def ensure_dir(outdir: str | Path) -> Path:
+    path = Path(outdir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create the output folder {path}: {e.strerror or e}") from None
+    return path
+
+
+def prepare_dir(outdir: str | Path) -> Path:
+    """Create the output folder and prove it can be written, before any rendering."""
+    path = ensure_dir(outdir)
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".expectmatrix-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise OutputError(f"cannot write to the output folder {path}: "
+                          f"{e.strerror or e}") from None
+    return path
+
+
+def write_documents(folder: Path, documents: dict[str, bytes]) -> list[Path]:
+    """Write the formats of one document as one unit: each goes to a temporary file,
+    all are flushed to disk, and only then are they moved into place. A failure (a full
+    disk, say) leaves nothing new and keeps the earlier good files: a PDF and a DOCX
+    never disagree because one of them was replaced and the other was not."""
+    temps: list[tuple[str, Path]] = []
+    try:
+        for name, data in documents.items():
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+            temps.append((tmp, folder / name))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+        for tmp, final in temps:
+            os.replace(tmp, final)
+        _fsync_dir(folder)
+    except BaseException as e:
+        for tmp, _ in temps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise OutputError(f"cannot write into {folder}: {e.strerror or e}; nothing was "
+                              "written, earlier files are as they were") from None
+        raise
+    return [final for _, final in temps]
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# What write_documents and write_atomic_stream leave if the process is killed mid-write.
+_STALE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$|^\.expectmatrix-probe-")
+
+
+def remove_stale(folder: Path) -> list[str]:
+    """Remove temporary files a killed run left behind. Call with the folder locked."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if _STALE.match(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(entry.name)
+    return removed
+
+
+@contextmanager
+def folder_lock(folder: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the output folder for one writer: a second batch into a folder in use is
+    refused, a render waits briefly. The lock is on the folder itself, so no lock file
+    is left behind, and the system releases it however the process ends."""
+    import fcntl
+
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as e:
+        raise OutputError(f"cannot use the output folder {folder}: {e.strerror or e}") from None
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputError(f"the output folder {folder} is in use by another "
+                                      "expectmatrix batch or render; wait for it to finish "
+                                      "or choose another folder") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` all or nothing: see :func:`write_atomic_stream`."""
+    return write_atomic_stream(path, lambda f: f.write(data))
+
+
+def write_atomic_stream(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Let ``write`` fill a temporary file in the same folder, fsync, then rename it over
+    ``path``. A failure at any point leaves no partial file and keeps an existing good one.
+    """
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+        raise
+    return path

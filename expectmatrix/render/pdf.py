@@ -1,0 +1,160 @@
+"""View -> PDF bytes through the HTML template and WeasyPrint.
+
+A :class:`PdfRenderer` is built once per process: the Jinja environment, the font
+configuration and the parsed stylesheet are reused for every document, which is where
+most of the time of a small document would otherwise go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from expectmatrix.render.assets import file_url_path, may_read
+from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files, template_file
+from expectmatrix.render.view import View
+from expectmatrix.spec.findings import RenderError
+from expectmatrix.spec.inputs import InputError, read_bytes, read_text
+
+SPEC_ATTACHMENT = "expectmatrix-spec.json"
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        # A note about a missing optional system library, not about the document.
+        if "HarfBuzz-Subset" not in message:
+            self.messages.append(message)
+
+
+@contextmanager
+def _warnings_fail() -> Iterator[None]:
+    """WeasyPrint only logs a failed fetch or a bad CSS rule; we refuse the document."""
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    propagate = logger.propagate
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+    if handler.messages:
+        raise RenderError("the PDF could not be made as designed: " + "; ".join(
+            dict.fromkeys(handler.messages)))
+
+
+@contextmanager
+def _weasyprint_errors(what: str) -> Iterator[None]:
+    """WeasyPrint's failures as RenderError; a refused fetch (FatalURLFetchingError) is a
+    BaseException, so catch wide, but never swallow an interrupt or an exit."""
+    try:
+        yield
+    except (RenderError, KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as e:
+        cause = f": {e.__cause__}" if e.__cause__ else ""
+        raise RenderError(f"{what}: {e}{cause}") from None
+
+
+MAX_FILE_BYTES = 30_000_000  # a font or image of the template folders
+
+
+def _fetcher_class() -> type:
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    class LocalFetcher(URLFetcher):
+        """Serves data: URLs, files inside the template folders and the spec's checked
+        logo and font (from the bytes that were checked); refuses everything else (no
+        http, no ftp, no file outside), so a template cannot read or leak local files.
+        Every file is read as any input is: a regular file, of a bounded size."""
+
+        def __init__(self, roots: Sequence[Path]) -> None:
+            super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
+            self.roots = [r.resolve() for r in roots]
+            # the current document's checked files: path -> (bytes, media type)
+            self.files: dict[Path, tuple[bytes, str]] = {}
+
+        def fetch(self, url: str, headers: object = None):  # type: ignore[override]
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith("file:"):
+                path = file_url_path(url).resolve()
+                if path in self.files:
+                    data, mime = self.files[path]
+                    return URLFetcherResponse(url, data, {"Content-Type": mime})
+                if may_read(path, self.roots, ()):
+                    try:
+                        data = read_bytes(path, MAX_FILE_BYTES, "file")
+                    except InputError as e:
+                        raise FatalURLFetchingError(str(e)) from None
+                    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, data, {"Content-Type": mime})
+            raise FatalURLFetchingError(f"refused to fetch {url[:200]!r}: documents may only "
+                                        "use files from the template folders")
+
+    return LocalFetcher
+
+
+class PdfRenderer:
+    """Renders Views to PDF bytes; build once, call :meth:`render` many times."""
+
+    def __init__(self, template_dirs: Sequence[str | Path] = (), variant: str | None = None
+                 ) -> None:
+        self.variant = variant  # pdf/a-3b or pdf/ua-1
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        self._weasyprint = weasyprint
+        self.html = HtmlRenderer(template_dirs)
+        self.roots = self.html.search_path
+        self.fetcher = _fetcher_class()(self.roots)
+        self.font_config = FontConfiguration()
+        stylesheet = template_file("matrix.css", self.roots)
+        css = read_text(stylesheet, MAX_STYLESHEET_BYTES, "stylesheet")
+        with _weasyprint_errors(f"{stylesheet}"), _warnings_fail():
+            self.css = weasyprint.CSS(string=css, base_url=stylesheet.parent.as_uri() + "/",
+                                      font_config=self.font_config, url_fetcher=self.fetcher)
+
+    def render(self, view: View) -> bytes:
+        """The matrix as PDF, carrying the canonical spec as an embedded file and the
+        fingerprint in its metadata, in the renderer's PDF variant."""
+        from weasyprint import Attachment
+
+        spec = Attachment(string=view.spec_json.decode("utf-8"), name=SPEC_ATTACHMENT,
+                          description=f"expectmatrix spec, SHA-256 {view.fingerprint}",
+                          created=view.created, modified=view.created, relationship="Source",
+                          url_fetcher=self.fetcher)
+        self.fetcher.files = {path.resolve(): (data, mime)
+                              for path, data, mime in spec_files(view).values()}
+        try:
+            return self.write(self.html.html(view), view.fingerprint,
+                              attachments=[spec], variant=self.variant)
+        finally:
+            self.fetcher.files = {}
+
+    def write(self, html: str, identity: str, attachments: Sequence[object] = (),
+              variant: str | None = None, matrix_style: bool = True) -> bytes:
+        """Any of our HTML to PDF: same fonts, fetcher and warnings policy. The matrix
+        stylesheet applies unless ``matrix_style`` is False (a redline brings its own)."""
+        # Relative URLs in templates resolve against the first template folder.
+        base = self.roots[0].resolve().as_uri() + "/"
+        with _weasyprint_errors("the PDF could not be made"), _warnings_fail():
+            document = self._weasyprint.HTML(string=html, base_url=base, url_fetcher=self.fetcher)
+            pdf = document.write_pdf(
+                stylesheets=[self.css] if matrix_style else [], font_config=self.font_config,
+                attachments=list(attachments), custom_metadata=True, pdf_variant=variant,
+                # Same input, same bytes: the /ID comes from the content's identity.
+                pdf_identifier=hashlib.md5(identity.encode()).hexdigest().encode(),
+            )
+        assert pdf is not None
+        return pdf

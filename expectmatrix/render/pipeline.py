@@ -1,0 +1,297 @@
+"""Spec file -> documents on disk: load, check, view, render every format, write.
+
+The renderers are built lazily and kept in a :class:`Renderers` object, so one process
+(the CLI, or a batch worker) sets up Jinja, fonts and WeasyPrint once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from expectmatrix.checks import LibrarySource, check_loaded
+from expectmatrix.render.assets import AssetError, Look, look_for
+from expectmatrix.render.i18n import labels_for
+from expectmatrix.render.output import ensure_dir, folder_lock, output_name, write_documents
+from expectmatrix.render.view import View, build_view
+from expectmatrix.settings import Settings
+from expectmatrix.spec.findings import Finding, RenderError, errors
+from expectmatrix.spec.loading import Loaded, load
+from expectmatrix.spec.models import Spec
+from expectmatrix.spec.terms import DEFAULT_FORMATS, FORMATS
+
+
+@dataclass
+class Renderers:
+    """One renderer per format, built on first use and reused."""
+
+    template_dirs: Sequence[str | Path] = ()
+    pdf_variant: str | None = None
+    settings: Settings = field(default_factory=Settings)  # organisation branding defaults
+    docx_base: str | Path | None = None  # a letterhead .docx to write the matrix into
+    _built: dict[str, Any] = field(default_factory=dict)
+    _labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def labels(self, language: str) -> dict[str, Any]:
+        """The language's labels, looked up once per language (a batch worker renders many
+        specs in the same few)."""
+        if language not in self._labels:
+            self._labels[language] = labels_for(language, tuple(map(Path, self.template_dirs)))
+        return self._labels[language]
+
+    def view(self, spec: Spec, folder: str | Path | None, nonstandard: Mapping[str, str],
+             mark_nonstandard: bool | None) -> View:
+        return build_view(spec, nonstandard, mark_nonstandard, self.look(spec, folder),
+                          self.labels(spec.deal.language))
+
+    def look(self, spec: Spec, folder: str | Path | None) -> Look:
+        """The spec's branding over the organisation's; files relative to ``folder``."""
+        base = Path(folder) if folder else Path.cwd()
+        settings = self.settings
+        try:
+            return look_for(spec.branding, base, settings.branding,
+                            settings.source.parent if settings.source else None)
+        except AssetError as e:
+            raise RenderError(str(e)) from None
+
+    def get(self, fmt: str) -> Any:
+        if fmt not in self._built:
+            if fmt == "pdf":
+                from expectmatrix.render.pdf import PdfRenderer
+
+                self._built[fmt] = PdfRenderer(self.template_dirs, self.pdf_variant)
+            elif fmt == "docx":
+                from expectmatrix.render.docx import DocxRenderer
+
+                self._built[fmt] = DocxRenderer(self.docx_base or self.settings.docx_base)
+            elif fmt == "html":
+                from expectmatrix.render.html import HtmlRenderer
+
+                self._built[fmt] = HtmlRenderer(self.template_dirs)
+            else:
+                raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+        return self._built[fmt]
+
+    def render(self, view: View, fmt: str) -> bytes:
+        return self.get(fmt).render(view)  # type: ignore[no-any-return]
+
+    def notices(self, formats: Sequence[str]) -> list[Finding]:
+        """What the writers of these formats did that the user should know of (macro
+        parts left out of a letterhead, say)."""
+        return [Finding("notice", text, "warning") for fmt in dict.fromkeys(formats)
+                for text in getattr(self.get(fmt), "notices", ())]
+
+
+def machine_notices(formats: Sequence[str]) -> list[Finding]:
+    """What this machine lacks that the documents would show: said once per run."""
+    if "pdf" in formats and not harfbuzz_subset_available():
+        return [Finding("harfbuzz-subset", "this machine has no HarfBuzz subsetting library, "
+                        "so WeasyPrint cuts fonts another way and the same spec no longer "
+                        "gives byte-identical PDFs from machine to machine; install it (on "
+                        "Debian or Ubuntu: apt-get install libharfbuzz-subset0)", "warning")]
+    return []
+
+
+@cache
+def harfbuzz_subset_available() -> bool:
+    """Whether WeasyPrint finds libharfbuzz-subset (asked without importing WeasyPrint)."""
+    import ctypes
+    import ctypes.util
+
+    for name in ("libharfbuzz-subset.so.0", "libharfbuzz-subset.0.dylib"):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return ctypes.util.find_library("harfbuzz-subset") is not None
+
+
+def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
+                renderers: Renderers | None = None, nonstandard: Mapping[str, str] | None = None,
+                mark_nonstandard: bool | None = None,
+                folder: str | Path | None = None) -> dict[str, bytes]:
+    """A valid, resolved spec -> {format: document bytes}. Writes nothing. ``folder``:
+    where the spec's logo and font are (default: the current folder)."""
+    renderers = renderers or Renderers()
+    view = renderers.view(spec, folder, nonstandard or {}, mark_nonstandard)
+    return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    path: Path
+    size: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"file": self.path.name, "bytes": self.size, "sha256": self.sha256}
+
+
+@dataclass
+class RenderResult:
+    source: str
+    findings: list[Finding]
+    files: list[OutputFile] = field(default_factory=list)
+    deal_id: str | None = None
+    fingerprint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not errors(self.findings)
+
+    @property
+    def outputs(self) -> list[Path]:
+        return [f.path for f in self.files]
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How documents are made, from the command line (or a caller) down to the writers
+    and the batch workers: one value instead of long parameter lists."""
+
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    template_dirs: tuple[Path, ...] = ()
+    pdf_variant: str | None = None
+    settings: Settings = field(default_factory=Settings)
+    docx_base: Path | None = None
+    mark_nonstandard: bool | None = None
+    # Seconds one document may take. Set, documents are made in a worker process that is
+    # stopped when the time is up; None, in this process, without a limit.
+    timeout: float | None = None
+
+    def renderers(self) -> Renderers:
+        return Renderers(self.template_dirs, self.pdf_variant, self.settings, self.docx_base)
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One valid, resolved spec to render, as it travels to a worker process."""
+
+    source: str
+    spec_json: bytes  # the canonical form, zlib-compressed
+    nonstandard: dict[str, str]
+    folder: str | None  # where the spec's logo and font are
+
+    @classmethod
+    def of(cls, loaded: Loaded) -> RenderJob:
+        from expectmatrix.spec.canonical import canonical_json
+
+        assert loaded.spec is not None
+        return cls(loaded.file, zlib.compress(canonical_json(loaded.spec), 1),
+                   dict(loaded.nonstandard), str(loaded.folder) if loaded.folder else None)
+
+    def spec(self) -> Spec:
+        return Spec.model_validate_json(zlib.decompress(self.spec_json))
+
+
+# The one piece of state a worker process keeps: its options and the renderers it built.
+_worker: tuple[RenderOptions, Renderers] | None = None
+
+
+def init_worker(options: RenderOptions, hook: Callable[[], None] | None = None) -> None:
+    """Build the renderers once per worker process, before its first job."""
+    global _worker
+    renderers = options.renderers()
+    for fmt in options.formats:
+        renderers.get(fmt)
+    _worker = (options, renderers)
+    if hook is not None:
+        hook()
+
+
+def worker_renderers() -> tuple[RenderOptions, Renderers]:
+    assert _worker is not None, "init_worker was not called in this process"
+    return _worker
+
+
+def render_job(job: RenderJob) -> tuple[dict[str, bytes], list[Finding]]:
+    """In a worker: the job's documents, made within the time limit (the parent kills
+    the worker if even this does not stop it)."""
+    options, renderers = worker_renderers()
+    with time_limit(options.timeout):
+        documents = render_spec(job.spec(), options.formats, renderers, job.nonstandard,
+                                options.mark_nonstandard, job.folder)
+    return documents, renderers.notices(options.formats)
+
+
+def render_documents(loaded: Loaded, options: RenderOptions,
+                     renderers: Renderers | None = None
+                     ) -> tuple[dict[str, bytes], list[Finding]]:
+    """A checked spec's documents as bytes (and the writers' notices); writes nothing.
+    With a time limit, they are made in a worker process that is stopped when it is up."""
+    job = RenderJob.of(loaded)
+    if options.timeout:
+        from expectmatrix.render.workers import run_one
+
+        return run_one(init_worker, (options,), render_job, job,  # type: ignore[no-any-return]
+                       timeout=options.timeout)
+    renderers = renderers or options.renderers()
+    assert loaded.spec is not None
+    documents = render_spec(loaded.spec, options.formats, renderers, loaded.nonstandard,
+                            options.mark_nonstandard, job.folder)
+    return documents, renderers.notices(options.formats)
+
+
+def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | None = None,
+                  renderers: Renderers | None = None) -> RenderResult:
+    """Render an already checked spec; nothing is written unless every format rendered,
+    and then all formats are written as one unit."""
+    if errors(loaded.findings) or loaded.spec is None:
+        return RenderResult(loaded.file, loaded.findings)
+    options = options or RenderOptions()
+    spec = loaded.spec
+    documents, notices = render_documents(loaded, options, renderers)
+    findings = [*loaded.findings, *(replace(f, file=loaded.file) for f in notices),
+                *machine_notices(options.formats)]
+    folder = ensure_dir(outdir)
+    names = {output_name(spec.deal.id, spec.deal.version, fmt): data
+             for fmt, data in documents.items()}
+    with folder_lock(folder, wait=30):
+        paths = write_documents(folder, names)
+    files = [OutputFile(path, len(data), hashlib.sha256(data).hexdigest())
+             for path, data in zip(paths, names.values(), strict=True)]
+    from expectmatrix.spec.canonical import fingerprint
+
+    return RenderResult(loaded.file, findings, files, spec.deal.id, fingerprint(spec))
+
+
+def render_file(path: str | Path, outdir: str | Path, options: RenderOptions | None = None,
+                strict: bool = False, library: LibrarySource = None,
+                renderers: Renderers | None = None) -> RenderResult:
+    """Load, check and render one spec file into ``outdir``."""
+    options = options or RenderOptions()
+    loaded = check_loaded(load(path), strict=strict, library=library,
+                          template_dirs=options.template_dirs)
+    return render_loaded(loaded, outdir, options, renderers)
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Stop one document that takes too long (a template that loops, a huge table).
+
+    Documents are rendered on the main thread (batch workers too), so an alarm can
+    interrupt Jinja and WeasyPrint between any two Python steps; the atomic writes leave
+    nothing behind.
+    """
+    if not seconds:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise RenderError(f"rendering took longer than {seconds:g} s and was stopped")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

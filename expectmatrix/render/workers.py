@@ -1,0 +1,246 @@
+"""Worker processes that can be stopped: where templates and layout run.
+
+A template is untrusted code, and neither a signal nor a thread can interrupt one long
+C-level step (a huge number, a huge string) in the same process. So documents are made
+in spawned worker processes, each with a memory bound, and the parent kills a worker
+whose job runs past its time limit and starts a fresh one: the limit holds whatever the
+job does. A worker that dies takes only its own job with it.
+
+Workers are spawned (forked WeasyPrint workers have crashed) with SIGINT blocked from
+their first instruction, so a Ctrl-C reaches the parent alone, which lets the jobs in
+flight finish and records them. A worker is replaced after a number of jobs, so caches
+in the libraries it uses cannot grow with the length of a batch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from expectmatrix.spec.findings import ExpectmatrixError
+
+MEMORY_LIMIT = 3 * 1024**3  # bytes of data a worker may allocate
+RECYCLE_AFTER = 250  # jobs, then a fresh process: keeps a long batch's workers flat
+GRACE = 2.0  # seconds a job may overrun its limit (the worker stops it itself first)
+
+
+class WorkerFailed(ExpectmatrixError):
+    """A job could not finish: it ran out of time or memory, or its worker died."""
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    ready: bool = False
+    jobs: int = 0
+    started: float = 0.0
+    item: Any = None
+    busy: bool = False
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """A child started in here inherits a blocked SIGINT and never sees Ctrl-C; the
+    parent's own Ctrl-C waits, pending, and arrives when this ends."""
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, ValueError, OSError):  # not POSIX, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _main(conn: Connection, initializer: Callable[..., None], initargs: tuple[Any, ...],
+          memory: int | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory:
+        import resource
+
+        with suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+    try:
+        initializer(*initargs)
+    except BaseException as e:  # told to the parent, which reports it once
+        conn.send(("init-failed", _describe(e)))
+        return
+    conn.send(("ready", None))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        fn, args = message
+        try:
+            outcome: tuple[str, Any] = ("ok", fn(*args))
+        except MemoryError:
+            outcome = ("error", "the document needed more memory than a worker may use "
+                                f"({MEMORY_LIMIT // 1024**3} GB) and was stopped")
+        except ExpectmatrixError as e:
+            outcome = ("error", str(e))
+        except Exception as e:  # a bug in one job must not stop the others
+            outcome = ("error", _describe(e))
+        conn.send(outcome)
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, ExpectmatrixError):
+        return str(e)
+    frame = traceback.extract_tb(e.__traceback__)[-1:] if e.__traceback__ else []
+    where = f" (at {frame[0].filename}:{frame[0].lineno})" if frame else ""
+    return f"unexpected {type(e).__name__}: {e}{where}"
+
+
+class Pool:
+    """``jobs`` worker processes built with ``initializer(*initargs)``; :meth:`map` runs
+    a function over items, each within ``timeout`` seconds, and yields (item, result or
+    WorkerFailed) as they finish. Set :attr:`stopping` to take no new items."""
+
+    def __init__(self, jobs: int, initializer: Callable[..., None], initargs: tuple[Any, ...],
+                 timeout: float | None, memory: int | None = MEMORY_LIMIT,
+                 recycle_after: int = RECYCLE_AFTER) -> None:
+        self.jobs = max(1, jobs)
+        self.initializer, self.initargs = initializer, initargs
+        self.timeout, self.memory, self.recycle_after = timeout, memory, recycle_after
+        self.context = multiprocessing.get_context("spawn")
+        self.workers: list[_Worker] = []
+        self.stopping = False
+
+    def _start(self) -> _Worker:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(target=_main, daemon=True,
+                                       args=(child, self.initializer, self.initargs, self.memory))
+        with _sigint_blocked():
+            process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self.workers.append(worker)
+        return worker
+
+    def _retire(self, worker: _Worker, kill: bool = False) -> None:
+        self.workers.remove(worker)
+        try:
+            if not kill:
+                worker.conn.send(None)
+        except OSError:
+            kill = True
+        if kill and worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(5 if not kill else None)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.conn.close()
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any
+            ) -> Iterator[tuple[Any, Any]]:
+        source = iter(items)
+        exhausted = False
+        while len(self.workers) < self.jobs:
+            self._start()
+        while True:
+            for worker in list(self.workers):
+                if worker.ready and not worker.busy and not exhausted and not self.stopping:
+                    item = next(source, _END)
+                    if item is _END:
+                        exhausted = True
+                        break
+                    worker.item, worker.busy, worker.started = item, True, time.monotonic()
+                    worker.conn.send((fn, (item, *args)))
+            busy = [w for w in self.workers if w.busy]
+            if not busy and (exhausted or self.stopping):
+                return
+            yield from self._collect()
+
+    def _collect(self) -> Iterator[tuple[Any, Any]]:
+        now = time.monotonic()
+        deadlines = [w.started + self.timeout + GRACE - now
+                     for w in self.workers if w.busy and self.timeout]
+        wait_for = max(0.0, min([0.2, *deadlines]))
+        handles = [w.conn for w in self.workers] + [w.process.sentinel for w in self.workers]
+        ready = set(wait(handles, timeout=wait_for))
+        for worker in list(self.workers):
+            message = None
+            if worker.conn in ready:
+                try:
+                    message = worker.conn.recv()
+                except (EOFError, OSError):
+                    message = None
+            if message is not None:
+                kind, value = message
+                if kind == "ready":
+                    worker.ready = True
+                elif kind == "init-failed":
+                    self.close()
+                    raise WorkerFailed(f"a worker could not start: {value}")
+                else:
+                    item = worker.item
+                    worker.busy, worker.item = False, None
+                    worker.jobs += 1
+                    if worker.jobs >= self.recycle_after:
+                        self._retire(worker)
+                        self._start()
+                    yield item, value if kind == "ok" else WorkerFailed(value)
+                continue
+            died = not worker.process.is_alive()
+            late = (worker.busy and self.timeout is not None
+                    and time.monotonic() - worker.started > self.timeout + GRACE)
+            if died or late:
+                item, busy = worker.item, worker.busy
+                self._retire(worker, kill=True)
+                self._start()
+                if busy:
+                    yield item, WorkerFailed(
+                        f"stopped after {self.timeout:g} s: the document took too long "
+                        "(a template that loops, or a table far too large)" if late and not died
+                        else "the worker making this document crashed (out of memory, or a "
+                        "fault in a library)")
+
+    def close(self) -> None:
+        for worker in list(self.workers):
+            self._retire(worker, kill=worker.busy)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_END = object()
+
+
+def nothing() -> None:
+    """An initializer for workers that need no set-up."""
+
+
+def run_one(initializer: Callable[..., None], initargs: tuple[Any, ...], fn: Callable[..., Any],
+            item: Any, *args: Any, timeout: float | None) -> Any:
+    """Run one job in a fresh worker within ``timeout``; its result, or WorkerFailed.
+    Without a timeout the job runs here, in this process."""
+    if not timeout:
+        initializer(*initargs)
+        return fn(item, *args)
+    with Pool(1, initializer, initargs, timeout) as pool:
+        for _, outcome in pool.map(fn, [item], *args):
+            if isinstance(outcome, WorkerFailed):
+                raise outcome
+            return outcome
+    raise WorkerFailed("the worker stopped before it made the document")
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

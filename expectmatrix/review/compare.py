@@ -1,0 +1,218 @@
+"""Compare two versions of a spec: what legal needs to review in version N+1.
+
+Expectations are matched by id; an id that disappeared while a new id carries the same
+text is a move (renumbering), not a removal and an addition. Inside text, measure, due,
+owner and area the change is shown word by word. Everything else (title, parties, dates,
+status, version, approvals, readiness...) is compared field by field from the canonical
+form, so a field added to the format later is compared without code here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from expectmatrix.spec.canonical import canonical_data
+from expectmatrix.spec.models import Expectation, Spec
+
+Op = Literal["equal", "insert", "delete"]
+EXPECTATION_FIELDS = ("area", "text", "measure", "due", "owner", "clause", "weight")
+_TOKEN = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(old: str, new: str) -> list[tuple[Op, str]]:
+    """Word-level edit script; whitespace travels with the words around it."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    out: list[tuple[Op, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.append(("equal", "".join(a[i1:i2])))
+            continue
+        if tag in ("delete", "replace"):
+            out.append(("delete", "".join(a[i1:i2])))
+        if tag in ("insert", "replace"):
+            out.append(("insert", "".join(b[j1:j2])))
+    return out
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    name: str
+    old: str | None
+    new: str | None
+
+    @property
+    def words(self) -> list[tuple[Op, str]]:
+        return word_diff(self.old or "", self.new or "")
+
+
+@dataclass(frozen=True)
+class ExpectationChange:
+    kind: Literal["added", "removed", "changed", "moved"]
+    side: str  # of_vendor | of_customer
+    old_id: str | None
+    new_id: str | None
+    fields: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if self.kind == "moved":
+            return f"{self.old_id} → {self.new_id}"
+        return str(self.new_id or self.old_id)
+
+
+@dataclass
+class Diff:
+    old_name: str
+    new_name: str
+    header: list[FieldChange]
+    expectations: list[ExpectationChange]
+    balance_before: tuple[int, int]
+    balance_after: tuple[int, int]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.header or self.expectations)
+
+    def counts(self) -> dict[str, int]:
+        out = {"added": 0, "removed": 0, "changed": 0, "moved": 0}
+        for change in self.expectations:
+            out[change.kind] += 1
+        return out
+
+
+def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield from _flatten(value[key], f"{prefix}.{key}" if prefix else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _flatten(item, f"{prefix}[{i}]")
+    elif value is not None:
+        yield prefix, str(value)
+
+
+def _as_text(e: Expectation, name: str) -> str | None:
+    value = getattr(e, name)
+    return None if value is None else str(value)
+
+
+def _field_changes(old: Expectation | None, new: Expectation | None) -> list[FieldChange]:
+    changes = []
+    for name in EXPECTATION_FIELDS:
+        a = _as_text(old, name) if old else None
+        b = _as_text(new, name) if new else None
+        if name == "weight" and (old is None or new is None) and (a or b) == "1":
+            continue  # the default weight says nothing about an added or removed line
+        if a != b:
+            changes.append(FieldChange(name, a, b))
+    if old and new and (old.params or {}) != (new.params or {}):
+        changes.append(FieldChange("params", _params(old), _params(new)))
+    return changes
+
+
+def _params(e: Expectation) -> str | None:
+    return ", ".join(f"{k}: {v}" for k, v in sorted((e.params or {}).items())) or None
+
+
+def compare(old: Spec, new: Spec, old_name: str = "old", new_name: str = "new") -> Diff:
+    """Both specs resolved (clause texts filled in)."""
+    header = _header_changes(old, new)
+    changes: list[ExpectationChange] = []
+    for side in ("of_vendor", "of_customer"):
+        before = {e.id: e for e in getattr(old.expectations, side)}
+        after = {e.id: e for e in getattr(new.expectations, side)}
+        gone = [i for i in before if i not in after]
+        fresh = [i for i in after if i not in before]
+        moved_from: dict[str, str] = {}  # new id -> old id
+        for old_id in gone:  # same text under a new id: a renumbering
+            match = next((n for n in fresh if n not in moved_from
+                          and after[n].text == before[old_id].text), None)
+            if match:
+                moved_from[match] = old_id
+        for e in getattr(new.expectations, side):  # in the new document's order
+            if e.id in before:
+                fields = _field_changes(before[e.id], e)
+                if fields:
+                    changes.append(ExpectationChange("changed", side, e.id, e.id, fields))
+            elif e.id in moved_from:
+                old_id = moved_from[e.id]
+                changes.append(ExpectationChange("moved", side, old_id, e.id,
+                                                 _field_changes(before[old_id], e)))
+            else:
+                changes.append(ExpectationChange("added", side, None, e.id,
+                                                 _field_changes(None, e)))
+        moved = set(moved_from.values())
+        for old_id in gone:
+            if old_id not in moved:
+                changes.append(ExpectationChange("removed", side, old_id, None,
+                                                 _field_changes(before[old_id], None)))
+    return Diff(old_name, new_name, header, changes, _balance(old), _balance(new))
+
+
+def _header_changes(old: Spec, new: Spec) -> list[FieldChange]:
+    a = {k: v for k, v in _flatten(canonical_data(old)) if not k.startswith("expectations")}
+    b = {k: v for k, v in _flatten(canonical_data(new)) if not k.startswith("expectations")}
+    for spec, flat in ((old, a), (new, b)):  # defaults are left out of the canonical form
+        flat.setdefault("deal.version", str(spec.deal.version))
+        flat.setdefault("deal.status", spec.deal.status)
+        flat.setdefault("balance", spec.balance)
+    keys = sorted(set(a) | set(b), key=lambda k: (not k.startswith("deal"), k))
+    return [FieldChange(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
+
+
+def _balance(spec: Spec) -> tuple[int, int]:
+    return len(spec.expectations.of_vendor), len(spec.expectations.of_customer)
+
+
+SIDE_LABEL = {"of_vendor": "vendor", "of_customer": "customer"}
+
+
+# --- plain text and Markdown ------------------------------------------------------------
+
+
+def _inline(words: list[tuple[Op, str]], style: str, color: bool) -> str:
+    out = []
+    for op, text in words:
+        if op == "equal":
+            out.append(text)
+        elif style == "md":
+            out.append(f"~~{text.strip()}~~ " if op == "delete" else f"**{text.strip()}** ")
+        elif color:
+            import click
+
+            out.append(click.style(text, fg="red", strikethrough=True) if op == "delete"
+                       else click.style(text, fg="green", underline=True))
+        else:
+            out.append(f"[-{text}-]" if op == "delete" else f"{{+{text}+}}")
+    return "".join(out)
+
+
+def format_text(diff: Diff, style: Literal["text", "md"] = "text", color: bool = False) -> str:
+    md = style == "md"
+    lines = [f"# Changes from {diff.old_name} to {diff.new_name}" if md else
+             f"Changes from {diff.old_name} to {diff.new_name}"]
+    if not diff.changed:
+        lines += ["", "No changes."]
+        return "\n".join(lines) + "\n"
+    (v0, c0), (v1, c1) = diff.balance_before, diff.balance_after
+    counts = diff.counts()
+    lines += ["", f"Balance: {v0} of vendor, {c0} of customer -> {v1} of vendor, {c1} of customer",
+              "Expectations: " + ", ".join(f"{n} {k}" for k, n in counts.items())]
+    if diff.header:
+        lines += ["", "## Deal" if md else "Deal and parties:"]
+        for change in diff.header:
+            lines.append(f"{'- ' if md else '  '}{change.name}: "
+                         f"{_inline(change.words, style, color)}")
+    if diff.expectations:
+        lines += ["", "## Expectations" if md else "Expectations:"]
+        for change in diff.expectations:
+            head = f"{change.label} ({SIDE_LABEL[change.side]}) {change.kind}"
+            lines.append(f"- **{head}**" if md else f"  {head}")
+            for f in change.fields:
+                lines.append(f"{'  - ' if md else '      '}{f.name}: "
+                             f"{_inline(f.words, style, color)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,164 @@
+"""Read back what expectmatrix put into a PDF or DOCX: the embedded spec, the fingerprint
+in the metadata, the fingerprints printed on the pages, and the visible text."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree
+
+from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.spec.inputs import InputError, check_zip, read_member
+from expectmatrix.spec.inputs import read_bytes as read_file
+
+_HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+class DocumentError(ExpectmatrixError):
+    """The file is not a document expectmatrix can read back."""
+
+
+@dataclass
+class Embedded:
+    kind: str  # pdf | docx
+    spec_json: bytes | None
+    fingerprint: str | None  # from the metadata
+    footers: list[str]  # the text of each page (PDF) or footer (DOCX)
+    options: dict[str, str]
+    text: str  # visible text, for comparing with a fresh rendering
+
+    def printed(self, label: str) -> list[str]:
+        """The fingerprints printed after ``label`` (in the document's language, as its
+        writer printed it): one per page or footer. A line counts when it holds every
+        word of the label, in any order and without its brackets, so right-to-left text
+        read back reversed (and its brackets mirrored) does."""
+        words = re.findall(r"\w[\w-]*", label)
+        found = []
+        for footer in self.footers:
+            for line in footer.splitlines():
+                if all(w in line for w in words):
+                    found += _HEX64.findall(line)
+        return found
+
+
+MAX_DOCUMENT_BYTES = 100_000_000
+
+
+def read_document(path: str | Path) -> Embedded:
+    path = Path(path)
+    try:
+        data = read_file(path, MAX_DOCUMENT_BYTES, "document")
+    except InputError as e:
+        raise DocumentError(str(e)) from None
+    return read_bytes(data, path)
+
+
+def read_bytes(data: bytes, path: Path) -> Embedded:
+    if data.startswith(b"%PDF"):
+        return _read_pdf(data, path)
+    if data.startswith(b"PK"):
+        return _read_docx(data, path)
+    raise DocumentError(f"{path}: neither a PDF nor a DOCX file")
+
+
+def _options(text: str | None) -> dict[str, str]:
+    pairs = (item.split("=", 1) for item in (text or "").split(";") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _read_pdf(data: bytes, path: Path) -> Embedded:
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    from expectmatrix.render.pdf import SPEC_ATTACHMENT
+
+    # pypdf logs what it repairs in a damaged file; our own error says it once, plainly.
+    logging.getLogger("pypdf").setLevel(logging.ERROR + 10)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise DocumentError(f"{path}: the PDF is encrypted; expectmatrix only reads the "
+                                "unencrypted PDFs it makes")
+        meta = {str(k).lower(): str(v) for k, v in (reader.metadata or {}).items()}
+        attachments = reader.attachments
+        specs = attachments.get(SPEC_ATTACHMENT, [])
+        if len(specs) > 1:
+            raise DocumentError(f"{path}: the PDF carries {len(specs)} embedded specs; a "
+                                "document expectmatrix made carries one, so this one was "
+                                "tampered with")
+        spec = specs[0] if specs else None
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except MemoryError:
+        raise DocumentError(f"{path}: the PDF is too large to read") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OverflowError, OSError, AssertionError, zipfile.BadZipFile,
+            zlib.error) as e:
+        raise DocumentError(f"{path}: not a readable PDF (corrupt or truncated?): {e}") from None
+    return Embedded("pdf", spec, meta.get("/expectmatrixfingerprint"), pages,
+                    _options(meta.get("/expectmatrixoptions")), "\n".join(pages))
+
+
+def _read_docx(data: bytes, path: Path) -> Embedded:
+    from expectmatrix.render.docx import CUSTOM_XML_NS, FINGERPRINT_PROPERTY, OPTIONS_PROPERTY
+
+    try:
+        with check_zip(data, str(path), "DOCX document") as z:
+            names = set(z.namelist())
+            if "word/document.xml" not in names:
+                raise DocumentError(f"{path}: a zip file, but not a DOCX document")
+            parts = {n: read_member(z, n, str(path)) for n in sorted(names)
+                     if n.startswith(("customXml/item", "word/header", "word/footer"))
+                     or n in ("docProps/custom.xml", "word/document.xml")}
+    except InputError as e:
+        raise DocumentError(str(e)) from None
+    spec = fingerprint = None
+    specs: list[str] = []
+    options: dict[str, str] = {}
+    try:
+        for name, blob in parts.items():
+            if not name.startswith("customXml/item") or "Props" in name or "_rels" in name:
+                continue
+            root = ElementTree.fromstring(blob)
+            if root.tag == f"{{{CUSTOM_XML_NS}}}expectmatrix":
+                node = root.find(f"{{{CUSTOM_XML_NS}}}spec")
+                spec = (node.text or "").encode("utf-8") if node is not None else None
+                specs.append(name)
+        if len(specs) > 1:
+            raise DocumentError(f"{path}: the DOCX carries {len(specs)} spec parts "
+                                f"({', '.join(specs)}); a document expectmatrix made carries "
+                                "one, so this one was tampered with")
+        if "docProps/custom.xml" in parts:
+            for prop in ElementTree.fromstring(parts["docProps/custom.xml"]):
+                value = "".join(prop.itertext()).strip()
+                if prop.get("name") == FINGERPRINT_PROPERTY:
+                    fingerprint = value
+                elif prop.get("name") == OPTIONS_PROPERTY:
+                    options = _options(value)
+        footers, text = [], []
+        for name in sorted(parts):
+            if name.startswith(("word/document", "word/header", "word/footer")):
+                part_text = _docx_text(parts[name])
+                text.append(part_text)
+                if name.startswith("word/footer"):
+                    footers.append(part_text)
+    except (ElementTree.ParseError, RecursionError, OverflowError) as e:
+        raise DocumentError(f"{path}: a damaged DOCX part: {e}") from None
+    return Embedded("docx", spec, fingerprint, footers, options, "\n".join(text))
+
+
+def _docx_text(xml: bytes) -> str:
+    """Paragraph texts as Word shows them: insertions kept, deletions left out."""
+    root = ElementTree.fromstring(xml)
+    lines = []
+    for p in root.iter(f"{_W}p"):
+        lines.append("".join(t.text or "" for t in p.iter(f"{_W}t")))
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""A Diff as a document: HTML or PDF (struck deletions, underlined insertions) and DOCX
+with real Word tracked changes that a reviewer can accept or reject."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+from expectmatrix import __version__
+from expectmatrix.render.docx import _NS, _fixed_zip_times, _p, _r, _tbl, _tc, _tr, text_width
+from expectmatrix.render.plain import Data, plain
+from expectmatrix.render.templating import prepare, render_template
+from expectmatrix.review.compare import SIDE_LABEL, Diff, FieldChange
+
+
+def redline_data(diff: Diff) -> Data:
+    """The diff as a template sees it: plain values, word edits worked out."""
+    def change(c: FieldChange) -> dict[str, object]:
+        return {"name": c.name, "old": c.old, "new": c.new, "words": c.words}
+
+    return plain({
+        "old_name": diff.old_name, "new_name": diff.new_name, "changed": diff.changed,
+        "counts": list(diff.counts().items()),
+        "balance_before": diff.balance_before, "balance_after": diff.balance_after,
+        "header": [change(c) for c in diff.header],
+        "expectations": [{"kind": e.kind, "side": e.side, "label": e.label,
+                          "old_id": e.old_id, "new_id": e.new_id,
+                          "fields": [change(f) for f in e.fields]} for e in diff.expectations],
+    })
+
+
+def redline_html(diff: Diff, env: object, when: dt.datetime) -> str:
+    prepare(env, "redline.html")  # type: ignore[arg-type]
+    return render_template(env, "redline.html", diff=redline_data(diff),  # type: ignore[arg-type]
+                           sides=plain(SIDE_LABEL), generator=f"expectmatrix {__version__}",
+                           created=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def redline(diff: Diff, fmt: str, when: dt.datetime,
+            template_dirs: tuple[str | Path, ...] = ()) -> bytes:
+    """The redline in ``fmt`` (html, pdf or docx), as bytes."""
+    if fmt == "html":
+        from expectmatrix.render.templating import environment
+
+        return redline_html(diff, environment(template_dirs), when).encode("utf-8")
+    if fmt == "pdf":
+        return redline_pdf(diff, when, tuple(map(str, template_dirs)))
+    if fmt == "docx":
+        return redline_docx(diff, when)
+    raise ValueError(f"no redline in {fmt!r}")
+
+
+def redline_pdf(diff: Diff, when: dt.datetime, template_dirs: tuple[str, ...] = ()) -> bytes:
+    from expectmatrix.render.pdf import PdfRenderer
+
+    renderer = PdfRenderer(template_dirs)
+    html = redline_html(diff, renderer.html.env, when)
+    return renderer.write(html, hashlib.sha256(html.encode()).hexdigest(), matrix_style=False)
+
+
+class _Tracked:
+    """Numbered w:ins / w:del runs, all by one author at one time."""
+
+    def __init__(self, when: dt.datetime) -> None:
+        self.date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.next_id = 1
+
+    def _attrs(self) -> str:
+        self.next_id += 1
+        return f'w:id="{self.next_id}" w:author="expectmatrix" w:date="{self.date}"'
+
+    def runs(self, change: FieldChange) -> Iterator[str]:
+        from xml.sax.saxutils import escape
+
+        for op, text in change.words:
+            if op == "equal":
+                yield _r(text)
+            elif op == "insert":
+                yield f"<w:ins {self._attrs()}>{_r(text)}</w:ins>"
+            else:
+                yield (f'<w:del {self._attrs()}><w:r><w:delText xml:space="preserve">'
+                       f"{escape(text)}</w:delText></w:r></w:del>")
+
+
+def redline_docx(diff: Diff, when: dt.datetime) -> bytes:
+    from docx import Document
+    from docx.oxml import parse_xml
+
+    doc = Document()
+    track = _Tracked(when)
+    width = text_width(doc.sections[0])
+    body = [_p(_r(f"Changes from {diff.old_name} to {diff.new_name}"), style="Title")]
+    if not diff.changed:
+        body.append(_p(_r("No changes.")))
+    else:
+        (v0, c0), (v1, c1) = diff.balance_before, diff.balance_after
+        counts = ", ".join(f"{n} {k}" for k, n in diff.counts().items())
+        body.append(_p(_r(f"Balance: {v0} of vendor, {c0} of customer → {v1} of vendor, "
+                          f"{c1} of customer. Expectations: {counts}.")))
+        if diff.header:
+            body.append(_p(_r("Deal and parties"), style="Heading1", keep_next=True))
+            widths = [width * 3 // 10, width * 7 // 10]
+            body.append(_tbl(widths, [_tr([_tc(widths[0], [_p(_r("Field"))]),
+                                           _tc(widths[1], [_p(_r("Change"))])], header=True)]
+                             + [_tr([_tc(widths[0], [_p(_r(c.name))]),
+                                     _tc(widths[1], [_p(*track.runs(c))])]) for c in diff.header]))
+        if diff.expectations:
+            body.append(_p(_r("Expectations"), style="Heading1", keep_next=True))
+            widths = [width * 15 // 100, width * 12 // 100, width * 12 // 100, width * 61 // 100]
+            rows = [_tr([_tc(w, [_p(_r(h))]) for w, h in
+                         zip(widths, ("Id", "Side", "Change", "Fields"), strict=True)], header=True)]
+            for change in diff.expectations:
+                fields = [_p(_r(f"{f.name}: "), *track.runs(f)) for f in change.fields]
+                rows.append(_tr([_tc(widths[0], [_p(_r(change.label))]),
+                                 _tc(widths[1], [_p(_r(SIDE_LABEL[change.side]))]),
+                                 _tc(widths[2], [_p(_r(change.kind))]),
+                                 _tc(widths[3], fields)]))
+            body.append(_tbl(widths, rows))
+    anchor = doc.element.body.sectPr
+    for element in parse_xml(f"<w:body {_NS}>{''.join(body)}</w:body>"):
+        anchor.addprevious(element)
+    props = doc.core_properties
+    props.title = f"Changes from {diff.old_name} to {diff.new_name}"
+    props.author = props.last_modified_by = f"expectmatrix {__version__}"
+    props.created = props.modified = when.replace(tzinfo=None)
+    props.revision = 1
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return _fixed_zip_times(buffer.getvalue(), when)

@@ -1,0 +1,164 @@
+"""Reading files that people give us: specs, CSV exports, base specs, logos, fonts,
+letterheads, templates, labels, clause files and documents to verify.
+
+Every read goes through here and is bounded before it happens: only regular files
+(``open()`` on a FIFO waits forever, ``/dev/zero`` never ends), a size checked with
+``fstat`` before reading and enforced while reading (a file may grow meanwhile), and zip
+packages checked member by member before anything is inflated.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import zipfile
+
+from expectmatrix.spec.findings import ExpectmatrixError
+
+MB = 1_000_000
+
+
+class InputError(ExpectmatrixError):
+    """A file we were given cannot be read safely: not a regular file, too large, or a
+    package that would expand too far."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:,.1f} MB" if n >= MB else f"{n:,} bytes"
+
+
+class _Bounded(io.RawIOBase):
+    """A file that refuses to yield more than ``limit`` bytes."""
+
+    def __init__(self, fd: int, limit: int, name: str, what: str) -> None:
+        self.fd, self.limit, self.name_, self.what, self.seen = fd, limit, name, what, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = os.readv(self.fd, [buffer])
+        self.seen += n
+        if self.seen > self.limit:
+            raise InputError(f"{self.name_}: the {self.what} is larger than "
+                             f"{_size(self.limit)}")
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self.fd)
+        super().close()
+
+
+def open_bounded(path: str | Path, limit: int, what: str = "file") -> IO[bytes]:
+    """Open a regular file for reading at most ``limit`` bytes; InputError otherwise."""
+    name = str(path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(name, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
+    except OSError as e:
+        raise InputError(f"{name}: cannot read the {what}: {e.strerror or e}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{name}: the {what} is {_kind(info.st_mode)}; give a file")
+        if info.st_size > limit:
+            raise InputError(f"{name}: the {what} is {_size(info.st_size)}; at most "
+                             f"{_size(limit)}")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return io.BufferedReader(_Bounded(fd, limit, name, what))
+
+
+def read_bytes(path: str | Path, limit: int, what: str = "file") -> bytes:
+    try:
+        with open_bounded(path, limit, what) as f:
+            return f.read()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the {what}: {e.strerror or e}") from None
+
+
+def read_text(path: str | Path, limit: int, what: str = "file") -> str:
+    data = read_bytes(path, limit, what)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: the {what} is not UTF-8 text (byte {e.start + 1})") from None
+
+
+# --- zip packages (DOCX) -------------------------------------------------------------------
+
+MAX_ZIP_MEMBERS = 2_000
+MAX_MEMBER_BYTES = 50 * MB
+MAX_UNPACKED_BYTES = 200 * MB
+MAX_RATIO = 200  # zip deflate reaches about 1000:1 only on contrived data
+# Parts that run code in Word: never carried from a letterhead into a document we write.
+MACRO_PARTS = ("vbaproject.bin", "vbadata.xml", "activex")
+
+
+def check_zip(data: bytes, name: str, what: str = "Word file") -> zipfile.ZipFile:
+    """A zip package whose every member was checked (count, declared sizes, ratio) before
+    any is inflated. Members still inflate through :func:`read_member`, which holds the
+    declared size (a lying header cannot make a member larger)."""
+    import zipfile  # only here: reading a spec needs none of it
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
+        raise InputError(f"{name}: not a usable {what} (corrupt or truncated?): {e}") from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise InputError(f"{name}: the {what} has {len(members):,} parts; at most "
+                         f"{MAX_ZIP_MEMBERS:,}")
+    total = 0
+    for m in members:
+        if m.file_size > MAX_MEMBER_BYTES:
+            raise InputError(f"{name}: the part {m.filename} of the {what} unpacks to "
+                             f"{_size(m.file_size)}; at most {_size(MAX_MEMBER_BYTES)} a part")
+        if m.file_size > 1 * MB and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise InputError(f"{name}: the part {m.filename} of the {what} would expand "
+                             f"{m.file_size // max(m.compress_size, 1):,} times (a zip bomb?)")
+        total += m.file_size
+    if total > MAX_UNPACKED_BYTES:
+        raise InputError(f"{name}: the {what} unpacks to {_size(total)}; at most "
+                         f"{_size(MAX_UNPACKED_BYTES)}")
+    return archive
+
+
+def read_member(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
+    """One member, inflated no further than its declared (and checked) size."""
+    import zipfile
+
+    info = archive.getinfo(member)
+    try:
+        with archive.open(info) as f:
+            data = f.read(info.file_size + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
+        raise InputError(f"{name}: the part {member} cannot be read: {e}") from None
+    if len(data) > info.file_size:
+        raise InputError(f"{name}: the part {member} is larger than its header says")
+    return data
+
+
+def macro_parts(names: Iterable[str]) -> list[str]:
+    return [n for n in names if any(m in n.lower() for m in MACRO_PARTS)]

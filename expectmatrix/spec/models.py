@@ -1,0 +1,225 @@
+"""The deal spec, version 1: pydantic models of the contract and nothing else.
+
+These models are the single source of truth: validation, the JSON Schema served by
+``expectmatrix schema`` and the field tables in the README all come from them.
+"""
+
+import datetime as _dt
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from expectmatrix.spec.terms import Answer, Balance, Paper, Segment, Side, Status
+
+FORMAT = "expectmatrix/1"
+
+# C0 controls other than tab/LF/CR, U+FFFE/U+FFFF and lone surrogates cannot be stored in
+# XML (python-docx refuses them) and have no business in an agreement anyway.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$", re.IGNORECASE)
+
+
+def _plain_text(value: str) -> str:
+    bad = _BAD_CHARS.search(value)
+    if bad:
+        raise ValueError(
+            f"contains the control character U+{ord(bad.group()):04X} at position "
+            f"{bad.start() + 1}; remove it (it is usually pasted in by accident)"
+        )
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    # Only YYYY-MM-DD: pydantic would otherwise take numbers as Unix timestamps.
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"not a date: {value.strip()} (no such day in the calendar; "
+                             "write YYYY-MM-DD)") from None
+    raise ValueError(f"not a date: {value!r}; write it as YYYY-MM-DD, e.g. 2026-12-01")
+
+
+def _safe_file_id(value: str) -> str:
+    if value.startswith("."):
+        raise ValueError("must not start with a dot (it names the output files)")
+    if _WINDOWS_RESERVED.match(value):
+        raise ValueError(f"{value!r} is a reserved file name on Windows; choose another id")
+    return value
+
+
+Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_plain_text)]
+ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_plain_text)]
+IsoDate = Annotated[_dt.date, BeforeValidator(_iso_date)]
+Color = Annotated[str, StringConstraints(pattern=r"^#(?:[0-9a-fA-F]{3}){1,2}$")]
+DealId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
+    AfterValidator(_safe_file_id),
+]
+ExpectationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
+
+
+class Model(BaseModel):
+    # extra='forbid': a misspelt key is almost always a typo that would silently vanish.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class Money(Model):
+    amount: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)] = Field(
+        description="Annual contract value."
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
+        description="ISO 4217 code such as USD or EUR."
+    )
+
+
+class Deal(Model):
+    id: DealId = Field(description="1-64 characters of A-Z a-z 0-9 . _ -; names the output files.")
+    title: ShortText = Field(description="Title of the agreement.")
+    segment: Segment = Field(description="Customer segment.")
+    effective: IsoDate = Field(description="Effective date, YYYY-MM-DD.")
+    version: Annotated[int, Field(gt=0, le=100000)] = Field(1, description="Version number.")
+    status: Status = Field("draft", description="Review status.")
+    value: Money | None = Field(None, description="Annual contract value.")
+    notes: Text | None = Field(None, description="Free text shown under the title.")
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = (
+        Field("en", description="Document language (BCP 47 tag such as en or de).")
+    )
+
+
+class Branding(Model):
+    logo: ShortText | None = Field(None, description="PNG, JPEG or SVG, relative to the spec.")
+    primary_color: Color | None = Field(None, description="Headings and table header, #rrggbb.")
+    accent_color: Color | None = Field(None, description="Area rows and rules, #rrggbb.")
+    font: ShortText | None = Field(
+        None, description="Noto Sans (bundled) or a .ttf/.otf file relative to the spec.")
+    paper: Paper | None = Field(None, description="Paper size (default A4).")
+    margins: Annotated[str, StringConstraints(
+        pattern=r"^\d{1,3}(\.\d+)?(mm|cm|in|pt)( \d{1,3}(\.\d+)?(mm|cm|in|pt)){0,3}$")] | None = Field(
+        None, description="Page margins as in CSS, e.g. 20mm or 20mm 16mm (default).")
+
+
+class Approval(Model):
+    name: ShortText = Field(description="Who approved.")
+    side: Side = Field(description="Which side they approved for.")
+    role: ShortText = Field(description="Their role.")
+    date: IsoDate = Field(description="Date of approval, YYYY-MM-DD.")
+
+
+class Contact(Model):
+    name: ShortText = Field(description="Contact name.")
+    role: ShortText | None = Field(None, description="Role in the deal.")
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
+        Field(None, description="E-mail address.")
+    )
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9+() .\-/x]{3,40}$")] | None = Field(
+        None, description="Phone number."
+    )
+
+
+class Signatory(Model):
+    name: ShortText = Field(description="Who signs.")
+    title: ShortText | None = Field(None, description="Their title.")
+
+
+class Party(Model):
+    name: ShortText = Field(description="Legal name of the party.")
+    contacts: Annotated[list[Contact], Field(max_length=50)] = Field(
+        default_factory=list, description="People to contact."
+    )
+    signatory: Signatory | None = Field(None, description="Who signs for this party.")
+
+
+class Parties(Model):
+    vendor: Party = Field(description="The vendor (seller).")
+    customer: Party = Field(description="The customer (buyer).")
+
+
+ParamValue = Annotated[str, StringConstraints(max_length=200)] | int | Decimal
+
+
+class Expectation(Model):
+    id: ExpectationId = Field(description="Unique across both lists, e.g. V1 or C3.")
+    area: ShortText | None = Field(
+        None, description="Groups rows of the matrix. Required unless `clause` is given.")
+    text: Text | None = Field(
+        None, description="What is promised. Required unless `clause` is given.")
+    measure: Text | None = Field(None, description="How fulfilment is measured.")
+    due: ShortText | None = Field(None, description="When: a date or a cadence.")
+    owner: ShortText | None = Field(None, description="Role on the promising side.")
+    clause: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = (
+        Field(None, description="Id of a clause from the clause library.")
+    )
+    params: Annotated[dict[str, ParamValue], Field(max_length=20)] | None = Field(
+        None, description="Values for the clause's parameters."
+    )
+    weight: Annotated[int, Field(ge=1, le=5)] = Field(
+        1, description="1-5; used by `balance: weight`."
+    )
+
+
+ExpectationList = Annotated[list[Expectation], Field(min_length=1, max_length=500)]
+
+
+class Expectations(Model):
+    of_vendor: ExpectationList = Field(description="What the customer can expect of the vendor.")
+    of_customer: ExpectationList = Field(
+        description="What the vendor can expect of the customer."
+    )
+
+
+class ReadinessItem(Model):
+    question: Text = Field(description="A question about the customer's ability to deliver.")
+    answer: Answer = Field(description="yes, no or unknown.")
+    note: Text | None = Field(None, description="Context or next step.")
+
+
+class Spec(Model):
+    """A deal spec, version 1."""
+
+    model_config = ConfigDict(title="expectmatrix deal spec (format expectmatrix/1)")
+
+    format: Literal["expectmatrix/1"] | None = Field(None, description="Spec format version.")
+    deal: Deal = Field(description="The deal.")
+    branding: Branding | None = Field(None, description="Look of the documents.")
+    approvals: Annotated[list[Approval], Field(max_length=50)] = Field(
+        default_factory=list, description="Required when deal.status is approved."
+    )
+    parties: Parties = Field(description="Vendor and customer.")
+    expectations: Expectations = Field(description="Both sides' expectations.")
+    balance: Balance = Field(
+        "count", description="How both sides are balanced."
+    )
+    readiness: Annotated[list[ReadinessItem], Field(max_length=100)] = Field(
+        default_factory=list, description="Probing questions about the customer's readiness."
+    )
+
+    def all_expectations(self) -> list[tuple[str, int, Expectation]]:
+        """Every expectation with its list name and index, vendor's first."""
+        return [
+            (side, i, e)
+            for side in ("of_vendor", "of_customer")
+            for i, e in enumerate(getattr(self.expectations, side))
+        ]
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Spec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
