@@ -9,27 +9,22 @@ PDF. The same markup gives us what python-docx has no API for: repeating header 
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-import re
-import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls, qn
+from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from expectmatrix.library.placeholders import fill
+from expectmatrix.render import ooxml as ox
 from expectmatrix.render.view import NONSTANDARD_MARK, Cell, View
 from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import MACRO_PARTS, InputError, check_zip, macro_parts, read_bytes
-
-PAPER = {"A4": (Mm(210), Mm(297)), "Letter": (Mm(215.9), Mm(279.4))}
-_NS = nsdecls("w")
 
 # Character styles, created once per document: (name, bold, size pt, colour or None).
 _CHAR_STYLES = {
@@ -47,81 +42,12 @@ _CHAR_STYLES = {
 }
 
 
-# --- WordprocessingML as text ------------------------------------------------------------
-
-
-def _r(text: str, style: str | None = None, italic: bool = False) -> str:
-    props = (f'<w:rStyle w:val="{style}"/>' if style else "") + ("<w:i/>" if italic else "")
-    return (f"<w:r>{f'<w:rPr>{props}</w:rPr>' if props else ''}"
-            f'<w:t xml:space="preserve">{escape(text)}</w:t></w:r>')
-
-
-def _p(*runs: str, style: str | None = None, keep_next: bool = False, before: int = 0,
-       tab_right: int | None = None) -> str:
-    props = ""
-    if style:
-        props += f'<w:pStyle w:val="{style}"/>'
-    if keep_next:
-        props += "<w:keepNext/>"
-    if tab_right is not None:
-        props += (f'<w:tabs><w:tab w:val="clear" w:pos="4680"/><w:tab w:val="clear" '
-                  f'w:pos="9360"/><w:tab w:val="right" w:pos="{tab_right}"/></w:tabs>')
-    if before:
-        props += f'<w:spacing w:before="{before * 20}"/>'
-    return f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{''.join(runs)}</w:p>"
-
-
-def _field(instruction: str, style: str) -> str:
-    return (f'<w:fldSimple w:instr=" {instruction} ">{_r("1", style)}</w:fldSimple>')
-
-
-def _tc(width: int, paragraphs: Sequence[str], shade: str | None = None, span: int = 1) -> str:
-    props = f'<w:tcW w:w="{width}" w:type="dxa"/>'
-    if span > 1:
-        props += f'<w:gridSpan w:val="{span}"/>'
-    if shade:
-        props += f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/>'
-    return f"<w:tc><w:tcPr>{props}</w:tcPr>{''.join(paragraphs) or _p()}</w:tc>"
-
-
-def _tr(cells: Iterable[str], header: bool = False) -> str:
-    # Every row: never split across pages. Header rows: repeated on every page.
-    props = "<w:cantSplit/>" + ("<w:tblHeader/>" if header else "")
-    return f"<w:tr><w:trPr>{props}</w:trPr>{''.join(cells)}</w:tr>"
-
-
-# Explicit borders: a letterhead document may have no "Table Grid" style to lend them.
-_BORDERS = "<w:tblBorders>" + "".join(
-    f'<w:{edge} w:val="single" w:sz="4" w:space="0" w:color="A0A0A0"/>'
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV")) + "</w:tblBorders>"
-
-
-def _tbl(widths: Sequence[int], rows: Iterable[str], rtl: bool = False) -> str:
-    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
-    return (f'<w:tbl {_NS}><w:tblPr><w:tblStyle w:val="TableGrid"/>'
-            f'{"<w:bidiVisual/>" if rtl else ""}'
-            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>{_BORDERS}'
-            f'<w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
-            f"{''.join(rows)}</w:tbl>")
-
-
-def _page_runs(label: str) -> list[str]:
-    """ "Page {page} of {pages}" in the document's language, with live fields."""
-    fields = {"{page}": "PAGE", "{pages}": "NUMPAGES"}
-    return [_field(fields[part], "EmSmall") if part in fields else _r(part, "EmSmall")
-            for part in re.split(r"(\{page\}|\{pages\})", label) if part]
-
-
-def _twips(mm: float) -> int:
-    return round(mm * 1440 / 25.4)
-
-
 def _expectation(item: Cell | None) -> list[str]:
     if item is None:
         return []
-    mark = [_r(f"{NONSTANDARD_MARK} ", "EmMark")] if item.nonstandard else []
-    out = [_p(*mark, _r(item.id + " ", "EmId"), _r(item.text))]
-    out += [_p(_r(f"{label}: ", "EmLabel"), _r(value, "EmDetail"), before=1)
+    mark = [ox.run(f"{NONSTANDARD_MARK} ", "EmMark")] if item.nonstandard else []
+    out = [ox.para(*mark, ox.run(item.id + " ", "EmId"), ox.run(item.text))]
+    out += [ox.para(ox.run(f"{label}: ", "EmLabel"), ox.run(value, "EmDetail"), before=1)
             for label, value in item.details]
     return out
 
@@ -154,13 +80,13 @@ class DocxRenderer:
         self._header_footer(doc, view, width)
         body = "".join(self._body(view, width))
         anchor = doc.element.body.sectPr
-        for element in parse_xml(f"<w:body {_NS}>{body}</w:body>"):
+        for element in parse_xml(f"<w:body {ox.NS}>{body}</w:body>"):
             anchor.addprevious(element)
         self._properties(doc, view)
         _embed(doc, view)
         buffer = io.BytesIO()
         doc.save(buffer)
-        return _fixed_zip_times(buffer.getvalue(), view.created)
+        return ox.fixed_zip_times(buffer.getvalue(), view.created)
 
     def _setup(self, doc, view: View) -> int:  # type: ignore[no-untyped-def]
         """Page and styles (a letterhead keeps its own); returns the text width in twips."""
@@ -170,14 +96,14 @@ class DocxRenderer:
             self._page_and_styles(section, styles, view)
         if view.rtl:  # right to left, letterhead or not: paragraphs (w:bidi), runs (w:rtl)
             normal = styles["Normal"].element
-            normal.get_or_add_pPr().append(parse_xml(f"<w:bidi {_NS}/>"))
-            normal.get_or_add_rPr().append(parse_xml(f"<w:rtl {_NS}/>"))
+            normal.get_or_add_pPr().append(parse_xml(f"<w:bidi {ox.NS}/>"))
+            normal.get_or_add_rPr().append(parse_xml(f"<w:rtl {ox.NS}/>"))
         self._add_char_styles(styles, view)
-        return text_width(section)
+        return ox.text_width(section)
 
     def _page_and_styles(self, section, styles, view: View) -> None:  # type: ignore[no-untyped-def]
-        section.page_width, section.page_height = PAPER[view.look.paper]
-        top, right, bottom, left = _margins(view.look.margins)
+        section.page_width, section.page_height = ox.PAPER[view.look.paper]
+        top, right, bottom, left = ox.margins(view.look.margins)
         section.top_margin, section.right_margin = top, right
         section.bottom_margin, section.left_margin = bottom, left
         section.header_distance = section.footer_distance = Mm(8)
@@ -194,7 +120,7 @@ class DocxRenderer:
         for name, size in (("Title", 20), ("Heading 1", 13)):
             style = styles[name]
             style.font.size = Pt(size)
-            style.font.color.rgb = RGBColor.from_string(_hex6(view.look.primary))
+            style.font.color.rgb = RGBColor.from_string(ox.hex6(view.look.primary))
             style.font.bold = True
 
     def _add_char_styles(self, styles, view: View) -> None:  # type: ignore[no-untyped-def]
@@ -207,80 +133,83 @@ class DocxRenderer:
             if style_id in existing:
                 continue
             props = ("<w:b/>" if bold else "") + (
-                f'<w:color w:val="{_hex6(colours.get(colour, colour))}"/>' if colour else "") + (
+                f'<w:color w:val="{ox.hex6(colours.get(colour, colour))}"/>' if colour else "") + (
                 f'<w:sz w:val="{round(size * 2)}"/>' if size else "")
             xml.append(f'<w:style w:type="character" w:customStyle="1" w:styleId="{style_id}">'
                        f'<w:name w:val="{escape(name)}"/><w:rPr>{props}</w:rPr></w:style>')
-        for element in parse_xml(f"<w:styles {_NS}>{''.join(xml)}</w:styles>"):
+        for element in parse_xml(f"<w:styles {ox.NS}>{''.join(xml)}</w:styles>"):
             styles.element.append(element)
 
     def _header_footer(self, doc, view: View, width: int) -> None:  # type: ignore[no-untyped-def]
         section = doc.sections[-1]
-        mark = (_r(str(view.labels["draft"]), "EmDraft") if view.draft
-                else _r(view.status_label, "EmSmall"))
-        header = _p(_r(f"{view.deal_id} · v{view.version}", "EmSmall"), _r("\t"), mark,
+        mark = (ox.run(str(view.labels["draft"]), "EmDraft") if view.draft
+                else ox.run(view.status_label, "EmSmall"))
+        header = ox.para(ox.run(f"{view.deal_id} · v{view.version}", "EmSmall"), ox.run("\t"), mark,
                     tab_right=width)
-        footer = (_p(_r(f"{view.labels['fingerprint']}: ", "EmTiny"), _r(view.fingerprint, "EmTiny"))
-                  + _p(_r("\t"), *_page_runs(str(view.labels["page"])), tab_right=width))
+        footer = (ox.para(ox.run(f"{view.labels['fingerprint']}: ", "EmTiny"),
+                          ox.run(view.fingerprint, "EmTiny"))
+                  + ox.para(ox.run("\t"), *ox.page_runs(str(view.labels["page"])), tab_right=width))
         for part, xml in ((section.header, header), (section.footer, footer)):
             element = part._element
             if not self.base:  # python-docx's own template has an empty paragraph there
                 for p in list(element):
                     element.remove(p)
-            for child in parse_xml(f"<w:hdr {_NS}>{xml}</w:hdr>"):
+            for child in parse_xml(f"<w:hdr {ox.NS}>{xml}</w:hdr>"):
                 element.append(child)
         logo = view.look.logo
         if logo is not None and logo.kind != "svg":  # python-docx cannot place SVG
-            run = section.header.add_paragraph().add_run()
-            run.add_picture(io.BytesIO(logo.data), height=Mm(12))
+            picture = section.header.add_paragraph().add_run()
+            picture.add_picture(io.BytesIO(logo.data), height=Mm(12))
 
     def _body(self, view: View, width: int) -> Iterable[str]:
         labels = view.labels
         half = width // 2
-        tbl = partial(_tbl, rtl=view.rtl)
-        yield _p(_r(str(labels["doc_kind"]).upper(), "EmSmall"))
-        yield _p(_r(view.title), style="Title")
-        yield _p(_r(f"{view.vendor.name} & {view.customer.name}", "EmParty"))
+        tbl = partial(ox.table, rtl=view.rtl)
+        yield ox.para(ox.run(str(labels["doc_kind"]).upper(), "EmSmall"))
+        yield ox.para(ox.run(view.title), style="Title")
+        yield ox.para(ox.run(f"{view.vendor.name} & {view.customer.name}", "EmParty"))
 
         facts = [(labels["deal"], view.deal_id, labels["version"], str(view.version)),
                  (labels["effective"], view.effective, labels["status"], view.status_label),
                  (labels["segment"], view.segment_label, labels["value"], view.value or "–")]
-        quarter = [_twips(38), _twips(50), _twips(38), width - _twips(126)]
-        yield tbl(quarter, (_tr(_tc(w, [_p(_r(str(v), "EmStrong" if i % 2 == 0 else None))])
+        quarter = [ox.twips(38), ox.twips(50), ox.twips(38), width - ox.twips(126)]
+        yield tbl(quarter, (ox.row(ox.cell(w, [ox.para(ox.run(str(v), "EmStrong" if i % 2 == 0 else None))])
                                  for i, (w, v) in enumerate(zip(quarter, row, strict=True)))
                              for row in facts))
         if view.notes:
-            yield _p(_r(view.notes, italic=True), before=6)
-        yield _p()
+            yield ox.para(ox.run(view.notes, italic=True), before=6)
+        yield ox.para()
 
         def party(p) -> list[str]:  # type: ignore[no-untyped-def]
-            lines = [_p(_r(p.role.upper(), "EmSmall")), _p(_r(p.name, "EmParty"))]
+            lines = [ox.para(ox.run(p.role.upper(), "EmSmall")), ox.para(ox.run(p.name, "EmParty"))]
             for c in p.contacts:
                 extra = ", ".join(x for x in (c.role,) if x)
                 rest = " · ".join(x for x in (c.email, c.phone) if x)
                 text = c.name + (f", {extra}" if extra else "") + (f" · {rest}" if rest else "")
-                lines.append(_p(_r(text, "EmDetail")))
+                lines.append(ox.para(ox.run(text, "EmDetail")))
             return lines
 
-        yield tbl([half, half], [_tr([_tc(half, party(view.vendor)),
-                                       _tc(half, party(view.customer))])])
-        yield _p(_r(f"{view.summary} {view.balance_label}."), before=6)
+        yield tbl([half, half], [ox.row([ox.cell(half, party(view.vendor)),
+                                       ox.cell(half, party(view.customer))])])
+        yield ox.para(ox.run(f"{view.summary} {view.balance_label}."), before=6)
         if view.nonstandard_note:
-            yield _p(_r(view.nonstandard_note, "EmMark"))
+            yield ox.para(ox.run(view.nonstandard_note, "EmMark"))
 
-        yield _p(_r(str(labels["matrix"])), style="Heading1", keep_next=True)
+        yield ox.para(ox.run(str(labels["matrix"])), style="Heading1", keep_next=True)
         primary = view.look.primary.lstrip("#")
-        rows = [_tr([_tc(half, [_p(_r(view.vendor_heading, "EmWhite"))], shade=_hex6(primary)),
-                     _tc(half, [_p(_r(view.customer_heading, "EmWhite"))], shade=_hex6(primary))],
+        shade = ox.hex6(primary)
+        rows = [ox.row([ox.cell(half, [ox.para(ox.run(view.vendor_heading, "EmWhite"))], shade=shade),
+                        ox.cell(half, [ox.para(ox.run(view.customer_heading, "EmWhite"))],
+                                shade=shade)],
                     header=True)]
         for area in view.areas:
-            rows.append(_tr([_tc(width, [_p(_r(area.name.upper(), "EmArea"), keep_next=True)],
+            rows.append(ox.row([ox.cell(width, [ox.para(ox.run(area.name.upper(), "EmArea"), keep_next=True)],
                                  span=2)]))
-            rows += [_tr([_tc(half, _expectation(r.vendor)), _tc(half, _expectation(r.customer))])
+            rows += [ox.row([ox.cell(half, _expectation(r.vendor)), ox.cell(half, _expectation(r.customer))])
                      for r in area.rows]
         yield tbl([half, half], rows)
         if view.mark_nonstandard:
-            yield _p(_r(str(labels["nonstandard_legend"]), "EmSmall"), before=3)
+            yield ox.para(ox.run(str(labels["nonstandard_legend"]), "EmSmall"), before=3)
 
         tables = []
         if view.readiness:
@@ -293,24 +222,25 @@ class DocxRenderer:
                            [(a.name, a.side_label, a.role, a.date) for a in view.approvals]))
         for title, heads, shares, values in tables:
             widths = [int(width * s) for s in shares]
-            yield _p(_r(str(title)), style="Heading1", keep_next=True)
-            yield tbl(widths, [_tr((_tc(w, [_p(_r(str(h), "EmStrong"))])
+            yield ox.para(ox.run(str(title)), style="Heading1", keep_next=True)
+            yield tbl(widths, [ox.row((ox.cell(w, [ox.para(ox.run(str(h), "EmStrong"))])
                                      for w, h in zip(widths, heads, strict=True)), header=True)]
-                       + [_tr(_tc(w, [_p(_r(str(v)))]) for w, v in zip(widths, row, strict=True))
+                       + [ox.row(ox.cell(w, [ox.para(ox.run(str(v)))])
+                                 for w, v in zip(widths, row, strict=True))
                           for row in values])
 
-        yield _p(_r(str(labels["signatures"])), style="Heading1", keep_next=True)
+        yield ox.para(ox.run(str(labels["signatures"])), style="Heading1", keep_next=True)
 
         def signature(p) -> list[str]:  # type: ignore[no-untyped-def]
-            return [_p(_r(fill(str(labels["for_party"]), party=p.name), "EmStrong")),
-                    _p(), _p(), _p(), _p(_r("_" * 34)),
-                    _p(_r(str(labels["signature"]), "EmSmall")),
-                    _p(_r(f"{labels['name']}: {p.signatory_name or ''}")),
-                    _p(_r(f"{labels['title']}: {p.signatory_title or ''}")),
-                    _p(_r(f"{labels['date_label']}:"))]
+            return [ox.para(ox.run(fill(str(labels["for_party"]), party=p.name), "EmStrong")),
+                    ox.para(), ox.para(), ox.para(), ox.para(ox.run("_" * 34)),
+                    ox.para(ox.run(str(labels["signature"]), "EmSmall")),
+                    ox.para(ox.run(f"{labels['name']}: {p.signatory_name or ''}")),
+                    ox.para(ox.run(f"{labels['title']}: {p.signatory_title or ''}")),
+                    ox.para(ox.run(f"{labels['date_label']}:"))]
 
-        yield tbl([half, half], [_tr([_tc(half, signature(view.vendor)),
-                                       _tc(half, signature(view.customer))])])
+        yield tbl([half, half], [ox.row([ox.cell(half, signature(view.vendor)),
+                                       ox.cell(half, signature(view.customer))])])
 
     def _properties(self, doc, view: View) -> None:  # type: ignore[no-untyped-def]
         props = doc.core_properties
@@ -395,46 +325,4 @@ def read_letterhead(path: str | Path) -> tuple[bytes, list[str]]:
                                f"({', '.join(dropped)}); documents never carry them"]
 
 
-def text_width(section) -> int:  # type: ignore[no-untyped-def]
-    """The width between a section's margins, in twips (what table widths are given in)."""
-    return int(section.page_width - section.left_margin - section.right_margin) * 1440 // 914400
-
-
-def _margins(css: str) -> tuple[int, int, int, int]:
-    """CSS margin shorthand (1-4 lengths in mm, cm, in or pt) -> top, right, bottom, left."""
-    units = {"mm": Mm(1), "cm": Mm(10), "in": 914400, "pt": Pt(1)}
-    values = [int(float(v[:-2]) * units[v[-2:]]) for v in css.split()]
-    while len(values) < 4:
-        values.append(values[{1: 0, 2: 0, 3: 1}[len(values)]])
-    return values[0], values[1], values[2], values[3]
-
-
-def _hex6(colour: str) -> str:
-    colour = colour.lstrip("#").upper()
-    return "".join(c * 2 for c in colour) if len(colour) == 3 else colour
-
-
-def _fixed_zip_times(data: bytes, when: dt.datetime) -> bytes:
-    """Set every entry's DOS date and time in place, so equal input gives equal bytes.
-
-    Only the timestamp fields of the local headers and the central directory change;
-    rewriting the package instead would inflate and deflate every part again.
-    """
-    when = max(when, dt.datetime(1980, 1, 1, tzinfo=dt.UTC))
-    dos_time = (when.hour << 11) | (when.minute << 5) | (when.second // 2)
-    dos_date = ((when.year - 1980) << 9) | (when.month << 5) | when.day
-    stamp = struct.pack("<HH", dos_time, dos_date)
-    out = bytearray(data)
-    end = out.rfind(b"PK\x05\x06")
-    count, _size, start = struct.unpack_from("<HII", out, end + 10)
-    pos = start
-    for _ in range(count):
-        assert out[pos:pos + 4] == b"PK\x01\x02"
-        out[pos + 12:pos + 16] = stamp
-        local = struct.unpack_from("<I", out, pos + 42)[0]
-        assert out[local:local + 4] == b"PK\x03\x04"
-        out[local + 10:local + 14] = stamp
-        name_len, extra_len, comment_len = struct.unpack_from("<HHH", out, pos + 28)
-        pos += 46 + name_len + extra_len + comment_len
-    return bytes(out)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from expectmatrix import __version__
-from expectmatrix.render.docx import _NS, _fixed_zip_times, _p, _r, _tbl, _tc, _tr, text_width
+from expectmatrix.render import ooxml as ox
 from expectmatrix.render.plain import Data, plain
 from expectmatrix.render.templating import prepare, render_template
 from expectmatrix.review.compare import SIDE_LABEL, Diff, FieldChange
@@ -77,9 +77,9 @@ class _Tracked:
 
         for op, text in change.words:
             if op == "equal":
-                yield _r(text)
+                yield ox.run(text)
             elif op == "insert":
-                yield f"<w:ins {self._attrs()}>{_r(text)}</w:ins>"
+                yield f"<w:ins {self._attrs()}>{ox.run(text)}</w:ins>"
             else:
                 yield (f'<w:del {self._attrs()}><w:r><w:delText xml:space="preserve">'
                        f"{escape(text)}</w:delText></w:r></w:del>")
@@ -91,36 +91,36 @@ def redline_docx(diff: Diff, when: dt.datetime) -> bytes:
 
     doc = Document()
     track = _Tracked(when)
-    width = text_width(doc.sections[0])
-    body = [_p(_r(f"Changes from {diff.old_name} to {diff.new_name}"), style="Title")]
+    width = ox.text_width(doc.sections[0])
+    body = [ox.para(ox.run(f"Changes from {diff.old_name} to {diff.new_name}"), style="Title")]
     if not diff.changed:
-        body.append(_p(_r("No changes.")))
+        body.append(ox.para(ox.run("No changes.")))
     else:
         (v0, c0), (v1, c1) = diff.balance_before, diff.balance_after
         counts = ", ".join(f"{n} {k}" for k, n in diff.counts().items())
-        body.append(_p(_r(f"Balance: {v0} of vendor, {c0} of customer → {v1} of vendor, "
+        body.append(ox.para(ox.run(f"Balance: {v0} of vendor, {c0} of customer → {v1} of vendor, "
                           f"{c1} of customer. Expectations: {counts}.")))
         if diff.header:
-            body.append(_p(_r("Deal and parties"), style="Heading1", keep_next=True))
+            body.append(ox.para(ox.run("Deal and parties"), style="Heading1", keep_next=True))
             widths = [width * 3 // 10, width * 7 // 10]
-            body.append(_tbl(widths, [_tr([_tc(widths[0], [_p(_r("Field"))]),
-                                           _tc(widths[1], [_p(_r("Change"))])], header=True)]
-                             + [_tr([_tc(widths[0], [_p(_r(c.name))]),
-                                     _tc(widths[1], [_p(*track.runs(c))])]) for c in diff.header]))
+            body.append(ox.table(widths, [ox.row([ox.cell(widths[0], [ox.para(ox.run("Field"))]),
+                                           ox.cell(widths[1], [ox.para(ox.run("Change"))])], header=True)]
+                             + [ox.row([ox.cell(widths[0], [ox.para(ox.run(c.name))]),
+                                     ox.cell(widths[1], [ox.para(*track.runs(c))])]) for c in diff.header]))
         if diff.expectations:
-            body.append(_p(_r("Expectations"), style="Heading1", keep_next=True))
+            body.append(ox.para(ox.run("Expectations"), style="Heading1", keep_next=True))
             widths = [width * 15 // 100, width * 12 // 100, width * 12 // 100, width * 61 // 100]
-            rows = [_tr([_tc(w, [_p(_r(h))]) for w, h in
+            rows = [ox.row([ox.cell(w, [ox.para(ox.run(h))]) for w, h in
                          zip(widths, ("Id", "Side", "Change", "Fields"), strict=True)], header=True)]
             for change in diff.expectations:
-                fields = [_p(_r(f"{f.name}: "), *track.runs(f)) for f in change.fields]
-                rows.append(_tr([_tc(widths[0], [_p(_r(change.label))]),
-                                 _tc(widths[1], [_p(_r(SIDE_LABEL[change.side]))]),
-                                 _tc(widths[2], [_p(_r(change.kind))]),
-                                 _tc(widths[3], fields)]))
-            body.append(_tbl(widths, rows))
+                fields = [ox.para(ox.run(f"{f.name}: "), *track.runs(f)) for f in change.fields]
+                rows.append(ox.row([ox.cell(widths[0], [ox.para(ox.run(change.label))]),
+                                 ox.cell(widths[1], [ox.para(ox.run(SIDE_LABEL[change.side]))]),
+                                 ox.cell(widths[2], [ox.para(ox.run(change.kind))]),
+                                 ox.cell(widths[3], fields)]))
+            body.append(ox.table(widths, rows))
     anchor = doc.element.body.sectPr
-    for element in parse_xml(f"<w:body {_NS}>{''.join(body)}</w:body>"):
+    for element in parse_xml(f"<w:body {ox.NS}>{''.join(body)}</w:body>"):
         anchor.addprevious(element)
     props = doc.core_properties
     props.title = f"Changes from {diff.old_name} to {diff.new_name}"
@@ -129,4 +129,4 @@ def redline_docx(diff: Diff, when: dt.datetime) -> bytes:
     props.revision = 1
     buffer = io.BytesIO()
     doc.save(buffer)
-    return _fixed_zip_times(buffer.getvalue(), when)
+    return ox.fixed_zip_times(buffer.getvalue(), when)
