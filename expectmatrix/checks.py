@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
 from pathlib import Path
 
 from expectmatrix.library.clauses import Library, resolve
@@ -169,7 +168,7 @@ class CheckContext:
 def check_language(spec: Spec, context: CheckContext) -> list[Finding]:
     """A language with no labels in the template folders is rendered in English: say so,
     at validate as at render."""
-    from expectmatrix.render.i18n import available, label_file
+    from expectmatrix.spec.i18n import available, label_file
 
     language = spec.deal.language
     if label_file(language) is not None:
@@ -236,7 +235,7 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
 
 def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
     """The logo and font a spec names exist and are what they claim to be."""
-    from expectmatrix.render.assets import BUNDLED_FONTS, AssetError, check_image, font_file, resolve
+    from expectmatrix.spec.assets import BUNDLED_FONTS, AssetError, check_image, font_file, resolve
 
     found = []
     branding = spec.branding
@@ -275,7 +274,7 @@ def check_scripts(spec: Spec) -> list[Finding]:
 
     if not _has_cjk(canonical_json(spec).decode("utf-8")):
         return []
-    from expectmatrix.render.assets import cjk_font_available  # only now: it asks fontconfig
+    from expectmatrix.spec.assets import cjk_font_available  # only now: it asks fontconfig
 
     if cjk_font_available():
         return []
@@ -298,11 +297,9 @@ def library_if_needed(spec: Spec, library: LibrarySource) -> Library:
         return library
     if not any(e.clause for _, _, e in spec.all_expectations()):
         return Library()
-    return library() if library is not None else builtin()
+    if library is not None:
+        return library()
+    from expectmatrix.library.files import builtin
 
+    return builtin()
 
-@cache
-def builtin() -> Library:
-    from expectmatrix.library.files import load_library
-
-    return load_library()

@@ -302,7 +302,9 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
 
     if fmt in ("pdf", "docx") and output is None:
         raise click.UsageError(f"-f {fmt} needs -o FILE")
-    old_spec, new_spec = _spec_or_document(old), _spec_or_document(new)
+    from expectmatrix.review.compare import read_for_compare
+
+    old_spec, new_spec = read_for_compare(old, _library), read_for_compare(new, _library)
     result = compare(old_spec, new_spec, old.name, new.name)
     if fmt in ("text", "md"):
         color = fmt == "text" and output is None and sys.stdout.isatty()
@@ -321,34 +323,6 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
     else:
         click.echo(data.decode("utf-8"), nl=False)
     sys.exit(EXIT_FAILED if exit_code and result.changed else EXIT_OK)
-
-
-def _spec_or_document(path: Path) -> Any:
-    """A spec file, or the spec embedded in a PDF/DOCX that expectmatrix made, with its
-    clauses resolved. Only the model must be valid: an unbalanced version is worth
-    comparing (the diff shows the balance before and after)."""
-    from dataclasses import replace
-
-    from expectmatrix.checks import library_if_needed
-    from expectmatrix.library.clauses import resolve
-    from expectmatrix.spec.findings import SpecError
-    from expectmatrix.spec.loading import load, load_bytes
-
-    if path.suffix.lower() in (".pdf", ".docx"):
-        from expectmatrix.review.documents import read_document
-        from expectmatrix.review.verify import embedded_spec
-
-        data = embedded_spec(read_document(path), str(path))
-        loaded = load_bytes(data, f"{path} (embedded spec)", "json")
-    else:
-        loaded = load(path)
-    if loaded.spec is None:
-        raise SpecError(loaded.findings)
-    resolved = resolve(loaded.spec, library_if_needed(loaded.spec, _library))
-    if resolved.spec is None:
-        raise SpecError([replace(f, file=loaded.file, line=loaded.positions.locate(f.path)[0])
-                         for f in errors(resolved.findings)])
-    return resolved.spec
 
 
 @cli.command()
@@ -415,13 +389,10 @@ def extract(document: Path, output: Path | None) -> None:
 @_fail_cleanly
 def clauses(segment: str | None, area: str | None, side: str | None, as_json: bool) -> None:
     """List the clause library (built-in, extended by expectmatrix.toml)."""
-    from expectmatrix.library.clauses import fill
+    from expectmatrix.library.clauses import fill, select
 
     library = _library()
-    chosen = [c for c in library.clauses.values()
-              if (segment is None or segment in c.segments)
-              and (area is None or c.area.casefold() == area.casefold())
-              and (side is None or c.side == side)]
+    chosen = select(library, segment, area, side)
     if as_json:
         click.echo(json.dumps([{**c.model_dump(mode="json"), "source": library.sources[c.id]}
                                for c in chosen], indent=2, ensure_ascii=False))
@@ -452,19 +423,12 @@ def clauses(segment: str | None, area: str | None, side: str | None, as_json: bo
 def init(segment: str | None, vendor: str | None, customer: str | None, deal_id: str,
          title: str | None, playbook: str | None, output: Path, force: bool) -> None:
     """Write a first draft spec from a segment playbook: commented, valid and balanced."""
-    from expectmatrix.library.playbooks import Draft, draft_spec
+    from expectmatrix.library.playbooks import Draft, draft_spec, pick_playbook
     from expectmatrix.render.output import write_atomic
 
     if output.exists() and not force:
         raise click.UsageError(f"{output} exists; choose another -o or add --force")
-    library = _library()
-    if playbook and Path(playbook).is_file():
-        from expectmatrix.library.files import add_playbooks
-
-        library, names = add_playbooks(library, [playbook])
-        playbook = names[0]
-    if not segment and playbook in library.playbooks:
-        segment = library.playbooks[playbook].segment
+    library, playbook, segment = pick_playbook(_library(), playbook, segment)
     asked = {"segment": segment, "vendor": vendor, "customer": customer}
     for name, value in asked.items():
         if value:

@@ -115,8 +115,7 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
 
 def library_for(settings: Settings):  # type: ignore[no-untyped-def]
     """The clause library these settings describe (the built-in one when there are none)."""
-    from expectmatrix.checks import builtin
-    from expectmatrix.library.files import load_library
+    from expectmatrix.library.files import builtin, load_library
 
     if not (settings.clause_files or settings.playbook_files or settings.replace_library):
         return builtin()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from expectmatrix.library import placeholders
+from expectmatrix.spec import placeholders
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.messages import did_you_mean
@@ -26,6 +26,15 @@ class Library:
     sources: dict[str, str] = field(default_factory=dict)  # clause id -> file it came from
     playbooks: dict[str, Playbook] = field(default_factory=dict)
     playbook_sources: dict[str, str] = field(default_factory=dict)
+
+
+def select(library: Library, segment: str | None = None, area: str | None = None,
+           side: str | None = None) -> list[Clause]:
+    """The library's clauses for a segment, an area (any case) and a side, in order."""
+    return [c for c in library.clauses.values()
+            if (segment is None or segment in c.segments)
+            and (area is None or c.area.casefold() == area.casefold())
+            and (side is None or c.side == side)]
 
 
 def _convert(value: object, kind: str) -> object:

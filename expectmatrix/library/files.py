@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -170,3 +171,9 @@ def _check_playbooks(library: Library, names: Sequence[str]) -> list[Finding]:
 
 def clause_entry(entry: str | PlaybookClause) -> PlaybookClause:
     return entry if isinstance(entry, PlaybookClause) else PlaybookClause(clause=entry)
+
+
+@cache
+def builtin() -> Library:
+    """The built-in library, read once per process."""
+    return load_library()

@@ -35,6 +35,22 @@ class Draft:
     playbook: str | None = None  # defaults to the segment's name
 
 
+def pick_playbook(library: Library, playbook: str | None, segment: str | None
+                  ) -> tuple[Library, str | None, str | None]:
+    """A playbook named by file (added to the library) or by name, and the segment it
+    implies when none is given: (library, playbook name, segment)."""
+    from pathlib import Path
+
+    if playbook and Path(playbook).is_file():
+        from expectmatrix.library.files import add_playbooks
+
+        library, names = add_playbooks(library, [playbook])
+        playbook = names[0]
+    if not segment and playbook in library.playbooks:
+        segment = library.playbooks[playbook].segment
+    return library, playbook, segment
+
+
 def choose_playbook(library: Library, draft: Draft) -> Playbook:
     name = draft.playbook or draft.segment
     book = library.playbooks.get(name)

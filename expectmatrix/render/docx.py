@@ -20,11 +20,11 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from expectmatrix.library.placeholders import fill
 from expectmatrix.render import ooxml as ox
 from expectmatrix.render.view import NONSTANDARD_MARK, Cell, View
 from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import MACRO_PARTS, InputError, check_zip, macro_parts, read_bytes
+from expectmatrix.spec.placeholders import fill
 
 # Character styles, created once per document: (name, bold, size pt, colour or None).
 _CHAR_STYLES = {

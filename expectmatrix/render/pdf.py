@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from expectmatrix.render.assets import file_url_path, may_read
 from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files, template_file
 from expectmatrix.render.view import View
+from expectmatrix.spec.assets import file_url_path, may_read
 from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import InputError, read_bytes, read_text
 

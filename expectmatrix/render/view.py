@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix import __version__
-from expectmatrix.library.placeholders import fill
-from expectmatrix.render.assets import Look, look_for
-from expectmatrix.render.i18n import format_date, format_number, labels_for
+from expectmatrix.spec.assets import Look, look_for
 from expectmatrix.spec.canonical import canonical_json, fingerprint_of
 from expectmatrix.spec.findings import RenderError
+from expectmatrix.spec.i18n import format_date, format_number, labels_for
 from expectmatrix.spec.models import Expectation, Spec
+from expectmatrix.spec.placeholders import fill
 
 NONSTANDARD_MARK = "†"  # in Noto Sans and Arial alike, and a legal reader's footnote sign
 

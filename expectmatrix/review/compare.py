@@ -13,6 +13,7 @@ import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from expectmatrix.spec.canonical import canonical_data
@@ -216,3 +217,32 @@ def format_text(diff: Diff, style: Literal["text", "md"] = "text", color: bool =
                 lines.append(f"{'  - ' if md else '      '}{f.name}: "
                              f"{_inline(f.words, style, color)}")
     return "\n".join(lines) + "\n"
+
+
+def read_for_compare(path: str | Path, library: object = None) -> Spec:
+    """A spec file, or the spec embedded in a PDF or DOCX that expectmatrix made, with its
+    clauses resolved. Only the model must be valid: an unbalanced version is worth
+    comparing (the diff shows the balance before and after). SpecError otherwise."""
+    from dataclasses import replace
+
+    from expectmatrix.checks import library_if_needed
+    from expectmatrix.library.clauses import resolve
+    from expectmatrix.spec.findings import SpecError, errors
+    from expectmatrix.spec.loading import load, load_bytes
+
+    path = Path(path)
+    if path.suffix.lower() in (".pdf", ".docx"):
+        from expectmatrix.review.documents import read_document
+        from expectmatrix.review.verify import embedded_spec
+
+        data = embedded_spec(read_document(path), str(path))
+        loaded = load_bytes(data, f"{path} (embedded spec)", "json")
+    else:
+        loaded = load(path)
+    if loaded.spec is None:
+        raise SpecError(loaded.findings)
+    resolved = resolve(loaded.spec, library_if_needed(loaded.spec, library))  # type: ignore[arg-type]
+    if resolved.spec is None:
+        raise SpecError([replace(f, file=loaded.file, line=loaded.positions.locate(f.path)[0])
+                         for f in errors(resolved.findings)])
+    return resolved.spec

@@ -56,7 +56,7 @@ def _fingerprint_label(data: bytes, options: RenderOptions | None) -> str:
     embedded spec's language, from the same template folders."""
     import json
 
-    from expectmatrix.render.i18n import labels_for
+    from expectmatrix.spec.i18n import labels_for
 
     try:
         language = json.loads(data).get("deal", {}).get("language", "en")

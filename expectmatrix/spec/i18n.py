@@ -11,10 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.library.placeholders import fill
 from expectmatrix.resources import builtin_templates
 from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import read_text
+from expectmatrix.spec.placeholders import fill
 
 DEFAULT_LANGUAGE = "en"
 MAX_LABELS_BYTES = 1_000_000
