@@ -6,16 +6,24 @@ python-docx are loaded only when a document is rendered.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchResult",
+    "DocumentError",
     "ExpectmatrixError",
     "Finding",
+    "InputError",
     "Loaded",
+    "OutputError",
     "RenderError",
     "RenderOptions",
+    "Report",
     "Spec",
     "SpecError",
+    "WorkerFailed",
     "__version__",
     "check",
     "check_loaded",
@@ -23,33 +31,49 @@ __all__ = [
     "load",
     "render_file",
     "render_spec",
+    "run_batch",
+    "verify",
 ]
+
+# Where each public name lives; imported on first use, so `import expectmatrix` stays
+# cheap (no pydantic models, no renderers).
+_PUBLIC = {
+    "Finding": "expectmatrix.spec.findings", "SpecError": "expectmatrix.spec.findings",
+    "RenderError": "expectmatrix.spec.findings", "OutputError": "expectmatrix.spec.findings",
+    "ExpectmatrixError": "expectmatrix.spec.findings", "InputError": "expectmatrix.spec.inputs",
+    "load": "expectmatrix.spec.loading", "Loaded": "expectmatrix.spec.loading",
+    "Spec": "expectmatrix.spec.models", "fingerprint": "expectmatrix.spec.canonical",
+    "check": "expectmatrix.checks", "check_loaded": "expectmatrix.checks",
+    "render_file": "expectmatrix.render.pipeline", "render_spec": "expectmatrix.render.pipeline",
+    "RenderOptions": "expectmatrix.render.pipeline", "WorkerFailed": "expectmatrix.render.workers",
+    "verify": "expectmatrix.review.verify", "Report": "expectmatrix.review.verify",
+    "DocumentError": "expectmatrix.review.documents",
+    "run_batch": "expectmatrix.batch.runner", "BatchResult": "expectmatrix.batch.runner",
+}
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from expectmatrix.batch.runner import BatchResult, run_batch
+    from expectmatrix.checks import check, check_loaded
+    from expectmatrix.render.pipeline import RenderOptions, render_file, render_spec
+    from expectmatrix.render.workers import WorkerFailed
+    from expectmatrix.review.documents import DocumentError
+    from expectmatrix.review.verify import Report, verify
+    from expectmatrix.spec.canonical import fingerprint
+    from expectmatrix.spec.findings import (
+        ExpectmatrixError,
+        Finding,
+        OutputError,
+        RenderError,
+        SpecError,
+    )
+    from expectmatrix.spec.inputs import InputError
+    from expectmatrix.spec.loading import Loaded, load
+    from expectmatrix.spec.models import Spec
 
 
 def __getattr__(name: str) -> object:
-    # Lazy: `import expectmatrix` must not pay for pydantic models or the renderers.
-    if name in ("Finding", "SpecError", "RenderError", "ExpectmatrixError"):
-        from expectmatrix.spec import findings
+    if name in _PUBLIC:
+        import importlib
 
-        return getattr(findings, name)
-    if name in ("load", "Loaded"):
-        from expectmatrix.spec import loading
-
-        return getattr(loading, name)
-    if name in ("check", "check_loaded"):
-        from expectmatrix import checks
-
-        return getattr(checks, name)
-    if name == "Spec":
-        from expectmatrix.spec.models import Spec
-
-        return Spec
-    if name == "fingerprint":
-        from expectmatrix.spec.canonical import fingerprint
-
-        return fingerprint
-    if name in ("render_file", "render_spec", "RenderOptions"):
-        from expectmatrix.render import pipeline as rendering
-
-        return getattr(rendering, name)
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'expectmatrix' has no attribute {name!r}")

@@ -22,12 +22,16 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from expectmatrix.spec.findings import Finding, SpecError
 from expectmatrix.spec.inputs import InputError, read_text
 from expectmatrix.spec.models import Branding
+
+if TYPE_CHECKING:
+    from expectmatrix.library.clauses import Library
 
 FILENAME = "expectmatrix.toml"
 MAX_SETTINGS_BYTES = 1_000_000
@@ -113,7 +117,7 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
     return resolved
 
 
-def library_for(settings: Settings):  # type: ignore[no-untyped-def]
+def library_for(settings: Settings) -> Library:
     """The clause library these settings describe (the built-in one when there are none)."""
     from expectmatrix.library.files import builtin, load_library
 

@@ -7,6 +7,7 @@ builds no more pydantic models than the spec's own.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -53,7 +54,7 @@ def _convert(value: object, kind: str) -> object:
     return str(value)
 
 
-def fill(text: str | None, values: dict[str, object]) -> str | None:
+def fill(text: str | None, values: Mapping[str, object]) -> str | None:
     """A clause's text with its parameters' values (None stays None)."""
     return None if text is None else placeholders.fill(text, **values)
 

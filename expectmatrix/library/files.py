@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, StringConstraints
 
@@ -28,6 +28,9 @@ from expectmatrix.spec.terms import Balance, Segment, Side
 ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
+_ALL_SEGMENTS: tuple[Segment, ...] = ("small", "medium", "large")
+
+
 class Param(Model):
     type: Literal["integer", "number", "text"] = Field("text", description="Value type.")
     default: int | Decimal | Annotated[str, StringConstraints(max_length=200)] | None = Field(
@@ -42,7 +45,7 @@ class Clause(Model):
     measure: Text | None = None
     due: ShortText | None = None
     owner: ShortText | None = None
-    segments: list[Segment] = Field(default_factory=lambda: ["small", "medium", "large"])
+    segments: list[Segment] = Field(default_factory=lambda: list(_ALL_SEGMENTS))
     params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")], Param] = Field(
         default_factory=dict)
 
@@ -76,10 +79,11 @@ class Playbook(Model):
     readiness: list[PlaybookQuestion] = Field(default_factory=list)
 
 
+M = TypeVar("M", bound=Model)
 MAX_LIBRARY_BYTES = 20_000_000  # a company's clauses in many languages
 
 
-def _load_model(path: Path, model: type[Model]) -> Model:
+def _load_model(path: Path, model: type[M]) -> M:
     name = str(path)
     try:
         data = read_bytes(path, MAX_LIBRARY_BYTES, "library file")
@@ -89,7 +93,7 @@ def _load_model(path: Path, model: type[Model]) -> Model:
     tree, positions, problems = parse(decode(data, name), name,
                                       "json" if name.lower().endswith(".json") else "yaml")
     value, findings = validate_model(model, tree, positions, name)
-    if problems or findings or value is None:
+    if problems or findings or not isinstance(value, model):
         raise SpecError(problems + findings)
     return value
 
@@ -108,7 +112,7 @@ def load_library(clause_files: Sequence[str | Path] = (), playbook_files: Sequen
         except SpecError as e:
             problems += e.findings
             continue
-        for clause in loaded.clauses:  # type: ignore[attr-defined]
+        for clause in loaded.clauses:
             library.clauses[clause.id] = clause
             library.sources[clause.id] = str(path)
     if problems:
@@ -132,9 +136,9 @@ def add_playbooks(library: Library, files: Sequence[str | Path]) -> tuple[Librar
         except SpecError as e:
             problems += e.findings
             continue
-        result.playbooks[book.playbook] = book  # type: ignore[attr-defined]
-        result.playbook_sources[book.playbook] = str(path)  # type: ignore[attr-defined]
-        names.append(book.playbook)  # type: ignore[attr-defined]
+        result.playbooks[book.playbook] = book
+        result.playbook_sources[book.playbook] = str(path)
+        names.append(book.playbook)
     problems += _check_playbooks(result, names)
     if problems:
         raise SpecError(problems)

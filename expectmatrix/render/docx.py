@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from docx import Document
@@ -21,7 +22,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from expectmatrix.render import ooxml as ox
-from expectmatrix.render.view import NONSTANDARD_MARK, Cell, View
+from expectmatrix.render.view import NONSTANDARD_MARK, Cell, PartyView, View
 from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import MACRO_PARTS, InputError, check_zip, macro_parts, read_bytes
 from expectmatrix.spec.placeholders import fill
@@ -88,7 +89,7 @@ class DocxRenderer:
         doc.save(buffer)
         return ox.fixed_zip_times(buffer.getvalue(), view.created)
 
-    def _setup(self, doc, view: View) -> int:  # type: ignore[no-untyped-def]
+    def _setup(self, doc: Any, view: View) -> int:
         """Page and styles (a letterhead keeps its own); returns the text width in twips."""
         section = doc.sections[-1]
         styles = doc.styles
@@ -101,7 +102,7 @@ class DocxRenderer:
         self._add_char_styles(styles, view)
         return ox.text_width(section)
 
-    def _page_and_styles(self, section, styles, view: View) -> None:  # type: ignore[no-untyped-def]
+    def _page_and_styles(self, section: Any, styles: Any, view: View) -> None:
         section.page_width, section.page_height = ox.PAPER[view.look.paper]
         top, right, bottom, left = ox.margins(view.look.margins)
         section.top_margin, section.right_margin = top, right
@@ -123,7 +124,7 @@ class DocxRenderer:
             style.font.color.rgb = RGBColor.from_string(ox.hex6(view.look.primary))
             style.font.bold = True
 
-    def _add_char_styles(self, styles, view: View) -> None:  # type: ignore[no-untyped-def]
+    def _add_char_styles(self, styles: Any, view: View) -> None:
         # As XML in one go: python-docx's add_style searches every style by name each time.
         colours = {"primary": view.look.primary.lstrip("#"),
                    "accent": view.look.accent.lstrip("#")}
@@ -140,7 +141,7 @@ class DocxRenderer:
         for element in parse_xml(f"<w:styles {ox.NS}>{''.join(xml)}</w:styles>"):
             styles.element.append(element)
 
-    def _header_footer(self, doc, view: View, width: int) -> None:  # type: ignore[no-untyped-def]
+    def _header_footer(self, doc: Any, view: View, width: int) -> None:
         section = doc.sections[-1]
         mark = (ox.run(str(view.labels["draft"]), "EmDraft") if view.draft
                 else ox.run(view.status_label, "EmSmall"))
@@ -180,7 +181,7 @@ class DocxRenderer:
             yield ox.para(ox.run(view.notes, italic=True), before=6)
         yield ox.para()
 
-        def party(p) -> list[str]:  # type: ignore[no-untyped-def]
+        def party(p: PartyView) -> list[str]:
             lines = [ox.para(ox.run(p.role.upper(), "EmSmall")), ox.para(ox.run(p.name, "EmParty"))]
             for c in p.contacts:
                 extra = ", ".join(x for x in (c.role,) if x)
@@ -211,7 +212,8 @@ class DocxRenderer:
         if view.mark_nonstandard:
             yield ox.para(ox.run(str(labels["nonstandard_legend"]), "EmSmall"), before=3)
 
-        tables = []
+        tables: list[tuple[object, tuple[object, ...], tuple[float, ...],
+                           list[tuple[str, ...]]]] = []
         if view.readiness:
             tables.append((labels["readiness"], (labels["question"], labels["answer"],
                            labels["note"]), (0.56, 0.13, 0.31),
@@ -231,7 +233,7 @@ class DocxRenderer:
 
         yield ox.para(ox.run(str(labels["signatures"])), style="Heading1", keep_next=True)
 
-        def signature(p) -> list[str]:  # type: ignore[no-untyped-def]
+        def signature(p: PartyView) -> list[str]:
             return [ox.para(ox.run(fill(str(labels["for_party"]), party=p.name), "EmStrong")),
                     ox.para(), ox.para(), ox.para(), ox.para(ox.run("_" * 34)),
                     ox.para(ox.run(str(labels["signature"]), "EmSmall")),
@@ -242,7 +244,7 @@ class DocxRenderer:
         yield tbl([half, half], [ox.row([ox.cell(half, signature(view.vendor)),
                                        ox.cell(half, signature(view.customer))])])
 
-    def _properties(self, doc, view: View) -> None:  # type: ignore[no-untyped-def]
+    def _properties(self, doc: Any, view: View) -> None:
         props = doc.core_properties
         props.title = view.title
         props.author = view.vendor.name
@@ -266,7 +268,7 @@ _CUSTOM_PROPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom
 _VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 
 
-def _embed(doc, view: View) -> None:  # type: ignore[no-untyped-def]
+def _embed(doc: Any, view: View) -> None:
     """The canonical spec as a custom XML part, the fingerprint as a custom property: the
     DOCX counterpart of the PDF's embedded file and metadata."""
     from docx.opc.constants import RELATIONSHIP_TYPE as RT

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import struct
 from collections.abc import Iterable, Sequence
+from typing import Any
 from xml.sax.saxutils import escape
 
 from docx.oxml.ns import nsdecls
@@ -89,7 +90,7 @@ def twips(mm: float) -> int:
     return round(mm * 1440 / 25.4)
 
 
-def text_width(section) -> int:  # type: ignore[no-untyped-def]
+def text_width(section: Any) -> int:
     """The width between a section's margins, in twips (what table widths are given in)."""
     return int(section.page_width - section.left_margin - section.right_margin) * 1440 // 914400
 

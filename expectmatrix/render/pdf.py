@@ -13,6 +13,7 @@ import mimetypes
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files, template_file
 from expectmatrix.render.view import View
@@ -72,7 +73,7 @@ MAX_FILE_BYTES = 30_000_000  # a font or image of the template folders
 def _fetcher_class() -> type:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-    class LocalFetcher(URLFetcher):
+    class LocalFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type information
         """Serves data: URLs, files inside the template folders and the spec's checked
         logo and font (from the bytes that were checked); refuses everything else (no
         http, no ftp, no file outside), so a template cannot read or leak local files.
@@ -84,7 +85,7 @@ def _fetcher_class() -> type:
             # the current document's checked files: path -> (bytes, media type)
             self.files: dict[Path, tuple[bytes, str]] = {}
 
-        def fetch(self, url: str, headers: object = None):  # type: ignore[override]
+        def fetch(self, url: str, headers: object = None) -> Any:
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             if url.startswith("file:"):
@@ -156,5 +157,5 @@ class PdfRenderer:
                 # Same input, same bytes: the /ID comes from the content's identity.
                 pdf_identifier=hashlib.md5(identity.encode()).hexdigest().encode(),
             )
-        assert pdf is not None
+        assert isinstance(pdf, bytes)
         return pdf

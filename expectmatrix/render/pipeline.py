@@ -76,7 +76,7 @@ class Renderers:
 
                 self._built[fmt] = HtmlRenderer(self.template_dirs)
             else:
-                raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+                raise RenderError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
         return self._built[fmt]
 
     def render(self, view: View, fmt: str) -> bytes:

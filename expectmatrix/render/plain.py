@@ -22,6 +22,7 @@ class Data(Mapping[str, Any]):
     """A read-only mapping whose keys a template reads as attributes (``view.title``)."""
 
     __slots__ = ("_items",)
+    _items: dict[str, Any]
 
     def __init__(self, items: Mapping[str, Any]) -> None:
         object.__setattr__(self, "_items", dict(items))

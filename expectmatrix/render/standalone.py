@@ -23,7 +23,7 @@ import base64
 import io
 import mimetypes
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -131,7 +131,7 @@ class Inliner:
 
         rules = tinycss2.parse_stylesheet(css, skip_comments=True)
         _walk_css(rules, lambda url: self._inline_url(url, base))
-        return tinycss2.serialize(rules)
+        return str(tinycss2.serialize(rules))
 
     def _inline_url(self, url: str, base: Path) -> str:
         if url.startswith("data:") and url in self.made:
@@ -163,7 +163,7 @@ class Inliner:
                           "{{ asset(name) }}")
 
 
-def _walk_css(nodes: Iterable[object], on_url: object) -> None:
+def _walk_css(nodes: Iterable[object], on_url: Callable[[str], str]) -> None:
     """Check every at-rule and function, and replace each URL by ``on_url(url)``."""
     import tinycss2.ast as ast
 
@@ -174,7 +174,7 @@ def _walk_css(nodes: Iterable[object], on_url: object) -> None:
                 raise RenderError(f"@{keyword} is not allowed in a template's CSS "
                                   "(a page may not load other stylesheets)")
         if isinstance(node, ast.URLToken):
-            node.value = on_url(node.value)  # type: ignore[operator]
+            node.value = on_url(node.value)
             node.representation = f'url("{_css_url(node.value)}")'
             continue
         if isinstance(node, ast.FunctionBlock):
@@ -185,7 +185,7 @@ def _walk_css(nodes: Iterable[object], on_url: object) -> None:
                 strings = [t for t in node.arguments if isinstance(t, ast.StringToken)]
                 if len(strings) != 1:
                     raise RenderError("a CSS url() must hold one quoted address")
-                strings[0].value = on_url(strings[0].value)  # type: ignore[operator]
+                strings[0].value = on_url(strings[0].value)
                 strings[0].representation = f'"{_css_url(strings[0].value)}"'
                 continue
         for children in ("prelude", "content", "arguments", "value"):

@@ -14,10 +14,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from expectmatrix.spec.canonical import canonical_data
 from expectmatrix.spec.models import Expectation, Spec
+
+if TYPE_CHECKING:
+    from expectmatrix.checks import LibrarySource
 
 Op = Literal["equal", "insert", "delete"]
 EXPECTATION_FIELDS = ("area", "text", "measure", "due", "owner", "clause", "weight")
@@ -210,16 +213,16 @@ def format_text(diff: Diff, style: Literal["text", "md"] = "text", color: bool =
                          f"{_inline(change.words, style, color)}")
     if diff.expectations:
         lines += ["", "## Expectations" if md else "Expectations:"]
-        for change in diff.expectations:
-            head = f"{change.label} ({SIDE_LABEL[change.side]}) {change.kind}"
+        for item in diff.expectations:
+            head = f"{item.label} ({SIDE_LABEL[item.side]}) {item.kind}"
             lines.append(f"- **{head}**" if md else f"  {head}")
-            for f in change.fields:
+            for f in item.fields:
                 lines.append(f"{'  - ' if md else '      '}{f.name}: "
                              f"{_inline(f.words, style, color)}")
     return "\n".join(lines) + "\n"
 
 
-def read_for_compare(path: str | Path, library: object = None) -> Spec:
+def read_for_compare(path: str | Path, library: LibrarySource = None) -> Spec:
     """A spec file, or the spec embedded in a PDF or DOCX that expectmatrix made, with its
     clauses resolved. Only the model must be valid: an unbalanced version is worth
     comparing (the diff shows the balance before and after). SpecError otherwise."""
@@ -241,7 +244,7 @@ def read_for_compare(path: str | Path, library: object = None) -> Spec:
         loaded = load(path)
     if loaded.spec is None:
         raise SpecError(loaded.findings)
-    resolved = resolve(loaded.spec, library_if_needed(loaded.spec, library))  # type: ignore[arg-type]
+    resolved = resolve(loaded.spec, library_if_needed(loaded.spec, library))
     if resolved.spec is None:
         raise SpecError([replace(f, file=loaded.file, line=loaded.positions.locate(f.path)[0])
                          for f in errors(resolved.findings)])

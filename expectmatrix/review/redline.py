@@ -8,10 +8,15 @@ import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from expectmatrix import __version__
 from expectmatrix.render import ooxml as ox
 from expectmatrix.render.plain import Data, plain
+from expectmatrix.spec.findings import RenderError
+
+if TYPE_CHECKING:
+    import jinja2
 from expectmatrix.render.templating import prepare, render_template
 from expectmatrix.review.compare import SIDE_LABEL, Diff, FieldChange
 
@@ -21,7 +26,7 @@ def redline_data(diff: Diff) -> Data:
     def change(c: FieldChange) -> dict[str, object]:
         return {"name": c.name, "old": c.old, "new": c.new, "words": c.words}
 
-    return plain({
+    data = plain({
         "old_name": diff.old_name, "new_name": diff.new_name, "changed": diff.changed,
         "counts": list(diff.counts().items()),
         "balance_before": diff.balance_before, "balance_after": diff.balance_after,
@@ -30,11 +35,13 @@ def redline_data(diff: Diff) -> Data:
                           "old_id": e.old_id, "new_id": e.new_id,
                           "fields": [change(f) for f in e.fields]} for e in diff.expectations],
     })
+    assert isinstance(data, Data)
+    return data
 
 
-def redline_html(diff: Diff, env: object, when: dt.datetime) -> str:
-    prepare(env, "redline.html")  # type: ignore[arg-type]
-    return render_template(env, "redline.html", diff=redline_data(diff),  # type: ignore[arg-type]
+def redline_html(diff: Diff, env: jinja2.Environment, when: dt.datetime) -> str:
+    prepare(env, "redline.html")
+    return render_template(env, "redline.html", diff=redline_data(diff),
                            sides=plain(SIDE_LABEL), generator=f"expectmatrix {__version__}",
                            created=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
@@ -50,7 +57,7 @@ def redline(diff: Diff, fmt: str, when: dt.datetime,
         return redline_pdf(diff, when, tuple(map(str, template_dirs)))
     if fmt == "docx":
         return redline_docx(diff, when)
-    raise ValueError(f"no redline in {fmt!r}")
+    raise RenderError(f"no redline in {fmt!r}; choose html, pdf or docx")
 
 
 def redline_pdf(diff: Diff, when: dt.datetime, template_dirs: tuple[str, ...] = ()) -> bytes:

@@ -21,6 +21,7 @@ from expectmatrix.spec.findings import errors
 if TYPE_CHECKING:
     from expectmatrix.checks import LibrarySource
     from expectmatrix.render.pipeline import RenderOptions
+    from expectmatrix.spec.loading import Loaded
 
 
 @dataclass
@@ -66,13 +67,13 @@ def _fingerprint_label(data: bytes, options: RenderOptions | None) -> str:
     return str(labels_for(str(language), dirs)["fingerprint"])
 
 
-def load_embedded(data: bytes, name: str, library: object = None):  # type: ignore[no-untyped-def]
+def load_embedded(data: bytes, name: str, library: LibrarySource = None) -> Loaded:
     """The embedded canonical spec -> a checked Loaded, as a spec file would be."""
     from expectmatrix.checks import check_loaded
     from expectmatrix.spec.loading import load_bytes
 
     return check_loaded(load_bytes(data, f"{name} (embedded spec)", "json"),
-                        library=library)  # type: ignore[arg-type]
+                        library=library)
 
 
 def _normalise(text: str) -> str:
@@ -119,7 +120,7 @@ def verify(document: str | Path, spec: str | Path | None = None,
     return report
 
 
-def _same_text(embedded: Embedded, loaded,  # type: ignore[no-untyped-def]
+def _same_text(embedded: Embedded, loaded: Loaded,
                options: RenderOptions | None) -> tuple[bool, str]:
     from dataclasses import replace
 
@@ -135,7 +136,7 @@ def _same_text(embedded: Embedded, loaded,  # type: ignore[no-untyped-def]
     return False, _first_difference(embedded.text, again.text)
 
 
-def _same_spec(loaded, spec_path: str | Path, name: str,  # type: ignore[no-untyped-def]
+def _same_spec(loaded: Loaded, spec_path: str | Path, name: str,
                library: LibrarySource) -> tuple[bool, str]:
     from expectmatrix.checks import check_loaded
     from expectmatrix.review.compare import compare, format_text
@@ -143,6 +144,7 @@ def _same_spec(loaded, spec_path: str | Path, name: str,  # type: ignore[no-unty
     from expectmatrix.spec.loading import load
 
     given = check_loaded(load(spec_path), library=library)
+    assert loaded.spec is not None
     if given.spec is None:
         first = errors(given.findings)[:1]
         return False, f"the spec is not valid: {first[0] if first else ''}"

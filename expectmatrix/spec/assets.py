@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from expectmatrix.spec.findings import ExpectmatrixError
 from expectmatrix.spec.inputs import InputError, read_bytes
 
 MAX_IMAGE_BYTES = 5_000_000
@@ -27,8 +28,8 @@ _SVG_EXTERNAL = re.compile(
     rb"""|<!ENTITY|<!DOCTYPE[^>]*\[|@import|<\s*(?:script|foreignObject)\b""", re.IGNORECASE)
 
 
-class AssetError(ValueError):
-    pass
+class AssetError(ExpectmatrixError, ValueError):
+    """A logo or font file a spec names cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -366,9 +366,9 @@ def _yaml_error(e: Exception, file: str, text: str) -> Finding:
         message = "the file holds more than one YAML document (a second '---'); keep one"
     elif context:
         message += f" ({context})"
-    line = mark.line + 1 if mark is not None else None
-    col = mark.column + 1 if mark is not None else None
-    return Finding("yaml-syntax", message + _yaml_hint(problem), file=file, line=line, column=col)
+    return Finding("yaml-syntax", message + _yaml_hint(problem), file=file,
+                   line=mark.line + 1 if mark is not None else None,
+                   column=mark.column + 1 if mark is not None else None)
 
 
 def _yaml_hint(problem: str) -> str:

@@ -128,7 +128,8 @@ def pydantic_finding(err: Any, tree: Any, root: type[BaseModel] = Spec) -> Findi
         return Finding("choice", f"{_shown(value)} is not allowed here; choose one of "
                        f"{', '.join(choices)}{did_you_mean(str(value), choices)}", path=path)
     if kind == "string_pattern_mismatch":
-        hint = _PATTERN_HINTS.get(tuple(path[-2:])) or _PATTERN_HINTS.get((str(name),), "")
+        hint = _PATTERN_HINTS.get(tuple(map(str, path[-2:]))) or _PATTERN_HINTS.get((str(name),),
+                                                                                 "")
         return Finding("format", f"{_shown(value)} has the wrong form" + (f": {hint}" if hint else ""),
                        path=path)
     if kind == "string_too_long":
