@@ -150,11 +150,9 @@ def _prepare(pair: tuple[int, Item]) -> dict[str, Any]:
     if errors(loaded.findings) or spec is None:
         return {"ok": False, "findings": loaded.findings}
     job = RenderJob.of(loaded)
-    from expectmatrix.spec.canonical import fingerprint_of
-
     return {"ok": True, "findings": loaded.findings, "deal_id": spec.deal.id,
             "version": spec.deal.version,
-            "fingerprint": fingerprint_of(zlib.decompress(job.spec_json)),
+            "fingerprint": job.fingerprint,
             "job": job, "names": [output_name(spec.deal.id, spec.deal.version, f)
                                   for f in options.formats]}
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import signal
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -47,9 +46,9 @@ class Renderers:
         return self._labels[language]
 
     def view(self, spec: Spec, folder: str | Path | None, nonstandard: Mapping[str, str],
-             mark_nonstandard: bool | None) -> View:
+             mark_nonstandard: bool | None, canonical: bytes | None = None) -> View:
         return build_view(spec, nonstandard, mark_nonstandard, self.look(spec, folder),
-                          self.labels(spec.deal.language))
+                          self.labels(spec.deal.language), canonical)
 
     def look(self, spec: Spec, folder: str | Path | None) -> Look:
         """The spec's branding over the organisation's; files relative to ``folder``."""
@@ -116,12 +115,13 @@ def harfbuzz_subset_available() -> bool:
 
 def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
                 renderers: Renderers | None = None, nonstandard: Mapping[str, str] | None = None,
-                mark_nonstandard: bool | None = None,
-                folder: str | Path | None = None) -> dict[str, bytes]:
+                mark_nonstandard: bool | None = None, folder: str | Path | None = None,
+                canonical: bytes | None = None) -> dict[str, bytes]:
     """A valid, resolved spec -> {format: document bytes}. Writes nothing. ``folder``:
-    where the spec's logo and font are (default: the current folder)."""
+    where the spec's logo and font are (default: the current folder); ``canonical``: the
+    spec's canonical form, if the caller has it already."""
     renderers = renderers or Renderers()
-    view = renderers.view(spec, folder, nonstandard or {}, mark_nonstandard)
+    view = renderers.view(spec, folder, nonstandard or {}, mark_nonstandard, canonical)
     return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
 
 
@@ -176,20 +176,22 @@ class RenderJob:
     """One valid, resolved spec to render, as it travels to a worker process."""
 
     source: str
-    spec_json: bytes  # the canonical form, zlib-compressed
+    canonical: bytes  # the canonical form: computed once per document, here
+    fingerprint: str
     nonstandard: dict[str, str]
     folder: str | None  # where the spec's logo and font are
 
     @classmethod
     def of(cls, loaded: Loaded) -> RenderJob:
-        from expectmatrix.spec.canonical import canonical_json
+        from expectmatrix.spec.canonical import canonical_json, fingerprint_of
 
         assert loaded.spec is not None
-        return cls(loaded.file, zlib.compress(canonical_json(loaded.spec), 1),
-                   dict(loaded.nonstandard), str(loaded.folder) if loaded.folder else None)
+        canonical = canonical_json(loaded.spec)
+        return cls(loaded.file, canonical, fingerprint_of(canonical), dict(loaded.nonstandard),
+                   str(loaded.folder) if loaded.folder else None)
 
     def spec(self) -> Spec:
-        return Spec.model_validate_json(zlib.decompress(self.spec_json))
+        return Spec.model_validate_json(self.canonical)
 
 
 # The one piece of state a worker process keeps: its options and the renderers it built.
@@ -218,16 +220,16 @@ def render_job(job: RenderJob) -> tuple[dict[str, bytes], list[Finding]]:
     options, renderers = worker_renderers()
     with time_limit(options.timeout):
         documents = render_spec(job.spec(), options.formats, renderers, job.nonstandard,
-                                options.mark_nonstandard, job.folder)
+                                options.mark_nonstandard, job.folder, job.canonical)
     return documents, renderers.notices(options.formats)
 
 
 def render_documents(loaded: Loaded, options: RenderOptions,
-                     renderers: Renderers | None = None
+                     renderers: Renderers | None = None, job: RenderJob | None = None
                      ) -> tuple[dict[str, bytes], list[Finding]]:
     """A checked spec's documents as bytes (and the writers' notices); writes nothing.
     With a time limit, they are made in a worker process that is stopped when it is up."""
-    job = RenderJob.of(loaded)
+    job = job or RenderJob.of(loaded)
     if options.timeout:
         from expectmatrix.render.workers import run_one
 
@@ -236,7 +238,7 @@ def render_documents(loaded: Loaded, options: RenderOptions,
     renderers = renderers or options.renderers()
     assert loaded.spec is not None
     documents = render_spec(loaded.spec, options.formats, renderers, loaded.nonstandard,
-                            options.mark_nonstandard, job.folder)
+                            options.mark_nonstandard, job.folder, job.canonical)
     return documents, renderers.notices(options.formats)
 
 
@@ -248,7 +250,8 @@ def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | N
         return RenderResult(loaded.file, loaded.findings)
     options = options or RenderOptions()
     spec = loaded.spec
-    documents, notices = render_documents(loaded, options, renderers)
+    job = RenderJob.of(loaded)
+    documents, notices = render_documents(loaded, options, renderers, job)
     findings = [*loaded.findings, *(replace(f, file=loaded.file) for f in notices),
                 *machine_notices(options.formats)]
     folder = ensure_dir(outdir)
@@ -258,9 +261,7 @@ def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | N
         paths = write_documents(folder, names)
     files = [OutputFile(path, len(data), hashlib.sha256(data).hexdigest())
              for path, data in zip(paths, names.values(), strict=True)]
-    from expectmatrix.spec.canonical import fingerprint
-
-    return RenderResult(loaded.file, findings, files, spec.deal.id, fingerprint(spec))
+    return RenderResult(loaded.file, findings, files, spec.deal.id, job.fingerprint)
 
 
 def render_file(path: str | Path, outdir: str | Path, options: RenderOptions | None = None,

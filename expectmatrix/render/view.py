@@ -161,7 +161,7 @@ def _party(spec: Spec, side: str, labels: dict[str, Any]) -> PartyView:
 
 def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
                mark_nonstandard: bool | None = None, look: Look | None = None,
-               labels: dict[str, Any] | None = None) -> View:
+               labels: dict[str, Any] | None = None, canonical: bytes | None = None) -> View:
     """``spec`` has its clauses resolved; ``nonstandard`` names the expectations that
     deviate from the library. Marking is on for drafts and reviews unless told otherwise."""
     deal = spec.deal
@@ -176,7 +176,7 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
     vendor, customer = spec.parties.vendor.name, spec.parties.customer.name
     names = {"vendor": vendor, "customer": customer}
     branding = spec.branding
-    spec_json = canonical_json(spec)
+    spec_json = canonical if canonical is not None else canonical_json(spec)
     return View(
         title=deal.title,
         deal_id=deal.id,

@@ -77,7 +77,7 @@ ExpectationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,32}
 
 class Model(BaseModel):
     # extra='forbid': a misspelt key is almost always a typo that would silently vanish.
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
 
 
 class Money(Model):
