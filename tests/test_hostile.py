@@ -553,18 +553,42 @@ def test_letterhead_macros_are_left_out_and_said(run, tmp_path):
 # --- no traceback, ever -------------------------------------------------------------------
 
 
-def test_a_pdf_whose_stream_inflates_to_a_gigabyte_is_refused(run, tmp_path):
+def _pdf_with_stream(data: bytes, attach_spec: bool) -> bytes:
+    """A well-formed PDF whose one page's content inflates to ``data``."""
     import zlib
 
-    stream = zlib.compress(b"0" * 300_000_000, 9)
-    body = (b"%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-            b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R>>endobj\n"
-            b"4 0 obj<</Length " + str(len(stream)).encode() + b"/Filter/FlateDecode>>stream\n"
-            + stream + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-    (tmp_path / "big.pdf").write_bytes(body)
-    result = run("verify", tmp_path / "big.pdf")
-    assert result.exit_code == 1 and "big.pdf" in result.stderr
+    stream = zlib.compress(data, 9)
+    names = b"/Names<</EmbeddedFiles<</Names[(expectmatrix-spec.json) 5 0 R]>>>>" \
+        if attach_spec else b""
+    objs = [b"<</Type/Catalog/Pages 2 0 R" + names + b">>",
+            b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+            b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R>>",
+            b"<</Length %d/Filter/FlateDecode>>stream\n" % len(stream) + stream + b"\nendstream",
+            b"<</Type/Filespec/F(expectmatrix-spec.json)/EF<</F 6 0 R>>>>",
+            b"<</Type/EmbeddedFile/Length 2>>stream\n{}\nendstream"]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for n, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("attach_spec", [False, True])
+def test_a_pdf_whose_stream_inflates_to_a_gigabyte_is_bounded(tmp_path, attach_spec):
+    (tmp_path / "big.pdf").write_bytes(_pdf_with_stream(b"0" * 1_000_000_000, attach_spec))
+    code = ("import resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))\n"
+            "from expectmatrix.cli import main\n"
+            "sys.argv = ['expectmatrix', 'verify', sys.argv[1]]\nmain()")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.pdf")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: {tmp_path / 'big.pdf'}") or "FAIL" in result.stderr
 
 
 def test_a_docx_with_an_entity_bomb_is_refused(run, tmp_path):
