@@ -15,7 +15,13 @@ from pathlib import Path
 from markupsafe import Markup
 
 from expectmatrix.render.plain import Data, plain
-from expectmatrix.render.templating import environment, prepare, render_template, search_path
+from expectmatrix.render.templating import (
+    environment,
+    find_in,
+    prepare,
+    render_template,
+    search_path,
+)
 from expectmatrix.render.view import View
 from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import read_text
@@ -66,17 +72,14 @@ def spec_files(view: View) -> dict[str, tuple[Path, bytes, str]]:
 def template_file(name: str, roots: Sequence[Path]) -> Path:
     """A file a template names, found in the template folders (first match), never
     outside them."""
-    parts = [p for p in str(name).replace("\\", "/").split("/") if p not in ("", ".")]
-    if not parts or ".." in parts or ":" in parts[0]:
-        raise RenderError(f"asset({name!r}): name a file in the template folder "
-                          "(such as fonts/NotoSans-Regular.ttf), \"@logo\" or \"@font\"")
-    for root in roots:
-        path = root.joinpath(*parts)
-        if path.exists():
-            if not path.resolve().is_relative_to(root.resolve()):
-                raise RenderError(f"asset({name!r}) leads outside the template folder")
-            return path.resolve()
-    raise RenderError(f"asset({name!r}): no such file in the template folders")
+    try:
+        path = find_in(roots, name)
+    except RenderError as e:
+        raise RenderError(f"asset({name!r}): {e}; name a file in the template folder (such "
+                          "as fonts/NotoSans-Regular.ttf), \"@logo\" or \"@font\"") from None
+    if path is None:
+        raise RenderError(f"asset({name!r}): no such file in the template folders")
+    return path
 
 
 def file_assets(view: View, roots: Sequence[Path]) -> Callable[[str], str]:

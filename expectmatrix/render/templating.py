@@ -182,22 +182,31 @@ class _BoundedLoader(jinja2.BaseLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str
                    ) -> tuple[str, str, Callable[[], bool]]:
-        parts = [p for p in template.replace("\\", "/").split("/") if p not in ("", ".")]
-        if ".." in parts:
+        path = find_in(self.roots, template)
+        if path is None:
             raise jinja2.TemplateNotFound(template)
-        for root in self.roots:
-            path = root.joinpath(*parts)
-            if not path.exists():
-                continue
-            if not path.resolve().is_relative_to(root):
-                raise RenderError(f"{path}: a template may not lead outside its folder")
-            text = read_text(path, MAX_TEMPLATE_BYTES, "template")
-            mtime = path.stat().st_mtime_ns
-            return text, str(path), lambda p=path, m=mtime: _unchanged(p, m)
-        raise jinja2.TemplateNotFound(template)
+        text = read_text(path, MAX_TEMPLATE_BYTES, "template")
+        mtime = path.stat().st_mtime_ns
+        return text, str(path), lambda p=path, m=mtime: _unchanged(p, m)
 
     def list_templates(self) -> list[str]:
         return sorted({p.name for r in self.roots for p in r.glob("*.html")})
+
+
+def find_in(roots: Sequence[Path], name: str) -> Path | None:
+    """The file ``name`` (a relative path) in the first of ``roots`` that has it, resolved;
+    None if none has it. A name that climbs out (``..``, an absolute path, a symlink that
+    leads elsewhere) is a RenderError: templates and their files stay in their folders."""
+    parts = [p for p in str(name).replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts or ":" in parts[0]:
+        raise RenderError(f"{name!r} is not a file name inside a template folder")
+    for root in roots:
+        path = Path(root).joinpath(*parts)
+        if path.exists():
+            if not path.resolve().is_relative_to(Path(root).resolve()):
+                raise RenderError(f"{path}: leads outside its template folder")
+            return path.resolve()
+    return None
 
 
 def _unchanged(path: Path, mtime: int) -> bool:
