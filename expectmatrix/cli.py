@@ -19,7 +19,15 @@ import click
 
 from expectmatrix import __version__
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, errors
-from expectmatrix.spec.terms import DEFAULT_FORMATS, FORMATS, PDF_VARIANTS, REDLINE_FORMATS, SEGMENTS, SIDES
+from expectmatrix.spec.terms import (
+    DATE_FORMATS,
+    DEFAULT_FORMATS,
+    FORMATS,
+    PDF_VARIANTS,
+    REDLINE_FORMATS,
+    SEGMENTS,
+    SIDES,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -228,6 +236,12 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Spec supplying everything a CSV row leaves out.")
+@click.option("--columns", "columns",
+              help="CRM column map: a TOML file, or a built-in map (salesforce, hubspot, "
+                   "pipedrive). Adds to [csv.columns] of expectmatrix.toml.")
+@click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
+              help="How the CSV writes dates: iso (YYYY-MM-DD, the default), day-first "
+                   "(31/01/2027) or month-first (01/31/2027). Never guessed.")
 @click.option("--template-dir", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of templates searched before the built-in ones.")
@@ -238,7 +252,8 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_fail_cleanly
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
-          resume: bool, fail_fast: bool, strict: bool, base: Path | None,
+          resume: bool, fail_fast: bool, strict: bool, base: Path | None, columns: str | None,
+          date_format: str | None,
           template_dirs: tuple[Path, ...], mark: bool | None, pdf_variant: str | None,
           docx_base: Path | None, timeout: float, as_json: bool) -> None:
     """Render many specs: files, folders (searched for .yaml, .yml, .json) and CSV exports.
@@ -246,14 +261,19 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     Writes every document and a manifest.json into the output folder. A bad spec fails
     alone; exit 1 if any item failed or conflicted.
     """
+    from expectmatrix.batch.csvrows import CsvOptions
     from expectmatrix.batch.progress import BatchProgress
     from expectmatrix.batch.runner import run_batch
+    from expectmatrix.settings import column_map
 
     options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout)
+    settings = _settings()
+    csv = CsvOptions(settings.csv_columns + (column_map(columns) if columns else ()),
+                     date_format or settings.date_format)
     _library()  # a broken library is reported once, here, not once per item
     with BatchProgress(quiet=as_json) as progress:
         result = run_batch(inputs, outdir, options=options, jobs=jobs, resume=resume,
-                           fail_fast=fail_fast, strict=strict, base=base,
+                           fail_fast=fail_fast, strict=strict, base=base, csv=csv,
                            on_item=progress.item, on_total=progress.total)
     summary = result.summary()
     if as_json:

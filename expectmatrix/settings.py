@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from expectmatrix.spec.findings import Finding, SpecError
 from expectmatrix.spec.inputs import InputError, read_text
 from expectmatrix.spec.models import Branding
+from expectmatrix.spec.terms import DateFormat
 
 if TYPE_CHECKING:
     from expectmatrix.library.clauses import Library
@@ -55,10 +56,16 @@ class DocxSettings(_Strict):
     base: str | None = None  # a letterhead .docx
 
 
+class CsvSettings(_Strict):
+    columns: dict[str, str] = Field(default_factory=dict)  # CRM column -> spec path
+    date_format: DateFormat = "iso"
+
+
 class SettingsFile(_Strict):
     docx: DocxSettings = Field(default_factory=DocxSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
+    csv: CsvSettings = Field(default_factory=CsvSettings)
     branding: Branding | None = None  # defaults for every spec; paths relative to the file
 
 
@@ -73,6 +80,8 @@ class Settings:
     template_dirs: tuple[Path, ...] = field(default=())
     branding: Branding | None = None
     docx_base: Path | None = None
+    csv_columns: tuple[tuple[str, str], ...] = ()
+    date_format: str = "iso"
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -109,7 +118,8 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         replace_library=parsed.library.replace,
         template_dirs=tuple(base / p for p in parsed.templates.dirs),
         branding=parsed.branding,
-        docx_base=base / parsed.docx.base if parsed.docx.base else None)
+        docx_base=base / parsed.docx.base if parsed.docx.base else None,
+        csv_columns=tuple(parsed.csv.columns.items()), date_format=parsed.csv.date_format)
     missing = [p for p in (*resolved.clause_files, *resolved.playbook_files,
                            *resolved.template_dirs, resolved.docx_base) if p and not p.exists()]
     if missing:
@@ -125,3 +135,30 @@ def library_for(settings: Settings) -> Library:
         return builtin()
     return load_library(settings.clause_files, settings.playbook_files,
                         builtin=not settings.replace_library)
+
+
+def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
+    """A CRM column map: a TOML file (its [csv.columns] table, or a table at its top), or
+    the name of a built-in map (salesforce, hubspot, pipedrive)."""
+    from expectmatrix.resources import builtin_library
+
+    path = Path(name_or_file)
+    if not path.is_file():
+        builtin = builtin_library() / "crm" / f"{name_or_file}.toml"
+        if not builtin.is_file():
+            known = sorted(p.stem for p in (builtin_library() / "crm").glob("*.toml"))
+            raise SpecError([Finding("config", f"{name_or_file!r} is neither a column map file "
+                                     f"nor a built-in map ({', '.join(known)})")])
+        path = builtin
+    try:
+        data = tomllib.loads(read_text(path, MAX_SETTINGS_BYTES, "column map"))
+    except InputError as e:
+        raise SpecError([Finding("config", str(e), file=str(path))]) from None
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError([Finding("config", f"not valid TOML: {e}", file=str(path))]) from None
+    table = data.get("csv", {}).get("columns", data) if isinstance(data.get("csv"), dict) else data
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
+        raise SpecError([Finding("config", "a column map is a table of \"CRM column\" = "
+                                 "\"spec.path\" (an empty path ignores the column)",
+                                 file=str(path))])
+    return tuple(table.items())

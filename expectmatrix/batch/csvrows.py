@@ -26,6 +26,28 @@ from expectmatrix.spec.inputs import InputError, open_bounded, read_bytes
 from expectmatrix.spec.loading import Loaded, Positions, bidi_finding, decode, find_bidi, parse, validate
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_TOP_FIELDS = ("format", "deal", "branding", "approvals", "parties", "expectations", "balance",
+               "readiness")
+# Cells that identify a row's deal: empty, the row would silently become the base's deal.
+IDENTITY = ("deal.id", "parties.customer.name")
+_LOCAL_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """How a CRM export's columns and dates are read."""
+
+    # column header (as the CRM writes it) -> spec path; an empty path ignores the column
+    columns: tuple[tuple[str, str], ...] = ()
+    # iso: dates are YYYY-MM-DD; day-first (31/01/2027) or month-first (01/31/2027) say
+    # how an export writes them. Never guessed: 03/01/2027 is two different days.
+    date_format: str = "iso"
+    strict: bool = False  # columns neither a spec path nor mapped fail the file
+
+    def mapped(self, header: str) -> str | None:
+        wanted = header.strip().casefold()
+        return next((path for name, path in self.columns if name.strip().casefold() == wanted),
+                    None)
 
 
 @dataclass(frozen=True)
@@ -106,10 +128,14 @@ def _item_model(annotation: Any) -> Any:
     return None
 
 
-def read_rows(csv_path: str | Path, base: str | Path | None = None) -> Iterator[Row]:
+def read_rows(csv_path: str | Path, base: str | Path | None = None,
+              options: CsvOptions | None = None,
+              notices: list[Finding] | None = None) -> Iterator[Row]:
     """Yield the deal rows of a CSV file one by one, reading it as a stream. Raises
     SpecError for an unreadable file or header; a row that cannot be read is yielded
-    with its problem, and the rows after it still are."""
+    with its problem, and the rows after it still are. Columns that are neither a spec
+    path nor mapped are said once, in ``notices`` (an error under strict)."""
+    options = options or CsvOptions()
     csv_path = Path(csv_path)
     name = str(csv_path)
     try:
@@ -128,7 +154,18 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None) -> Iterator[
         if not header or not any(h.strip() for h in header):
             raise SpecError([Finding("empty", "the CSV file has no header row", file=name,
                                      line=1)])
-        _check_header(header, name)
+        paths, unmapped = _columns(header, name, options)
+        if unmapped:
+            finding = Finding(
+                "csv-unmapped", f"{len(unmapped)} column(s) are neither a spec path nor mapped "
+                f"to one, and were left out: {', '.join(repr(u) for u in unmapped[:12])}"
+                f"{' ...' if len(unmapped) > 12 else ''}; map them in [csv.columns] of "
+                "expectmatrix.toml or with --columns (an empty path ignores a column)",
+                "error" if options.strict else "warning", file=name, line=1)
+            if options.strict:
+                raise SpecError([finding])
+            if notices is not None:
+                notices.append(finding)
         number = 1
         while True:
             number += 1
@@ -145,7 +182,8 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None) -> Iterator[
                 continue
             if not any(cell.strip() for cell in record):
                 continue  # blank line at the end of an export
-            cells = tuple((h.strip(), c) for h, c in zip(header, record, strict=False))
+            cells = tuple((path, _date(c, path, options.date_format))
+                          for path, c in zip(paths, record, strict=False) if path)
             row_base = dict(cells).get("base", "").strip()
             resolved = (str(csv_path.parent / row_base) if row_base
                         else (str(base) if base else None))
@@ -170,18 +208,32 @@ def _read_problem(e: Exception) -> str:
     return str(e) if isinstance(e, SpecError | ValueError) else f"cannot read the row: {e}"
 
 
-def _check_header(header: list[str], name: str) -> None:
-    problems = []
+def _columns(header: list[str], name: str, options: CsvOptions
+             ) -> tuple[list[str | None], list[str]]:
+    """Each column's spec path (None: left out), and the columns neither a spec path nor
+    mapped. SpecError for a mapped path that is not one, or an index past the model's."""
+    paths: list[str | None] = []
+    unmapped, problems = [], []
     for i, h in enumerate(header):
-        if h.strip() == "base":
+        mapped = options.mapped(h)
+        text = h.strip() if mapped is None else mapped.strip()
+        if text == "base" or (mapped is not None and not text):
+            paths.append(text or None)
             continue
         try:
-            path = parse_column(h)
+            path = parse_column(text)
+            if path[0] not in _TOP_FIELDS:
+                raise ValueError(text)
         except ValueError:
-            problems.append(Finding("csv-header", f"column {i + 1} {h[:80]!r} is not a spec "
-                                    "path such as deal.id or parties.customer.name",
-                                    file=name, line=1))
+            paths.append(None)
+            if mapped is None:
+                unmapped.append(h.strip()[:80])
+            else:
+                problems.append(Finding("csv-header", f"column {i + 1} {h[:80]!r} is mapped to "
+                                        f"{mapped!r}, which is not a spec path such as deal.id "
+                                        "or parties.customer.name", file=name, line=1))
             continue
+        paths.append(text)
         for position, limit in max_items(path):
             if path[position] >= limit:  # type: ignore[operator]
                 problems.append(Finding(
@@ -190,6 +242,19 @@ def _check_header(header: list[str], name: str) -> None:
                     f"{limit - 1}", file=name, line=1))
     if problems:
         raise SpecError(problems)
+    return paths, unmapped
+
+
+def _date(cell: str, path: str | None, date_format: str) -> str:
+    """A date cell written day-first or month-first, as ISO; anything else as it is."""
+    if date_format == "iso" or not path or not path.endswith(("effective", "date")):
+        return cell
+    m = _LOCAL_DATE.match(cell)
+    if not m:
+        return cell
+    a, b, year = m.groups()
+    day, month = (a, b) if date_format == "day-first" else (b, a)
+    return f"{year}-{int(month):02}-{int(day):02}"
 
 
 MAX_BASE_BYTES = 5_000_000
@@ -257,9 +322,18 @@ def load_row(row: Row) -> Loaded:
         tree = copy.deepcopy(base_tree)
     from_cells: set[FieldPath] = set()
     for header, cell in row.cells:
+        if header in IDENTITY and not cell.strip():
+            return at_row(f"the {header} cell is empty: every row names its own deal and "
+                          "customer (it would otherwise take the base spec's)", "csv-identity",
+                          parse_column(header))
         if header == "base" or not cell.strip():
             continue
         path = parse_column(header)
+        if path[-1] in ("effective", "date") and _LOCAL_DATE.match(cell):
+            return at_row(f"{cell.strip()!r} in column {header}: a date here is YYYY-MM-DD; "
+                          "if the export writes dates as 31/01/2027 or 01/31/2027, say which "
+                          "with --date-format day-first or month-first ([csv] date_format)",
+                          "csv-date", path)
         bidi = find_bidi(cell)
         if bidi is not None:
             return Loaded(row.csv, None, [bidi_finding(cell[bidi], path, row.row, None, row.csv)],
@@ -280,7 +354,11 @@ def load_row(row: Row) -> Loaded:
 
 
 def _from_cell(path: FieldPath, from_cells: set[FieldPath]) -> bool:
-    return any(path[:len(c)] == c or c[:len(path)] == path for c in from_cells)
+    """Whether a finding at ``path`` concerns what the row wrote: the cell's own field,
+    one within or around it, or a field beside it (a row that gives an amount and no
+    currency made the value the finding is about)."""
+    return any(path[:len(c)] == c or c[:len(path)] == path
+               or (len(path) > 1 and path[:-1] == c[:len(path) - 1]) for c in from_cells)
 
 
 def _relocate(f: Finding, row: Row, from_cells: set[FieldPath]) -> Finding:

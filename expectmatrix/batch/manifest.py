@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import re
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, overload
@@ -310,3 +311,46 @@ class Manifest:
         write_atomic_stream(self.path, stream)
         self.last = time.monotonic()
         self.spent += self.last - began
+
+
+FAILURES = "failures.csv"
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
+
+
+def failure_rows(records: Iterable[Record]) -> Iterator[tuple[str, str, str, str]]:
+    """(source, row or line, field, message) for every error of a failed or conflicting
+    item: what sales ops fixes, one line each."""
+    for record in records:
+        if record.status not in ("failed", "conflict"):
+            continue
+        source, _, row = record.source.rpartition(":") if re.search(r"\.csv:\d+$",
+                                                                     record.source) else (
+            record.source, "", "")
+        problems = [f for f in record.findings if f.severity == "error"]
+        if not problems:
+            yield source, row, "", record.error or record.status
+        for f in problems:
+            yield (source, row or (str(f.line) if f.line else ""), f.field, f.message)
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def write_failures(outdir: Path, records: Iterable[Record]) -> Path:
+    """failures.csv beside the manifest, to open in a spreadsheet next to the export:
+    UTF-8 with a byte order mark (so Excel reads it as such), one finding a line, and
+    no cell a spreadsheet would take for a formula."""
+    import csv
+    import io
+
+    def stream(f: IO[bytes]) -> None:
+        text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text)
+        writer.writerow(["source", "row", "field", "message"])
+        for row in failure_rows(records):
+            writer.writerow([_cell(c) for c in row])
+        text.flush()
+        text.detach()
+
+    return write_atomic_stream(outdir / FAILURES, stream)

@@ -23,8 +23,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.batch.csvrows import Row, count_rows, load_row, read_rows
-from expectmatrix.batch.manifest import MANIFEST, Ledger, Manifest, Prepared, Record, Records
+from expectmatrix.batch.csvrows import CsvOptions, Row, count_rows, load_row, read_rows
+from expectmatrix.batch.manifest import (
+    MANIFEST,
+    Ledger,
+    Manifest,
+    Prepared,
+    Record,
+    Records,
+    write_failures,
+)
 from expectmatrix.checks import check_loaded
 from expectmatrix.render.output import folder_lock, output_name, prepare_dir, remove_stale, write_documents
 from expectmatrix.render.pipeline import (
@@ -59,9 +67,12 @@ def _spec_files(folder: Path) -> Iterator[Path]:
                        and p.is_file() and not p.name.startswith(".")))
 
 
-def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None) -> Iterator[Item]:
+def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,
+                  csv: CsvOptions | None = None,
+                  notices: list[Finding] | None = None) -> Iterator[Item]:
     """Spec files, folders (searched recursively) and CSV files -> items, in order,
-    one at a time."""
+    one at a time. What concerns a whole CSV file (columns left out) goes to
+    ``notices``, once."""
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
@@ -69,7 +80,7 @@ def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None) 
                 yield Item(str(found), path=str(found))
         elif path.suffix.lower() == ".csv":
             try:
-                for row in read_rows(path, base):
+                for row in read_rows(path, base, csv, notices):
                     yield Item(row.source, row=row)
             except SpecError as e:
                 yield Item(str(path), problems=tuple(e.findings))
@@ -214,6 +225,7 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
               formats: Sequence[str] | None = None, *, options: RenderOptions | None = None,
               jobs: int | None = None, resume: bool = False, fail_fast: bool = False,
               strict: bool = False, base: str | Path | None = None,
+              csv: CsvOptions | None = None,
               on_item: Callable[[Record, int], None] | None = None,
               on_total: Callable[[int], None] | None = None,
               worker_hook: Callable[[], None] | None = None) -> BatchResult:
@@ -236,8 +248,9 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
             on_total(total)
         # Lives as long as the result's records, which are read back from it.
         ledger = Ledger()
+        csv = replace(csv or CsvOptions(), strict=strict)
         return _run(inputs, folder, options, ledger, total, started, jobs=jobs,
-                    resume=resume, fail_fast=fail_fast, strict=strict, base=base,
+                    resume=resume, fail_fast=fail_fast, strict=strict, base=base, csv=csv,
                     on_item=on_item, worker_hook=worker_hook)
 
 
@@ -255,7 +268,8 @@ def _check_setup(options: RenderOptions) -> None:
 
 def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, ledger: Ledger,
          total: int, started: float, *, jobs: int | None, resume: bool, fail_fast: bool,
-         strict: bool, base: str | Path | None, on_item: Callable[[Record, int], None] | None,
+         strict: bool, base: str | Path | None, csv: CsvOptions,
+         on_item: Callable[[Record, int], None] | None,
          worker_hook: Callable[[], None] | None) -> BatchResult:
     ledger.load_earlier(folder)
     manifest = Manifest(folder, [str(i) for i in inputs], options.formats, ledger)
@@ -269,8 +283,10 @@ def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, led
         if on_item:
             on_item(record, done)
 
+    notices: list[Finding] = []
+
     def readable() -> Iterator[tuple[int, Item]]:
-        for index, item in enumerate(collect_items(inputs, base)):
+        for index, item in enumerate(collect_items(inputs, base, csv, notices)):
             if item.problems:
                 finish(index, Record(item.source, "failed", findings=list(item.problems),
                                      error=str(item.problems[0])))
@@ -332,8 +348,9 @@ def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, led
             if fail_fast and ledger.statuses["conflict"]:
                 stopped = True
         result = BatchResult(Records(ledger), time.monotonic() - started, documents,
-                             interrupted[0], stopped, machine_notices(options.formats))
+                             interrupted[0], stopped, notices + machine_notices(options.formats))
     manifest.write(result.summary())
+    write_failures(folder, result.records)
     return result
 
 

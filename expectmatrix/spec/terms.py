@@ -15,6 +15,7 @@ Paper = Literal["A4", "Letter"]
 Format = Literal["pdf", "docx", "html"]
 PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
 RedlineFormat = Literal["text", "md", "html", "pdf", "docx"]
+DateFormat = Literal["iso", "day-first", "month-first"]
 
 SEGMENTS: tuple[str, ...] = get_args(Segment)
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -23,3 +24,4 @@ FORMATS: tuple[str, ...] = get_args(Format)
 DEFAULT_FORMATS: tuple[str, ...] = ("pdf", "docx")
 PDF_VARIANTS: tuple[str, ...] = get_args(PdfVariant)
 REDLINE_FORMATS: tuple[str, ...] = get_args(RedlineFormat)
+DATE_FORMATS: tuple[str, ...] = get_args(DateFormat)

@@ -1,0 +1,98 @@
+"""CRM exports as CRMs write them: owner and stage columns, quoted commas, a byte order
+mark, local dates; and a failures file people can fix in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from conftest import SAMPLES, pdf_text
+
+from expectmatrix.batch.csvrows import CsvOptions
+from expectmatrix.batch.runner import run_batch
+from expectmatrix.settings import column_map
+
+EXPORT = ("\ufeffOpportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,"
+          "Amount,Amount Currency,Close Date\r\n"
+          'SF-001,"Rollout, phase 1",Nordsee Brauhaus GmbH,Dana Reyes,Negotiation,14400,EUR,'
+          "01/03/2027\r\n"
+          "SF-002,Support renewal,Harbour Bakery Ltd,Sam Ortiz,Closed Won,9600,EUR,"
+          "15/04/2027\r\n")
+
+
+def test_a_salesforce_export_renders_with_its_column_map(run, tmp_path):
+    export = tmp_path / "opportunities.csv"
+    export.write_text(EXPORT, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("batch", export, "-o", out, "--base", SAMPLES / "minimal.yaml", "--columns",
+                 "salesforce", "--date-format", "day-first", "-f", "pdf")
+    assert result.exit_code == 0, result.stderr
+    text, _ = pdf_text((out / "SF-001-v1.pdf").read_bytes())
+    assert "Rollout, phase 1" in text and "Nordsee Brauhaus GmbH" in text
+    assert "1 March 2027" in text and "14,400" in text
+    assert "Dana Reyes" not in text  # an owner column mapped to nothing is left out
+    assert (out / "SF-002-v1.pdf").exists()
+
+
+def test_unmapped_columns_are_said_once_per_file_and_fail_it_under_strict(run, tmp_path):
+    export = tmp_path / "opportunities.csv"
+    export.write_text(EXPORT.replace("Opportunity ID", "deal.id").replace(
+        "Opportunity Name", "deal.title").replace("Account Name", "parties.customer.name")
+        .replace("Close Date", "deal.effective"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("batch", export, "-o", out, "--base", SAMPLES / "minimal.yaml",
+                 "--date-format", "day-first", "-f", "docx")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("neither a spec path nor mapped") == 1
+    assert "'Opportunity Owner', 'Stage', 'Amount', 'Amount Currency'" in result.stderr
+    strict = run("batch", export, "-o", tmp_path / "strict", "--base", SAMPLES / "minimal.yaml",
+                 "--date-format", "day-first", "-f", "docx", "--strict")
+    assert strict.exit_code == 1 and "neither a spec path nor mapped" in strict.stderr
+    assert not list((tmp_path / "strict").glob("*.docx"))
+
+
+def test_a_local_date_is_never_guessed(tmp_path):
+    export = tmp_path / "deals.csv"
+    export.write_text("deal.id,deal.effective\nX-1,03/01/2027\n", encoding="utf-8")
+    [record] = run_batch([export], tmp_path / "out", ("docx",), base=SAMPLES / "minimal.yaml",
+                         jobs=1).records
+    assert record.status == "failed" and "--date-format day-first or month-first" in record.error
+    us = run_batch([export], tmp_path / "us", ("docx",), base=SAMPLES / "minimal.yaml", jobs=1,
+                   csv=CsvOptions(date_format="month-first"))
+    assert us.records[0].status == "ok"
+    data = json.loads((tmp_path / "us" / "X-1-v1.docx").with_name("manifest.json").read_text())
+    assert data["items"][0]["status"] == "ok"
+
+
+def test_an_empty_identity_cell_fails_its_row(tmp_path):
+    export = tmp_path / "deals.csv"
+    export.write_text("deal.id,parties.customer.name\n,Nordsee Brauhaus GmbH\nX-2,\nX-3,Ok GmbH\n")
+    result = run_batch([export], tmp_path / "out", ("docx",), base=SAMPLES / "minimal.yaml",
+                       jobs=1)
+    assert [r.status for r in result.records] == ["failed", "failed", "ok"]
+    assert "the deal.id cell is empty" in result.records[0].error
+    assert "the parties.customer.name cell is empty" in result.records[1].error
+
+
+def test_failures_csv_lists_each_problem_and_holds_no_formula(tmp_path):
+    export = tmp_path / "deals.csv"
+    export.write_text("deal.id,deal.title,deal.segment\nX-1,=HYPERLINK(\"http://x\"),tiny\n"
+                      "X-2,Fine,small\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch([export], out, ("docx",), base=SAMPLES / "minimal.yaml", jobs=1)
+    with (out / "failures.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["source", "row", "field", "message"]
+    assert [r[:3] for r in rows[1:]] == [[str(export), "2", "deal.segment"]]
+    assert "'tiny' is not allowed here" in rows[1][3]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_the_built_in_column_maps_name_real_spec_paths():
+    from expectmatrix.batch.csvrows import parse_column
+
+    for name in ("salesforce", "hubspot", "pipedrive"):
+        columns = column_map(name)
+        assert ("deal.id" in dict(columns).values()) and len(columns) >= 6
+        for _, path in columns:
+            assert path == "" or parse_column(path)[0] in ("deal", "parties")
