@@ -269,7 +269,7 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout)
     settings = _settings()
     csv = CsvOptions(settings.csv_columns + (column_map(columns) if columns else ()),
-                     date_format or settings.date_format)
+                     date_format or settings.date_format, shared=settings.csv_shared)
     _library()  # a broken library is reported once, here, not once per item
     with BatchProgress(quiet=as_json) as progress:
         result = run_batch(inputs, outdir, options=options, jobs=jobs, resume=resume,

@@ -59,6 +59,8 @@ class DocxSettings(_Strict):
 class CsvSettings(_Strict):
     columns: dict[str, str] = Field(default_factory=dict)  # CRM column -> spec path
     date_format: DateFormat = "iso"
+    # customer fields a base spec may give rows of other customers (csvrows.CUSTOMER_FIELDS)
+    shared: list[str] = Field(default_factory=list)
 
 
 class SettingsFile(_Strict):
@@ -82,6 +84,7 @@ class Settings:
     docx_base: Path | None = None
     csv_columns: tuple[tuple[str, str], ...] = ()
     date_format: str = "iso"
+    csv_shared: tuple[str, ...] = ()
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -119,7 +122,8 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         template_dirs=tuple(base / p for p in parsed.templates.dirs),
         branding=parsed.branding,
         docx_base=base / parsed.docx.base if parsed.docx.base else None,
-        csv_columns=tuple(parsed.csv.columns.items()), date_format=parsed.csv.date_format)
+        csv_columns=tuple(parsed.csv.columns.items()), date_format=parsed.csv.date_format,
+        csv_shared=tuple(parsed.csv.shared))
     missing = [p for p in (*resolved.clause_files, *resolved.playbook_files,
                            *resolved.template_dirs, resolved.docx_base) if p and not p.exists()]
     if missing:

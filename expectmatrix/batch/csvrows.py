@@ -30,6 +30,10 @@ _TOP_FIELDS = ("format", "deal", "branding", "approvals", "parties", "expectatio
                "readiness")
 # Cells that identify a row's deal: empty, the row would silently become the base's deal.
 IDENTITY = ("deal.id", "parties.customer.name")
+# What belongs to one customer: a base spec is a template, and its customer's people,
+# notes and readiness notes must not reach another customer's agreement.
+CUSTOMER_FIELDS = ("parties.customer.contacts", "parties.customer.signatory", "deal.notes",
+                   "readiness[].note")
 _LOCAL_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
 
 
@@ -43,6 +47,8 @@ class CsvOptions:
     # how an export writes them. Never guessed: 03/01/2027 is two different days.
     date_format: str = "iso"
     strict: bool = False  # columns neither a spec path nor mapped fail the file
+    # fields of one customer a base may still give every row (see CUSTOMER_FIELDS)
+    shared: tuple[str, ...] = ()
 
     def mapped(self, header: str) -> str | None:
         wanted = header.strip().casefold()
@@ -60,6 +66,7 @@ class Row:
     base: str | None
     overflow: bool = False  # more cells than the header has columns
     problem: str | None = None  # the row could not be read at all
+    shared: tuple[str, ...] = ()  # customer fields the base may give rows of other customers
 
     @property
     def source(self) -> str:
@@ -188,7 +195,7 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
             resolved = (str(csv_path.parent / row_base) if row_base
                         else (str(base) if base else None))
             overflow = len(record) > len(header) and any(c.strip() for c in record[len(header):])
-            yield Row(name, number, cells, resolved, overflow)
+            yield Row(name, number, cells, resolved, overflow, shared=options.shared)
 
 
 def count_rows(csv_path: str | Path) -> int:
@@ -320,6 +327,16 @@ def load_row(row: Row) -> Loaded:
         except SpecError as e:
             return Loaded(row.base, None, e.findings, Positions())
         tree = copy.deepcopy(base_tree)
+        written = {parse_column(h) for h, c in row.cells if h != "base" and c.strip()}
+        taken = _customer_fields(tree, row)
+        leaks = [f for f, given in taken.items() if not any(
+            w[:len(p)] == p for p in given for w in written)]
+        if leaks:
+            return at_row(f"this row's customer is not the base spec's, but it would carry the "
+                          f"base customer's {', '.join(leaks)}: give them in the row's columns, "
+                          "or mark them shared in [csv] shared of expectmatrix.toml", "csv-leak",
+                          ("parties", "customer", "name"))
+        _drop(tree, [p for paths in taken.values() for p in paths])
     from_cells: set[FieldPath] = set()
     for header, cell in row.cells:
         if header in IDENTITY and not cell.strip():
@@ -351,6 +368,47 @@ def load_row(row: Row) -> Loaded:
     # A base spec's logo and font are next to the base, wherever the CSV is.
     loaded.folder = Path(row.base).parent if row.base else Path(row.csv).parent
     return loaded
+
+
+def _customer_fields(tree: Any, row: Row) -> dict[str, list[FieldPath]]:
+    """When the row names another customer than the base: each customer field (not
+    shared) that the base fills, with the paths it fills. Empty for the base's own
+    customer."""
+    given = dict(row.cells).get("parties.customer.name", "").strip()
+    try:
+        own = str(tree["parties"]["customer"]["name"]).strip()
+    except (KeyError, TypeError):
+        return {}
+    if not given or given.casefold() == own.casefold():
+        return {}
+    found: dict[str, list[FieldPath]] = {}
+    for field in CUSTOMER_FIELDS:
+        if field in row.shared:
+            continue
+        if field == "readiness[].note":
+            items = tree.get("readiness")
+            paths: list[FieldPath] = [("readiness", i, "note") for i, item in
+                                      enumerate(items if isinstance(items, list) else [])
+                                      if isinstance(item, dict) and item.get("note")]
+        else:
+            path = parse_column(field)
+            node: Any = tree
+            for part in path:
+                node = node.get(part) if isinstance(node, dict) else None
+            paths = [path] if node else []
+        if paths:
+            found[field] = paths
+    return found
+
+
+def _drop(tree: Any, paths: list[FieldPath]) -> None:
+    """Take the base customer's fields out, so the row's cells stand alone: a row that
+    gives contacts[0].name gets that contact, not the base's contact renamed."""
+    for path in paths:
+        parent: Any = tree
+        for part in path[:-1]:
+            parent = parent[part]
+        parent.pop(path[-1], None)
 
 
 def _from_cell(path: FieldPath, from_cells: set[FieldPath]) -> bool:
