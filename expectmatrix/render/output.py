@@ -101,8 +101,11 @@ def folder_lock(folder: Path, wait: float = 0.0) -> Iterator[None]:
     """Hold the output folder for one writer: a second batch into a folder in use is
     refused, a render waits briefly. The lock is on the folder itself, so no lock file
     is left behind, and the system releases it however the process ends."""
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no advisory locks to take
+        yield
+        return
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError as e:

@@ -71,7 +71,7 @@ class _Bounded(io.RawIOBase):
 def open_bounded(path: str | Path, limit: int, what: str = "file") -> IO[bytes]:
     """Open a regular file for reading at most ``limit`` bytes; InputError otherwise."""
     name = str(path)
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(name, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
     except OSError as e:
@@ -83,7 +83,8 @@ def open_bounded(path: str | Path, limit: int, what: str = "file") -> IO[bytes]:
         if info.st_size > limit:
             raise InputError(f"{name}: the {what} is {_size(info.st_size)}; at most "
                              f"{_size(limit)}")
-        os.set_blocking(fd, True)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
         raise
