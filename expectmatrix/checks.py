@@ -6,6 +6,7 @@ here carry a field path only; :func:`check_loaded` adds file, line and column.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -71,11 +72,37 @@ def check_identity(spec: Spec) -> list[Finding]:
                                  path=("expectations", side, i, "id")))
         else:
             first[e.id] = where
+    seen_approvals: dict[tuple[str, str, str], int] = {}
+    for i, a in enumerate(spec.approvals):
+        key = (" ".join(a.name.casefold().split()), a.side, " ".join(a.role.casefold().split()))
+        if key in seen_approvals:
+            found.append(Finding("duplicate-approval", f"{a.name} ({a.side}, {a.role}) approved "
+                                 f"already in approvals[{seen_approvals[key]}]; an approval "
+                                 "counts once: remove the repeat", "warning", ("approvals", i)))
+        else:
+            seen_approvals[key] = i
+        if a.date > _today():
+            found.append(Finding("approval-date", f"the approval of {a.name} is dated {a.date}, "
+                                 "after today: an approval cannot come before it was given; "
+                                 "correct the date", "warning", ("approvals", i, "date")))
     if spec.deal.status == "approved" and not spec.approvals:
         found.append(Finding("approval-missing", "status is approved but no approvals are "
                              "listed; add an approvals: list (name, side, role, date) or set "
                              "status to review", path=("deal", "status")))
     return found
+
+
+def _today() -> _dt.date:
+    """Today, or the day SOURCE_DATE_EPOCH names (reproducible runs)."""
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        try:
+            return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC).date()
+        except (OverflowError, OSError, ValueError):
+            pass
+    return _dt.date.today()
 
 
 def check_readiness(spec: Spec) -> list[Finding]:
@@ -110,17 +137,37 @@ VAGUE = ("best effort", "best efforts", "reasonable", "reasonably", "as soon as 
 _VAGUE = re.compile(r"\b(" + "|".join(re.escape(v) for v in VAGUE) + r")\b", re.IGNORECASE)
 
 
+# Due dates that name no time: the promise cannot be missed, so it cannot be kept either.
+VAGUE_DUE = ("promptly", "as soon as possible", "asap", "timely", "in a timely manner", "soon",
+             "when possible", "where possible", "if possible", "as needed", "as required",
+             "from time to time", "regularly", "periodically", "ongoing", "tbd", "tba",
+             "to be agreed", "to be defined", "later", "eventually", "quickly")
+_VAGUE_DUE = re.compile(r"\b(" + "|".join(re.escape(v) for v in VAGUE_DUE) + r")\b",
+                        re.IGNORECASE)
+_HAS_TIME = re.compile(r"\d|\b(daily|weekly|monthly|quarterly|yearly|annually|before|after|"
+                       r"by|until|within|each|every)\b", re.IGNORECASE)
+
+
 def check_wording(spec: Spec) -> list[Finding]:
-    """Lint: vague phrases without a measure, the same text twice, one-sided areas."""
+    """Lint: vague promises and due dates, the same text twice, one-sided areas."""
     found = []
     seen: dict[str, str] = {}
     for side, i, e in spec.all_expectations():
         text = e.text or ""
         vague = _VAGUE.search(text)
-        if vague and e.measure is None:
-            found.append(Finding("vague", f"{e.id} says {vague.group(0)!r} with no measure; say "
-                                 "what it means in numbers or dates, or add a measure", "warning",
+        if vague:
+            # A measure says how fulfilment is checked; it does not make the promise exact.
+            found.append(Finding("vague", f"{e.id} promises {vague.group(0)!r}, which legal reads "
+                                 "as no promise at all; say what it means in numbers or dates "
+                                 "(\"within 2 business days\", \"by 2027-03-01\")", "warning",
                                  ("expectations", side, i, "text")))
+        due = e.due or ""
+        vague_due = _VAGUE_DUE.search(due)
+        if vague_due and not _HAS_TIME.search(due.replace(vague_due.group(0), "")):
+            found.append(Finding("vague-due", f"{e.id} is due {due!r}, which names no time; write "
+                                 "a date (2027-03-01), a period (within 5 business days of "
+                                 "signature) or a cadence (weekly until go-live)", "warning",
+                                 ("expectations", side, i, "due")))
         key = " ".join(text.lower().split())
         if key in seen:
             found.append(Finding("duplicate-text", f"{e.id} repeats the text of {seen[key]}",

@@ -105,3 +105,30 @@ def test_strict_turns_warnings_into_located_errors(write_spec, spec_data):
     [f] = [f for f in findings if f.severity != "info"]
     assert f.severity == "error" and f.file == str(path) and f.line == 1
     assert {f.severity for f in findings if f.code == "nonstandard"} == {"info"}
+
+
+def test_legal_lint_reads_promises_due_dates_and_approvals(spec_data, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795651200")  # 2026-11-26
+    data = spec_data
+    data["expectations"]["of_vendor"][0].update(text="Use best efforts to fix bugs.",
+                                                measure="Bug count")
+    data["expectations"]["of_vendor"][1]["due"] = "promptly"
+    data["expectations"]["of_customer"][0]["due"] = "as soon as possible"
+    data["expectations"]["of_customer"][1]["due"] = "within 5 days, promptly"
+    data["deal"]["status"] = "approved"
+    twice = {"name": "Sam Ortiz", "side": "vendor", "role": "VP", "date": "2031-01-01"}
+    data["approvals"] = [twice, dict(twice)]
+    found = check(Spec.model_validate(data))
+    by_code: dict[str, list] = {}
+    for f in found:
+        by_code.setdefault(f.code, []).append(f)
+    # a measure does not make "best efforts" a promise
+    assert "'best efforts'" in by_code["vague"][0].message
+    assert [f.path for f in by_code["vague-due"]] == [
+        ("expectations", "of_vendor", 1, "due"), ("expectations", "of_customer", 0, "due")]
+    assert "within 5 business days" in by_code["vague-due"][0].message
+    assert [f.path for f in by_code["duplicate-approval"]] == [("approvals", 1)]
+    assert [f.path for f in by_code["approval-date"]] == [("approvals", 0, "date"),
+                                                          ("approvals", 1, "date")]
+    assert all(f.severity == "warning" for code in ("vague", "vague-due", "duplicate-approval",
+                                                     "approval-date") for f in by_code[code])

@@ -243,7 +243,7 @@ def test_extract_and_rerender_gives_identical_documents(run, made, tmp_path):
 
 def test_approved_documents_show_approvals_and_no_draft(rendered):
     text, _reader = pdf_text(rendered["large-hospital"]["pdf"])
-    assert "Approvals" in text and "Margaret Oduya" in text and "2027-02-18" in text
+    assert "Approvals" in text and "Margaret Oduya" in text and "2026-11-18" in text
     assert "DRAFT" not in text
     docx, _ = docx_text(rendered["large-hospital"]["docx"])
     assert "Margaret Oduya" in docx and "DRAFT" not in docx
