@@ -6,7 +6,6 @@ here carry a field path only; :func:`check_loaded` adds file, line and column.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -14,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from expectmatrix.library.clauses import Library, resolve
+from expectmatrix.spec.clock import today
 from expectmatrix.spec.findings import Finding, errors, make_strict
 from expectmatrix.spec.loading import Loaded
 from expectmatrix.spec.models import Spec
@@ -81,7 +81,7 @@ def check_identity(spec: Spec) -> list[Finding]:
                                  "counts once: remove the repeat", "warning", ("approvals", i)))
         else:
             seen_approvals[key] = i
-        if a.date > _today():
+        if a.date > today():
             found.append(Finding("approval-date", f"the approval of {a.name} is dated {a.date}, "
                                  "after today: an approval cannot come before it was given; "
                                  "correct the date", "warning", ("approvals", i, "date")))
@@ -90,19 +90,6 @@ def check_identity(spec: Spec) -> list[Finding]:
                              "listed; add an approvals: list (name, side, role, date) or set "
                              "status to review", path=("deal", "status")))
     return found
-
-
-def _today() -> _dt.date:
-    """Today, or the day SOURCE_DATE_EPOCH names (reproducible runs)."""
-    import os
-
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        try:
-            return _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC).date()
-        except (OverflowError, OSError, ValueError):
-            pass
-    return _dt.date.today()
 
 
 def check_readiness(spec: Spec) -> list[Finding]:

@@ -7,7 +7,6 @@ disagree and neither recomputes anything.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -17,7 +16,7 @@ from typing import Any
 from expectmatrix import __version__
 from expectmatrix.spec.assets import Look, look_for
 from expectmatrix.spec.canonical import canonical_json, fingerprint_of
-from expectmatrix.spec.findings import RenderError
+from expectmatrix.spec.clock import source_date
 from expectmatrix.spec.i18n import format_date, format_number, labels_for
 from expectmatrix.spec.models import Expectation, Spec
 from expectmatrix.spec.placeholders import fill
@@ -117,18 +116,8 @@ class View:
 
 def document_time(spec: Spec) -> dt.datetime:
     """The date stamped in metadata: SOURCE_DATE_EPOCH, else the effective date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return dt.datetime.combine(spec.deal.effective, dt.time(), tzinfo=dt.UTC)
-    try:
-        when = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC) if epoch.isdigit() else None
-    except (OverflowError, OSError, ValueError):
-        when = None
-    if when is None or when.year < 1980:
-        raise RenderError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a time documents can "
-                          "carry: give whole seconds since 1970 for a date from 1980 to 9999, "
-                          "or unset it")
-    return when
+    when = source_date()
+    return when or dt.datetime.combine(spec.deal.effective, dt.time(), tzinfo=dt.UTC)
 
 
 def _cell(e: Expectation | None, marked: set[str], labels: dict[str, Any]) -> Cell | None:
