@@ -147,7 +147,7 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
     from expectmatrix.resources import builtin_library
 
     path = Path(name_or_file)
-    if not path.is_file():
+    if not path.exists():  # a pipe or a device is read, and refused, as a file
         builtin = builtin_library() / "crm" / f"{name_or_file}.toml"
         if not builtin.is_file():
             known = sorted(p.stem for p in (builtin_library() / "crm").glob("*.toml"))

@@ -127,3 +127,21 @@ def test_a_base_spec_is_a_template_not_another_customers_agreement(tmp_path):
                                               "parties.customer.signatory", "deal.notes",
                                               "readiness[].note")))
     assert [r.status for r in shared.records] == ["ok", "ok", "ok"]
+
+
+def test_a_column_map_that_is_not_a_file_or_not_a_map_is_refused(run, tmp_path):
+    import os
+
+    export = tmp_path / "deals.csv"
+    export.write_text("deal.id\nX-1\n", encoding="utf-8")
+    fifo = tmp_path / "map.toml"
+    os.mkfifo(fifo)
+    result = run("batch", export, "-o", tmp_path / "out", "--columns", fifo)
+    assert result.exit_code == 1 and "a pipe (FIFO)" in result.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[csv.columns]\n"Amount" = 3\n', encoding="utf-8")
+    result = run("batch", export, "-o", tmp_path / "out", "--columns", bad)
+    assert result.exit_code == 1 and "a column map is a table" in result.stderr
+    unknown = run("batch", export, "-o", tmp_path / "out", "--columns", "zoho")
+    assert unknown.exit_code == 1 and "salesforce" in unknown.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.pdf"))

@@ -162,6 +162,9 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
             raise SpecError([Finding("empty", "the CSV file has no header row", file=name,
                                      line=1)])
         paths, unmapped = _columns(header, name, options)
+        # Which columns hold dates, decided once for the file, not for every cell.
+        local = {p for p in paths if p and p != "base" and options.date_format != "iso"
+                 and _is_date(parse_column(p))}
         if unmapped:
             finding = Finding(
                 "csv-unmapped", f"{len(unmapped)} column(s) are neither a spec path nor mapped "
@@ -189,7 +192,7 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
                 continue
             if not any(cell.strip() for cell in record):
                 continue  # blank line at the end of an export
-            cells = tuple((path, _date(c, path, options.date_format))
+            cells = tuple((path, _date(c, options.date_format) if path in local else c)
                           for path, c in zip(paths, record, strict=False) if path)
             row_base = dict(cells).get("base", "").strip()
             resolved = (str(csv_path.parent / row_base) if row_base
@@ -252,10 +255,13 @@ def _columns(header: list[str], name: str, options: CsvOptions
     return paths, unmapped
 
 
-def _date(cell: str, path: str | None, date_format: str) -> str:
+def _is_date(path: FieldPath) -> bool:
+    """Whether a spec path holds a date (deal.effective, approvals[i].date)."""
+    return path[-1] in ("effective", "date")
+
+
+def _date(cell: str, date_format: str) -> str:
     """A date cell written day-first or month-first, as ISO; anything else as it is."""
-    if date_format == "iso" or not path or not path.endswith(("effective", "date")):
-        return cell
     m = _LOCAL_DATE.match(cell)
     if not m:
         return cell
@@ -327,7 +333,17 @@ def load_row(row: Row) -> Loaded:
         except SpecError as e:
             return Loaded(row.base, None, e.findings, Positions())
         tree = copy.deepcopy(base_tree)
-        written = {parse_column(h) for h, c in row.cells if h != "base" and c.strip()}
+    # The row's non-empty cells, each with its spec path, parsed once.
+    cells = [(header, parse_column(header), cell) for header, cell in row.cells
+             if header != "base"]
+    for header, path, cell in cells:
+        if header in IDENTITY and not cell.strip():
+            return at_row(f"the {header} cell is empty: every row names its own deal and "
+                          "customer (it would otherwise take the base spec's)", "csv-identity",
+                          path)
+    cells = [c for c in cells if c[2].strip()]
+    if row.base is not None:
+        written = {path for _, path, _ in cells}
         taken = _customer_fields(tree, row)
         leaks = [f for f, given in taken.items() if not any(
             w[:len(p)] == p for p in given for w in written)]
@@ -338,15 +354,8 @@ def load_row(row: Row) -> Loaded:
                           ("parties", "customer", "name"))
         _drop(tree, [p for paths in taken.values() for p in paths])
     from_cells: set[FieldPath] = set()
-    for header, cell in row.cells:
-        if header in IDENTITY and not cell.strip():
-            return at_row(f"the {header} cell is empty: every row names its own deal and "
-                          "customer (it would otherwise take the base spec's)", "csv-identity",
-                          parse_column(header))
-        if header == "base" or not cell.strip():
-            continue
-        path = parse_column(header)
-        if path[-1] in ("effective", "date") and _LOCAL_DATE.match(cell):
+    for header, path, cell in cells:
+        if _is_date(path) and _LOCAL_DATE.match(cell):
             return at_row(f"{cell.strip()!r} in column {header}: a date here is YYYY-MM-DD; "
                           "if the export writes dates as 31/01/2027 or 01/31/2027, say which "
                           "with --date-format day-first or month-first ([csv] date_format)",

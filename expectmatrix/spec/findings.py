@@ -56,7 +56,8 @@ class Finding:
     def __str__(self) -> str:
         # file:line:col field: message, or file:line: field: message without a column
         if self.file is None and self.line is None and not self.path:
-            return f"{self.severity}: {self.message}"  # about the run, not a spec
+            # about the run, not a spec; an error is prefixed where it is printed
+            return self.message if self.severity == "error" else f"{self.severity}: {self.message}"
         head = self.location + (":" if self.column is None else "")
         field = f" {self.field}:" if self.path else ""
         tag = "" if self.severity == "error" else f" {self.severity}:"
