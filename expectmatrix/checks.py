@@ -11,12 +11,17 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from expectmatrix.library.clauses import Library, resolve
+from expectmatrix.library.frame import resolve_frame
 from expectmatrix.spec.clock import today
 from expectmatrix.spec.findings import Finding, errors, make_strict
 from expectmatrix.spec.loading import Loaded
 from expectmatrix.spec.models import Spec
+
+if TYPE_CHECKING:
+    from expectmatrix.library.files import FrameClause
 
 
 def _plural(n: int, word: str) -> str:
@@ -244,13 +249,16 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
     when there are errors.
     """
     findings = list(loaded.findings)
-    spec, nonstandard = loaded.spec, loaded.nonstandard
+    spec, nonstandard, frame = loaded.spec, loaded.nonstandard, loaded.frame
     located: list[Finding] = []
     if spec is not None:
-        resolved = resolve(spec, library_if_needed(spec, library))
+        chosen = library_if_needed(spec, library)
+        resolved = resolve(spec, chosen)
         spec, nonstandard = resolved.spec, resolved.nonstandard
         located += resolved.findings
         if spec is not None:
+            frame, found = resolve_frame(spec, frame_clauses(chosen, library))
+            located += found
             dirs = template_dirs if callable(template_dirs) else (lambda: template_dirs)
             context = CheckContext(loaded.folder or Path.cwd(), dirs)
             for _, phase in PHASES:
@@ -264,7 +272,7 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
         findings = make_strict(findings)
     if errors(findings):
         spec = None
-    return replace(loaded, spec=spec, findings=findings, nonstandard=nonstandard)
+    return replace(loaded, spec=spec, findings=findings, nonstandard=nonstandard, frame=frame)
 
 
 def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
@@ -322,6 +330,20 @@ def _path_of(spec: Spec, expectation_id: str) -> tuple[str | int, ...]:
         if e.id == expectation_id:
             return ("expectations", side, i)
     return ("expectations",)
+
+
+def frame_clauses(chosen: Library, library: LibrarySource) -> dict[str, FrameClause]:
+    """The frame clauses of the library in use: a company's library may word the frame
+    its own way; without one, the built-in frame is read alone (it is small)."""
+    if chosen.frame:
+        return chosen.frame
+    if callable(library) and not getattr(library, "builtin_only", False):
+        loaded = library()
+        if loaded.frame:
+            return loaded.frame
+    from expectmatrix.library.files import builtin_frame
+
+    return builtin_frame()
 
 
 def library_if_needed(spec: Spec, library: LibrarySource) -> Library:

@@ -20,6 +20,7 @@ import click
 from expectmatrix import __version__
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, errors
 from expectmatrix.spec.terms import (
+    AUDIENCES,
     DATE_FORMATS,
     DEFAULT_FORMATS,
     FORMATS,
@@ -27,6 +28,7 @@ from expectmatrix.spec.terms import (
     REDLINE_FORMATS,
     SEGMENTS,
     SIDES,
+    Audience,
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -99,11 +101,16 @@ def _settings() -> Any:
 
 def _library() -> Any:
     """The clause library for this run, read once and only when asked for."""
-    from expectmatrix.settings import library_for
+    return _library_loader()()
+
+
+def _library_loader() -> Any:
+    """What reads the library on first use (and knows whether it is the built-in one)."""
+    from expectmatrix.settings import LibraryLoader
 
     obj = click.get_current_context().find_root().obj
     if "library" not in obj:
-        obj["library"] = library_for(_settings())
+        obj["library"] = LibraryLoader(_settings())
     return obj["library"]
 
 
@@ -118,6 +125,12 @@ timeout_option = click.option(
 pdf_variant_option = click.option(
     "--pdf-variant", type=click.Choice(PDF_VARIANTS),
     help="Archival PDF/A-3b (with the spec embedded) or accessible, tagged PDF/UA-1.")
+
+audience_option = click.option(
+    "--audience", type=click.Choice(AUDIENCES), default="counterparty", show_default=True,
+    help="counterparty: the edition to send and sign. internal: the review copy for your own "
+         "legal and deal desk (notes, margin, marks, approvals), written as "
+         "<deal.id>-v<version>-internal.*, with INTERNAL on every page.")
 
 mark_option = click.option(
     "--mark-nonstandard/--no-mark-nonstandard", "mark", default=None,
@@ -142,7 +155,7 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
     from expectmatrix.checks import check_loaded
     from expectmatrix.spec.loading import load
 
-    library = _library  # read only if a spec names a clause
+    library = _library_loader()  # read only if a spec names a clause
     failed = False
     report = []
     for path in specs:
@@ -170,13 +183,13 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
 
 def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
                     mark: bool | None, pdf_variant: str | None, docx_base: Path | None,
-                    timeout: float) -> Any:
+                    timeout: float, audience: Audience = "counterparty") -> Any:
     from expectmatrix.render.pipeline import RenderOptions
 
     settings = _settings()
     return RenderOptions(tuple(dict.fromkeys(formats or DEFAULT_FORMATS)),
                          (*template_dirs, *settings.template_dirs), pdf_variant, settings,
-                         docx_base, mark, timeout or None)
+                         docx_base, mark, audience, timeout or None)
 
 
 @cli.command()
@@ -189,6 +202,7 @@ def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
 @click.option("--template-dir", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of templates searched before the built-in ones.")
+@audience_option
 @mark_option
 @pdf_variant_option
 @docx_base_option
@@ -196,16 +210,18 @@ def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @_fail_cleanly
 def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
-           template_dirs: tuple[Path, ...], mark: bool | None, pdf_variant: str | None,
-           docx_base: Path | None, timeout: float, as_json: bool) -> None:
+           template_dirs: tuple[Path, ...], audience: Audience, mark: bool | None,
+           pdf_variant: str | None, docx_base: Path | None, timeout: float,
+           as_json: bool) -> None:
     """Render a spec to <deal.id>-v<version>.pdf and .docx in the output folder.
 
     An invalid or unbalanced spec writes nothing.
     """
     from expectmatrix.render.pipeline import render_file
 
-    options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout)
-    result = render_file(spec, outdir, options, strict=strict, library=_library)
+    options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout,
+                              audience)
+    result = render_file(spec, outdir, options, strict=strict, library=_library_loader())
     if as_json:
         data = _findings_json(str(spec), result.findings)
         data.update(outputs=[str(p) for p in result.outputs], fingerprint=result.fingerprint)
@@ -245,6 +261,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @click.option("--template-dir", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of templates searched before the built-in ones.")
+@audience_option
 @mark_option
 @pdf_variant_option
 @docx_base_option
@@ -253,9 +270,9 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @_fail_cleanly
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
           resume: bool, fail_fast: bool, strict: bool, base: Path | None, columns: str | None,
-          date_format: str | None,
-          template_dirs: tuple[Path, ...], mark: bool | None, pdf_variant: str | None,
-          docx_base: Path | None, timeout: float, as_json: bool) -> None:
+          date_format: str | None, template_dirs: tuple[Path, ...], audience: Audience,
+          mark: bool | None, pdf_variant: str | None, docx_base: Path | None, timeout: float,
+          as_json: bool) -> None:
     """Render many specs: files, folders (searched for .yaml, .yml, .json) and CSV exports.
 
     Writes every document and a manifest.json into the output folder. A bad spec fails
@@ -266,7 +283,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     from expectmatrix.batch.runner import run_batch
     from expectmatrix.settings import column_map
 
-    options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout)
+    options = _render_options(formats, template_dirs, mark, pdf_variant, docx_base, timeout,
+                              audience)
     settings = _settings()
     csv = CsvOptions(settings.csv_columns + (column_map(columns) if columns else ()),
                      date_format or settings.date_format, shared=settings.csv_shared)
@@ -324,7 +342,7 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
         raise click.UsageError(f"-f {fmt} needs -o FILE")
     from expectmatrix.review.compare import read_for_compare
 
-    old_spec, new_spec = read_for_compare(old, _library), read_for_compare(new, _library)
+    old_spec, new_spec = read_for_compare(old, _library_loader()), read_for_compare(new, _library_loader())
     result = compare(old_spec, new_spec, old.name, new.name)
     if fmt in ("text", "md"):
         color = fmt == "text" and output is None and sys.stdout.isatty()
@@ -365,17 +383,20 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
     from expectmatrix.review.verify import verify as run_verify
 
     options = _render_options((), template_dirs, None, None, docx_base, timeout)
-    report = run_verify(document, spec, options, _library)
+    report = run_verify(document, spec, options, _library_loader())
     if as_json:
         click.echo(json.dumps({"document": report.document, "ok": report.ok,
                                "fingerprint": report.fingerprint,
-                               "checks": [c.__dict__ for c in report.checks]}, indent=2))
+                               "checks": [c.__dict__ for c in report.checks],
+                               "notes": report.notes}, indent=2))
     else:
         for c in report.checks:
             click.secho(f"{'ok  ' if c.ok else 'FAIL'} {c.name}", fg="green" if c.ok else "red",
                         err=not c.ok)
             if not c.ok and c.detail:
                 click.echo("     " + c.detail.replace("\n", "\n     "), err=True)
+        for note in report.notes:
+            click.echo(f"note: {note}")
         verdict = "matches" if report.ok else "does NOT match"
         click.echo(f"{document} {verdict} spec {report.fingerprint}")
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)

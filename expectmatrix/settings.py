@@ -12,6 +12,9 @@
     [docx]
     base = "letterhead.docx"           # Word files are written into this letterhead
 
+    [audience]                         # what only the internal edition shows
+    internal = ["deal.notes", "deal.margin", "deal.nps", "readiness.note", "approvals"]
+
     [branding]                         # defaults; a spec's own branding: wins per key
     logo = "brand/logo.png"
     primary_color = "#0b5394"
@@ -22,14 +25,14 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from expectmatrix.spec.findings import Finding, SpecError
 from expectmatrix.spec.inputs import InputError, read_text
 from expectmatrix.spec.models import Branding
-from expectmatrix.spec.terms import DateFormat
+from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, InternalField
 
 if TYPE_CHECKING:
     from expectmatrix.library.clauses import Library
@@ -63,7 +66,13 @@ class CsvSettings(_Strict):
     shared: list[str] = Field(default_factory=list)
 
 
+class AudienceSettings(_Strict):
+    internal: list[InternalField] = Field(
+        default_factory=lambda: list(get_args(InternalField)))
+
+
 class SettingsFile(_Strict):
+    audience: AudienceSettings = Field(default_factory=AudienceSettings)
     docx: DocxSettings = Field(default_factory=DocxSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
@@ -85,6 +94,7 @@ class Settings:
     csv_columns: tuple[tuple[str, str], ...] = ()
     date_format: str = "iso"
     csv_shared: tuple[str, ...] = ()
+    internal_fields: frozenset[str] = frozenset(INTERNAL_FIELDS)
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -123,7 +133,7 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         branding=parsed.branding,
         docx_base=base / parsed.docx.base if parsed.docx.base else None,
         csv_columns=tuple(parsed.csv.columns.items()), date_format=parsed.csv.date_format,
-        csv_shared=tuple(parsed.csv.shared))
+        csv_shared=tuple(parsed.csv.shared), internal_fields=frozenset(parsed.audience.internal))
     missing = [p for p in (*resolved.clause_files, *resolved.playbook_files,
                            *resolved.template_dirs, resolved.docx_base) if p and not p.exists()]
     if missing:
@@ -139,6 +149,25 @@ def library_for(settings: Settings) -> Library:
         return builtin()
     return load_library(settings.clause_files, settings.playbook_files,
                         builtin=not settings.replace_library)
+
+
+class LibraryLoader:
+    """The clause library of these settings, read on first call; says without reading it
+    whether it is the built-in one alone (then the small built-in frame file will do)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._library: Library | None = None
+
+    @property
+    def builtin_only(self) -> bool:
+        s = self.settings
+        return not (s.clause_files or s.playbook_files or s.replace_library)
+
+    def __call__(self) -> Library:
+        if self._library is None:
+            self._library = library_for(self.settings)
+        return self._library
 
 
 def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:

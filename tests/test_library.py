@@ -11,6 +11,7 @@ from conftest import BASE, docx_text, pdf_text
 
 from expectmatrix.checks import check, check_loaded
 from expectmatrix.library.files import load_library
+from expectmatrix.render.audience import Edition
 from expectmatrix.render.pipeline import render_spec
 from expectmatrix.spec.findings import SpecError, errors
 from expectmatrix.spec.loading import load
@@ -47,7 +48,7 @@ def test_init_drafts_a_valid_balanced_spec_that_renders(run, tmp_path, segment):
     assert [r.question for r in spec.readiness] == [q.question for q in book.readiness]
     areas = {e.area for _, _, e in spec.all_expectations()}
     assert "Communication" in areas
-    docs = render_spec(spec, ("pdf",))
+    docs = render_spec(spec, ("pdf",), edition=Edition("internal"))
     text, _ = pdf_text(docs["pdf"])
     assert f"All {2 * len(spec.expectations.of_vendor)} expectations use the standard" in text
 
@@ -212,15 +213,25 @@ def test_clauses_command_filters(run):
 def test_documents_mark_nonstandard_rows(tmp_path):
     spec = Spec.model_validate(copy.deepcopy(BASE))
     nonstandard = {"V2": "written for this deal"}
-    docs = render_spec(spec, ("pdf", "docx"), nonstandard=nonstandard)
+    internal = Edition("internal")
+    docs = render_spec(spec, ("pdf", "docx"), nonstandard=nonstandard, edition=internal)
     pdf, _ = pdf_text(docs["pdf"])
     docx, _ = docx_text(docs["docx"])
     for text in (pdf, docx):
         assert "† V2" in text and "† V1" not in text
         assert "1 of 4 expectations are non-standard (marked †)." in text
         assert "† marks a non-standard expectation" in text
-    plain = render_spec(spec, ("pdf",), nonstandard=nonstandard, mark_nonstandard=False)
+    plain = render_spec(spec, ("pdf",), nonstandard=nonstandard, mark_nonstandard=False,
+                        edition=internal)
     assert "†" not in pdf_text(plain["pdf"])[0]
+    # The counterparty never sees the marks, their count or their legend.
+    sent = render_spec(spec, ("pdf", "docx"), nonstandard=nonstandard)
+    for text in (pdf_text(sent["pdf"])[0], docx_text(sent["docx"])[0]):
+        assert "†" not in text and "non-standard" not in text
+    # Without a non-standard row, no legend explains a mark that is not there.
+    none = render_spec(spec, ("pdf",), edition=internal)
+    text = pdf_text(none["pdf"])[0]
+    assert "All 4 expectations use the standard" in text and "† marks" not in text
     approved = Spec.model_validate({**copy.deepcopy(BASE), "approvals": [
         {"name": "L", "side": "vendor", "role": "GC", "date": "2026-11-01"}]}
         | {"deal": {**BASE["deal"], "status": "approved"}})

@@ -114,12 +114,27 @@ def made(tmp_path_factory):
     return {p.suffix[1:]: p for p in result.outputs}, result.fingerprint
 
 
-def test_documents_carry_spec_and_fingerprint(made):
+def test_documents_carry_spec_and_fingerprint(made, tmp_path):
+    from expectmatrix.checks import check_loaded
+    from expectmatrix.render.audience import Edition, redact
+    from expectmatrix.render.pipeline import RenderOptions, render_file
+    from expectmatrix.spec.canonical import canonical_json
+    from expectmatrix.spec.loading import load
+
     docs, fp = made
     _, reader = pdf_text(docs["pdf"].read_bytes())
     [spec] = reader.attachments["expectmatrix-spec.json"]
-    assert fingerprint_of(spec) == fp
+    # The counterparty copy carries the spec without its internal fields, and states the
+    # whole spec's fingerprint; the internal edition carries the whole spec.
+    whole = check_loaded(load(SAMPLES / "medium-logistics.yaml")).spec
+    assert json.loads(spec) == json.loads(canonical_json(redact(whole, Edition())))
+    assert b"notes" not in spec or json.loads(spec)["deal"].get("notes") is None
     assert reader.metadata["/expectmatrixfingerprint"] == fp
+    internal = render_file(SAMPLES / "medium-logistics.yaml", tmp_path,
+                           RenderOptions(formats=("pdf",), audience="internal"))
+    _, reader = pdf_text(internal.outputs[0].read_bytes())
+    assert internal.outputs[0].name.endswith("-internal.pdf")
+    assert fingerprint_of(reader.attachments["expectmatrix-spec.json"][0]) == fp
     with zipfile.ZipFile(docs["docx"]) as z:
         custom = z.read("docProps/custom.xml").decode()
         items = [z.read(n).decode() for n in z.namelist() if re.match(r"customXml/item\d+\.xml", n)]
@@ -182,7 +197,7 @@ def test_verify_pdf_with_changed_metadata(run, made, tmp_path):
     writer.add_metadata({"/expectmatrixfingerprint": "0" * 64})
     writer.write(tmp_path / "meta.pdf")
     result = run("verify", tmp_path / "meta.pdf")
-    assert result.exit_code == 1 and "metadata says " + "0" * 64 in result.stderr
+    assert result.exit_code == 1 and "FAIL every printed fingerprint" in result.stderr
 
 
 def test_foreign_corrupt_and_encrypted_documents(run, made, tmp_path):
@@ -230,23 +245,38 @@ def test_embedded_spec_of_another_format_version(run, made, tmp_path):
     assert result.exit_code == 1 and "expectmatrix/1" in result.stderr
 
 
-def test_extract_and_rerender_gives_identical_documents(run, made, tmp_path):
-    docs, _ = made
+def test_extract_and_rerender_gives_identical_documents(run, tmp_path):
+    # The internal edition carries the whole spec: extracting and rendering it again gives
+    # the same bytes. A counterparty copy carries the spec without its internal fields.
+    first = tmp_path / "first"
+    assert run("render", SAMPLES / "medium-logistics.yaml", "-o", first,
+               "--audience", "internal").exit_code == 0
+    docs = {p.suffix[1:]: p for p in first.iterdir()}
     for kind, doc in docs.items():
         spec = tmp_path / f"{kind}.json"
         assert run("extract", doc, "-o", spec).exit_code == 0
         out = tmp_path / f"again-{kind}"
-        assert run("render", spec, "-o", out).exit_code == 0
+        assert run("render", spec, "-o", out, "--audience", "internal").exit_code == 0
         for original in docs.values():
             assert (out / original.name).read_bytes() == original.read_bytes()
+    counterparty = tmp_path / "counterparty"
+    assert run("render", SAMPLES / "medium-logistics.yaml", "-o", counterparty).exit_code == 0
+    pdf = next(counterparty.glob("*.pdf"))
+    assert run("extract", pdf, "-o", tmp_path / "cp.json").exit_code == 0
+    carried = json.loads((tmp_path / "cp.json").read_text())
+    assert "notes" not in carried["deal"] and all("note" not in r for r in carried["readiness"])
 
 
-def test_approved_documents_show_approvals_and_no_draft(rendered):
+def test_approved_documents_show_approvals_and_no_draft(rendered, run, tmp_path):
     text, _reader = pdf_text(rendered["large-hospital"]["pdf"])
-    assert "Approvals" in text and "Margaret Oduya" in text and "2026-11-18" in text
-    assert "DRAFT" not in text
-    docx, _ = docx_text(rendered["large-hospital"]["docx"])
-    assert "Margaret Oduya" in docx and "DRAFT" not in docx
+    assert "DRAFT" not in text and "Margaret Oduya" not in text  # approvals are internal
+    assert run("render", SAMPLES / "large-hospital.yaml", "-o", tmp_path,
+               "--audience", "internal").exit_code == 0
+    text, _reader = pdf_text((tmp_path / "SMH-2027-002-v4-internal.pdf").read_bytes())
+    assert "Approvals" in text and "Margaret Oduya" in text and "18 November 2026" in text
+    assert "DRAFT" not in text and "INTERNAL" in text
+    docx, _ = docx_text((tmp_path / "SMH-2027-002-v4-internal.docx").read_bytes())
+    assert "Margaret Oduya" in docx and "DRAFT" not in docx and "INTERNAL" in docx
 
 
 def test_pdf_a_and_pdf_ua(run, tmp_path):

@@ -164,7 +164,8 @@ def _prepare(pair: tuple[int, Item]) -> dict[str, Any]:
     return {"ok": True, "findings": loaded.findings, "deal_id": spec.deal.id,
             "version": spec.deal.version,
             "fingerprint": job.fingerprint,
-            "job": job, "names": [output_name(spec.deal.id, spec.deal.version, f)
+            "job": job, "names": [output_name(spec.deal.id, spec.deal.version, f,
+                                              options.edition().suffix)
                                   for f in options.formats]}
 
 
@@ -176,7 +177,8 @@ def _render(job: RenderJob, outdir: str) -> dict[str, Any]:
     try:
         documents, notices = render_job(job)
         spec = job.spec()
-        names = {output_name(spec.deal.id, spec.deal.version, fmt): data
+        suffix = worker_renderers()[0].edition().suffix
+        names = {output_name(spec.deal.id, spec.deal.version, fmt, suffix): data
                  for fmt, data in documents.items()}
         write_documents(Path(outdir), names)
     except ExpectmatrixError as e:

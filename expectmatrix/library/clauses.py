@@ -19,7 +19,10 @@ from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Expectation, Spec
 
 if TYPE_CHECKING:
-    from expectmatrix.library.files import Clause, Playbook
+    from pathlib import Path
+
+    from expectmatrix.library.files import Clause, ClauseText, FrameClause, Param, Playbook
+
 
 @dataclass
 class Library:
@@ -27,6 +30,11 @@ class Library:
     sources: dict[str, str] = field(default_factory=dict)  # clause id -> file it came from
     playbooks: dict[str, Playbook] = field(default_factory=dict)
     playbook_sources: dict[str, str] = field(default_factory=dict)
+    frame: dict[str, FrameClause] = field(default_factory=dict)
+    # language -> clause id -> wording; files of translation_dirs are read on first use
+    translations: dict[str, dict[str, ClauseText]] = field(default_factory=dict)
+    translation_dirs: list[Path] = field(default_factory=list)
+    loaded_languages: set[str] = field(default_factory=set)
 
 
 def select(library: Library, segment: str | None = None, area: str | None = None,
@@ -67,10 +75,14 @@ class Resolved:
 
 
 def resolve(spec: Spec, library: Library) -> Resolved:
-    """Fill expectations from their clauses; report bad clause use and deviations."""
+    """Fill expectations from their clauses, in the document's language; report bad clause
+    use, deviations, and clauses the library has no wording for in that language."""
     findings: list[Finding] = []
     nonstandard: dict[str, str] = {}
     lists: dict[str, list[Expectation]] = {}
+    language = spec.deal.language
+    texts = wording(library, language)
+    untranslated: set[str] = set()
     for side_key in ("of_vendor", "of_customer"):
         side = "vendor" if side_key == "of_vendor" else "customer"
         out = []
@@ -101,11 +113,25 @@ def resolve(spec: Spec, library: Library) -> Resolved:
                     f"it to of_{clause.side} or choose a {side} clause", path=(*where, "clause")))
             values, bad = clause_values(clause, e, where)
             findings += bad
-            standard = {"area": clause.area, "text": fill(clause.text, values),
-                        "measure": fill(clause.measure, values), "due": fill(clause.due, values),
-                        "owner": fill(clause.owner, values)}
-            differs = [name for name, value in standard.items()
-                       if getattr(e, name) is not None and getattr(e, name) != value]
+            english = {name: fill(getattr(clause, name), values) if name != "area"
+                       else clause.area for name in _WORDED}
+            own = texts.get(clause.id) if texts is not None else None
+            if texts is not None and (own is None or own.text is None):
+                if clause.id not in untranslated:
+                    untranslated.add(clause.id)
+                    findings.append(Finding(
+                        "clause-language", f"clause {clause.id!r} has no wording in the "
+                        f"document's language ({language}) in the clause library, so its "
+                        "English text is printed; write the text here or add the language to "
+                        "the library", "warning", (*where, "clause")))
+                own = None
+            standard = dict(english)
+            if own is not None:
+                standard.update({name: fill(getattr(own, name), values) if name != "area"
+                                 else own.area for name in _WORDED
+                                 if getattr(own, name) is not None})
+            differs = [name for name in _WORDED if getattr(e, name) is not None
+                       and getattr(e, name) not in (standard[name], english[name])]
             if differs:
                 nonstandard[e.id] = (f"{' and '.join(differs)} "
                                    f"{'differs' if len(differs) == 1 else 'differ'} from clause {clause.id}")
@@ -118,29 +144,48 @@ def resolve(spec: Spec, library: Library) -> Resolved:
     return Resolved(spec.model_copy(update={"expectations": expectations}), findings, nonstandard)
 
 
+_WORDED = ("area", "text", "measure", "due", "owner")
+
+
+def wording(library: Library, language: str) -> dict[str, ClauseText] | None:
+    """The library's clause wording in ``language``, or None for English (the language
+    clauses are written in)."""
+    if language.split("-")[0] == "en" or not library.clauses:
+        return None
+    from expectmatrix.library.files import translations
+
+    return translations(library, language)
+
+
 def clause_values(clause: Clause, e: Expectation, where: FieldPath) -> tuple[dict[str, object],
                                                                        list[Finding]]:
-    given = dict(e.params or {})
+    return param_values(clause.id, clause.params, dict(e.params or {}), where)
+
+
+def param_values(clause_id: str, params: Mapping[str, Param], given: Mapping[str, object],
+                 where: FieldPath) -> tuple[dict[str, object], list[Finding]]:
+    """The values of a clause's parameters: given ones converted to their type, defaults
+    for the rest; a finding for each unknown, mistyped or missing one."""
     values: dict[str, object] = {}
     findings = []
     for name in given:
-        if name not in clause.params:
-            hint = did_you_mean(name, sorted(clause.params)) or (
-                f"; this clause takes {', '.join(sorted(clause.params)) or 'no parameters'}")
-            findings.append(Finding("unknown-param", f"clause {clause.id!r} has no parameter "
+        if name not in params:
+            hint = did_you_mean(name, sorted(params)) or (
+                f"; this clause takes {', '.join(sorted(params)) or 'no parameters'}")
+            findings.append(Finding("unknown-param", f"clause {clause_id!r} has no parameter "
                                     f"{name!r}{hint}", path=(*where, "params", name)))
-    for name, param in clause.params.items():
+    for name, param in params.items():
         if name in given:
             try:
                 values[name] = _convert(given[name], param.type)
             except ValueError as err:
                 findings.append(Finding("param-type", f"parameter {name!r} of clause "
-                                        f"{clause.id!r} must be {err}, not {given[name]!r}",
+                                        f"{clause_id!r} must be {err}, not {given[name]!r}",
                                         path=(*where, "params", name)))
         elif param.default is not None:
             values[name] = _convert(param.default, param.type)
         else:
-            findings.append(Finding("missing-param", f"clause {clause.id!r} needs the parameter "
+            findings.append(Finding("missing-param", f"clause {clause_id!r} needs the parameter "
                                     f"{name!r}: add params: {{{name}: ...}}",
                                     path=(*where, "params")))
     return values, findings

@@ -23,7 +23,7 @@ from expectmatrix.spec.inputs import InputError, read_bytes
 from expectmatrix.spec.loading import decode, parse, validate_model
 from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Expectation, Model, ShortText, Text
-from expectmatrix.spec.terms import Balance, Segment, Side
+from expectmatrix.spec.terms import Balance, FramePart, Segment, Side
 
 ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
@@ -50,8 +50,38 @@ class Clause(Model):
         default_factory=dict)
 
 
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+
+
+class ClauseText(Model):
+    """A clause in another language; what is left out stays in the clause's own words."""
+
+    area: ShortText | None = None
+    text: Text | None = None
+    measure: Text | None = None
+    due: ShortText | None = None
+    owner: ShortText | None = None
+
+
+class FrameClause(Model):
+    id: ClauseId = Field(description="Lower-case id, e.g. missed-expectation.")
+    part: FramePart = Field(description="Which part of the frame it words.")
+    needs: Literal["agreement", "term"] | None = Field(
+        None, description="Used only when the spec gives deal.agreement or deal.term.")
+    text: Annotated[dict[LanguageTag, Text], Field(min_length=1, max_length=200)] = Field(
+        description="Wording per language tag; en is the one every other falls back to.")
+    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")], Param] = Field(
+        default_factory=dict)
+
+
 class ClauseFile(Model):
-    clauses: Annotated[list[Clause], Field(max_length=5000)]
+    """A library file: clauses, frame clauses and translations, each optional."""
+
+    clauses: Annotated[list[Clause], Field(max_length=5000)] = Field(default_factory=list)
+    frame: Annotated[list[FrameClause], Field(max_length=500)] = Field(default_factory=list)
+    # language tag -> clause id -> its wording in that language
+    translations: Annotated[dict[LanguageTag, dict[ClauseId, ClauseText]],
+                            Field(max_length=200)] = Field(default_factory=dict)
 
 
 class PlaybookClause(Model):
@@ -83,13 +113,21 @@ M = TypeVar("M", bound=Model)
 MAX_LIBRARY_BYTES = 20_000_000  # a company's clauses in many languages
 
 
-def _load_model(path: Path, model: type[M]) -> M:
+def _load_model(path: Path, model: type[M], trusted: bool = False) -> M:
+    """A library file as its model; errors located by line. ``trusted``: a file of the
+    built-in library, read without keeping positions (it is tested, and read by every
+    process that renders)."""
     name = str(path)
     try:
         data = read_bytes(path, MAX_LIBRARY_BYTES, "library file")
     except InputError as e:
         raise SpecError([Finding("library", str(e).removeprefix(f"{name}: "),
                                  file=name)]) from None
+    if trusted:
+        import yaml
+
+        return model.model_validate(yaml.load(data, Loader=getattr(yaml, "CSafeLoader",
+                                                                   yaml.SafeLoader)))
     tree, positions, problems = parse(decode(data, name), name,
                                       "json" if name.lower().endswith(".json") else "yaml")
     value, findings = validate_model(model, tree, positions, name)
@@ -103,22 +141,71 @@ def load_library(clause_files: Sequence[str | Path] = (), playbook_files: Sequen
     """The built-in library (unless ``builtin`` is False) extended by the given files; a
     later clause or playbook with the same id replaces the earlier one."""
     root = builtin_library()
-    clause_paths = ([root / "clauses.yaml"] if builtin else []) + [Path(p) for p in clause_files]
+    clause_paths = ([root / "clauses.yaml", root / "frame.yaml"] if builtin else []) + [
+        Path(p) for p in clause_files]
     library = Library()
+    if builtin:
+        library.translation_dirs.append(root / "translations")
     problems: list[Finding] = []
     for path in clause_paths:
         try:
-            loaded = _load_model(path, ClauseFile)
+            loaded = _load_model(path, ClauseFile, trusted=builtin and path.parent == root)
         except SpecError as e:
             problems += e.findings
             continue
-        for clause in loaded.clauses:
-            library.clauses[clause.id] = clause
-            library.sources[clause.id] = str(path)
+        add_clauses(library, loaded, str(path))
     if problems:
         raise SpecError(problems)
     builtin_books = sorted((root / "playbooks").glob("*.yaml")) if builtin else []
     return add_playbooks(library, [*builtin_books, *playbook_files])[0]
+
+
+def add_clauses(library: Library, loaded: ClauseFile, source: str) -> None:
+    """A library file's clauses, frame clauses and translations, over what was there."""
+    for clause in loaded.clauses:
+        library.clauses[clause.id] = clause
+        library.sources[clause.id] = source
+    for frame in loaded.frame:
+        library.frame[frame.id] = frame
+    for language, texts in loaded.translations.items():
+        library.translations.setdefault(language, {}).update(texts)
+
+
+def translations(library: Library, language: str) -> dict[str, ClauseText]:
+    """The clauses' wording in ``language`` (de-AT falls back to de): the built-in
+    translation file of that language, under what the library's own files give. Read once
+    per language."""
+    tags = list(dict.fromkeys((language, language.split("-")[0])))
+    if language not in library.loaded_languages:
+        for tag in tags:
+            for folder in library.translation_dirs:
+                path = folder / f"{tag}.yaml"
+                if path.is_file():
+                    loaded = _load_model(path, ClauseFile, trusted=True)
+                    for lang, texts in loaded.translations.items():
+                        own = library.translations.setdefault(lang, {})
+                        library.translations[lang] = {**texts, **own}
+        library.loaded_languages.add(language)
+    merged: dict[str, ClauseText] = {}
+    for tag in reversed(tags):
+        merged.update(library.translations.get(tag, {}))
+    return merged
+
+
+@cache
+def builtin_frame() -> dict[str, FrameClause]:
+    """The built-in frame clauses alone: every document has a frame, most specs name no
+    clause, and this costs a fraction of reading the whole library."""
+    import yaml
+
+    data = read_bytes(builtin_library() / "frame.yaml", MAX_LIBRARY_BYTES, "library file")
+    entries = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["frame"]
+    # Constructed without validation: building the validators would cost more than the
+    # rest of checking a spec. A test validates this file against FrameClause.
+    return {e["id"]: FrameClause.model_construct(
+        **{**e, "needs": e.get("needs"), "params": {
+            name: Param.model_construct(**p) for name, p in e.get("params", {}).items()}})
+        for e in entries}
 
 
 def add_playbooks(library: Library, files: Sequence[str | Path]) -> tuple[Library, list[str]]:
@@ -128,7 +215,8 @@ def add_playbooks(library: Library, files: Sequence[str | Path]) -> tuple[Librar
     for p in map(Path, files):
         paths += sorted(p.glob("*.y*ml")) if p.is_dir() else [p]
     result = Library(dict(library.clauses), dict(library.sources), dict(library.playbooks),
-                     dict(library.playbook_sources))
+                     dict(library.playbook_sources), dict(library.frame),
+                     dict(library.translations), list(library.translation_dirs))
     names, problems = [], []
     for path in paths:
         try:

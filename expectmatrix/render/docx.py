@@ -22,7 +22,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from expectmatrix.render import ooxml as ox
-from expectmatrix.render.view import NONSTANDARD_MARK, Cell, PartyView, View
+from expectmatrix.render.view import NONSTANDARD_MARK, Cell, FrameView, PartyView, View
 from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import MACRO_PARTS, InputError, check_zip, macro_parts, read_bytes
 from expectmatrix.spec.placeholders import fill
@@ -40,7 +40,41 @@ _CHAR_STYLES = {
     "EmDraft": ("Matrix draft", True, 10, "accent"),
     "EmParty": ("Matrix party", True, 11, None),
     "EmMark": ("Matrix non-standard", True, None, "B45F06"),
+    "EmInternal": ("Matrix internal", True, 9, "B00020"),
+    # readiness answers, coloured as in the PDF
+    "EmYes": ("Answer yes", True, None, "1E7E34"),
+    "EmNo": ("Answer no", True, None, "B00020"),
+    "EmUnknown": ("Answer unknown", True, None, "9A6700"),
 }
+_ANSWER = {"yes": "EmYes", "no": "EmNo", "unknown": "EmUnknown"}
+VML_NS = ('xmlns:v="urn:schemas-microsoft-com:vml" '
+          'xmlns:o="urn:schemas-microsoft-com:office:office"')
+
+
+def watermark(text: str, colour: str) -> str:
+    """A run holding Word's own kind of text watermark: a WordArt shape, rotated, faint,
+    behind the text and centred on the page, as Word's Design > Watermark writes it (the
+    shape's id is the one Word and LibreOffice recognise as a watermark)."""
+    return ('<w:r><w:rPr><w:noProof/></w:rPr><w:pict>'
+            '<v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800" '
+            'path="m@7,l@8,m@5,21600l@6,21600e"><v:formulas>'
+            + "".join(f'<v:f eqn="{e}"/>' for e in (
+                "sum #0 0 10800", "prod #0 2 1", "sum 21600 0 @1", "sum 0 0 @2",
+                "sum 21600 0 @3", "if @0 @3 0", "if @0 21600 @1", "if @0 0 @2",
+                "if @0 @4 21600", "mid @5 @6", "mid @8 @5", "mid @7 @8", "mid @6 @7",
+                "sum @6 0 @5"))
+            + '</v:formulas><v:path textpathok="t" o:connecttype="custom" '
+            'o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800" '
+            'o:connectangles="270,180,90,0"/><v:textpath on="t" fitshape="t"/>'
+            '<o:lock v:ext="edit" text="t" shapetype="t"/></v:shapetype>'
+            '<v:shape id="PowerPlusWaterMarkObject1" o:spid="_x0000_s2049" type="#_x0000_t136" '
+            'style="position:absolute;margin-left:0;margin-top:0;width:440pt;height:110pt;'
+            "rotation:315;z-index:-251657216;mso-position-horizontal:center;"
+            "mso-position-horizontal-relative:margin;mso-position-vertical:center;"
+            f'mso-position-vertical-relative:margin" o:allowincell="f" '
+            f'fillcolor="#{ox.hex6(colour)}" stroked="f"><v:fill opacity=".15"/>'
+            '<v:textpath style="font-family:&quot;Noto Sans&quot;;font-size:1pt" '
+            f'string="{escape(text, {chr(34): "&quot;"})}"/></v:shape></w:pict></w:r>')
 
 
 def _expectation(item: Cell | None) -> list[str]:
@@ -85,6 +119,7 @@ class DocxRenderer:
             anchor.addprevious(element)
         self._properties(doc, view)
         _embed(doc, view)
+        _honest_package(doc, view)
         buffer = io.BytesIO()
         doc.save(buffer)
         return ox.fixed_zip_times(buffer.getvalue(), view.created)
@@ -145,8 +180,11 @@ class DocxRenderer:
         section = doc.sections[-1]
         mark = (ox.run(str(view.labels["draft"]), "EmDraft") if view.draft
                 else ox.run(view.status_label, "EmSmall"))
-        header = ox.para(ox.run(f"{view.deal_id} · v{view.version}", "EmSmall"), ox.run("\t"), mark,
-                    tab_right=width)
+        internal = [ox.run(f"{view.labels['internal']} · ", "EmInternal")] if view.internal else []
+        header = ox.para(ox.run(f"{view.deal_id} · v{view.version}", "EmSmall"), ox.run("\t"),
+                         *internal, mark, tab_right=width)
+        if view.draft:  # the watermark Word draws behind every page: a shape in the header
+            header += ox.para(watermark(str(view.labels["draft"]), view.look.accent))
         footer = (ox.para(ox.run(f"{view.labels['fingerprint']}: ", "EmTiny"),
                           ox.run(view.fingerprint, "EmTiny"))
                   + ox.para(ox.run("\t"), *ox.page_runs(str(view.labels["page"])), tab_right=width))
@@ -155,7 +193,7 @@ class DocxRenderer:
             if not self.base:  # python-docx's own template has an empty paragraph there
                 for p in list(element):
                     element.remove(p)
-            for child in parse_xml(f"<w:hdr {ox.NS}>{xml}</w:hdr>"):
+            for child in parse_xml(f"<w:hdr {ox.NS} {VML_NS}>{xml}</w:hdr>"):
                 element.append(child)
         logo = view.look.logo
         if logo is not None and logo.kind != "svg":  # python-docx cannot place SVG
@@ -163,26 +201,46 @@ class DocxRenderer:
             picture.add_picture(io.BytesIO(logo.data), height=Mm(12))
 
     def _body(self, view: View, width: int) -> Iterable[str]:
+        """The same content in the same order as templates/matrix.html."""
         labels = view.labels
         half = width // 2
         tbl = partial(ox.table, rtl=view.rtl)
         yield ox.para(ox.run(str(labels["doc_kind"]).upper(), "EmSmall"))
         yield ox.para(ox.run(view.title), style="Title")
         yield ox.para(ox.run(f"{view.vendor.name} & {view.customer.name}", "EmParty"))
+        if view.internal:
+            note = fill(str(labels["internal_note"]), vendor=view.vendor.name,
+                        customer=view.customer.name)
+            yield ox.para(ox.run(f"{labels['internal']}: {note}", "EmInternal"), before=3)
 
-        facts = [(labels["deal"], view.deal_id, labels["version"], str(view.version)),
-                 (labels["effective"], view.effective, labels["status"], view.status_label),
-                 (labels["segment"], view.segment_label, labels["value"], view.value or "–")]
         quarter = [ox.twips(38), ox.twips(50), ox.twips(38), width - ox.twips(126)]
+        facts = list(view.facts) + ([("", "")] if len(view.facts) % 2 else [])
+        pairs = [facts[i] + facts[i + 1] for i in range(0, len(facts), 2)]
         yield tbl(quarter, (ox.row(ox.cell(w, [ox.para(ox.run(str(v), "EmStrong" if i % 2 == 0 else None))])
-                                 for i, (w, v) in enumerate(zip(quarter, row, strict=True)))
-                             for row in facts))
+                                   for i, (w, v) in enumerate(zip(quarter, pair, strict=True)))
+                            for pair in pairs))
         if view.notes:
             yield ox.para(ox.run(view.notes, italic=True), before=6)
+
+        def frame(parts: Iterable[FrameView]) -> Iterable[str]:
+            for f in parts:
+                mark = ([ox.run(f"{NONSTANDARD_MARK} ", "EmMark")]
+                        if f.nonstandard and view.mark_nonstandard else [])
+                yield ox.para(*mark, ox.run(f.text), before=3, justify=True)
+
+        if view.preamble:
+            yield ox.para(ox.run(str(labels["frame_heading"])), style="Heading1", keep_next=True)
+            yield from frame(view.preamble)
         yield ox.para()
 
         def party(p: PartyView) -> list[str]:
             lines = [ox.para(ox.run(p.role.upper(), "EmSmall")), ox.para(ox.run(p.name, "EmParty"))]
+            lines += [ox.para(ox.run(line, "EmDetail")) for line in p.address]
+            if p.registration:
+                lines.append(ox.para(ox.run(f"{labels['registration']}: {p.registration}",
+                                            "EmDetail")))
+            if p.contacts:
+                lines.append(ox.para(ox.run(str(labels["contacts"]).upper(), "EmSmall"), before=3))
             for c in p.contacts:
                 extra = ", ".join(x for x in (c.role,) if x)
                 rest = " · ".join(x for x in (c.email, c.phone) if x)
@@ -192,57 +250,79 @@ class DocxRenderer:
 
         yield tbl([half, half], [ox.row([ox.cell(half, party(view.vendor)),
                                        ox.cell(half, party(view.customer))])])
-        yield ox.para(ox.run(f"{view.summary} {view.balance_label}."), before=6)
+        balance = f" {view.balance_label}." if view.balance_label else ""
+        yield ox.para(ox.run(f"{view.summary}{balance}"), before=6)
         if view.nonstandard_note:
             yield ox.para(ox.run(view.nonstandard_note, "EmMark"))
 
         yield ox.para(ox.run(str(labels["matrix"])), style="Heading1", keep_next=True)
-        primary = view.look.primary.lstrip("#")
-        shade = ox.hex6(primary)
+        shade = ox.hex6(view.look.primary)
         rows = [ox.row([ox.cell(half, [ox.para(ox.run(view.vendor_heading, "EmWhite"))], shade=shade),
                         ox.cell(half, [ox.para(ox.run(view.customer_heading, "EmWhite"))],
                                 shade=shade)],
-                    header=True)]
+                       header=True)]
         for area in view.areas:
             rows.append(ox.row([ox.cell(width, [ox.para(ox.run(area.name.upper(), "EmArea"), keep_next=True)],
-                                 span=2)]))
+                                        span=2)]))
             rows += [ox.row([ox.cell(half, _expectation(r.vendor)), ox.cell(half, _expectation(r.customer))])
                      for r in area.rows]
         yield tbl([half, half], rows)
-        if view.mark_nonstandard:
-            yield ox.para(ox.run(str(labels["nonstandard_legend"]), "EmSmall"), before=3)
+        if view.legend:
+            yield ox.para(ox.run(view.legend, "EmSmall"), before=3)
 
-        tables: list[tuple[object, tuple[object, ...], tuple[float, ...],
-                           list[tuple[str, ...]]]] = []
         if view.readiness:
-            tables.append((labels["readiness"], (labels["question"], labels["answer"],
-                           labels["note"]), (0.56, 0.13, 0.31),
-                           [(r.question, r.answer_label, r.note or "") for r in view.readiness]))
-        if view.approvals:
-            tables.append((labels["approvals"], (labels["name"], "", labels["title"],
-                           labels["date_label"]), (0.31, 0.17, 0.34, 0.18),
-                           [(a.name, a.side_label, a.role, a.date) for a in view.approvals]))
-        for title, heads, shares, values in tables:
+            notes = any(r.note for r in view.readiness)
+            shares = (0.56, 0.13, 0.31) if notes else (0.8, 0.2)
+            heads = (labels["question"], labels["answer"]) + ((labels["note"],) if notes else ())
             widths = [int(width * s) for s in shares]
-            yield ox.para(ox.run(str(title)), style="Heading1", keep_next=True)
+            yield ox.para(ox.run(str(labels["readiness"])), style="Heading1", keep_next=True)
+            body = [ox.row((ox.cell(w, [ox.para(ox.run(str(h), "EmStrong"))])
+                            for w, h in zip(widths, heads, strict=True)), header=True)]
+            for r in view.readiness:
+                cells = [ox.cell(widths[0], [ox.para(ox.run(r.question))]),
+                         ox.cell(widths[1], [ox.para(ox.run(r.answer_label, _ANSWER[r.answer]))])]
+                if notes:
+                    cells.append(ox.cell(widths[2], [ox.para(ox.run(r.note or ""))]))
+                body.append(ox.row(cells))
+            yield tbl(widths, body)
+
+        if view.remedies:
+            yield ox.para(ox.run(str(labels["missed_heading"])), style="Heading1", keep_next=True)
+            yield from frame(view.remedies)
+
+        if view.approvals:
+            widths = [int(width * s) for s in (0.31, 0.17, 0.34, 0.18)]
+            heads = (labels["name"], labels["side"], labels["title"], labels["date_label"])
+            yield ox.para(ox.run(str(labels["approvals"])), style="Heading1", keep_next=True)
             yield tbl(widths, [ox.row((ox.cell(w, [ox.para(ox.run(str(h), "EmStrong"))])
-                                     for w, h in zip(widths, heads, strict=True)), header=True)]
-                       + [ox.row(ox.cell(w, [ox.para(ox.run(str(v)))])
-                                 for w, v in zip(widths, row, strict=True))
-                          for row in values])
+                                       for w, h in zip(widths, heads, strict=True)), header=True)]
+                      + [ox.row(ox.cell(w, [ox.para(ox.run(str(v)))])
+                                for w, v in zip(widths, (a.name, a.side_label, a.role, a.date),
+                                                strict=True))
+                         for a in view.approvals])
 
+        # The signature page: heading, caption and both blocks kept together; one table,
+        # so the two blocks' lines stay level whatever the names' lengths.
         yield ox.para(ox.run(str(labels["signatures"])), style="Heading1", keep_next=True)
+        yield ox.para(ox.run(view.signature_caption, "EmDetail"), keep_next=True)
+        line = "_" * 30
 
-        def signature(p: PartyView) -> list[str]:
-            return [ox.para(ox.run(fill(str(labels["for_party"]), party=p.name), "EmStrong")),
-                    ox.para(), ox.para(), ox.para(), ox.para(ox.run("_" * 34)),
-                    ox.para(ox.run(str(labels["signature"]), "EmSmall")),
-                    ox.para(ox.run(f"{labels['name']}: {p.signatory_name or ''}")),
-                    ox.para(ox.run(f"{labels['title']}: {p.signatory_title or ''}")),
-                    ox.para(ox.run(f"{labels['date_label']}:"))]
+        def both(make: Any) -> str:
+            return ox.row([ox.cell(half, [make(view.vendor)]), ox.cell(half, [make(view.customer)])])
 
-        yield tbl([half, half], [ox.row([ox.cell(half, signature(view.vendor)),
-                                       ox.cell(half, signature(view.customer))])])
+        yield tbl([half, half], [
+            both(lambda p: ox.para(ox.run(fill(str(labels["for_party"]), party=p.name), "EmStrong"),
+                                   keep_next=True)),
+            both(lambda p: ox.para(ox.run(", ".join(p.address), "EmSmall"), keep_next=True)),
+            both(lambda p: ox.para(ox.run(line), before=30, keep_next=True)),
+            both(lambda p: ox.para(ox.run(str(labels["signature"]), "EmSmall"), keep_next=True)),
+            both(lambda p: ox.para(ox.run(f"{labels['name']}: ", "EmSmall"),
+                                   ox.run(p.signatory_name or line), before=10, keep_next=True)),
+            both(lambda p: ox.para(ox.run(f"{labels['title']}: ", "EmSmall"),
+                                   ox.run(p.signatory_title or line), before=10, keep_next=True)),
+            both(lambda p: ox.para(ox.run(f"{labels['date_label']}: ", "EmSmall"), ox.run(line),
+                                   before=10)),
+        ], borders=False)
 
     def _properties(self, doc: Any, view: View) -> None:
         props = doc.core_properties
@@ -259,6 +339,29 @@ class DocxRenderer:
         props.created = props.modified = props.last_printed = created
         props.language = view.language
         props.identifier = view.fingerprint
+
+
+_APP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+
+
+def _honest_package(doc: Any, view: View) -> None:
+    """No stale word from the template the package started as: the application is
+    expectmatrix (page and word counts are left for Word to fill in, as it does on open),
+    and there is no thumbnail of a blank page."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    package = doc.part.package
+    for rel_id, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package.rels[rel_id]
+        elif rel.reltype == RT.EXTENDED_PROPERTIES:
+            company = f"<Company>{escape(view.vendor.name)}</Company>"
+            rel.target_part._blob = (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<Properties xmlns="{_APP_NS}"><Application>{escape(view.generator)}'
+                f"</Application><DocSecurity>0</DocSecurity>{company}"
+                "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+                "<HyperlinksChanged>false</HyperlinksChanged></Properties>").encode()
 
 
 CUSTOM_XML_NS = "urn:expectmatrix:spec:1"
@@ -283,7 +386,7 @@ def _embed(doc: Any, view: View) -> None:
     item = Part(package.next_partname("/customXml/item%d.xml"), "application/xml",
                 spec.encode("utf-8"), package)
     doc.part.relate_to(item, RT.CUSTOM_XML)
-    options = f"mark-nonstandard={'yes' if view.mark_nonstandard else 'no'}"
+    options = view.options
     props = "".join(
         f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" '
         f'name="{name}"><vt:lpwstr>{value}</vt:lpwstr></property>'

@@ -31,7 +31,7 @@ def run(text: str, style: str | None = None, italic: bool = False) -> str:
 
 
 def para(*runs: str, style: str | None = None, keep_next: bool = False, before: int = 0,
-       tab_right: int | None = None) -> str:
+         tab_right: int | None = None, justify: bool = False) -> str:
     props = ""
     if style:
         props += f'<w:pStyle w:val="{style}"/>'
@@ -42,6 +42,8 @@ def para(*runs: str, style: str | None = None, keep_next: bool = False, before: 
                   f'w:pos="9360"/><w:tab w:val="right" w:pos="{tab_right}"/></w:tabs>')
     if before:
         props += f'<w:spacing w:before="{before * 20}"/>'
+    if justify:
+        props += '<w:jc w:val="both"/>'
     return f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{''.join(runs)}</w:p>"
 
 
@@ -70,11 +72,18 @@ BORDERS = "<w:tblBorders>" + "".join(
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV")) + "</w:tblBorders>"
 
 
-def table(widths: Sequence[int], rows: Iterable[str], rtl: bool = False) -> str:
+NO_BORDERS = "<w:tblBorders>" + "".join(
+    f'<w:{edge} w:val="nil"/>'
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV")) + "</w:tblBorders>"
+
+
+def table(widths: Sequence[int], rows: Iterable[str], rtl: bool = False,
+          borders: bool = True) -> str:
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     return (f'<w:tbl {NS}><w:tblPr><w:tblStyle w:val="TableGrid"/>'
             f'{"<w:bidiVisual/>" if rtl else ""}'
-            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>{BORDERS}'
+            f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
+            f'{BORDERS if borders else NO_BORDERS}'
             f'<w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
             f"{''.join(rows)}</w:tbl>")
 

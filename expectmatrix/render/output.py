@@ -15,9 +15,10 @@ from typing import IO
 from expectmatrix.spec.findings import OutputError
 
 
-def output_name(deal_id: str, version: int, fmt: str) -> str:
-    # deal.id is already restricted by the model to [A-Za-z0-9._-] without a leading dot.
-    return f"{deal_id}-v{version}.{fmt}"
+def output_name(deal_id: str, version: int, fmt: str, suffix: str = "") -> str:
+    # deal.id is already restricted by the model to [A-Za-z0-9._-] without a leading dot;
+    # the suffix is the edition's ("-internal" or nothing).
+    return f"{deal_id}-v{version}{suffix}.{fmt}"
 
 
 def ensure_dir(outdir: str | Path) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.checks import LibrarySource, check_loaded
+from expectmatrix.render.audience import Edition
 from expectmatrix.render.output import ensure_dir, folder_lock, output_name, write_documents
 from expectmatrix.render.view import View, build_view
 from expectmatrix.settings import Settings
@@ -23,8 +24,8 @@ from expectmatrix.spec.assets import AssetError, Look, look_for
 from expectmatrix.spec.findings import Finding, RenderError, errors
 from expectmatrix.spec.i18n import labels_for
 from expectmatrix.spec.loading import Loaded, load
-from expectmatrix.spec.models import Spec
-from expectmatrix.spec.terms import DEFAULT_FORMATS, FORMATS
+from expectmatrix.spec.models import FrameText, Spec
+from expectmatrix.spec.terms import DEFAULT_FORMATS, FORMATS, Audience
 
 
 @dataclass
@@ -46,9 +47,12 @@ class Renderers:
         return self._labels[language]
 
     def view(self, spec: Spec, folder: str | Path | None, nonstandard: Mapping[str, str],
-             mark_nonstandard: bool | None, canonical: bytes | None = None) -> View:
+             mark_nonstandard: bool | None, canonical: bytes | None = None,
+             edition: Edition | None = None, frame: Sequence[FrameText] = (),
+             fingerprint: str | None = None) -> View:
         return build_view(spec, nonstandard, mark_nonstandard, self.look(spec, folder),
-                          self.labels(spec.deal.language), canonical)
+                          self.labels(spec.deal.language), canonical, edition, frame,
+                          fingerprint)
 
     def look(self, spec: Spec, folder: str | Path | None) -> Look:
         """The spec's branding over the organisation's; files relative to ``folder``."""
@@ -116,12 +120,16 @@ def harfbuzz_subset_available() -> bool:
 def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
                 renderers: Renderers | None = None, nonstandard: Mapping[str, str] | None = None,
                 mark_nonstandard: bool | None = None, folder: str | Path | None = None,
-                canonical: bytes | None = None) -> dict[str, bytes]:
+                canonical: bytes | None = None, edition: Edition | None = None,
+                frame: Sequence[FrameText] = (), fingerprint: str | None = None
+                ) -> dict[str, bytes]:
     """A valid, resolved spec -> {format: document bytes}. Writes nothing. ``folder``:
     where the spec's logo and font are (default: the current folder); ``canonical``: the
-    spec's canonical form, if the caller has it already."""
+    spec's canonical form, if the caller has it already; ``frame``: the agreement frame
+    as checking decided it (none given: no frame is printed)."""
     renderers = renderers or Renderers()
-    view = renderers.view(spec, folder, nonstandard or {}, mark_nonstandard, canonical)
+    view = renderers.view(spec, folder, nonstandard or {}, mark_nonstandard, canonical,
+                          edition, frame, fingerprint)
     return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
 
 
@@ -163,12 +171,16 @@ class RenderOptions:
     settings: Settings = field(default_factory=Settings)
     docx_base: Path | None = None
     mark_nonstandard: bool | None = None
+    audience: Audience = "counterparty"
     # Seconds one document may take. Set, documents are made in a worker process that is
     # stopped when the time is up; None, in this process, without a limit.
     timeout: float | None = None
 
     def renderers(self) -> Renderers:
         return Renderers(self.template_dirs, self.pdf_variant, self.settings, self.docx_base)
+
+    def edition(self) -> Edition:
+        return Edition(self.audience, self.settings.internal_fields)
 
 
 @dataclass(frozen=True)
@@ -180,15 +192,19 @@ class RenderJob:
     fingerprint: str
     nonstandard: dict[str, str]
     folder: str | None  # where the spec's logo and font are
+    frame: tuple[FrameText, ...] = ()
 
     @classmethod
-    def of(cls, loaded: Loaded) -> RenderJob:
+    def of(cls, loaded: Loaded, fingerprint: str | None = None) -> RenderJob:
+        """``fingerprint``: the one to print when the loaded spec is an edition's redacted
+        copy of the whole (verify re-renders from one)."""
         from expectmatrix.spec.canonical import canonical_json, fingerprint_of
 
         assert loaded.spec is not None
         canonical = canonical_json(loaded.spec)
-        return cls(loaded.file, canonical, fingerprint_of(canonical), dict(loaded.nonstandard),
-                   str(loaded.folder) if loaded.folder else None)
+        return cls(loaded.file, canonical, fingerprint or fingerprint_of(canonical),
+                   dict(loaded.nonstandard), str(loaded.folder) if loaded.folder else None,
+                   loaded.frame)
 
     def spec(self) -> Spec:
         return Spec.model_validate_json(self.canonical)
@@ -220,7 +236,8 @@ def render_job(job: RenderJob) -> tuple[dict[str, bytes], list[Finding]]:
     options, renderers = worker_renderers()
     with time_limit(options.timeout):
         documents = render_spec(job.spec(), options.formats, renderers, job.nonstandard,
-                                options.mark_nonstandard, job.folder, job.canonical)
+                                options.mark_nonstandard, job.folder, job.canonical,
+                                options.edition(), job.frame, job.fingerprint)
     return documents, renderers.notices(options.formats)
 
 
@@ -238,7 +255,8 @@ def render_documents(loaded: Loaded, options: RenderOptions,
     renderers = renderers or options.renderers()
     assert loaded.spec is not None
     documents = render_spec(loaded.spec, options.formats, renderers, loaded.nonstandard,
-                            options.mark_nonstandard, job.folder, job.canonical)
+                            options.mark_nonstandard, job.folder, job.canonical,
+                            options.edition(), job.frame, job.fingerprint)
     return documents, renderers.notices(options.formats)
 
 
@@ -255,7 +273,8 @@ def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | N
     findings = [*loaded.findings, *(replace(f, file=loaded.file) for f in notices),
                 *machine_notices(options.formats)]
     folder = ensure_dir(outdir)
-    names = {output_name(spec.deal.id, spec.deal.version, fmt): data
+    suffix = options.edition().suffix
+    names = {output_name(spec.deal.id, spec.deal.version, fmt, suffix): data
              for fmt, data in documents.items()}
     with folder_lock(folder, wait=30):
         paths = write_documents(folder, names)

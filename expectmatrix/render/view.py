@@ -7,18 +7,20 @@ disagree and neither recomputes anything.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 from expectmatrix import __version__
+from expectmatrix.render.audience import Edition, redact
 from expectmatrix.spec.assets import Look, look_for
 from expectmatrix.spec.canonical import canonical_json, fingerprint_of
 from expectmatrix.spec.clock import source_date
-from expectmatrix.spec.i18n import format_date, format_number, labels_for
-from expectmatrix.spec.models import Expectation, Spec
+from expectmatrix.spec.i18n import format_date, format_money, format_number, labels_for, plural
+from expectmatrix.spec.models import Expectation, FrameText, Spec
 from expectmatrix.spec.placeholders import fill
 
 NONSTANDARD_MARK = "†"  # in Noto Sans and Arial alike, and a legal reader's footnote sign
@@ -59,6 +61,8 @@ class PartyView:
     contacts: tuple[ContactView, ...]
     signatory_name: str | None
     signatory_title: str | None
+    address: tuple[str, ...] = ()  # lines, as the spec breaks them
+    registration: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class ReadinessView:
     question: str
     answer: str  # yes | no | unknown: a class name for the template
     answer_label: str  # the answer in the document's language
-    note: str | None
+    note: str | None  # None in an edition that does not show readiness notes
 
 
 @dataclass(frozen=True)
@@ -79,32 +83,48 @@ class ApprovalView:
 
 
 @dataclass(frozen=True)
+class FrameView:
+    part: str  # preamble | precedence | term | missed | escalation
+    text: str
+    nonstandard: bool  # worded for this deal; marked where the edition marks
+
+
+@dataclass(frozen=True)
 class View:
     title: str
     deal_id: str
     version: int
     status: str
     status_label: str
-    segment_label: str
     effective: str
     value: str | None
-    notes: str | None
     language: str
     vendor: PartyView
     customer: PartyView
     vendor_heading: str
     customer_heading: str
     summary: str
-    balance_label: str
     areas: list[Area]
     readiness: tuple[ReadinessView, ...]
-    approvals: tuple[ApprovalView, ...]
+    approvals: tuple[ApprovalView, ...]  # empty in an edition that does not show them
     draft: bool
     mark_nonstandard: bool
     nonstandard_note: str | None  # the first page's statement, when marking
     fingerprint: str
     created: dt.datetime
     look: Look = field(metadata={"template": False})  # html_writer hands it over, files named
+    # (label, value) of the first page's facts, in order, as this edition shows them
+    facts: tuple[tuple[str, str], ...] = ()
+    audience: str = "counterparty"
+    internal: bool = False
+    segment_label: str | None = None  # None: not shown in this edition
+    notes: str | None = None
+    balance_label: str | None = None
+    legend: str | None = None  # explains the mark, printed when a mark is
+    preamble: tuple[FrameView, ...] = ()  # preamble, precedence, term
+    remedies: tuple[FrameView, ...] = ()  # missed, escalation
+    signature_caption: str = ""
+    options: str = ""  # how it was made, embedded for verify: "mark-nonstandard=yes;..."
     rtl: bool = False
     keywords: tuple[str, ...] = ()
     labels: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -120,85 +140,180 @@ def document_time(spec: Spec) -> dt.datetime:
     return when or dt.datetime.combine(spec.deal.effective, dt.time(), tzinfo=dt.UTC)
 
 
-def _cell(e: Expectation | None, marked: set[str], labels: dict[str, Any]) -> Cell | None:
+_LTR_STRONG = re.compile(r"[A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF0-9]")
+
+
+def _isolator(rtl: bool) -> Callable[[str], str]:
+    """In a right-to-left document, a spec's text that holds left-to-right letters or
+    digits is put between FSI and PDI, so its words, digits and full stop keep their
+    order inside the Arabic or Hebrew sentence (Unicode bidi isolation; Pango and Word
+    both honour it)."""
+    if not rtl:
+        return lambda text: text
+    return lambda text: f"\u2068{text}\u2069" if _LTR_STRONG.search(text) else text
+
+
+def _sentence(value: str) -> str:
+    """A detail as a sentence starts: "weekly until go-live" -> "Weekly until go-live";
+    a first word with capitals of its own (iPhone, eBay) is left as written."""
+    first = value.split(" ", 1)[0]
+    return value[0].upper() + value[1:] if first.isalpha() and first.islower() else value
+
+
+def _cell(e: Expectation | None, marked: set[str], labels: dict[str, Any],
+          iso: Callable[[str], str]) -> Cell | None:
     if e is None:
         return None
-    details = [(str(labels[k]), v) for k, v in
+    details = [(str(labels[k]), iso(_sentence(v))) for k, v in
                (("measure", e.measure), ("due", e.due), ("owner", e.owner)) if v]
-    return Cell(e.id, e.text or "", details, e.id in marked)
+    return Cell(e.id, iso(e.text or ""), details, e.id in marked)
 
 
-def _areas(spec: Spec, marked: set[str], labels: dict[str, Any]) -> list[Area]:
+def _areas(spec: Spec, marked: set[str], labels: dict[str, Any],
+           iso: Callable[[str], str]) -> list[Area]:
     vendor, customer = spec.expectations.of_vendor, spec.expectations.of_customer
     order = list(dict.fromkeys([e.area for e in vendor] + [e.area for e in customer]))
     areas = []
     for name in order:
         pairs = zip_longest([e for e in vendor if e.area == name],
                             [e for e in customer if e.area == name])
-        areas.append(Area(name or "", [Row(_cell(v, marked, labels), _cell(c, marked, labels))
-                                       for v, c in pairs]))
+        areas.append(Area(iso(name or ""), [Row(_cell(v, marked, labels, iso),
+                                                _cell(c, marked, labels, iso))
+                                            for v, c in pairs]))
     return areas
 
 
-def _party(spec: Spec, side: str, labels: dict[str, Any]) -> PartyView:
+def _party(spec: Spec, side: str, labels: dict[str, Any], iso: Callable[[str], str]) -> PartyView:
     party = getattr(spec.parties, side)
     sig = party.signatory
-    contacts = tuple(ContactView(c.name, c.role, c.email, c.phone) for c in party.contacts)
-    return PartyView(str(labels["sides"][side]), party.name, contacts,
-                     sig.name if sig else None, sig.title if sig else None)
+    contacts = tuple(ContactView(iso(c.name), iso(c.role) if c.role else None, c.email, c.phone)
+                     for c in party.contacts)
+    address = tuple(iso(line.strip()) for line in (party.address or "").splitlines()
+                    if line.strip())
+    return PartyView(str(labels["sides"][side]), iso(party.name), contacts,
+                     iso(sig.name) if sig else None, iso(sig.title) if sig and sig.title else None,
+                     address, iso(party.registration) if party.registration else None)
+
+
+def _signatory(party: PartyView, labels: dict[str, Any]) -> str:
+    if party.signatory_name:
+        return ", ".join(x for x in (party.signatory_name, party.signatory_title) if x)
+    return fill(str(labels["signatory_unknown"]), party=party.name)
+
+
+def _frame(spec: Spec, frame: Sequence[FrameText], vendor: PartyView, customer: PartyView,
+           labels: dict[str, Any], iso: Callable[[str], str]) -> list[FrameView]:
+    deal = spec.deal
+    agreement = None
+    if deal.agreement:
+        a = deal.agreement
+        agreement = iso(a.title + (f" ({a.reference})" if a.reference else "")) + (
+            " " + fill(str(labels["dated"]), date=format_date(a.date, deal.language))
+            if a.date else "")
+    values = {"vendor": vendor.name, "customer": customer.name,
+              "effective": format_date(deal.effective, deal.language),
+              "term": iso(deal.term or ""), "agreement": agreement or "",
+              "vendor_signatory": _signatory(vendor, labels),
+              "customer_signatory": _signatory(customer, labels)}
+    return [FrameView(f.part, fill(f.text if f.clause else iso(f.text), **values), f.clause is None)
+            for f in frame]
 
 
 def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
                mark_nonstandard: bool | None = None, look: Look | None = None,
-               labels: dict[str, Any] | None = None, canonical: bytes | None = None) -> View:
-    """``spec`` has its clauses resolved; ``nonstandard`` names the expectations that
-    deviate from the library. Marking is on for drafts and reviews unless told otherwise."""
+               labels: dict[str, Any] | None = None, canonical: bytes | None = None,
+               edition: Edition | None = None, frame: Sequence[FrameText] = (),
+               fingerprint: str | None = None) -> View:
+    """``spec`` has its clauses resolved and ``frame`` its frame decided (checks.py);
+    ``nonstandard`` names the expectations that deviate from the library. Marking is on
+    for drafts and reviews unless told otherwise, and only in an edition that shows
+    marks. ``fingerprint``: the one to print, when ``canonical`` is a redacted copy."""
     deal = spec.deal
-    labels = labels if labels is not None else labels_for(deal.language)
+    language = deal.language
+    labels = labels if labels is not None else labels_for(language)
+    edition = edition or Edition()
+    shows = edition.shows
     nonstandard = nonstandard or {}
     mark = deal.status != "approved" if mark_nonstandard is None else mark_nonstandard
+    mark = mark and shows("nonstandard")
+    rtl = labels.get("direction") == "rtl"
+    iso = _isolator(rtl)
     total = len(spec.expectations.of_vendor) + len(spec.expectations.of_customer)
-    note = None
+    frames = _frame(spec, frame, vendor := _party(spec, "vendor", labels, iso),
+                    customer := _party(spec, "customer", labels, iso), labels, iso)
+    marked_frame = mark and any(f.nonstandard for f in frames)
+    note = legend = None
     if mark:
         note = (fill(str(labels["nonstandard_summary"]), n=len(nonstandard), total=total)
                 if nonstandard else fill(str(labels["standard_summary"]), total=total))
-    vendor, customer = spec.parties.vendor.name, spec.parties.customer.name
-    names = {"vendor": vendor, "customer": customer}
-    branding = spec.branding
+        if nonstandard or marked_frame:
+            legend = str(labels["nonstandard_legend"]) + (
+                " " + str(labels["nonstandard_frame"]) if marked_frame else "")
+    names = {"vendor": vendor.name, "customer": customer.name}
     spec_json = canonical if canonical is not None else canonical_json(spec)
+    n_vendor, n_customer = len(spec.expectations.of_vendor), len(spec.expectations.of_customer)
+    status_label = str(labels["statuses"][deal.status])
+    value = format_money(deal.value.amount, deal.value.currency, language) if deal.value else None
+    facts: list[tuple[str, str]] = [
+        (str(labels["deal"]), deal.id), (str(labels["version"]), format_number(deal.version, language)),
+        (str(labels["effective"]), format_date(deal.effective, language)),
+        (str(labels["status"]), status_label)]
+    if value:
+        facts.append((str(labels["value"]), value))
+    if deal.term:
+        facts.append((str(labels["term"]), iso(deal.term)))
+    if shows("deal.segment"):
+        facts.append((str(labels["segment"]), str(labels["segments"][deal.segment])))
+    if deal.margin and shows("deal.margin"):
+        facts.append((str(labels["margin"]),
+                      format_money(deal.margin.amount, deal.margin.currency, language)))
+    if deal.nps is not None and shows("deal.nps"):
+        facts.append((str(labels["nps"]), format_number(deal.nps, language)))
+    redacted = spec_json if edition.internal else canonical_json(redact(spec, edition))
     return View(
-        title=deal.title,
+        title=iso(deal.title),
         deal_id=deal.id,
         version=deal.version,
         status=deal.status,
-        status_label=labels["statuses"][deal.status],
-        segment_label=labels["segments"][deal.segment],
-        effective=format_date(deal.effective, labels),
-        value=(f"{format_number(deal.value.amount, labels)} {deal.value.currency}"
-               if deal.value else None),
-        notes=deal.notes,
-        language=deal.language,
-        vendor=_party(spec, "vendor", labels),
-        customer=_party(spec, "customer", labels),
+        status_label=status_label,
+        effective=format_date(deal.effective, language),
+        value=value,
+        language=language,
+        vendor=vendor,
+        customer=customer,
         vendor_heading=fill(str(labels["vendor_column"]), **names),
         customer_heading=fill(str(labels["customer_column"]), **names),
-        summary=fill(str(labels["summary"]),
-            n_vendor=len(spec.expectations.of_vendor),
-            n_customer=len(spec.expectations.of_customer), **names),
-        balance_label=str(labels[f"balance_{spec.balance}"]),
-        areas=_areas(spec, set(nonstandard) if mark else set(), labels),
-        readiness=tuple(ReadinessView(r.question, r.answer, str(labels["answers"][r.answer]),
-                                      r.note) for r in spec.readiness),
-        approvals=tuple(ApprovalView(a.name, a.side, str(labels["sides"][a.side]), a.role,
-                                     a.date.isoformat()) for a in spec.approvals),
+        summary=fill(str(labels["summary"]), n_vendor=n_vendor, n_customer=n_customer,
+                     vendor_things=plural(labels["things"], n_vendor, language),
+                     customer_things=plural(labels["things"], n_customer, language), **names),
+        areas=_areas(spec, set(nonstandard) if mark else set(), labels, iso),
+        readiness=tuple(ReadinessView(iso(r.question), r.answer,
+                                      str(labels["answers"][r.answer]),
+                                      iso(r.note) if r.note and shows("readiness.note") else None)
+                        for r in spec.readiness),
+        approvals=tuple(ApprovalView(iso(a.name), a.side, str(labels["sides"][a.side]),
+                                     iso(a.role), format_date(a.date, language))
+                        for a in spec.approvals) if shows("approvals") else (),
         draft=deal.status != "approved",
         mark_nonstandard=mark,
         nonstandard_note=note,
-        fingerprint=fingerprint_of(spec_json),
+        fingerprint=fingerprint or fingerprint_of(spec_json),
         created=document_time(spec),
-        look=look if look is not None else look_for(branding, Path.cwd()),
-        rtl=labels.get("direction") == "rtl",
-        keywords=(deal.id, "expectations matrix", str(labels["segments"][deal.segment]).lower()),
+        look=look if look is not None else look_for(spec.branding, Path.cwd()),
+        facts=tuple(facts),
+        audience=edition.audience,
+        internal=edition.internal,
+        segment_label=str(labels["segments"][deal.segment]) if shows("deal.segment") else None,
+        notes=iso(deal.notes) if deal.notes and shows("deal.notes") else None,
+        balance_label=str(labels[f"balance_{spec.balance}"]) if shows("balance") else None,
+        legend=legend,
+        preamble=tuple(f for f in frames if f.part in ("preamble", "precedence", "term")),
+        remedies=tuple(f for f in frames if f.part in ("missed", "escalation")),
+        signature_caption=fill(str(labels["signature_caption"]), title=iso(deal.title), **names),
+        options=(f"mark-nonstandard={'yes' if mark else 'no'};audience={edition.audience};"
+                 f"embedded={fingerprint_of(redacted)}"),
+        rtl=rtl,
+        keywords=(deal.id, "expectations matrix"),
         labels=labels,
-        spec_json=spec_json,
+        spec_json=redacted,
     )

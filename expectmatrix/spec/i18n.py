@@ -72,12 +72,45 @@ def labels_for(language: str, template_dirs: Sequence[Path] = ()) -> dict[str, A
     return merged
 
 
-def format_date(value: dt.date, labels: dict[str, Any]) -> str:
-    return fill(str(labels["date"]), day=value.day, month=labels["months"][value.month - 1],
-                year=value.year)
+def _locale(language: str) -> Any:
+    """The CLDR locale of a document language: bare ``en`` is international English
+    (1 March 2027), ``en-US`` American; an unknown tag falls back to English."""
+    from babel import Locale, UnknownLocaleError
+
+    tag = "en-001" if language == "en" else language
+    try:
+        return Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError):
+        try:
+            return Locale.parse(tag.split("-")[0])
+        except (UnknownLocaleError, ValueError):
+            return Locale.parse("en_001")
 
 
-def format_number(number: Decimal, labels: dict[str, Any]) -> str:
-    text = f"{number:,.2f}" if number != number.to_integral() else f"{number:,.0f}"
-    return text.replace(",", "\x00").replace(".", labels["decimal"]).replace(
-        "\x00", labels["thousands"])
+def format_date(value: dt.date, language: str) -> str:
+    from babel.dates import format_date as cldr_date
+
+    return cldr_date(value, "long", locale=_locale(language))
+
+
+def format_money(amount: Decimal, currency: str, language: str) -> str:
+    from babel.numbers import format_currency
+
+    return format_currency(amount, currency, locale=_locale(language))
+
+
+def format_number(number: Decimal | int, language: str) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(number, locale=_locale(language))
+
+
+def plural(forms: object, n: int, language: str) -> str:
+    """``forms`` as in a labels file ({one: ..., other: ...} by CLDR plural category, or
+    one text for every count) with ``{n}`` filled in."""
+    if isinstance(forms, dict):
+        category = _locale(language).plural_form(n)
+        text = forms.get(category, forms.get("other", next(iter(forms.values()))))
+    else:
+        text = forms
+    return fill(str(text), n=format_number(n, language))

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from expectmatrix.spec.findings import Finding, SpecError, errors
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.messages import pydantic_finding
-from expectmatrix.spec.models import Spec
+from expectmatrix.spec.models import FrameText, Spec
 
 MAX_BYTES = 5_000_000
 MAX_NODES = 100_000  # after alias expansion: a "billion laughs" file stops here
@@ -73,6 +73,8 @@ class Loaded:
     # where the spec's relative paths (logo, font) resolve: the spec file's folder, or a
     # CSV row's base spec's; None: the current folder
     folder: Path | None = None
+    # the agreement frame's texts, decided when the spec is checked (library.frame)
+    frame: tuple[FrameText, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -6,6 +6,7 @@ These models are the single source of truth: validation, the JSON Schema served 
 
 import datetime as _dt
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -82,11 +83,17 @@ class Model(BaseModel):
 
 class Money(Model):
     amount: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)] = Field(
-        description="Annual contract value."
+        description="The amount, up to two decimals."
     )
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
         description="ISO 4217 code such as USD or EUR."
     )
+
+
+class Agreement(Model):
+    title: ShortText = Field(description="Title of the main agreement, e.g. Master Subscription Agreement.")
+    reference: ShortText | None = Field(None, description="Its reference, printed in the preamble.")
+    date: IsoDate | None = Field(None, description="Its date, YYYY-MM-DD.")
 
 
 class Deal(Model):
@@ -97,10 +104,18 @@ class Deal(Model):
     version: Annotated[int, Field(gt=0, le=100000)] = Field(1, description="Version number.")
     status: Status = Field("draft", description="Review status.")
     value: Money | None = Field(None, description="Annual contract value.")
-    notes: Text | None = Field(None, description="Free text shown under the title.")
+    notes: Text | None = Field(None, description="Notes for the vendor's own people "
+                               "(internal edition only).")
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = (
         Field("en", description="Document language (BCP 47 tag such as en or de).")
     )
+    agreement: Agreement | None = Field(
+        None, description="The main agreement this matrix forms part of.")
+    term: ShortText | None = Field(None, description="How long the matrix applies, free text.")
+    margin: Money | None = Field(
+        None, description="Annual contribution margin (internal edition only).")
+    nps: Annotated[int, Field(ge=-100, le=100)] | None = Field(
+        None, description="Latest Net Promoter Score, -100..100 (internal edition only).")
 
 
 class Branding(Model):
@@ -140,6 +155,9 @@ class Signatory(Model):
 
 class Party(Model):
     name: ShortText = Field(description="Legal name of the party.")
+    address: Text | None = Field(None, description="Postal address; line breaks are kept.")
+    registration: ShortText | None = Field(
+        None, description="Company number and register, e.g. HRB 123456, Amtsgericht Hamburg.")
     contacts: Annotated[list[Contact], Field(max_length=50)] = Field(
         default_factory=list, description="People to contact."
     )
@@ -152,6 +170,7 @@ class Parties(Model):
 
 
 ParamValue = Annotated[str, StringConstraints(max_length=200)] | int | Decimal
+ClauseRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
 class Expectation(Model):
@@ -163,9 +182,7 @@ class Expectation(Model):
     measure: Text | None = Field(None, description="How fulfilment is measured.")
     due: ShortText | None = Field(None, description="When: a date or a cadence.")
     owner: ShortText | None = Field(None, description="Role on the promising side.")
-    clause: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = (
-        Field(None, description="Id of a clause from the clause library.")
-    )
+    clause: ClauseRef | None = Field(None, description="Id of a clause from the clause library.")
     params: Annotated[dict[str, ParamValue], Field(max_length=20)] | None = Field(
         None, description="Values for the clause's parameters."
     )
@@ -182,6 +199,33 @@ class Expectations(Model):
     of_customer: ExpectationList = Field(
         description="What the vendor can expect of the customer."
     )
+
+
+class FrameChoice(Model):
+    clause: ClauseRef | None = Field(None, description="Id of a frame clause of the library.")
+    params: Annotated[dict[str, ParamValue], Field(max_length=20)] | None = Field(
+        None, description="Values for the frame clause's parameters.")
+    text: Text | None = Field(
+        None, description="Wording of its own instead of a library clause (non-standard).")
+
+
+class Frame(Model):
+    preamble: FrameChoice | None = Field(None, description="What the document is, and who.")
+    precedence: FrameChoice | None = Field(
+        None, description="How the matrix relates to the main agreement.")
+    term: FrameChoice | None = Field(None, description="How long the matrix applies.")
+    missed: FrameChoice | None = Field(
+        None, description="How a missed expectation is raised and answered.")
+    escalation: FrameChoice | None = Field(None, description="Where an unresolved issue goes.")
+
+
+@dataclass(frozen=True)
+class FrameText:
+    """One part of the frame as checking decided it (library/frame.py)."""
+
+    part: str
+    clause: str | None  # None: the spec's own wording, which makes it non-standard
+    text: str  # parameters filled; {vendor}, {effective} and the like left for the view
 
 
 class ReadinessItem(Model):
@@ -209,6 +253,8 @@ class Spec(Model):
     readiness: Annotated[list[ReadinessItem], Field(max_length=100)] = Field(
         default_factory=list, description="Probing questions about the customer's readiness."
     )
+    frame: Frame | None = Field(
+        None, description="Choices of the agreement frame's clauses (default: the library's).")
 
     def all_expectations(self) -> list[tuple[str, int, Expectation]]:
         """Every expectation with its list name and index, vendor's first."""

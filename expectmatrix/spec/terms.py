@@ -16,6 +16,13 @@ Format = Literal["pdf", "docx", "html"]
 PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
 RedlineFormat = Literal["text", "md", "html", "pdf", "docx"]
 DateFormat = Literal["iso", "day-first", "month-first"]
+Audience = Literal["counterparty", "internal"]
+# The parts of the agreement frame, in the order a document prints them.
+FramePart = Literal["preamble", "precedence", "term", "missed", "escalation"]
+# What a document may show only to the vendor's own people (an organisation may change the
+# list in expectmatrix.toml): the contract's defaults, and the balance statement.
+InternalField = Literal["deal.segment", "deal.notes", "deal.margin", "deal.nps",
+                        "readiness.note", "nonstandard", "approvals", "balance"]
 
 SEGMENTS: tuple[str, ...] = get_args(Segment)
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -25,3 +32,6 @@ DEFAULT_FORMATS: tuple[str, ...] = ("pdf", "docx")
 PDF_VARIANTS: tuple[str, ...] = get_args(PdfVariant)
 REDLINE_FORMATS: tuple[str, ...] = get_args(RedlineFormat)
 DATE_FORMATS: tuple[str, ...] = get_args(DateFormat)
+AUDIENCES: tuple[str, ...] = get_args(Audience)
+FRAME_PARTS: tuple[str, ...] = get_args(FramePart)
+INTERNAL_FIELDS: tuple[str, ...] = get_args(InternalField)
