@@ -121,7 +121,7 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
     try:
         parsed = SettingsFile.model_validate(data)
     except ValidationError as e:
-        raise SpecError([Finding("config", err["msg"], path=tuple(err["loc"]), file=name)
+        raise SpecError([Finding("config", _message(err), path=tuple(err["loc"]), file=name)
                          for err in e.errors(include_url=False)]) from None
     base = path.parent
     resolved = Settings(
@@ -139,6 +139,14 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
     if missing:
         raise SpecError([Finding("config", f"{p} does not exist", file=name) for p in missing])
     return resolved
+
+
+def _message(err: Any) -> str:
+    """pydantic's message, with the value that was written when it is a plain one."""
+    value = err.get("input")
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return f"{err['msg']}, not {value!r}"
+    return str(err["msg"])
 
 
 def library_for(settings: Settings) -> Library:

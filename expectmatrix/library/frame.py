@@ -68,8 +68,7 @@ def resolve_frame(spec: Spec, clauses: dict[str, FrameClause]
             if found is None:
                 continue  # a company library that leaves a part out prints none
             clause = found
-        values, bad = param_values(clause.id, clause.params, dict(choice.params or {}),
-                                   (*where, "params") if choice.params else where)
+        values, bad = param_values(clause.id, clause.params, dict(choice.params or {}), where)
         findings += bad
         wording = _text_in(clause, language)
         if wording is None:
