@@ -94,6 +94,26 @@ def file_assets(view: View, roots: Sequence[Path]) -> Callable[[str], str]:
     return asset
 
 
+_FSI, _PDI = "\u2068", "\u2069"
+_BODY_TEXT = re.compile(r">([^<]*)<")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def isolates_as_spans(page: str) -> str:
+    """The view isolates left-to-right text in a right-to-left document with FSI ... PDI;
+    WeasyPrint lays those out as if they were not there, but honours a left-to-right
+    embedding element (``.ltr`` in matrix.css). In the body's text they become such spans (spec text
+    cannot hold FSI or PDI: loading refuses bidi controls, so every pair is the view's);
+    in the head, in attributes and in CSS strings they are dropped."""
+    if _FSI not in page:
+        return page
+    head, sep, body = page.partition("<body")
+    body = _TAG.sub(lambda m: m.group(0).replace(_FSI, "").replace(_PDI, ""), body)
+    body = _BODY_TEXT.sub(lambda m: ">" + m.group(1).replace(_FSI, '<span class="ltr">')
+                          .replace(_PDI, "</span>") + "<", body)
+    return head.replace(_FSI, "").replace(_PDI, "") + sep + body
+
+
 class HtmlRenderer:
     def __init__(self, template_dirs: Sequence[str | Path] = ()) -> None:
         self.search_path = search_path(template_dirs)
@@ -115,9 +135,10 @@ class HtmlRenderer:
     def _render(self, view: Data, stylesheet: str, asset: Callable[[str], str]) -> str:
         self._asset = asset
         try:
-            return render_template(self.env, "matrix.html", view=view, stylesheet=stylesheet)
+            page = render_template(self.env, "matrix.html", view=view, stylesheet=stylesheet)
         finally:
             self._asset = self._no_asset
+        return isolates_as_spans(page)
 
     def render(self, view: View) -> bytes:
         """The standalone page: the ``html`` format's document."""
