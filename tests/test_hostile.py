@@ -9,6 +9,7 @@ import io
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -658,3 +659,85 @@ def _png() -> bytes:
     raw = b"\x00\xff\x00\x00" * 1
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+# --- the agreement frame and the parties' details ----------------------------------------
+
+MARKUP = '<b>{{ 7 * 7 }}</b> {vendor} </span><script>x()</script> \\ "q" ; }'
+
+
+def test_frame_texts_addresses_and_terms_are_printed_literally(run, tmp_path):
+    from conftest import docx_text, pdf_text
+
+    data = copy.deepcopy(BASE)
+    data["deal"]["term"] = MARKUP
+    data["deal"]["agreement"] = {"title": MARKUP, "reference": "{{ x }}"}
+    data["parties"]["vendor"]["address"] = MARKUP + "\nLine two"
+    data["parties"]["customer"]["registration"] = MARKUP
+    data["frame"] = {"missed": {"text": MARKUP}}
+    spec = tmp_path / "deal.json"
+    spec.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    result = run("render", spec, "-o", out, "-f", "pdf", "-f", "docx", "-f", "html")
+    assert result.exit_code == 0, result.stderr
+    html = (out / "T-1-v1.html").read_text()
+    assert "<script>" not in html and "<b>" not in html and "&lt;b&gt;{{ 7 * 7 }}" in html
+    [missed] = re.findall(r'class="frame frame-missed">(.*?)</p>', html, re.S)
+    assert "{vendor}" in missed and "Vendor Co" not in missed
+    for text in (pdf_text((out / "T-1-v1.pdf").read_bytes())[0],
+                 docx_text((out / "T-1-v1.docx").read_bytes())[0]):
+        flat = "".join(text.split())
+        assert "<b>{{7*7}}</b>" in flat and "49" not in flat
+        # {vendor} in the spec's own wording stays as written: only the library's
+        # clauses are filled in with the parties' names.
+        assert "{vendor}" in flat
+
+
+def test_a_frame_parameter_value_is_never_read_as_a_placeholder_of_the_spec(tmp_path):
+    from expectmatrix.checks import check_loaded
+    from expectmatrix.spec.loading import load
+
+    data = copy.deepcopy(BASE)
+    data["frame"] = {"missed": {"clause": "missed-expectation",
+                                "params": {"answer_days": "{customer}"}}}
+    spec = tmp_path / "deal.json"
+    spec.write_text(json.dumps(data))
+    loaded = check_loaded(load(spec))
+    assert loaded.spec is None  # answer_days is a whole number: text is refused
+    assert any(f.code == "param-type" and f.path == ("frame", "missed", "params", "answer_days")
+               for f in loaded.findings)
+
+
+def test_bidi_controls_in_the_new_fields_are_refused(run, tmp_path):
+    data = copy.deepcopy(BASE)
+    data["parties"]["vendor"]["address"] = "Hafenstrasse \u20684\u2069"
+    data["frame"] = {"term": {"text": "For \u202e21 months"}}
+    spec = tmp_path / "deal.json"
+    spec.write_text(json.dumps(data))
+    result = run("validate", spec, "--json")
+    codes = {(f["path"], f["code"]) for f in json.loads(result.stdout)[0]["findings"]}
+    assert result.exit_code == 1
+    assert ("parties.vendor.address", "bidi-control") in codes
+    assert ("frame.term.text", "bidi-control") in codes
+
+
+def test_a_hostile_company_frame_file_is_read_as_data(run, tmp_path):
+    lib = tmp_path / "frame.yaml"
+    lib.write_text('frame:\n  - id: own-missed\n    part: missed\n    text:\n'
+                   '      en: "Raise it {{ 7 * 7 }} <script>x()</script> within {days} days."\n'
+                   '    params: {days: {type: integer, default: 3}}\n'
+                   'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+                   'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n')
+    (tmp_path / "expectmatrix.toml").write_text('[library]\nclauses = ["frame.yaml"]\n')
+    spec = spec_file(tmp_path)
+    bad = run("--config", tmp_path / "expectmatrix.toml", "validate", spec)
+    assert bad.exit_code == 1 and "frame.yaml" in bad.stderr  # unknown keys a and b, located
+    lib.write_text(lib.read_text().split("a: &a")[0])
+    data = json.loads(spec.read_text())
+    data["frame"] = {"missed": {"clause": "own-missed"}}
+    spec.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    ok = run("--config", tmp_path / "expectmatrix.toml", "render", spec, "-o", out, "-f", "html")
+    assert ok.exit_code == 0, ok.stderr
+    html = next(out.glob("*.html")).read_text()
+    assert "Raise it {{ 7 * 7 }} &lt;script&gt;x()&lt;/script&gt; within 3 days." in html

@@ -181,7 +181,8 @@ def translations(library: Library, language: str) -> dict[str, ClauseText]:
             for folder in library.translation_dirs:
                 path = folder / f"{tag}.yaml"
                 if path.is_file():
-                    loaded = _load_model(path, ClauseFile, trusted=True)
+                    loaded = _load_model(path, ClauseFile,
+                                         trusted=folder == builtin_library() / "translations")
                     for lang, texts in loaded.translations.items():
                         own = library.translations.setdefault(lang, {})
                         library.translations[lang] = {**texts, **own}

@@ -202,7 +202,7 @@ def _signatory(party: PartyView, labels: dict[str, Any]) -> str:
 
 
 def _frame(spec: Spec, frame: Sequence[FrameText], vendor: PartyView, customer: PartyView,
-           labels: dict[str, Any], iso: Callable[[str], str]) -> list[FrameView]:
+           effective: str, labels: dict[str, Any], iso: Callable[[str], str]) -> list[FrameView]:
     deal = spec.deal
     agreement = None
     if deal.agreement:
@@ -211,12 +211,13 @@ def _frame(spec: Spec, frame: Sequence[FrameText], vendor: PartyView, customer: 
             " " + fill(str(labels["dated"]), date=format_date(a.date, deal.language))
             if a.date else "")
     values = {"vendor": vendor.name, "customer": customer.name,
-              "effective": format_date(deal.effective, deal.language),
+              "effective": effective,
               "term": iso(deal.term or ""), "agreement": agreement or "",
               "vendor_signatory": _signatory(vendor, labels),
               "customer_signatory": _signatory(customer, labels)}
-    return [FrameView(f.part, fill(f.text if f.clause else iso(f.text), **values), f.clause is None)
-            for f in frame]
+    # The library's wording is filled in; the spec's own is printed as written.
+    return [FrameView(f.part, fill(f.text, **values) if f.clause else iso(f.text),
+                      f.clause is None) for f in frame]
 
 
 def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
@@ -239,8 +240,9 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
     rtl = labels.get("direction") == "rtl"
     iso = _isolator(rtl)
     total = len(spec.expectations.of_vendor) + len(spec.expectations.of_customer)
+    effective = format_date(deal.effective, language)
     frames = _frame(spec, frame, vendor := _party(spec, "vendor", labels, iso),
-                    customer := _party(spec, "customer", labels, iso), labels, iso)
+                    customer := _party(spec, "customer", labels, iso), effective, labels, iso)
     marked_frame = mark and any(f.nonstandard for f in frames)
     note = legend = None
     if mark:
@@ -256,7 +258,7 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
     value = format_money(deal.value.amount, deal.value.currency, language) if deal.value else None
     facts: list[tuple[str, str]] = [
         (str(labels["deal"]), deal.id), (str(labels["version"]), format_number(deal.version, language)),
-        (str(labels["effective"]), format_date(deal.effective, language)),
+        (str(labels["effective"]), effective),
         (str(labels["status"]), status_label)]
     if value:
         facts.append((str(labels["value"]), value))
@@ -276,7 +278,7 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         version=deal.version,
         status=deal.status,
         status_label=status_label,
-        effective=format_date(deal.effective, language),
+        effective=effective,
         value=value,
         language=language,
         vendor=vendor,
