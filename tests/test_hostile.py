@@ -586,7 +586,7 @@ def test_a_pdf_whose_stream_inflates_to_a_gigabyte_is_bounded(tmp_path, attach_s
     code = ("import resource, sys\n"
             "resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))\n"
             "from expectmatrix.cli import main\n"
-            "sys.argv = ['expectmatrix', 'verify', sys.argv[1]]\nmain()")
+            "sys.argv = ['expectmatrix', 'verify', *sys.argv[1:]]\nmain()")
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.pdf")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
@@ -594,6 +594,12 @@ def test_a_pdf_whose_stream_inflates_to_a_gigabyte_is_bounded(tmp_path, attach_s
         assert "FAIL the embedded spec is valid" in result.stderr
     else:
         assert result.stderr.startswith(f"error: {tmp_path / 'big.pdf'}: carries no expectmatrix")
+        # Compared with a spec file, its text is read: within pypdf's bound per stream.
+        with_spec = subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.pdf"),
+                                    str(SAMPLES / "minimal.yaml")],
+                                   capture_output=True, text=True, timeout=300)
+        assert with_spec.returncode == 1 and "Traceback" not in with_spec.stderr
+        assert "FAIL" in with_spec.stderr
 
 
 def test_a_docx_with_an_entity_bomb_is_refused(run, tmp_path):
@@ -741,3 +747,14 @@ def test_a_hostile_company_frame_file_is_read_as_data(run, tmp_path):
     assert ok.exit_code == 0, ok.stderr
     html = next(out.glob("*.html")).read_text()
     assert "Raise it {{ 7 * 7 }} &lt;script&gt;x()&lt;/script&gt; within 3 days." in html
+
+
+def test_a_pdf_of_thousands_of_pages_is_refused_before_its_text_is_read(run, tmp_path):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(2001):
+        writer.add_blank_page(10, 10)
+    writer.write(tmp_path / "many.pdf")
+    result = run("verify", tmp_path / "many.pdf", SAMPLES / "minimal.yaml")
+    assert result.exit_code == 1 and "2001 pages" in result.stderr

@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -31,6 +32,8 @@ class Embedded:
     footers: list[str]  # the text of each page (PDF) or footer (DOCX)
     options: dict[str, str]
     text: str  # visible text, for comparing with a fresh rendering
+    body: str = ""  # the text without headers and footers (DOCX); the PDF's is its text
+    digest: str = ""  # SHA-256 of the file: equal to a fresh rendering's when untouched
 
     def printed(self, label: str) -> list[str]:
         """The fingerprints printed after ``label`` (in the document's language, as its
@@ -49,21 +52,31 @@ class Embedded:
 MAX_DOCUMENT_BYTES = 100_000_000
 
 
-def read_document(path: str | Path) -> Embedded:
+def read_document(path: str | Path, text: bool = False) -> Embedded:
+    """``text``: read a PDF's text even when it carries no spec (to compare it with a
+    spec file given beside it)."""
     path = Path(path)
     try:
         data = read_file(path, MAX_DOCUMENT_BYTES, "document")
     except InputError as e:
         raise DocumentError(str(e)) from None
-    return read_bytes(data, path)
+    return read_bytes(data, path, text)
 
 
-def read_bytes(data: bytes, path: Path) -> Embedded:
+def read_bytes(data: bytes, path: Path, text: bool = False) -> Embedded:
+    import hashlib
+    from dataclasses import replace
+
     if data.startswith(b"%PDF"):
-        return _read_pdf(data, path)
-    if data.startswith(b"PK"):
-        return _read_docx(data, path)
-    raise DocumentError(f"{path}: neither a PDF nor a DOCX file")
+        found = _read_pdf(data, path, text)
+    elif data.startswith(b"PK"):
+        found = _read_docx(data, path)
+    else:
+        raise DocumentError(f"{path}: neither a PDF nor a DOCX file")
+    return replace(found, digest=hashlib.sha256(data).hexdigest())
+
+
+MAX_PAGES = 2000  # far beyond any matrix; a hostile PDF's page tree is not walked further
 
 
 def _options(text: str | None) -> dict[str, str]:
@@ -71,7 +84,7 @@ def _options(text: str | None) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
-def _read_pdf(data: bytes, path: Path) -> Embedded:
+def _read_pdf(data: bytes, path: Path, text: bool = False) -> Embedded:
     import logging
 
     from pypdf import PdfReader
@@ -94,9 +107,13 @@ def _read_pdf(data: bytes, path: Path) -> Embedded:
                                 "document expectmatrix made carries one, so this one was "
                                 "tampered with")
         spec = specs[0] if specs else None
-        # Text only of a document that carries a spec: there is nothing to compare it
-        # with otherwise, and a hostile PDF's streams are not worth inflating.
-        pages = [page.extract_text() or "" for page in reader.pages] if spec else []
+        # Text only of a document that carries a spec, or is compared with a spec file:
+        # there is nothing to compare it with otherwise, and a hostile PDF's streams are
+        # not worth inflating (pypdf bounds each stream's output).
+        if len(reader.pages) > MAX_PAGES:
+            raise DocumentError(f"{path}: the PDF has {len(reader.pages)} pages; an "
+                                f"expectations matrix has far fewer than {MAX_PAGES}")
+        pages = [page.extract_text() or "" for page in reader.pages] if spec or text else []
     except DocumentError:
         raise
     except MemoryError:
@@ -106,7 +123,8 @@ def _read_pdf(data: bytes, path: Path) -> Embedded:
             zlib.error) as e:
         raise DocumentError(f"{path}: not a readable PDF (corrupt or truncated?): {e}") from None
     return Embedded("pdf", spec, meta.get("/expectmatrixfingerprint"), pages,
-                    _options(meta.get("/expectmatrixoptions")), "\n".join(pages))
+                    _options(meta.get("/expectmatrixoptions")), "\n".join(pages),
+                    "\n".join(pages))
 
 
 def _read_docx(data: bytes, path: Path) -> Embedded:
@@ -145,22 +163,54 @@ def _read_docx(data: bytes, path: Path) -> Embedded:
                     fingerprint = value
                 elif prop.get("name") == OPTIONS_PROPERTY:
                     options = _options(value)
-        footers, text = [], []
+        footers, text, body = [], [], ""
         for name in sorted(parts):
             if name.startswith(("word/document", "word/header", "word/footer")):
                 part_text = _docx_text(parts[name])
                 text.append(part_text)
                 if name.startswith("word/footer"):
                     footers.append(part_text)
+                elif name == "word/document.xml":
+                    body = part_text
     except (ElementTree.ParseError, RecursionError, OverflowError) as e:
         raise DocumentError(f"{path}: a damaged DOCX part: {e}") from None
-    return Embedded("docx", spec, fingerprint, footers, options, "\n".join(text))
+    return Embedded("docx", spec, fingerprint, footers, options, "\n".join(text), body)
 
 
 def _docx_text(xml: bytes) -> str:
-    """Paragraph texts as Word shows them: insertions kept, deletions left out."""
+    """Paragraph texts as the document says them: insertions kept, deletions left out,
+    and neither field results (the page numbers Word and LibreOffice refresh on save) nor
+    text boxes' alternate copies, which a re-saved file carries differently."""
     root = ElementTree.fromstring(xml)
     lines = []
     for p in root.iter(f"{_W}p"):
-        lines.append("".join(t.text or "" for t in p.iter(f"{_W}t")))
+        lines.append("".join(_paragraph_texts(p, [])))
     return "\n".join(lines)
+
+
+_FIELD_CHAR, _SIMPLE_FIELD = f"{_W}fldChar", f"{_W}fldSimple"
+# Not this paragraph's own text: a text box's paragraphs are read as paragraphs of their
+# own, and a drawing's fallback repeats what its choice shows.
+_ELSEWHERE = {f"{_W}txbxContent", f"{_W}p",
+              "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"}
+
+
+def _paragraph_texts(node: ElementTree.Element, fields: list[bool]) -> Iterator[str]:
+    """The w:t texts under ``node`` in order; ``fields`` holds, per open complex field,
+    whether its result has begun."""
+    for child in node:
+        if child.tag == _SIMPLE_FIELD or child.tag in _ELSEWHERE:
+            continue
+        if child.tag == _FIELD_CHAR:
+            kind = child.get(f"{_W}fldCharType")
+            if kind == "begin":
+                fields.append(False)
+            elif kind == "separate" and fields:
+                fields[-1] = True
+            elif kind == "end" and fields:
+                fields.pop()
+        elif child.tag == f"{_W}t":
+            if not any(fields):
+                yield child.text or ""
+        else:
+            yield from _paragraph_texts(child, fields)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from expectmatrix.checks import LibrarySource
     from expectmatrix.render.pipeline import RenderOptions
     from expectmatrix.spec.loading import Loaded
+    from expectmatrix.spec.terms import Audience
 
 
 @dataclass
@@ -96,7 +97,9 @@ def verify(document: str | Path, spec: str | Path | None = None,
     (template folders, organisation settings, letterhead, clause library): the visible
     text is compared with a fresh rendering."""
     name = str(document)
-    embedded = read_document(document)
+    embedded = read_document(document, text=spec is not None)
+    if embedded.spec_json is None and spec is not None:
+        return _verify_by_text(embedded, spec, name, options, library)
     data = embedded_spec(embedded, name)
     actual = fingerprint_of(data)
     audience = embedded.options.get("audience", "internal")
@@ -127,8 +130,12 @@ def verify(document: str | Path, spec: str | Path | None = None,
         problems = "; ".join(str(f) for f in errors(loaded.findings)[:3])
         report.add("the embedded spec is valid", False, problems)
         return report
-    report.add("the visible text is what this spec renders to",
-               *_same_text(embedded, loaded, options, whole))
+    same, detail, resaved = _same_text(embedded, loaded, options, whole)
+    report.add("the visible text is what this spec renders to", same, detail)
+    if same and resaved:
+        report.notes.append("re-saved, text unchanged: the file is not byte for byte what "
+                            "expectmatrix wrote (Word or LibreOffice saved it again), and "
+                            "every text it renders is as the spec says")
     if spec is not None:
         report.add(f"{spec} is the document's spec",
                    *_same_spec(loaded, spec, name, library, whole if redacted else None, options))
@@ -140,7 +147,9 @@ def verify(document: str | Path, spec: str | Path | None = None,
 
 
 def _same_text(embedded: Embedded, loaded: Loaded, options: RenderOptions | None,
-               fingerprint: str) -> tuple[bool, str]:
+               fingerprint: str) -> tuple[bool, str, bool]:
+    """Whether the document says what the spec renders to, what differs if not, and
+    whether the file was saved again since (its bytes are not a fresh rendering's)."""
     from dataclasses import replace
 
     from expectmatrix.render.pipeline import RenderJob, RenderOptions, render_documents
@@ -153,8 +162,102 @@ def _same_text(embedded: Embedded, loaded: Loaded, options: RenderOptions | None
     fresh, _ = render_documents(loaded, options, job=RenderJob.of(loaded, fingerprint))
     again = read_bytes(fresh[embedded.kind], Path(f"fresh.{embedded.kind}"))
     if _normalise(again.text) == _normalise(embedded.text):
-        return True, ""
-    return False, _first_difference(embedded.text, again.text)
+        return True, "", again.digest != embedded.digest
+    detail = _first_difference(embedded.text, again.text)
+    if embedded.kind == "docx" and _normalise(again.body) == _normalise(embedded.body):
+        detail += ("\nthe body is as the spec says; the headers or footers differ. If the "
+                   "document was made on a letterhead, give the same one with --docx-base")
+    return False, detail, False
+
+
+def _verify_by_text(embedded: Embedded, spec_path: str | Path, name: str,
+                    options: RenderOptions | None, library: LibrarySource) -> Report:
+    """A document without its embedded spec (a PDF printed again from Word, say),
+    compared by its text with what the spec renders, page furniture left aside."""
+    from dataclasses import replace
+
+    from expectmatrix.checks import check_loaded
+    from expectmatrix.render.pipeline import RenderJob, RenderOptions, render_documents
+    from expectmatrix.spec.i18n import labels_for
+    from expectmatrix.spec.loading import load
+
+    options = options or RenderOptions()
+    given = check_loaded(load(spec_path), library=library,
+                         template_dirs=options.template_dirs)
+    if given.spec is None:
+        first = errors(given.findings)[:1]
+        report = Report(name, None)
+        report.add(f"{spec_path} is valid", False, str(first[0]) if first else "")
+        return report
+    job = RenderJob.of(given)
+    report = Report(name, job.fingerprint)
+    report.notes.append(
+        "the document carries no embedded spec (printed again, or saved by a program that "
+        "drops it), so it was compared by its text with what the spec renders: this proves "
+        "the text, not the layout, and the fingerprint only as it is printed on the pages")
+    labels = labels_for(given.spec.deal.language, tuple(map(Path, options.template_dirs)))
+    printed = embedded.printed(str(labels["fingerprint"]))
+    wrong = sorted({p for p in printed if p != job.fingerprint})
+    report.add("every printed fingerprint is the spec's SHA-256", bool(printed) and not wrong,
+               f"printed: {', '.join(wrong)}" if wrong else "no printed fingerprint found")
+    audience: Audience = ("internal" if str(labels["internal"]) in embedded.text
+                          else "counterparty")
+    furniture, furniture_texts = _furniture(given, labels)
+    mine = furniture.sub("", _normalise(embedded.text))
+    detail = ""
+    # Printed from Word, the text is the DOCX's; kept as a PDF, the PDF's.
+    for kind in ("docx", "pdf"):
+        fresh, _ = render_documents(given, replace(options, formats=(kind,), audience=audience),
+                                    job=job)
+        again = read_bytes(fresh[kind], Path(f"fresh.{kind}"))
+        theirs = furniture.sub("", _normalise(again.body))
+        if mine == theirs:
+            report.add(f"the text is what this spec renders to ({audience} edition)", True)
+            return report
+        if labels.get("direction") == "rtl" and _same_letters(
+                mine, theirs, _normalise("".join(furniture_texts)) * len(embedded.footers)):
+            report.add(f"the text is what this spec renders to ({audience} edition)", True)
+            report.notes.append(
+                "right-to-left text read back from pages laid out anew loses its order: "
+                "every letter the spec renders was found, and nothing but page headings "
+                "besides, but not in which order")
+            return report
+        detail = detail or _first_difference(mine, theirs)
+    report.add(f"the text is what this spec renders to ({audience} edition)", False,
+               detail + ("" if audience == "internal" else
+                         "\nif this is the internal edition, it lost its INTERNAL mark"))
+    return report
+
+
+def _same_letters(mine: str, theirs: str, allowance: str) -> bool:
+    """Every letter of ``theirs`` is in ``mine``, and what ``mine`` has besides is no
+    more than ``allowance`` holds (the page furniture of every page)."""
+    from collections import Counter
+
+    have, want = Counter(mine), Counter(theirs)
+    return not (want - have) and not ((have - want) - Counter(allowance))
+
+
+def _furniture(loaded: Loaded, labels: dict[str, object]) -> tuple[re.Pattern[str], list[str]]:
+    """What every page repeats (header, footer, watermark, the matrix's and the readiness
+    table's heading rows), as normalised text: left out of both sides when the pages were
+    laid out anew, and so repeat in other places."""
+    from expectmatrix.spec.placeholders import fill
+
+    assert loaded.spec is not None
+    deal, parties = loaded.spec.deal, loaded.spec.parties
+    names = {"vendor": parties.vendor.name, "customer": parties.customer.name}
+    fixed = [f"{deal.id} · v{deal.version}", str(labels["draft"]), str(labels["internal"]),
+             str(labels["statuses"][deal.status]),  # type: ignore[index]
+             f"{labels['fingerprint']}:", fill(str(labels["vendor_column"]), **names),
+             fill(str(labels["customer_column"]), **names),
+             *(str(labels[k]) for k in ("question", "answer", "note"))]
+    fixed.sort(key=len, reverse=True)  # the longest first, so no part of one is left
+    page = "".join(r"\d+" if part in ("{page}", "{pages}") else re.escape(_normalise(part))
+                   for part in re.split(r"(\{page\}|\{pages\})", str(labels["page"])) if part)
+    parts = [re.escape(_normalise(f)) for f in fixed] + [page, r"·", r"[0-9a-f]{64}"]
+    numbers = str(labels["page"]).replace("{page}", "0123456789").replace("{pages}", "0123456789")
+    return re.compile("|".join(parts)), [*fixed, numbers, loaded.spec.deal.id]
 
 
 def _same_spec(loaded: Loaded, spec_path: str | Path, name: str, library: LibrarySource,
