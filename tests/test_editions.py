@@ -228,6 +228,16 @@ def test_docx_has_a_watermark_honest_metadata_and_stays_byte_identical(editions,
     assert "<Application>expectmatrix " in app and "Microsoft" not in app
     assert "<Pages>" not in app and "<Words>" not in app
     assert "Point-of-sale and inventory rollout" in core
+    # Its own base document: real styles, the tables' own style, nothing stale.
+    with zipfile.ZipFile(io.BytesIO(draft)) as z:
+        styles = z.read("word/styles.xml").decode()
+        document = z.read("word/document.xml").decode()
+        assert not any("stylesWithEffects" in n for n in z.namelist())
+    for style in ('w:styleId="Title"', 'w:styleId="Heading1"', 'w:styleId="MatrixTable"'):
+        assert style in styles
+    assert "latentStyles" not in styles and 'w:styleId="LightShading"' not in styles
+    assert document.count('<w:tblStyle w:val="MatrixTable"/>') >= 4
+    assert len(draft) < 60_000
     approved = editions["large-hospital"]["counterparty"]["docx"]
     with zipfile.ZipFile(io.BytesIO(approved)) as z:
         assert "PowerPlusWaterMarkObject" not in "".join(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -77,6 +77,48 @@ def watermark(text: str, colour: str) -> str:
             f'string="{escape(text, {chr(34): "&quot;"})}"/></v:shape></w:pict></w:r>')
 
 
+TABLE_STYLE = "MatrixTable"
+# What the base document keeps of python-docx's template: the styles the writer uses (and
+# what they are based on); not its 160 others, latent styles, nor stylesWithEffects.
+_KEPT_STYLES = {"Normal", "Title", "TitleChar", "Heading1", "Heading1Char", "Header",
+                "HeaderChar", "Footer", "FooterChar", "DefaultParagraphFont", "TableNormal",
+                "TableGrid", "NoList"}
+
+
+@cache
+def base_document() -> bytes:
+    """The package every DOCX without a letterhead starts from, built once per process:
+    python-docx's template cut down to the styles this writer uses, without the parts
+    Word would otherwise believe (a thumbnail of a blank page, stylesWithEffects)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    doc = Document()
+    styles = doc.styles.element
+    for style in styles.xpath("w:style"):
+        if style.get(qn("w:styleId")) not in _KEPT_STYLES:
+            styles.remove(style)
+    for latent in styles.xpath("w:latentStyles"):
+        styles.remove(latent)
+    for part in (doc.part, doc.part.package):
+        for rel_id, rel in list(part.rels.items()):
+            if rel.reltype == RT.THUMBNAIL or rel.reltype.endswith("/stylesWithEffects"):
+                del part.rels[rel_id]
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _table_style() -> str:
+    """The tables' own style, so that Word lists them as "Matrix Table" and a restyle
+    in Word reaches every table of the agreement at once."""
+    return (f'<w:style w:type="table" w:customStyle="1" w:styleId="{TABLE_STYLE}">'
+            '<w:name w:val="Matrix Table"/><w:basedOn w:val="TableNormal"/><w:uiPriority '
+            'w:val="59"/><w:pPr><w:spacing w:before="20" w:after="20"/></w:pPr><w:tblPr>'
+            + ox.BORDERS + '<w:tblCellMar><w:top w:w="57" w:type="dxa"/><w:left w:w="85" '
+            'w:type="dxa"/><w:bottom w:w="57" w:type="dxa"/><w:right w:w="85" w:type="dxa"/>'
+            "</w:tblCellMar></w:tblPr></w:style>")
+
+
 def _expectation(item: Cell | None) -> list[str]:
     if item is None:
         return []
@@ -105,7 +147,7 @@ class DocxRenderer:
             self.base, self.notices = read_letterhead(base)
 
     def render(self, view: View) -> bytes:
-        doc = Document(io.BytesIO(self.base)) if self.base else Document()
+        doc = Document(io.BytesIO(self.base or base_document()))
         if self.base:
             body = doc.element.body
             for child in list(body):
@@ -173,6 +215,8 @@ class DocxRenderer:
                 f'<w:sz w:val="{round(size * 2)}"/>' if size else "")
             xml.append(f'<w:style w:type="character" w:customStyle="1" w:styleId="{style_id}">'
                        f'<w:name w:val="{escape(name)}"/><w:rPr>{props}</w:rPr></w:style>')
+        if TABLE_STYLE not in existing:
+            xml.append(_table_style())
         for element in parse_xml(f"<w:styles {ox.NS}>{''.join(xml)}</w:styles>"):
             styles.element.append(element)
 
@@ -204,7 +248,7 @@ class DocxRenderer:
         """The same content in the same order as templates/matrix.html."""
         labels = view.labels
         half = width // 2
-        tbl = partial(ox.table, rtl=view.rtl)
+        tbl = partial(ox.table, rtl=view.rtl, style=TABLE_STYLE)
         yield ox.para(ox.run(str(labels["doc_kind"]).upper(), "EmSmall"))
         yield ox.para(ox.run(view.title), style="Title")
         yield ox.para(ox.run(f"{view.vendor.name} & {view.customer.name}", "EmParty"))

@@ -78,9 +78,9 @@ NO_BORDERS = "<w:tblBorders>" + "".join(
 
 
 def table(widths: Sequence[int], rows: Iterable[str], rtl: bool = False,
-          borders: bool = True) -> str:
+          borders: bool = True, style: str = "TableGrid") -> str:
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
-    return (f'<w:tbl {NS}><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+    return (f'<w:tbl {NS}><w:tblPr><w:tblStyle w:val="{style}"/>'
             f'{"<w:bidiVisual/>" if rtl else ""}'
             f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
             f'{BORDERS if borders else NO_BORDERS}'
