@@ -100,7 +100,7 @@ def make_specs(folder: Path, n: int) -> None:
         d["deal"]["effective"] = str(d["deal"]["effective"])
         for a in d.get("approvals", []):
             a["date"] = str(a["date"])
-        (folder / f"s{i:05}.json").write_text(json.dumps(d))
+        (folder / f"s{i:05}.json").write_text(json.dumps(d, default=str))
 
 
 def batch_time(folder: Path, out: Path, jobs: int, fmt: str = "pdf") -> float:

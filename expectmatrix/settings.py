@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
@@ -42,7 +41,7 @@ MAX_SETTINGS_BYTES = 1_000_000
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built only for a file
 
 
 class LibrarySettings(_Strict):
@@ -110,6 +109,8 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
     path = Path(config) if config else find_config(start)
     if path is None:
         return Settings()
+    import tomllib  # only when there is a file: validate of a spec mostly has none
+
     name = str(path)
     try:
         data = tomllib.loads(read_text(path, MAX_SETTINGS_BYTES, "settings file"))
@@ -191,6 +192,8 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
             raise SpecError([Finding("config", f"{name_or_file!r} is neither a column map file "
                                      f"nor a built-in map ({', '.join(known)})")])
         path = builtin
+    import tomllib
+
     try:
         data = tomllib.loads(read_text(path, MAX_SETTINGS_BYTES, "column map"))
     except InputError as e:
