@@ -38,6 +38,7 @@ class Report:
     fingerprint: str | None
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the checks could not prove
+    signer: str | None = None  # who signed, when a signature was checked
 
     @property
     def ok(self) -> bool:
@@ -90,12 +91,26 @@ def _first_difference(a: str, b: str) -> str:
 
 
 def verify(document: str | Path, spec: str | Path | None = None,
-           options: RenderOptions | None = None, library: LibrarySource = None) -> Report:
+           options: RenderOptions | None = None, library: LibrarySource = None,
+           trust: str | Path | None = None) -> Report:
     """Check a document against its embedded spec (and against ``spec`` if given).
 
     ``options`` and ``library`` must be set up as they were when the document was made
     (template folders, organisation settings, letterhead, clause library): the visible
     text is compared with a fresh rendering."""
+    report = _verify(document, spec, options, library)
+    if trust is not None:
+        from expectmatrix.review.signing import MAX_PDF_BYTES, _read, check_signature
+
+        signature = check_signature(_read(document, MAX_PDF_BYTES, "PDF"), trust)
+        report.add(f"signed by {signature.signer or 'nobody'}, valid against {trust} and "
+                   "unchanged since signing", signature.ok, signature.detail)
+        report.signer = signature.signer
+    return report
+
+
+def _verify(document: str | Path, spec: str | Path | None, options: RenderOptions | None,
+            library: LibrarySource) -> Report:
     name = str(document)
     embedded = read_document(document, text=spec is not None)
     if embedded.spec_json is None and spec is not None:
@@ -134,8 +149,8 @@ def verify(document: str | Path, spec: str | Path | None = None,
     report.add("the visible text is what this spec renders to", same, detail)
     if same and resaved:
         report.notes.append("re-saved, text unchanged: the file is not byte for byte what "
-                            "expectmatrix wrote (Word or LibreOffice saved it again), and "
-                            "every text it renders is as the spec says")
+                            "expectmatrix wrote (saved again in Word or LibreOffice, or "
+                            "signed), and every text it renders is as the spec says")
     if spec is not None:
         report.add(f"{spec} is the document's spec",
                    *_same_spec(loaded, spec, name, library, whole if redacted else None, options))

@@ -1,0 +1,157 @@
+"""`sign` and `verify --trust`: a test CA made here (no private key lives in the
+repository), signed PDFs checked, and every change after signing caught."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+
+
+def _ca(folder: Path, name: str) -> tuple[Path, Path]:
+    """A root certificate (PEM) and a signer's PKCS#12 (passphrase 'secret') under it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    def subject(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test CA of " + name)])
+
+    now = dt.datetime.now(dt.UTC)
+    usage = dict(key_encipherment=False, data_encipherment=False, key_agreement=False,
+                 encipher_only=False, decipher_only=False)
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = (x509.CertificateBuilder().subject_name(subject(f"{name} root"))
+            .issuer_name(subject(f"{name} root")).public_key(root_key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(1))
+            .not_valid_after(now + dt.timedelta(30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+                                         crl_sign=True, content_commitment=False, **usage),
+                           critical=True)
+            .sign(root_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(subject("Andrea Rossi"))
+            .issuer_name(root.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(1))
+            .not_valid_after(now + dt.timedelta(30))
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False,
+                                         crl_sign=False, content_commitment=True, **usage),
+                           critical=True)
+            .sign(root_key, hashes.SHA256()))
+    pem = folder / f"{name}-root.pem"
+    pem.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    p12 = folder / f"{name}-signer.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"signer", key, cert, [root], serialization.BestAvailableEncryption(b"secret")))
+    return pem, p12
+
+
+@pytest.fixture
+def signed(run, tmp_path, monkeypatch) -> tuple[Path, Path, Path]:
+    root, p12 = _ca(tmp_path, "acme")
+    assert run("render", SAMPLES / "large-hospital.yaml", "-o", tmp_path, "-f",
+               "pdf").exit_code == 0
+    monkeypatch.setenv("EXPECTMATRIX_P12_PASSPHRASE", "secret")
+    out = tmp_path / "signed.pdf"
+    result = run("sign", tmp_path / "SMH-2027-002-v4.pdf", "-o", out, "--p12", p12)
+    assert result.exit_code == 0, result.stderr
+    assert "signed by Andrea Rossi" in result.stdout
+    return out, root, p12
+
+
+def test_a_signed_pdf_verifies_against_its_root_and_its_spec(run, signed):
+    out, root, _ = signed
+    result = run("verify", out, SAMPLES / "large-hospital.yaml", "--trust", root, "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["ok"] and data["signer"] == "Andrea Rossi"
+    assert all(c["ok"] for c in data["checks"]) and len(data["checks"]) == 5
+
+
+def test_the_signers_name_is_on_the_signature_page(signed):
+    from pypdf import PdfReader
+
+    out, _, _ = signed
+    reader = PdfReader(out)
+    last = reader.pages[-1]
+    [widget] = [a.get_object() for a in last["/Annots"]
+                if a.get_object().get("/FT") == "/Sig"]
+    appearance = widget["/AP"]["/N"].get_object().get_data()
+    assert b"Andrea Rossi" in appearance
+    x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+    assert x1 >= 0
+    # Above the vendor's signature line: the left half of the page, in its lower part.
+    assert x2 <= float(last.mediabox.width) / 2 + 1 and 0 < y1 < y2
+
+
+def test_one_byte_changed_after_signing_fails(run, signed, tmp_path):
+    out, root, _ = signed
+    data = bytearray(out.read_bytes())
+    at = data.index(b"/Producer")
+    data[at + 12] ^= 0x01
+    changed = tmp_path / "changed.pdf"
+    changed.write_bytes(bytes(data))
+    result = run("verify", changed, "--trust", root)
+    assert result.exit_code == 1 and "FAIL signed by" in result.stderr
+
+
+def test_anything_added_after_signing_fails(run, signed, tmp_path):
+    from pypdf import PdfWriter
+
+    out, root, _ = signed
+    writer = PdfWriter(str(out), incremental=True)
+    writer.add_metadata({"/Title": "Another title"})
+    added = tmp_path / "added.pdf"
+    with added.open("wb") as f:
+        writer.write(f)
+    result = run("verify", added, "--trust", root)
+    assert result.exit_code == 1 and "after" in result.stderr
+
+
+def test_both_parties_may_sign(run, signed, tmp_path):
+    out, root, p12 = signed
+    both = tmp_path / "both.pdf"
+    assert run("sign", out, "-o", both, "--p12", p12, "--side", "customer").exit_code == 0
+    result = run("verify", both, "--trust", root, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["signer"] == (
+        "Andrea Rossi, Andrea Rossi")
+
+
+def test_another_root_an_unsigned_pdf_and_bad_certificates_fail(run, signed, tmp_path,
+                                                                monkeypatch):
+    out, _, p12 = signed
+    other_root, _ = _ca(tmp_path, "other")
+    result = run("verify", out, "--trust", other_root)
+    assert result.exit_code == 1 and "does not chain" in result.stderr
+    unsigned = tmp_path / "SMH-2027-002-v4.pdf"
+    result = run("verify", unsigned, "--trust", other_root)
+    assert result.exit_code == 1 and "not signed" in result.stderr
+    monkeypatch.setenv("EXPECTMATRIX_P12_PASSPHRASE", "wrong")
+    result = run("sign", unsigned, "-o", tmp_path / "x.pdf", "--p12", p12)
+    assert result.exit_code == 1 and "passphrase" in result.stderr
+    assert not (tmp_path / "x.pdf").exists()
+    fake = tmp_path / "fake.p12"
+    fake.write_bytes(b"not a certificate")
+    result = run("sign", unsigned, "-o", tmp_path / "x.pdf", "--p12", fake)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    not_pem = tmp_path / "root.pem"
+    not_pem.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    result = run("verify", out, "--trust", not_pem)
+    assert result.exit_code == 1 and "certificate" in result.stderr
+
+
+def test_no_private_key_ships_in_the_repository():
+    root = Path(__file__).resolve().parent.parent
+    for path in root.rglob("*"):
+        if ".venv" in path.parts or ".git" in path.parts or not path.is_file():
+            continue
+        if path.suffix.lower() in (".p12", ".pfx", ".key"):
+            pytest.fail(f"{path} looks like a private key")
+        if path.suffix.lower() in (".pem", ".txt", ".yaml", ".py") and path.stat().st_size < 1e6:
+            assert "PRIVATE" + " KEY-----" not in path.read_text(errors="replace"), path
