@@ -315,6 +315,22 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
+def _author(given: str | None) -> str:
+    import getpass
+    import os
+
+    return given or os.environ.get("EXPECTMATRIX_AUTHOR") or getpass.getuser()
+
+
+def _diff_time() -> Any:
+    """When a redline's changes are dated: now (SOURCE_DATE_EPOCH when set)."""
+    import datetime as dt
+
+    from expectmatrix.spec.clock import source_date
+
+    return source_date() or dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 @cli.command()
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -323,10 +339,14 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the redline to this file (needed for pdf and docx).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the specs differ.")
+@click.option("--author", default=None,
+              help="Who the tracked changes of -f docx are by (default: "
+                   "$EXPECTMATRIX_AUTHOR, else your user name).")
+@audience_option
 @timeout_option
 @_fail_cleanly
 def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
-         timeout: float) -> None:
+         author: str | None, audience: Audience, timeout: float) -> None:
     """Compare two versions of a spec (or of documents made by expectmatrix).
 
     Expectations are matched by id; a renumbered one with the same text is a move. Text,
@@ -347,6 +367,15 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
     if fmt in ("text", "md"):
         color = fmt == "text" and output is None and sys.stdout.isatty()
         data = format_text(result, fmt, color).encode("utf-8")  # type: ignore[arg-type]
+    elif fmt == "docx":
+        from expectmatrix.render.workers import nothing, run_one
+        from expectmatrix.review.redline import agreement_redline, frame_for
+
+        loader = _library_loader()
+        options = _render_options(("docx",), (), None, None, None, timeout, audience)
+        frames = (frame_for(old_spec, loader), frame_for(new_spec, loader))
+        data = run_one(nothing, (), agreement_redline, old_spec, new_spec, frames, options,
+                       _author(author), _diff_time(), timeout=timeout or None)
     else:
         from expectmatrix.render.workers import nothing, run_one
         from expectmatrix.review.redline import redline

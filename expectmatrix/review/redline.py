@@ -1,12 +1,11 @@
-"""A Diff as a document: HTML or PDF (struck deletions, underlined insertions) and DOCX
-with real Word tracked changes that a reviewer can accept or reject."""
+"""Redlines: a Diff as an HTML or PDF change list (struck deletions, underlined
+insertions), and the whole agreement as a DOCX with Word tracked changes that a reviewer
+can accept or reject (the changes themselves are worked out in tracked.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,10 @@ from expectmatrix.spec.findings import RenderError
 
 if TYPE_CHECKING:
     import jinja2
+
+    from expectmatrix.checks import LibrarySource
+    from expectmatrix.render.pipeline import RenderOptions
+    from expectmatrix.spec.models import FrameText, Spec
 from expectmatrix.render.templating import prepare, render_template
 from expectmatrix.review.compare import SIDE_LABEL, Diff, FieldChange
 
@@ -48,16 +51,15 @@ def redline_html(diff: Diff, env: jinja2.Environment, when: dt.datetime) -> str:
 
 def redline(diff: Diff, fmt: str, when: dt.datetime,
             template_dirs: tuple[str | Path, ...] = ()) -> bytes:
-    """The redline in ``fmt`` (html, pdf or docx), as bytes."""
+    """The change list in ``fmt`` (html or pdf), as bytes."""
     if fmt == "html":
         from expectmatrix.render.templating import environment
 
         return redline_html(diff, environment(template_dirs), when).encode("utf-8")
     if fmt == "pdf":
         return redline_pdf(diff, when, tuple(map(str, template_dirs)))
-    if fmt == "docx":
-        return redline_docx(diff, when)
-    raise RenderError(f"no redline in {fmt!r}; choose html, pdf or docx")
+    raise RenderError(f"no change list in {fmt!r}; choose html or pdf (the DOCX redline is "
+                      "the whole agreement with tracked changes: agreement_redline)")
 
 
 def redline_pdf(diff: Diff, when: dt.datetime, template_dirs: tuple[str, ...] = ()) -> bytes:
@@ -68,72 +70,26 @@ def redline_pdf(diff: Diff, when: dt.datetime, template_dirs: tuple[str, ...] = 
     return renderer.write(html, hashlib.sha256(html.encode()).hexdigest(), matrix_style=False)
 
 
-class _Tracked:
-    """Numbered w:ins / w:del runs, all by one author at one time."""
+def frame_for(spec: Spec, library: LibrarySource) -> tuple[FrameText, ...]:
+    """The agreement frame of a spec read for comparing, decided as checking decides it."""
+    from expectmatrix.checks import frame_clauses, library_if_needed
+    from expectmatrix.library.frame import resolve_frame
 
-    def __init__(self, when: dt.datetime) -> None:
-        self.date = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.next_id = 1
-
-    def _attrs(self) -> str:
-        self.next_id += 1
-        return f'w:id="{self.next_id}" w:author="expectmatrix" w:date="{self.date}"'
-
-    def runs(self, change: FieldChange) -> Iterator[str]:
-        from xml.sax.saxutils import escape
-
-        for op, text in change.words:
-            if op == "equal":
-                yield ox.run(text)
-            elif op == "insert":
-                yield f"<w:ins {self._attrs()}>{ox.run(text)}</w:ins>"
-            else:
-                yield (f'<w:del {self._attrs()}><w:r><w:delText xml:space="preserve">'
-                       f"{escape(text)}</w:delText></w:r></w:del>")
+    return resolve_frame(spec, frame_clauses(library_if_needed(spec, library), library))[0]
 
 
-def redline_docx(diff: Diff, when: dt.datetime) -> bytes:
-    from docx import Document
-    from docx.oxml import parse_xml
+def agreement_redline(old: Spec, new: Spec, frames: tuple[tuple[FrameText, ...],
+                                                      tuple[FrameText, ...]],
+                      options: RenderOptions, author: str, when: dt.datetime) -> bytes:
+    """The whole agreement of ``new``, laid out as ``render`` lays it out, with every
+    difference from ``old`` as Word tracked changes by ``author`` at ``when``: accepting
+    them all gives ``new``'s document, rejecting them all ``old``'s."""
+    from expectmatrix.render.pipeline import render_spec
+    from expectmatrix.review.tracked import track_changes
 
-    doc = Document()
-    track = _Tracked(when)
-    width = ox.text_width(doc.sections[0])
-    body = [ox.para(ox.run(f"Changes from {diff.old_name} to {diff.new_name}"), style="Title")]
-    if not diff.changed:
-        body.append(ox.para(ox.run("No changes.")))
-    else:
-        (v0, c0), (v1, c1) = diff.balance_before, diff.balance_after
-        counts = ", ".join(f"{n} {k}" for k, n in diff.counts().items())
-        body.append(ox.para(ox.run(f"Balance: {v0} of vendor, {c0} of customer → {v1} of vendor, "
-                          f"{c1} of customer. Expectations: {counts}.")))
-        if diff.header:
-            body.append(ox.para(ox.run("Deal and parties"), style="Heading1", keep_next=True))
-            widths = [width * 3 // 10, width * 7 // 10]
-            body.append(ox.table(widths, [ox.row([ox.cell(widths[0], [ox.para(ox.run("Field"))]),
-                                           ox.cell(widths[1], [ox.para(ox.run("Change"))])], header=True)]
-                             + [ox.row([ox.cell(widths[0], [ox.para(ox.run(c.name))]),
-                                     ox.cell(widths[1], [ox.para(*track.runs(c))])]) for c in diff.header]))
-        if diff.expectations:
-            body.append(ox.para(ox.run("Expectations"), style="Heading1", keep_next=True))
-            widths = [width * 15 // 100, width * 12 // 100, width * 12 // 100, width * 61 // 100]
-            rows = [ox.row([ox.cell(w, [ox.para(ox.run(h))]) for w, h in
-                         zip(widths, ("Id", "Side", "Change", "Fields"), strict=True)], header=True)]
-            for change in diff.expectations:
-                fields = [ox.para(ox.run(f"{f.name}: "), *track.runs(f)) for f in change.fields]
-                rows.append(ox.row([ox.cell(widths[0], [ox.para(ox.run(change.label))]),
-                                 ox.cell(widths[1], [ox.para(ox.run(SIDE_LABEL[change.side]))]),
-                                 ox.cell(widths[2], [ox.para(ox.run(change.kind))]),
-                                 ox.cell(widths[3], fields)]))
-            body.append(ox.table(widths, rows))
-    anchor = doc.element.body.sectPr
-    for element in parse_xml(f"<w:body {ox.NS}>{''.join(body)}</w:body>"):
-        anchor.addprevious(element)
-    props = doc.core_properties
-    props.title = f"Changes from {diff.old_name} to {diff.new_name}"
-    props.author = props.last_modified_by = f"expectmatrix {__version__}"
-    props.created = props.modified = when.replace(tzinfo=None)
-    props.revision = 1
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return ox.fixed_zip_times(buffer.getvalue(), when)
+    renderers = options.renderers()
+    edition = options.edition()
+    documents = [render_spec(spec, ("docx",), renderers, edition=edition, frame=frame,
+                             mark_nonstandard=options.mark_nonstandard)["docx"]
+                 for spec, frame in zip((old, new), frames, strict=True)]
+    return ox.fixed_zip_times(track_changes(documents[0], documents[1], author, when), when)
