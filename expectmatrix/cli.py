@@ -367,15 +367,25 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
     if fmt in ("text", "md"):
         color = fmt == "text" and output is None and sys.stdout.isatty()
         data = format_text(result, fmt, color).encode("utf-8")  # type: ignore[arg-type]
-    elif fmt == "docx":
+    elif fmt in ("docx", "pdf"):
         from expectmatrix.render.workers import nothing, run_one
-        from expectmatrix.review.redline import agreement_redline, frame_for
+        from expectmatrix.review.redline import (
+            agreement_redline,
+            agreement_redline_pdf,
+            frame_for,
+        )
 
+        # The whole agreement, in a worker that is stopped when the time is up.
         loader = _library_loader()
-        options = _render_options(("docx",), (), None, None, None, timeout, audience)
+        options = _render_options((fmt,), (), None, None, None, timeout, audience)
         frames = (frame_for(old_spec, loader), frame_for(new_spec, loader))
-        data = run_one(nothing, (), agreement_redline, old_spec, new_spec, frames, options,
-                       _author(author), _diff_time(), timeout=timeout or None)
+        if fmt == "docx":
+            data = run_one(nothing, (), agreement_redline, old_spec, new_spec, frames,
+                           options, _author(author), _diff_time(), timeout=timeout or None)
+        else:
+            folder = str(new.parent) if new.suffix.lower() not in (".pdf", ".docx") else None
+            data = run_one(nothing, (), agreement_redline_pdf, old_spec, new_spec, frames,
+                           options, folder, timeout=timeout or None)
     else:
         from expectmatrix.render.workers import nothing, run_one
         from expectmatrix.review.redline import redline

@@ -70,12 +70,43 @@ def test_diff_markdown_and_html(run, pair, tmp_path):
 
 
 def test_diff_pdf_redline(run, pair, tmp_path):
+    """The agreement with its changes marked, after a summary page in human words."""
     assert run("diff", *pair, "-f", "pdf", "-o", tmp_path / "r.pdf").exit_code == 0
-    text, _reader = pdf_text((tmp_path / "r.pdf").read_bytes())
-    flat = re.sub(r"\s+", "", text)
-    assert "V2→V20vendormoved" in flat and "CustomerCoCompany" in flat  # old and new words
-    assert "things" in text and "everything" in text  # both the old and the new words
+    _, reader = pdf_text((tmp_path / "r.pdf").read_bytes())
+    first = reader.pages[0].extract_text()
+    assert "Changes from version 1 to version 2" in first
+    assert "Effective date: 1 December 2026 → 1 January 2027" in first
+    assert "V9 added" in first and "V3 removed" in first and "V1 changed" in first
+    assert "deal." not in first and "[1]" not in first  # no field paths, no zero-based indexes
+    from expectmatrix.review.compare import read_for_compare
+    from expectmatrix.spec.canonical import fingerprint
+
+    old_fp, new_fp = (fingerprint(read_for_compare(spec)) for spec in pair)
+    flat = re.sub(r"\s+", "", first)
+    assert old_fp in flat and new_fp in flat
+    rest = "".join(page.extract_text() for page in reader.pages[1:])
+    assert "Customer Co Company" in rest  # the deleted word, then the inserted one
+    assert "things everything" in rest or "everything" in rest
+    assert "About this matrix" in rest and "Signature page of" in rest
+    with_marks = (tmp_path / "r.pdf").read_bytes()
+    assert with_marks.startswith(b"%PDF")
     assert run("diff", *pair, "-f", "pdf").exit_code == 2  # a PDF needs -o
+
+
+def test_diff_pdf_redline_follows_the_documents_language(run, tmp_path):
+    old = SAMPLES / "medium-logistics.yaml"
+    text = old.read_text(encoding="utf-8").replace("  language: en", "  language: de")
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(text, encoding="utf-8")
+    assert "version: 1" in text and "amount: 86000" in text
+    b.write_text(text.replace("version: 1", "version: 2").replace("amount: 86000",
+                                                                  "amount: 91000"),
+                 encoding="utf-8")
+    assert run("diff", a, b, "-f", "pdf", "-o", tmp_path / "r.pdf").exit_code == 0
+    first = pdf_text((tmp_path / "r.pdf").read_bytes())[1].pages[0].extract_text()
+    first = first.replace("\xa0", " ")
+    assert "Änderungen von Version 1 zu Version 2" in first
+    assert "Jährlicher Vertragswert: 86.000,00 € → 91.000,00 €" in first
 
 
 def test_diff_docx_uses_tracked_changes(run, pair, tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from markupsafe import Markup
@@ -102,16 +102,31 @@ _TAG = re.compile(r"<[^>]*>")
 def isolates_as_spans(page: str) -> str:
     """The view isolates left-to-right text in a right-to-left document with FSI ... PDI;
     WeasyPrint lays those out as if they were not there, but honours a left-to-right
-    embedding element (``.ltr`` in matrix.css). In the body's text they become such spans (spec text
-    cannot hold FSI or PDI: loading refuses bidi controls, so every pair is the view's);
-    in the head, in attributes and in CSS strings they are dropped."""
-    if _FSI not in page:
+    embedding element (``.ltr`` in matrix.css). In the body's text they become such spans
+    (spec text cannot hold FSI or PDI: loading refuses bidi controls, so every pair is the
+    view's); in the head, in attributes and in CSS strings they are dropped."""
+    return marks_as_elements(page, {_FSI: '<span class="ltr">', _PDI: "</span>"})
+
+
+def marks_as_elements(page: str, marks: Mapping[str, str], dropped: str = "") -> str:
+    """Mark characters the view put in its texts -> elements in the body's text (each
+    character to the markup ``marks`` gives); out of the head and attributes. There,
+    what lies between the two characters of ``dropped`` goes too (a redline's deleted
+    words have no place in a title)."""
+    if not any(m in page for m in marks):
         return page
+    strip = re.compile("[" + re.escape("".join(marks)) + "]")
+    cut = re.compile(re.escape(dropped[0]) + ".*?" + re.escape(dropped[1]), re.S) if dropped \
+        else None
+
+    def plain(text: str) -> str:
+        return strip.sub("", cut.sub("", text) if cut else text)
+
     head, sep, body = page.partition("<body")
-    body = _TAG.sub(lambda m: m.group(0).replace(_FSI, "").replace(_PDI, ""), body)
-    body = _BODY_TEXT.sub(lambda m: ">" + m.group(1).replace(_FSI, '<span class="ltr">')
-                          .replace(_PDI, "</span>") + "<", body)
-    return head.replace(_FSI, "").replace(_PDI, "") + sep + body
+    body = _TAG.sub(lambda m: plain(m.group(0)), body)
+    body = _BODY_TEXT.sub(lambda m: ">" + "".join(marks.get(c, c) for c in m.group(1)) + "<",
+                          body)
+    return plain(head) + sep + body
 
 
 class HtmlRenderer:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from expectmatrix import __version__
 from expectmatrix.render import ooxml as ox
+from expectmatrix.render.html import spec_files
 from expectmatrix.render.plain import Data, plain
 from expectmatrix.spec.findings import RenderError
 
@@ -93,3 +95,48 @@ def agreement_redline(old: Spec, new: Spec, frames: tuple[tuple[FrameText, ...],
                              mark_nonstandard=options.mark_nonstandard)["docx"]
                  for spec, frame in zip((old, new), frames, strict=True)]
     return ox.fixed_zip_times(track_changes(documents[0], documents[1], author, when), when)
+
+
+def agreement_redline_pdf(old: Spec, new: Spec, frames: tuple[tuple[FrameText, ...],
+                                                          tuple[FrameText, ...]],
+                          options: RenderOptions, folder: str | None = None) -> bytes:
+    """The agreement of ``new`` as a PDF, laid out as ``render`` lays it out, with the
+    words deleted since ``old`` struck through and those inserted underlined, after a
+    first page that says what changed, in the documents' language, with both
+    fingerprints."""
+    import dataclasses
+    import html
+
+    from expectmatrix.render.html import marks_as_elements
+    from expectmatrix.review.merged import DEL, DEL_END, INS, INS_END, merged_view, summary
+    from expectmatrix.spec.placeholders import fill
+
+    renderers = options.renderers()
+    views = [renderers.view(spec, folder, {}, options.mark_nonstandard, None,
+                            options.edition(), frame)
+             for spec, frame in zip((old, new), frames, strict=True)]
+    before, after = views
+    view = dataclasses.replace(merged_view(before, after), fingerprint=after.fingerprint)
+    labels = after.labels
+    changes = summary(before, after)
+    items = "".join(f"<li>{html.escape(c)}</li>" for c in changes) or (
+        f"<li>{html.escape(str(labels['redline_none']))}</li>")
+    first = (f'<section class="redline-summary"><h1>'
+             f"{html.escape(fill(str(labels['redline_title']), old=before.version, new=after.version))}"
+             f"</h1><p>{html.escape(str(labels['redline_legend']))}</p><ul>{items}</ul>"
+             f'<p class="fingerprints">'
+             + html.escape(fill(str(labels["redline_fingerprints"]), old=before.version,
+                                new=after.version, old_fp=before.fingerprint,
+                                new_fp=after.fingerprint)) + "</p></section>")
+    pdf = renderers.get("pdf")
+    pdf.fetcher.files = {path.resolve(): (data, mime)
+                         for path, data, mime in spec_files(view).values()}
+    try:
+        page = marks_as_elements(pdf.html.html(view), {
+            DEL: '<del class="redline">', DEL_END: "</del>",
+            INS: '<ins class="redline">', INS_END: "</ins>"}, dropped=DEL + DEL_END)
+        page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + first, page, count=1)
+        identity = hashlib.sha256(page.encode("utf-8")).hexdigest()
+        return bytes(pdf.write(page, identity))
+    finally:
+        pdf.fetcher.files = {}

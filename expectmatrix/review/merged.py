@@ -1,0 +1,177 @@
+"""Two Views of an agreement -> one View of the new with the old's differences in it, for
+the PDF redline: every text that changed holds its deleted and inserted words between
+marks that the HTML stage turns into <del> and <ins>; rows, paragraphs and entries only
+one side has are kept where they stand, wholly marked. Also the change summary, in the
+documents' words.
+
+The marks are private-use characters, which a spec's text may not bring in (they are
+taken out of both Views before merging), so every mark in the page is the merge's own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+from typing import Any
+
+from expectmatrix.render.view import Cell, View
+from expectmatrix.spec.placeholders import fill
+
+DEL, DEL_END, INS, INS_END = "\ue000", "\ue001", "\ue002", "\ue003"
+_MARKS = re.compile("[\ue000-\ue003]")
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+_KEEP = ("look", "labels", "spec_json", "created", "generator", "mark", "options", "rtl",
+         "language", "keywords", "draft", "internal", "audience", "mark_nonstandard")
+
+
+def _clean(value: Any) -> Any:
+    """The value with any mark character taken out of its texts."""
+    if isinstance(value, str):
+        return _MARKS.sub("", value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _clean(getattr(value, f.name))
+                                             for f in dataclasses.fields(value)
+                                             if f.name not in _KEEP})
+    if isinstance(value, list | tuple):
+        return type(value)(_clean(v) for v in value)
+    return value
+
+
+def words(old: str, new: str) -> str:
+    """``new`` with the words of ``old`` it lost and the words it gained marked."""
+    if old == new:
+        return new
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    out = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append("".join(b[j1:j2]))
+            continue
+        if i2 > i1:
+            out.append(DEL + "".join(a[i1:i2]) + DEL_END)
+            if j2 > j1:  # never glued: "draft review", not "draftreview"
+                out.append(" ")
+        if j2 > j1:
+            out.append(INS + "".join(b[j1:j2]) + INS_END)
+    return "".join(out)
+
+
+def whole(value: Any, kind: str) -> Any:
+    """Every text of ``value`` marked as deleted (``del``) or inserted (``ins``)."""
+    start, end = (DEL, DEL_END) if kind == "del" else (INS, INS_END)
+    if isinstance(value, str):
+        return f"{start}{value}{end}" if value else value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: whole(getattr(value, f.name), kind)
+                                             for f in dataclasses.fields(value)
+                                             if f.name != "id" or kind == "del"})
+    if isinstance(value, list | tuple):
+        return type(value)(whole(v, kind) for v in value)
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return " ".join(_text(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, list | tuple):
+        return " ".join(_text(v) for v in value)
+    return ""
+
+
+def _sequence(old: Sequence[Any], new: Sequence[Any]) -> list[Any]:
+    a, b = [_text(x) for x in old], [_text(x) for x in new]
+    out: list[Any] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out += [merge(o, n) for o, n in zip(old[i1:i2], new[j1:j2], strict=True)]
+            continue
+        olds, news = list(old[i1:i2]), list(new[j1:j2])
+        while olds and news:  # a changed entry is merged with the one it replaces
+            o, n = olds[0], news[0]
+            if type(o) is type(n) and SequenceMatcher(None, _text(o), _text(n)).ratio() > 0.3:
+                out.append(merge(olds.pop(0), news.pop(0)))
+            else:
+                out.append(whole(olds.pop(0), "del"))
+        out += [whole(o, "del") for o in olds] + [whole(n, "ins") for n in news]
+    return out
+
+
+def merge(old: Any, new: Any) -> Any:
+    """``new`` with ``old``'s differences marked in its texts."""
+    if isinstance(new, str):
+        return words(old, new) if isinstance(old, str) else new
+    if new is None or old is None:
+        return whole(old, "del") if new is None and old is not None else (
+            whole(new, "ins") if old is None and new is not None else new)
+    if dataclasses.is_dataclass(new) and not isinstance(new, type) and type(old) is type(new):
+        return dataclasses.replace(new, **{
+            f.name: merge(getattr(old, f.name), getattr(new, f.name))
+            for f in dataclasses.fields(new) if f.name not in _KEEP})
+    if isinstance(new, list | tuple) and isinstance(old, list | tuple):
+        if all(isinstance(x, str) for x in (*old, *new)) and len(old) == len(new) == 2:
+            pair = [merge(o, n) for o, n in zip(old, new, strict=True)]
+            return tuple(pair) if isinstance(new, tuple) else pair
+        merged = _sequence(old, new)
+        return tuple(merged) if isinstance(new, tuple) else merged
+    return new
+
+
+def merged_view(old: View, new: View) -> View:
+    """The new View with the old one's differences marked (see the module's doc)."""
+    merged = merge(_clean(old), _clean(new))
+    assert isinstance(merged, View)
+    return merged
+
+
+# --- the summary ----------------------------------------------------------------------------
+
+
+def _cells(view: View) -> dict[str, Cell]:
+    return {c.id: c for a in view.areas for r in a.rows for c in (r.vendor, r.customer) if c}
+
+
+def summary(old: View, new: View) -> list[str]:
+    """What changed, in the documents' words: "Annual contract value: US$14,400.00 ->
+    US$15,600.00", "V2 changed", "Readiness question 2 added"."""
+    labels = new.labels
+    said: list[str] = []
+    arrow = " \u2192 "
+    before = dict(old.facts)
+    for label, value in new.facts:
+        if before.get(label) != value:
+            said.append(f"{label}: {before.get(label, '–')}{arrow}{value}")
+    for label in before.keys() - dict(new.facts).keys():
+        said.append(f"{label}: {before[label]}{arrow}–")
+    for attr in ("vendor", "customer"):
+        a, b = getattr(old, attr), getattr(new, attr)
+        if a != b:
+            said.append(fill(str(labels["redline_party"]), party=b.name))
+    for f_old, f_new in zip(old.preamble + old.remedies, new.preamble + new.remedies,
+                            strict=False):
+        if f_old.text != f_new.text:
+            said.append(fill(str(labels["redline_frame"]), wording=f_new.text[:60] + "…"))
+    cells_old, cells_new = _cells(old), _cells(new)
+    for cid in cells_new:
+        if cid not in cells_old:
+            said.append(fill(str(labels["redline_added"]), what=cid))
+        elif cells_old[cid] != cells_new[cid]:
+            said.append(fill(str(labels["redline_changed"]), what=cid))
+    for cid in cells_old.keys() - cells_new.keys():
+        said.append(fill(str(labels["redline_removed"]), what=cid))
+    questions_old = [r.question for r in old.readiness]
+    for i, item in enumerate(new.readiness, start=1):
+        what = fill(str(labels["redline_question"]), n=i)
+        if item.question not in questions_old:
+            said.append(fill(str(labels["redline_added"]), what=what))
+        elif old.readiness[questions_old.index(item.question)] != item:
+            said.append(fill(str(labels["redline_changed"]), what=what))
+    for q in questions_old:
+        if q not in [r.question for r in new.readiness]:
+            said.append(fill(str(labels["redline_removed"]), what=q))
+    if old.approvals != new.approvals:
+        said.append(str(labels["approvals"]))
+    return said
