@@ -758,3 +758,39 @@ def test_a_pdf_of_thousands_of_pages_is_refused_before_its_text_is_read(run, tmp
     writer.write(tmp_path / "many.pdf")
     result = run("verify", tmp_path / "many.pdf", SAMPLES / "minimal.yaml")
     assert result.exit_code == 1 and "2001 pages" in result.stderr
+
+
+def test_redlines_keep_hostile_text_as_text(run, tmp_path):
+    """Private-use characters are the PDF redline's own marks: a spec's cannot open a
+    <del> or <ins>; an author's name cannot break the DOCX's XML."""
+    from conftest import pdf_text
+
+    old = SAMPLES / "minimal.yaml"
+    text = old.read_text(encoding="utf-8")
+    assert "Enable the reporting module for ten named users." in text
+    new = tmp_path / "new.yaml"
+    new.write_text(text.replace("Enable the reporting module for ten named users.",
+                                "Enable \ue000the\ue001 module \ue002<b>now</b>\ue003."),
+                   encoding="utf-8")
+    out = tmp_path / "r.pdf"
+    assert run("diff", old, new, "-f", "pdf", "-o", out).exit_code == 0
+    rest = "".join(p.extract_text() for p in pdf_text(out.read_bytes())[1].pages[1:])
+    assert "<b>now</b>" in rest
+    from expectmatrix.render.view import build_view
+    from expectmatrix.review.compare import read_for_compare
+    from expectmatrix.review.merged import merged_view
+
+    merged = merged_view(build_view(read_for_compare(old)), build_view(read_for_compare(new)))
+    [cell] = [r.vendor for a in merged.areas for r in a.rows if r.vendor and r.vendor.id == "V1"]
+    # the spec's own mark characters are gone; the marks left are the merge's
+    assert "\ue000the\ue001" not in cell.text and cell.text.startswith("Enable the ")
+    assert "\ue002<b>now</b>\ue003" in cell.text  # an inserted word, as the diff says
+    docx = tmp_path / "r.docx"
+    result = run("diff", old, new, "-f", "docx", "-o", docx, "--author", '"><w:t>x</w:t>&')
+    assert result.exit_code == 0
+    import docx as python_docx
+
+    with zipfile.ZipFile(docx) as z:
+        body = z.read("word/document.xml").decode()
+    assert 'w:author="&quot;&gt;&lt;w:t&gt;x&lt;/w:t&gt;&amp;"' in body
+    python_docx.Document(str(docx))  # well-formed
