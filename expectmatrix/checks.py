@@ -18,6 +18,7 @@ from expectmatrix.library.frame import resolve_frame
 from expectmatrix.spec.clock import today
 from expectmatrix.spec.findings import Finding, errors, make_strict
 from expectmatrix.spec.loading import Loaded
+from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Spec
 
 if TYPE_CHECKING:
@@ -195,6 +196,37 @@ LibrarySource = Library | Callable[[], Library] | None
 
 
 @dataclass(frozen=True)
+class ApprovalRules:
+    """An organisation's rule for approved specs (expectmatrix.toml [approvals]): an
+    approval from each of these sides, and from each of these roles."""
+
+    sides: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+
+def check_approvals(spec: Spec, context: CheckContext) -> list[Finding]:
+    """An approved spec carries the approvals the organisation asks for."""
+    rules = context.approvals
+    if spec.deal.status != "approved" or not (rules.sides or rules.roles):
+        return []
+    found = []
+    given_sides = {a.side for a in spec.approvals}
+    for side in rules.sides:
+        if side not in given_sides:
+            found.append(Finding("approval-side", f"an approved spec needs an approval from "
+                                 f"the {side} side (your organisation's rule); add one to "
+                                 "approvals: or set deal.status to review", path=("approvals",)))
+    given_roles = {" ".join(a.role.casefold().split()) for a in spec.approvals}
+    for role in rules.roles:
+        if " ".join(role.casefold().split()) not in given_roles:
+            hint = did_you_mean(role, sorted({a.role for a in spec.approvals}))
+            found.append(Finding("approval-role", f"an approved spec needs an approval by the "
+                                 f"role {role!r} (your organisation's rule){hint}",
+                                 path=("approvals",)))
+    return found
+
+
+@dataclass(frozen=True)
 class CheckContext:
     """What the phases after loading need to know besides the spec."""
 
@@ -202,6 +234,7 @@ class CheckContext:
     # where labels for the document's language may be; asked only for a language the
     # built-in labels lack (reading the settings costs more than validating a spec)
     template_dirs: Callable[[], Sequence[Path]] = tuple
+    approvals: ApprovalRules = ApprovalRules()
 
 
 def check_language(spec: Spec, context: CheckContext) -> list[Finding]:
@@ -236,11 +269,13 @@ def _scripts(spec: Spec, context: CheckContext) -> list[Finding]:
 # The phases after the clauses are resolved, in order. Each returns findings located by
 # field path; check_loaded adds file, line and column, and applies --strict once, at the end.
 PHASES: tuple[tuple[str, Callable[[Spec, CheckContext], list[Finding]]], ...] = (
-    ("rules", _rules), ("assets", _assets), ("scripts", _scripts), ("language", check_language))
+    ("rules", _rules), ("assets", _assets), ("scripts", _scripts), ("language", check_language),
+    ("approvals", check_approvals))
 
 
 def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = None,
-                 template_dirs: Sequence[Path] | Callable[[], Sequence[Path]] = ()) -> Loaded:
+                 template_dirs: Sequence[Path] | Callable[[], Sequence[Path]] = (),
+                 approvals: ApprovalRules = ApprovalRules()) -> Loaded:
     """Run the validation pipeline on a loaded spec: resolve clauses, then every phase.
     ``validate``, ``render``, ``batch`` and ``verify`` all come through here, so they
     report the same findings.
@@ -260,7 +295,7 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
             frame, found = resolve_frame(spec, frame_clauses(chosen, library))
             located += found
             dirs = template_dirs if callable(template_dirs) else (lambda: template_dirs)
-            context = CheckContext(loaded.folder or Path.cwd(), dirs)
+            context = CheckContext(loaded.folder or Path.cwd(), dirs, approvals)
             for _, phase in PHASES:
                 located += phase(spec, context)
             located += [Finding("nonstandard", f"{eid} is non-standard: {why}", "info",

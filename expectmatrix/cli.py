@@ -160,7 +160,8 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
     report = []
     for path in specs:
         loaded = check_loaded(load(path), strict=strict, library=library,
-                              template_dirs=lambda: _settings().template_dirs)
+                              template_dirs=lambda: _settings().template_dirs,
+                              approvals=_settings().approval_rules)
         failed |= bool(errors(loaded.findings))
         if as_json:
             report.append(_findings_json(str(path), loaded.findings))

@@ -12,6 +12,10 @@
     [docx]
     base = "letterhead.docx"           # Word files are written into this letterhead
 
+    [approvals]                        # what an approved spec needs
+    sides = ["vendor", "customer"]     # an approval from each side
+    roles = ["General Counsel"]        # and one by each of these roles
+
     [audience]                         # what only the internal edition shows
     internal = ["deal.notes", "deal.margin", "deal.nps", "readiness.note", "approvals"]
 
@@ -28,10 +32,11 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from expectmatrix.checks import ApprovalRules
 from expectmatrix.spec.findings import Finding, SpecError
 from expectmatrix.spec.inputs import InputError, read_text
 from expectmatrix.spec.models import Branding
-from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, InternalField
+from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, InternalField, Side
 
 if TYPE_CHECKING:
     from expectmatrix.library.clauses import Library
@@ -70,7 +75,13 @@ class AudienceSettings(_Strict):
         default_factory=lambda: list(get_args(InternalField)))
 
 
+class ApprovalSettings(_Strict):
+    sides: list[Side] = Field(default_factory=list)  # approved specs need one from each
+    roles: list[str] = Field(default_factory=list)  # ... and one by each of these roles
+
+
 class SettingsFile(_Strict):
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     audience: AudienceSettings = Field(default_factory=AudienceSettings)
     docx: DocxSettings = Field(default_factory=DocxSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
@@ -94,6 +105,7 @@ class Settings:
     date_format: str = "iso"
     csv_shared: tuple[str, ...] = ()
     internal_fields: frozenset[str] = frozenset(INTERNAL_FIELDS)
+    approval_rules: ApprovalRules = field(default_factory=ApprovalRules)
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -134,7 +146,9 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         branding=parsed.branding,
         docx_base=base / parsed.docx.base if parsed.docx.base else None,
         csv_columns=tuple(parsed.csv.columns.items()), date_format=parsed.csv.date_format,
-        csv_shared=tuple(parsed.csv.shared), internal_fields=frozenset(parsed.audience.internal))
+        csv_shared=tuple(parsed.csv.shared), internal_fields=frozenset(parsed.audience.internal),
+        approval_rules=ApprovalRules(tuple(parsed.approvals.sides),
+                                     tuple(parsed.approvals.roles)))
     missing = [p for p in (*resolved.clause_files, *resolved.playbook_files,
                            *resolved.template_dirs, resolved.docx_base) if p and not p.exists()]
     if missing:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 from expectmatrix.checks import check, check_loaded
 from expectmatrix.spec.findings import errors
@@ -132,3 +133,25 @@ def test_legal_lint_reads_promises_due_dates_and_approvals(spec_data, monkeypatc
                                                           ("approvals", 1, "date")]
     assert all(f.severity == "warning" for code in ("vague", "vague-due", "duplicate-approval",
                                                      "approval-date") for f in by_code[code])
+
+
+def test_an_organisation_may_require_approvals_from_both_sides_and_named_roles(run, tmp_path,
+                                                                               write_spec,
+                                                                               spec_data):
+    spec_data["deal"]["status"] = "approved"
+    spec_data["approvals"] = [{"name": "Lee", "side": "vendor", "role": "Deal Desk",
+                               "date": "2026-11-01"}]
+    path = write_spec(spec_data)
+    assert run("validate", path).exit_code == 0  # no rule: one approval will do
+    config = tmp_path / "expectmatrix.toml"
+    config.write_text('[approvals]\nsides = ["vendor", "customer"]\n'
+                      'roles = ["General Counsel"]\n')
+    result = run("--config", config, "validate", path, "--json")
+    codes = [f["code"] for f in json.loads(result.stdout)[0]["findings"]]
+    assert result.exit_code == 1 and "approval-side" in codes and "approval-role" in codes
+    assert "customer side" in result.stdout and "General Counsel" in result.stdout
+    rendered = run("--config", config, "render", path, "-o", tmp_path / "out")
+    assert rendered.exit_code == 1 and not (tmp_path / "out").exists()
+    spec_data["approvals"].append({"name": "Ann", "side": "customer",
+                                   "role": "general  counsel", "date": "2026-11-02"})
+    assert run("--config", config, "validate", write_spec(spec_data, "ok.json")).exit_code == 0

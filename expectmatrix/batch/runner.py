@@ -154,7 +154,8 @@ def _prepare(pair: tuple[int, Item]) -> dict[str, Any]:
         loaded = load_row(item.row) if item.row is not None else load(item.path or item.source)
         options, _ = worker_renderers()
         loaded = check_loaded(loaded, strict=strict, library=library,
-                              template_dirs=options.template_dirs)
+                              template_dirs=options.template_dirs,
+                              approvals=options.settings.approval_rules)
     except ExpectmatrixError as e:
         return {"ok": False, "findings": [Finding("failed", str(e), file=item.source)]}
     spec = loaded.spec

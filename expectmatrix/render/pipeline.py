@@ -289,7 +289,8 @@ def render_file(path: str | Path, outdir: str | Path, options: RenderOptions | N
     """Load, check and render one spec file into ``outdir``."""
     options = options or RenderOptions()
     loaded = check_loaded(load(path), strict=strict, library=library,
-                          template_dirs=options.template_dirs)
+                          template_dirs=options.template_dirs,
+                          approvals=options.settings.approval_rules)
     return render_loaded(loaded, outdir, options, renderers)
 
 
