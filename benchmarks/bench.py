@@ -13,6 +13,8 @@ side by side in this run, never an absolute limit. Targets:
   peak memory, 2000 specs          <= 1.5x that of 200 specs
   largest process, DOCX, 2000 specs <= 1.2x that of 200 specs (workers do not grow)
   batch process, CSV rows x10       <= 1.2x (a CRM export is streamed, not held)
+  report of 10,000 specs            <= 1.5x validate of the same specs
+  report's memory, 10,000 specs     <= 1.2x that of 1,000 specs (flat)
 """
 
 from __future__ import annotations
@@ -153,6 +155,47 @@ def make_csv(path: Path, rows: int) -> None:
             f.write(f"ROW-{i},Deal {i},stray cell\n")
 
 
+def make_portfolio(folder: Path, n: int) -> list[str]:
+    """``n`` specs from the portfolio samples, each its own deal and one of n/3 customers."""
+    samples = sorted((ROOT / "samples" / "portfolio").glob("*.yaml"))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        text = samples[i % len(samples)].read_text(encoding="utf-8")
+        text = text.replace("  id: PF-", f"  id: N{i:05}-", 1)
+        text = text.replace('customer: {name: "', f'customer: {{name: "C{i % max(1, n // 3)} ', 1)
+        path = folder / f"p{i:05}.yaml"
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def report_figures(tmp: Path, n_small: int, n_big: int) -> None:
+    big = make_portfolio(tmp / f"pf{n_big}", n_big)
+    make_portfolio(tmp / f"pf{n_small}", n_small)
+    t = time.perf_counter()
+    subprocess.run([PY, "-m", "expectmatrix", "validate", *big], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    validate = time.perf_counter() - t
+    t = time.perf_counter()
+    run([PY, "-m", "expectmatrix", "report", str(tmp / f"pf{n_big}"), "-o",
+         str(tmp / "pf.json")])
+    report = time.perf_counter() - t
+    print(f"report of {n_big:,} specs: {report:.1f} s, validate of them {validate:.1f} s, "
+          f"ratio {report / validate:.2f} (target <= 1.5)")
+    code = ("import resource, subprocess, sys\n"
+            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    peaks = []
+    for n in (n_small, n_big):
+        out = subprocess.run([PY, "-c", code, PY, "-m", "expectmatrix", "report",
+                              str(tmp / f"pf{n}"), "-o", str(tmp / f"pf{n}.json")],
+                             capture_output=True, text=True, check=True).stdout
+        peaks.append(int(out.strip()) / 1024)
+    print(f"report's memory: {n_small:,} specs {peaks[0]:.0f} MB, {n_big:,} specs "
+          f"{peaks[1]:.0f} MB, ratio {peaks[1] / peaks[0]:.2f} (target <= 1.2)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -202,6 +245,7 @@ def main() -> None:
         p_big = parent_rss_mb([str(tmp / "big.csv")], tmp / "csv-big")
         print(f"batch process, CSV export streamed: {r_small:,} rows {p_small:.0f} MB, "
               f"{r_big:,} rows {p_big:.0f} MB, ratio {p_big / p_small:.2f} (target <= 1.2)")
+        report_figures(tmp, *((200, 2_000) if opts.quick else (1_000, 10_000)))
 
 
 if __name__ == "__main__":

@@ -617,6 +617,64 @@ def sign(pdf: Path, out: Path, p12: Path, side: str) -> None:
     click.echo(f"wrote {out}, signed by {signer}")
 
 
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The report: .html (self-contained), .pdf, .csv or .json.")
+@click.option("--revenue-split", type=click.FloatRange(min=0), default=None,
+              help="Revenue at which an account counts as high (default: the accounts' "
+                   "median).")
+@click.option("--margin-split", type=click.FloatRange(min=-1000, max=1000), default=None,
+              help="Margin, as a percent of revenue, at which an account counts as high "
+                   "(default: the accounts' median).")
+@click.option("--rates", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Exchange rates (TOML or JSON: base = \"EUR\", [rates] USD = 0.92) when "
+                   "amounts come in more than one currency.")
+@click.option("--base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Spec supplying everything a CSV row leaves out.")
+@click.option("--columns", "columns", help="CRM column map, as for batch.")
+@click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
+              help="How a CSV writes dates, as for batch.")
+@_fail_cleanly
+def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
+           margin_split: float | None, rates: Path | None, base: Path | None,
+           columns: str | None, date_format: str | None) -> None:
+    """The portfolio: accounts by revenue and margin, and segments, from specs, folders,
+    CSV exports or a batch's manifest.json.
+
+    Accounts in quadrants split at the medians (or the splits given), each with a
+    strategy: protect, grow, expand, or serve at lower cost. Exit 1 if any input could
+    not be read (the report lists it and leaves it out).
+    """
+    from decimal import Decimal
+
+    from expectmatrix.batch.csvrows import CsvOptions
+    from expectmatrix.portfolio.accounts import Rates, read_portfolio
+    from expectmatrix.portfolio.report import FORMATS, write_report
+    from expectmatrix.settings import column_map
+
+    if output.suffix.lower() not in FORMATS:
+        raise click.UsageError(f"-o {output}: the report is written as "
+                               f"{', '.join(FORMATS)}, by the file's suffix")
+    settings = _settings()
+    csv = CsvOptions(settings.csv_columns + (column_map(columns) if columns else ()),
+                     date_format or settings.date_format, shared=settings.csv_shared)
+    result = read_portfolio(
+        inputs, _library_loader(), base=base, csv=csv,
+        rates=Rates.read(rates) if rates else None,
+        revenue_split=Decimal(str(revenue_split)) if revenue_split is not None else None,
+        margin_split=Decimal(str(margin_split)) if margin_split is not None else None,
+        approvals=settings.approval_rules)
+    write_report(result, output, settings.template_dirs)
+    for f in result.failed:
+        _echo_finding(f)
+    click.echo(f"wrote {output}: {len(result.accounts)} accounts"
+               + (f", {len(result.failed)} input(s) left out" if result.failed else ""),
+               err=True)
+    sys.exit(EXIT_FAILED if result.failed else EXIT_OK)
+
+
 def main() -> None:
     try:
         cli(prog_name="expectmatrix")

@@ -1,0 +1,259 @@
+"""Specs -> the portfolio: accounts (customers, case-folded) with their revenue and
+margin, in quadrants split at the medians (or given splits), each with a strategy; and
+per segment: deals, revenue, margin, NPS, readiness risk, non-standard share, statuses.
+
+Read one spec at a time, keeping only running sums per account and per segment, so the
+memory a report needs grows with the accounts, not with the specs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from expectmatrix.spec.findings import Finding, SpecError
+from expectmatrix.spec.models import Money, Spec
+from expectmatrix.spec.terms import SEGMENTS, STATUSES
+
+STRATEGIES = {"high-revenue-high-margin": "protect", "low-revenue-high-margin": "grow",
+              "high-revenue-low-margin": "expand",
+              "low-revenue-low-margin": "serve at lower cost"}
+MAX_MANIFEST_BYTES = 200_000_000
+
+
+@dataclass
+class Account:
+    customer: str  # as the first deal writes it
+    revenue: Decimal = Decimal(0)
+    margin: Decimal = Decimal(0)
+    deals: int = 0
+    segments: set[str] = field(default_factory=set)
+
+    @property
+    def margin_percent(self) -> Decimal:
+        return self.margin / self.revenue * 100 if self.revenue else Decimal(0)
+
+
+@dataclass
+class SegmentTotals:
+    segment: str
+    deals: int = 0
+    revenue: Decimal = Decimal(0)
+    margin: Decimal = Decimal(0)
+    nps_sum: int = 0
+    nps_count: int = 0
+    readiness_risk: int = 0  # small deals with a readiness answer no or unknown
+    nonstandard: int = 0
+    expectations: int = 0
+    statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+
+
+@dataclass
+class Portfolio:
+    currency: str | None
+    accounts: list[Account]
+    segments: list[SegmentTotals]
+    revenue_split: Decimal
+    margin_split: Decimal  # percent
+    failed: list[Finding]
+
+    def quadrant(self, account: Account) -> str:
+        revenue = "high" if account.revenue >= self.revenue_split else "low"
+        margin = "high" if account.margin_percent >= self.margin_split else "low"
+        return f"{revenue}-revenue-{margin}-margin"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "splits": {"revenue": _number(self.revenue_split),
+                       "margin_percent": _number(_round(self.margin_split))},
+            "accounts": [{"customer": a.customer, "revenue": _number(a.revenue),
+                          "margin": _number(a.margin),
+                          "margin_percent": _number(_round(a.margin_percent)),
+                          "quadrant": (q := self.quadrant(a)), "strategy": STRATEGIES[q],
+                          "segments": [s for s in SEGMENTS if s in a.segments],
+                          "deals": a.deals} for a in self.accounts],
+            "segments": [{"segment": s.segment, "deals": s.deals, "revenue": _number(s.revenue),
+                          "margin": _number(s.margin),
+                          "margin_percent": _number(_round(s.margin / s.revenue * 100))
+                          if s.revenue else 0,
+                          "nps": _number(_round(Decimal(s.nps_sum) / s.nps_count))
+                          if s.nps_count else None,
+                          "readiness_risk": s.readiness_risk,
+                          "nonstandard_share": _number(_round(
+                              Decimal(s.nonstandard) / s.expectations * 100))
+                          if s.expectations else 0,
+                          "statuses": s.statuses} for s in self.segments],
+            "failed": [{"file": f.file, "line": f.line, "message": f.message}
+                       for f in self.failed],
+        }
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral() else float(value)
+
+
+class Rates:
+    """Exchange rates into one currency: a JSON or TOML file {"base": "EUR", "rates":
+    {"USD": 0.92}}; without one, every amount must be in the same currency."""
+
+    def __init__(self, base: str | None = None, rates: Mapping[str, Decimal] | None = None):
+        self.base = base
+        self.rates = dict(rates or {})
+        self.seen: dict[str, str] = {}  # currency -> the first file that used it
+
+    @classmethod
+    def read(cls, path: str | Path) -> Rates:
+        import tomllib
+
+        from expectmatrix.spec.inputs import InputError, read_text
+
+        name = str(path)
+        try:
+            text = read_text(path, 1_000_000, "rates file")
+            data = json.loads(text) if name.lower().endswith(".json") else tomllib.loads(text)
+            base = str(data["base"])
+            rates = {str(k): Decimal(str(v)) for k, v in dict(data["rates"]).items()}
+        except InputError as e:
+            raise SpecError([Finding("rates", str(e), file=name)]) from None
+        except (ValueError, KeyError, TypeError, ArithmeticError, tomllib.TOMLDecodeError) as e:
+            raise SpecError([Finding("rates", f"a rates file holds base = \"EUR\" and a "
+                                     f"[rates] table of CURRENCY = rate ({e})", file=name)]
+                            ) from None
+        if any(not r.is_finite() or r <= 0 for r in rates.values()):
+            raise SpecError([Finding("rates", "every rate is a positive number", file=name)])
+        return cls(base, {**rates, base: Decimal(1)})
+
+    def convert(self, money: Money, source: str) -> Decimal:
+        self.seen.setdefault(money.currency, source)
+        if self.base is None:
+            return money.amount
+        if money.currency not in self.rates:
+            raise SpecError([Finding("rates", f"no exchange rate for {money.currency} (used "
+                                     f"by {source}); add it to the rates file")])
+        return money.amount * self.rates[money.currency]
+
+    def currency(self) -> str | None:
+        if self.base is not None:
+            return self.base
+        if len(self.seen) > 1:
+            used = ", ".join(f"{c} ({f})" for c, f in sorted(self.seen.items()))
+            raise SpecError([Finding("currency", f"amounts in more than one currency: {used}; "
+                                     "give exchange rates with --rates FILE")])
+        return next(iter(self.seen), None)
+
+
+def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
+                                    Mapping[str, str]]],
+              rates: Rates | None = None, revenue_split: Decimal | None = None,
+              margin_split: Decimal | None = None) -> Portfolio:
+    """``specs``: (source, checked spec or None, its findings, its non-standard ids)."""
+    rates = rates or Rates()
+    accounts: dict[str, Account] = {}
+    segments = {s: SegmentTotals(s) for s in SEGMENTS}
+    failed: list[Finding] = []
+    for source, spec, findings, nonstandard in specs:
+        if spec is None:
+            failed += [f for f in findings if f.severity == "error"][:3] or [
+                Finding("failed", "could not be read", file=source)]
+            continue
+        deal = spec.deal
+        revenue = rates.convert(deal.value, source) if deal.value else Decimal(0)
+        margin = rates.convert(deal.margin, source) if deal.margin else Decimal(0)
+        name = spec.parties.customer.name
+        account = accounts.setdefault(" ".join(name.casefold().split()), Account(name))
+        account.revenue += revenue
+        account.margin += margin
+        account.deals += 1
+        account.segments.add(deal.segment)
+        totals = segments[deal.segment]
+        totals.deals += 1
+        totals.revenue += revenue
+        totals.margin += margin
+        if deal.nps is not None:
+            totals.nps_sum += deal.nps
+            totals.nps_count += 1
+        if deal.segment == "small" and any(r.answer != "yes" for r in spec.readiness):
+            totals.readiness_risk += 1
+        totals.nonstandard += len(nonstandard)
+        totals.expectations += len(spec.expectations.of_vendor) + len(
+            spec.expectations.of_customer)
+        totals.statuses[deal.status] += 1
+    currency = rates.currency()
+    listed = sorted(accounts.values(), key=lambda a: (-a.revenue, a.customer.casefold()))
+    revenues = [a.revenue for a in listed]
+    percents = [a.margin_percent for a in listed]
+    return Portfolio(
+        currency, listed, [s for s in segments.values()],
+        revenue_split if revenue_split is not None else (
+            Decimal(median(revenues)) if revenues else Decimal(0)),
+        margin_split if margin_split is not None else (
+            Decimal(median(percents)) if percents else Decimal(0)),
+        failed)
+
+
+def read_manifest(path: str | Path) -> Iterator[str]:
+    """The sources a batch's manifest.json lists, relative paths as the batch wrote them."""
+    from expectmatrix.spec.inputs import InputError, read_text
+
+    try:
+        data = json.loads(read_text(path, MAX_MANIFEST_BYTES, "manifest"))
+        items = data["items"]
+        sources = [str(item["source"]) for item in items]
+    except InputError as e:
+        raise SpecError([Finding("manifest", str(e), file=str(path))]) from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise SpecError([Finding("manifest", f"not a batch manifest.json ({e})",
+                                 file=str(path))]) from None
+    seen: set[str] = set()
+    for source in sources:
+        # A CSV row is listed as FILE.csv:ROW: the export is read again, once.
+        match = re.fullmatch(r"(.+\.csv):\d+", source, re.IGNORECASE)
+        source = match.group(1) if match else source
+        if source not in seen:
+            seen.add(source)
+            yield source
+
+
+def read_portfolio(inputs: Iterable[str | Path], library: Any = None, *,
+                   base: str | Path | None = None, csv: Any = None,
+                   rates: Rates | None = None, revenue_split: Decimal | None = None,
+                   margin_split: Decimal | None = None,
+                   approvals: Any = None) -> Portfolio:
+    """Spec files, folders, CSV exports and batch manifests -> the portfolio, checked as
+    ``validate`` checks them (a spec that fails is listed, not counted)."""
+    from expectmatrix.batch.csvrows import load_row
+    from expectmatrix.batch.runner import collect_items
+    from expectmatrix.checks import ApprovalRules, check_loaded
+    from expectmatrix.spec.loading import load
+
+    expanded: list[str | Path] = []
+    for raw in inputs:
+        expanded += list(read_manifest(raw)) if Path(raw).name == "manifest.json" else [raw]
+
+    def checked() -> Iterator[tuple[str, Spec | None, list[Finding], Mapping[str, str]]]:
+        for item in collect_items(expanded, base, csv):
+            if item.problems:
+                yield item.source, None, list(item.problems), {}
+                continue
+            try:
+                loaded = load_row(item.row) if item.row is not None else load(
+                    item.path or item.source)
+                loaded = check_loaded(loaded, library=library,
+                                      approvals=approvals or ApprovalRules())
+            except SpecError as e:
+                yield item.source, None, e.findings, {}
+                continue
+            yield item.source, loaded.spec, loaded.findings, loaded.nonstandard
+
+    return portfolio(checked(), rates, revenue_split, margin_split)

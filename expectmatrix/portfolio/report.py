@@ -1,0 +1,74 @@
+"""The portfolio as a file: JSON (the contract's), CSV (one line per account), a
+self-contained HTML page with its charts inline, or that page as a PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from expectmatrix.portfolio import charts
+from expectmatrix.portfolio.accounts import Portfolio
+from expectmatrix.spec.findings import RenderError
+
+FORMATS = (".json", ".csv", ".html", ".pdf")
+LABELS = {"small": "Small", "medium": "Medium", "large": "Large", "revenue": "Revenue",
+          "margin": "Margin", "revenue_axis": "Revenue per account",
+          "margin_axis": "Margin, % of revenue"}
+
+
+def _csv(data: dict[str, object]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["customer", "revenue", "margin", "margin_percent", "quadrant", "strategy",
+                     "segments", "deals"])
+    for a in data["accounts"]:  # type: ignore[attr-defined]
+        # A customer name is someone else's text: never a formula in a spreadsheet.
+        name = str(a["customer"])
+        if name[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            name = "'" + name
+        writer.writerow([name, a["revenue"], a["margin"], a["margin_percent"], a["quadrant"],
+                         a["strategy"], " ".join(a["segments"]), a["deals"]])
+    return out.getvalue()
+
+
+def html_page(portfolio: Portfolio, template_dirs: Sequence[str | Path] = ()) -> str:
+    from expectmatrix.render.plain import plain
+    from expectmatrix.render.templating import environment, prepare, render_template
+
+    env = environment(template_dirs)
+    prepare(env, "report.html")
+    data = portfolio.to_dict()
+    return render_template(env, "report.html", report=plain(data),
+                           scatter=charts.scatter(portfolio, LABELS),
+                           bars=charts.bars(portfolio, LABELS))
+
+
+def write_report(portfolio: Portfolio, path: str | Path,
+                 template_dirs: Sequence[str | Path] = ()) -> Path:
+    """Written whole or not at all, in the format of the file's suffix."""
+    from expectmatrix.render.output import write_atomic
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    data = portfolio.to_dict()
+    if suffix == ".json":
+        content = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    elif suffix == ".csv":
+        content = _csv(data).encode("utf-8-sig")  # a BOM: spreadsheets then read UTF-8
+    elif suffix == ".html":
+        content = html_page(portfolio, template_dirs).encode("utf-8")
+    elif suffix == ".pdf":
+        import hashlib
+
+        from expectmatrix.render.pdf import PdfRenderer
+
+        page = html_page(portfolio, template_dirs)
+        content = PdfRenderer(template_dirs).write(
+            page, hashlib.sha256(page.encode()).hexdigest(), matrix_style=False)
+    else:
+        raise RenderError(f"{path}: a report is written as {', '.join(FORMATS)} (by the "
+                          "file's suffix)")
+    return write_atomic(path, content)
