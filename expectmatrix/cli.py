@@ -675,6 +675,35 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
     sys.exit(EXIT_FAILED if result.failed else EXIT_OK)
 
 
+
+@cli.command()
+@click.argument("folder", required=False, default=Path("."),
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(1, 65535), default=8750, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Listen on this address. Any other than this machine's needs the access "
+                   "token printed at start.")
+def serve(folder: Path, port: int, host: str) -> None:
+    """Serve the specs of FOLDER in the browser: deals, editor, validation as you type,
+    downloads, and POST /api/validate and /api/render for CRMs and scripts."""
+    import secrets
+
+    import uvicorn
+
+    from expectmatrix.serve.app import create_app
+
+    local = host in ("127.0.0.1", "localhost", "::1")
+    token = None if local else secrets.token_urlsafe(24)
+    names = {"127.0.0.1", "localhost"} if local else {host}
+    hosts = frozenset(f"{name}:{port}" for name in names)
+    app = create_app(folder, hosts, token, click.get_current_context().find_root().obj[
+        "config"])
+    shown = "127.0.0.1" if local else host
+    address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    click.echo(f"serving {folder.resolve()} at {address}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 def main() -> None:
     try:
         cli(prog_name="expectmatrix")

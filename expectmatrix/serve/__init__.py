@@ -1,0 +1,1 @@
+"""The local web app for sales reps: `expectmatrix serve`."""

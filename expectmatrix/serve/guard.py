@@ -1,0 +1,137 @@
+"""What every request to the local web app must pass before it reaches a page: the Host
+header (DNS rebinding), the access token (a team server), the CSRF token and a
+same-origin Origin on anything that changes state, a bounded body, and paths that stay
+inside the folder."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from expectmatrix.spec.findings import ExpectmatrixError
+
+MAX_BODY_BYTES = 2_000_000  # a spec is a few kilobytes; a pasted novel is refused
+SAFE_METHODS = {"GET", "HEAD"}
+READ_ONLY_POSTS = {"/api/validate", "/api/render"}
+COOKIE = "expectmatrix-token"
+
+
+class PathRefused(ExpectmatrixError):
+    """A path that leaves the served folder, or is not a spec file."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    folder: Path
+    hosts: frozenset[str]  # what the Host header may say, with the port
+    token: str | None  # needed on every request when serving beyond this machine
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    def spec_path(self, name: str) -> Path:
+        """A spec file of the folder, by its name: no separators, no dot first, a spec
+        suffix; resolved, it must still be inside the folder (no symlink out)."""
+        if not name or "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
+            raise PathRefused(f"{name!r} is not a file name of this folder")
+        if not name.lower().endswith((".yaml", ".yml", ".json")):
+            raise PathRefused(f"{name!r} is not a spec file (.yaml, .yml or .json)")
+        path = self.folder / name
+        resolved = path.resolve()
+        if resolved.parent != self.folder.resolve():
+            raise PathRefused(f"{name!r} leads outside the folder")
+        if path.is_symlink():
+            raise PathRefused(f"{name!r} is a link; only files of the folder are served")
+        return path
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _cookies(header: str) -> dict[str, str]:
+    out = {}
+    for part in header.split(";"):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+class GuardMiddleware:
+    """ASGI middleware applying the Guard to every HTTP request."""
+
+    def __init__(self, app: App, guard: Guard) -> None:
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        refusal = self.refuse(scope, headers)
+        if refusal:
+            await _plain(send, *refusal)
+            return
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            await _plain(send, 413, f"the request body is limited to {MAX_BODY_BYTES} bytes")
+            return
+        seen = 0
+
+        async def bounded() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, bounded, send)
+        except BodyTooLarge:
+            await _plain(send, 413, f"the request body is limited to {MAX_BODY_BYTES} bytes")
+
+    def refuse(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str] | None:
+        guard = self.guard
+        if headers.get("host", "") not in guard.hosts:
+            return 400, "unknown Host header: open the address expectmatrix serve printed"
+        if guard.token is not None:
+            query = dict(p.split("=", 1) for p in scope.get("query_string", b"").decode(
+                "latin-1").split("&") if "=" in p)
+            given = (_cookies(headers.get("cookie", "")).get(COOKIE)
+                     or headers.get("authorization", "").removeprefix("Bearer ")
+                     or query.get("token"))
+            if not given or not secrets.compare_digest(given, guard.token):
+                return 403, "this server needs its access token: open the address it printed"
+        if scope["method"] not in SAFE_METHODS:
+            origin = headers.get("origin")
+            if origin is not None and origin.split("://", 1)[-1] not in guard.hosts:
+                return 403, "a request from another site is refused"
+            # /api/validate and /api/render change nothing: a CRM or script may call them
+            # without a page (a foreign page still cannot, by its Origin).
+            read_only = scope["path"] in READ_ONLY_POSTS
+            if not read_only and not secrets.compare_digest(
+                    headers.get("x-csrf-token", ""), guard.csrf):
+                return 403, "a state-changing request needs the page's CSRF token"
+        return None
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = text.encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
