@@ -141,3 +141,18 @@ def test_a_customer_name_with_markup_is_text_in_the_page(run, small_portfolio, t
 def test_a_report_needs_a_known_suffix(run, small_portfolio, tmp_path):
     result = run("report", small_portfolio, "-o", tmp_path / "r.xlsx")
     assert result.exit_code == 2 and ".json" in result.stderr
+
+
+def test_hostile_manifests_and_rates_are_refused_plainly(run, small_portfolio, tmp_path):
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text("{not json")
+    result = run("report", manifest, "-o", tmp_path / "r.json")
+    assert result.exit_code == 1 and "not a batch manifest.json" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "r.json").exists()
+    rates = tmp_path / "rates.toml"
+    rates.write_text('base = "EUR"\n[rates]\nUSD = -1\n')
+    result = run("report", small_portfolio, "-o", tmp_path / "r.json", "--rates", rates)
+    assert result.exit_code == 1 and "positive" in result.stderr
+    rates.write_text('base = "EUR"\n[rates]\nUSD = "nan"\n')
+    result = run("report", small_portfolio, "-o", tmp_path / "r.json", "--rates", rates)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr

@@ -28,6 +28,7 @@ class Served:
     guard: Guard
     library: Any  # a LibraryLoader: read once, on first use
     settings: Any
+    pages: Any  # the Jinja environment of the pages, built once
 
 
 def _checked(data: bytes, name: str, served: Served) -> Any:
@@ -60,11 +61,9 @@ def _balance(loaded: Any) -> str:
 
 def _page(served: Served, template: str, **values: Any) -> HTMLResponse:
     from expectmatrix.render.plain import plain
-    from expectmatrix.render.templating import environment, prepare, render_template
+    from expectmatrix.render.templating import render_template
 
-    env = environment(served.settings.template_dirs)
-    prepare(env, template)
-    html = render_template(env, template, csrf=served.guard.csrf, **{
+    html = render_template(served.pages, template, csrf=served.guard.csrf, **{
         k: plain(v) for k, v in values.items()})
     response = HTMLResponse(html, headers={"Content-Security-Policy": CSP,
                                            "X-Content-Type-Options": "nosniff",
@@ -117,11 +116,15 @@ def _etag(data: bytes) -> str:
 def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = None,
                config: str | Path | None = None) -> Any:
     """The ASGI app. ``hosts``: the Host headers it answers (host:port)."""
+    from expectmatrix.render.templating import environment, prepare
     from expectmatrix.settings import LibraryLoader, load_settings
 
     folder = Path(folder).resolve()
     settings = load_settings(config, start=folder)
-    served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings)
+    pages = environment(settings.template_dirs)
+    for template in ("serve/deals.html", "serve/editor.html"):
+        prepare(pages, template)  # a broken page template fails at start, not per request
+    served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages)
 
     async def index(request: Request) -> Response:
         segment = request.query_params.get("segment", "")
