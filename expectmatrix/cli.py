@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from expectmatrix import __version__
-from expectmatrix.spec.findings import ExpectmatrixError, Finding, errors
+from expectmatrix.spec.findings import ExpectmatrixError, Finding, errors, findings_json
 from expectmatrix.spec.terms import (
     AUDIENCES,
     DATE_FORMATS,
@@ -68,11 +68,6 @@ def _error(message: str) -> None:
 def _can_ask() -> bool:
     """Whether a person is there to answer a prompt."""
     return sys.stdin.isatty()
-
-
-def _findings_json(source: str, findings: Sequence[Finding]) -> dict[str, Any]:
-    return {"file": source, "ok": not errors(findings),
-            "findings": [f.to_dict() for f in findings]}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -164,7 +159,7 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
                               approvals=_settings().approval_rules)
         failed |= bool(errors(loaded.findings))
         if as_json:
-            report.append(_findings_json(str(path), loaded.findings))
+            report.append(findings_json(str(path), loaded.findings))
             continue
         for f in loaded.findings:
             if f.severity != "info" or verbose:
@@ -224,7 +219,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
                               audience)
     result = render_file(spec, outdir, options, strict=strict, library=_library_loader())
     if as_json:
-        data = _findings_json(str(spec), result.findings)
+        data = findings_json(str(spec), result.findings)
         data.update(outputs=[str(p) for p in result.outputs], fingerprint=result.fingerprint)
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:

@@ -333,7 +333,8 @@ def failure_rows(records: Iterable[Record]) -> Iterator[tuple[str, str, str, str
             yield (source, row or (str(f.line) if f.line else ""), f.field, f.message)
 
 
-def _cell(text: str) -> str:
+def spreadsheet_cell(text: str) -> str:
+    """Text a spreadsheet shows as text, never runs as a formula."""
     return "'" + text if text.startswith(_FORMULA) else text
 
 
@@ -349,7 +350,7 @@ def write_failures(outdir: Path, records: Iterable[Record]) -> Path:
         writer = csv.writer(text)
         writer.writerow(["source", "row", "field", "message"])
         for row in failure_rows(records):
-            writer.writerow([_cell(c) for c in row])
+            writer.writerow([spreadsheet_cell(c) for c in row])
         text.flush()
         text.detach()
 

@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from expectmatrix.batch.manifest import spreadsheet_cell
 from expectmatrix.portfolio import charts
 from expectmatrix.portfolio.accounts import Portfolio
 from expectmatrix.spec.findings import RenderError
@@ -26,11 +27,9 @@ def _csv(data: dict[str, object]) -> str:
                      "segments", "deals"])
     for a in data["accounts"]:  # type: ignore[attr-defined]
         # A customer name is someone else's text: never a formula in a spreadsheet.
-        name = str(a["customer"])
-        if name[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            name = "'" + name
-        writer.writerow([name, a["revenue"], a["margin"], a["margin_percent"], a["quadrant"],
-                         a["strategy"], " ".join(a["segments"]), a["deals"]])
+        writer.writerow([spreadsheet_cell(str(a["customer"])), a["revenue"], a["margin"],
+                         a["margin_percent"], a["quadrant"], a["strategy"],
+                         " ".join(a["segments"]), a["deals"]])
     return out.getvalue()
 
 

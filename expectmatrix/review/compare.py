@@ -24,12 +24,12 @@ if TYPE_CHECKING:
 
 Op = Literal["equal", "insert", "delete"]
 EXPECTATION_FIELDS = ("area", "text", "measure", "due", "owner", "clause", "weight")
-_TOKEN = re.compile(r"\s+|[^\s]+")
+WORDS = re.compile(r"\s+|[^\s]+")  # words and the spaces between, as they are diffed
 
 
 def word_diff(old: str, new: str) -> list[tuple[Op, str]]:
     """Word-level edit script; whitespace travels with the words around it."""
-    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    a, b = WORDS.findall(old), WORDS.findall(new)
     out: list[tuple[Op, str]] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":

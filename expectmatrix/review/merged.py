@@ -17,11 +17,11 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from expectmatrix.render.view import Cell, View
+from expectmatrix.review.compare import word_diff
 from expectmatrix.spec.placeholders import fill
 
 DEL, DEL_END, INS, INS_END = "\ue000", "\ue001", "\ue002", "\ue003"
 _MARKS = re.compile("[\ue000-\ue003]")
-_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
 _KEEP = ("look", "labels", "spec_json", "created", "generator", "mark", "options", "rtl",
          "language", "keywords", "draft", "internal", "audience", "mark_nonstandard")
 
@@ -43,18 +43,17 @@ def words(old: str, new: str) -> str:
     """``new`` with the words of ``old`` it lost and the words it gained marked."""
     if old == new:
         return new
-    a, b = _WORDS.findall(old), _WORDS.findall(new)
     out = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    ops = word_diff(old, new)
+    for i, (op, text) in enumerate(ops):
         if op == "equal":
-            out.append("".join(b[j1:j2]))
-            continue
-        if i2 > i1:
-            out.append(DEL + "".join(a[i1:i2]) + DEL_END)
-            if j2 > j1:  # never glued: "draft review", not "draftreview"
-                out.append(" ")
-        if j2 > j1:
-            out.append(INS + "".join(b[j1:j2]) + INS_END)
+            out.append(text)
+        elif op == "delete":
+            out.append(DEL + text + DEL_END)
+            if i + 1 < len(ops) and ops[i + 1][0] == "insert":
+                out.append(" ")  # never glued: "draft review", not "draftreview"
+        else:
+            out.append(INS + text + INS_END)
     return "".join(out)
 
 

@@ -22,6 +22,8 @@ from difflib import SequenceMatcher
 
 from lxml import etree
 
+from expectmatrix.review.compare import WORDS
+
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
@@ -30,7 +32,6 @@ def w(tag: str) -> str:
     return f"{{{W_NS}}}{tag}"
 
 
-_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
 _PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
 
 
@@ -68,7 +69,7 @@ def _tokens(p: etree._Element) -> list[tuple[str, str, etree._Element]]:
         if child.tag == w("r") and all(c.tag in (w("rPr"), w("t")) for c in child):
             rpr = child.find(w("rPr"))
             style = _canonical(rpr) if rpr is not None else ""
-            for word in _WORDS.findall(_text(child)):
+            for word in WORDS.findall(_text(child)):
                 tokens.append((style, word, child))
         else:
             tokens.append(("", _canonical(child), child))

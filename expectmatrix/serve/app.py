@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from expectmatrix.serve.guard import COOKIE, Guard, GuardMiddleware, PathRefused
-from expectmatrix.spec.findings import ExpectmatrixError, Finding, errors
+from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -40,11 +40,6 @@ def _checked(data: bytes, name: str, served: Served) -> Any:
     return check_loaded(load_bytes(data, name, fmt), library=served.library,
                         template_dirs=served.settings.template_dirs,
                         approvals=served.settings.approval_rules)
-
-
-def _findings_json(name: str, findings: list[Finding]) -> dict[str, Any]:
-    return {"file": name, "ok": not errors(findings),
-            "findings": [f.to_dict() for f in findings]}
 
 
 def _balance(loaded: Any) -> str:
@@ -152,8 +147,8 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
             loaded = _checked(body, request.query_params.get("name", "request"), served)
         except ExpectmatrixError as e:
             findings = getattr(e, "findings", None) or [Finding("invalid", str(e))]
-            return JSONResponse([_findings_json("request", findings)], status_code=200)
-        data = _findings_json(loaded.file, loaded.findings)
+            return JSONResponse([findings_json("request", findings)], status_code=200)
+        data = findings_json(loaded.file, loaded.findings)
         data["status"] = _balance(loaded)
         return JSONResponse([data])
 
@@ -179,7 +174,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         except ExpectmatrixError as e:
             return JSONResponse({"error": str(e)}, status_code=422)
         if loaded.spec is None:
-            return JSONResponse([_findings_json(loaded.file, loaded.findings)], status_code=422)
+            return JSONResponse([findings_json(loaded.file, loaded.findings)], status_code=422)
         if name:
             from dataclasses import replace
 
@@ -228,7 +223,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
                                          playbook=playbook))
         loaded = _checked(text.encode("utf-8"), path.name, served)
         if loaded.spec is None:
-            return JSONResponse([_findings_json(path.name, loaded.findings)], status_code=422)
+            return JSONResponse([findings_json(path.name, loaded.findings)], status_code=422)
         write_atomic(path, text.encode("utf-8"))
         return JSONResponse({"created": path.name})
 

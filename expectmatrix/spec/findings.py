@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 # info: worth knowing, never a failure (not even under --strict), e.g. a non-standard clause
 Severity = Literal["error", "warning", "info"]
@@ -100,3 +100,9 @@ class RenderError(ExpectmatrixError):
 
 class OutputError(ExpectmatrixError):
     """An output file or folder could not be written."""
+
+
+def findings_json(source: str, findings: Sequence[Finding]) -> dict[str, Any]:
+    """One file's findings as `validate --json` (and the web app's API) give them."""
+    return {"file": source, "ok": not errors(findings),
+            "findings": [f.to_dict() for f in findings]}
