@@ -21,8 +21,12 @@ def _resolve(xml: bytes, accept: bool) -> str:
     """The part's text after accepting (or rejecting) every tracked change, as Word
     would do it: paragraph by paragraph."""
     root = etree.fromstring(xml)
-    gone, kept = ("del", "ins") if accept else ("ins", "del")
-    for mark in list(root.iter(f"{W}{gone}")):
+    gone, kept = (("del", "moveFrom"), ("ins", "moveTo")) if accept else \
+        (("ins", "moveTo"), ("del", "moveFrom"))
+    for end in list(root.iter(*(f"{W}move{k}Range{e}" for k in ("From", "To")
+                                for e in ("Start", "End")))):
+        end.getparent().remove(end)
+    for mark in list(root.iter(*(f"{W}{g}" for g in gone))):
         parent = mark.getparent()
         holder = parent.getparent()  # rPr of a paragraph mark, trPr of a row
         if parent.tag == f"{W}rPr" and holder is not None and holder.tag == f"{W}pPr":
@@ -33,7 +37,7 @@ def _resolve(xml: bytes, accept: bool) -> str:
             row.getparent().remove(row)
         elif mark.getparent() is not None:
             parent.remove(mark)
-    for mark in list(root.iter(f"{W}{kept}")):
+    for mark in list(root.iter(*(f"{W}{k}" for k in kept))):
         parent = mark.getparent()
         if parent is None:
             continue
@@ -104,6 +108,44 @@ def test_accepting_all_gives_the_new_agreement_and_rejecting_all_the_old(run, ve
     assert "Is the data centre contract renewed?" in body
     # The same layout as render: the title, the frame, the signature page.
     assert 'w:val="Title"' in body and "About this matrix" in body and "Signature page of" in body
+
+
+def test_a_moved_and_renumbered_expectation_is_tracked_as_a_move(run, tmp_path):
+    """V3 taken to the top and the rows renumbered: Word shows one move, not a deletion
+    and an insertion, and accepting or rejecting still gives either version."""
+    old = SAMPLES / "small-bakery.yaml"
+    text = old.read_text(encoding="utf-8")
+    blocks = re.split(r"(?m)^(?=    - id: )", text)
+    vendor = [b for b in blocks if b.startswith("    - id: V")]
+    assert len(vendor) == 4 and "of_customer" not in "".join(vendor[:3])
+    # Blocks V1..V4; V3 to the top. V4's block runs into the customer side: keep it last.
+    moved = [vendor[2], vendor[0], vendor[1], vendor[3]]
+    for n, block in enumerate(moved[:3], 1):
+        moved[n - 1] = re.sub(r"id: V\d", f"id: V{n}", block, count=1)
+    first = blocks.index(vendor[0])
+    new_text = "".join(blocks[:first] + moved + blocks[first + 4:])
+    new = tmp_path / "reordered.yaml"
+    new.write_text(new_text, encoding="utf-8")
+    out = tmp_path / "moved.docx"
+    assert run("diff", old, new, "-f", "docx", "-o", out).exit_code == 0
+    for spec, name in ((old, "old"), (new, "new")):
+        assert run("render", spec, "-o", tmp_path / name, "-f", "docx").exit_code == 0
+    rendered = {name: _parts(next((tmp_path / name).glob("*.docx")).read_bytes())
+                for name in ("old", "new")}
+    xml = _parts(out.read_bytes())["word/document.xml"]
+    assert _resolve(xml, accept=True) == _plain(rendered["new"]["word/document.xml"])
+    assert _resolve(xml, accept=False) == _plain(rendered["old"]["word/document.xml"])
+    root = etree.fromstring(xml)
+    starts = {k: [e.get(f"{W}name") for e in root.iter(f"{W}move{k}RangeStart")]
+              for k in ("From", "To")}
+    assert starts["From"] and sorted(starts["From"]) == sorted(starts["To"])
+    moved_text = "".join(t.text or "" for m in root.iter(f"{W}moveTo") for t in m.iter(f"{W}t"))
+    # The training section moved up whole, area row and all; the rows it passed were
+    # only renumbered, which is a change of their id and nothing else.
+    assert "TRAINING" in moved_text and "Run two 90-minute training" in moved_text
+    deleted = "".join(t.text or "" for t in root.iter(f"{W}delText"))
+    assert "Run two" not in deleted and "Configure the menu" not in deleted
+    assert deleted == "V1V2"
 
 
 def test_no_changes_gives_the_agreement_with_no_marks(run, tmp_path):

@@ -7,7 +7,10 @@ tables of rows of cells of paragraphs, runs of one style each. Blocks are aligne
 their text (tables by the heading above them), rows by theirs, and a paragraph that
 changed is diffed word by word, each word keeping its run's style. What only the old
 document has is put back in place as deleted; what only the new one has is marked
-inserted. Headers and footers (the fingerprint, the version) are diffed the same way.
+inserted. A table cell whose content (its printed id aside) moved to another place is
+tracked as a Word move (w:moveFrom where it was, w:moveTo where it is), so a reordered or
+renumbered expectation reads as moved, not as deleted and written anew. Headers and
+footers (the fingerprint, the version) are diffed the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from difflib import SequenceMatcher
 
@@ -117,9 +121,30 @@ def _grouped(tokens: Iterable[tuple[str, str, etree._Element]]
     return out
 
 
+# The printed id that starts a matrix cell ("V3 "): a renumbered row is still the same row.
+_ID = re.compile(r"^[A-Z]{1,3}\d+\s+")
+
+
+def _cell_key(tc: etree._Element) -> str:
+    return _ID.sub("", "\n".join(_text(p) for p in tc.iter(w("p"))).strip())
+
+
+def _movable(old_rows: Sequence[etree._Element], new_rows: Sequence[etree._Element]
+             ) -> dict[str, str]:
+    """Cell contents found exactly once in each version of a table, by move name: when
+    such a cell is not aligned with its twin, it moved."""
+    def counts(rows: Sequence[etree._Element]) -> Counter[str]:
+        return Counter(_cell_key(tc) for r in rows for tc in r.findall(w("tc")))
+
+    a, b = counts(old_rows), counts(new_rows)
+    keys = sorted(k for k in a if k and a[k] == 1 and b.get(k) == 1)
+    return {k: f"move{n}" for n, k in enumerate(keys, 1)}
+
+
 class Differ:
     def __init__(self, marker: Marker) -> None:
         self.marker = marker
+        self.moves: dict[str, str] = {}  # the movable cells of the table being diffed
 
     # --- paragraphs ---
 
@@ -148,10 +173,16 @@ class Differ:
         return out
 
     def whole(self, element: etree._Element, kind: str) -> etree._Element:
-        """A paragraph, row or table that only one side has, marked as a whole."""
+        """A paragraph, row or table that only one side has, marked as a whole; a cell
+        of it whose content is elsewhere in the other version, as moved."""
         element = copy.deepcopy(element)
+        cells = element.findall(w("tc")) if element.tag == w("tr") else []
+        # Elements, not their id()s: lxml may hand out a new proxy for the same node.
+        moved = [p for tc in cells if _cell_key(tc) in self.moves
+                 for p in self._move(tc, "moveFrom" if kind == "del" else "moveTo")]
         for p in element.iter(w("p")):
-            self._mark_paragraph(p, kind)
+            if not any(p is m for m in moved):
+                self._mark_paragraph(p, kind)
         for tr in element.iter(w("tr")):
             trpr = tr.find(w("trPr"))
             if trpr is None:
@@ -173,6 +204,23 @@ class Differ:
             holder = self.marker.mark(kind)
             p.replace(child, holder)
             holder.append(_as_deleted(child) if kind == "del" else child)
+
+    def _move(self, tc: etree._Element, kind: str) -> list[etree._Element]:
+        """Mark a cell's paragraphs as moved away (moveFrom) or here (moveTo), inside a
+        named range that ties both ends together; returns the paragraphs marked."""
+        paragraphs = [c for c in tc if c.tag == w("p")]
+        for p in paragraphs:
+            self._mark_paragraph(p, kind)
+        if paragraphs:
+            start = self.marker.mark(f"{kind}RangeStart")
+            start.set(w("name"), self.moves[_cell_key(tc)])
+            end = etree.Element(w(f"{kind}RangeEnd"))
+            end.set(w("id"), start.get(w("id")) or "")
+            first = paragraphs[0]
+            ppr = first.find(w("pPr"))
+            first.insert(0 if ppr is None else first.index(ppr) + 1, start)
+            paragraphs[-1].append(end)
+        return paragraphs
 
     # --- blocks: paragraphs and tables, in bodies and cells ---
 
@@ -206,6 +254,7 @@ class Differ:
         for tr in out.findall(w("tr")):
             out.remove(tr)
         old_rows, new_rows = old.findall(w("tr")), new.findall(w("tr"))
+        self.moves = _movable(old_rows, new_rows)
         keys_a, keys_b = [_text(r) for r in old_rows], [_text(r) for r in new_rows]
         for op, i1, i2, j1, j2 in SequenceMatcher(None, keys_a, keys_b,
                                                   autojunk=False).get_opcodes():
@@ -225,12 +274,36 @@ class Differ:
     def row(self, old: etree._Element, new: etree._Element) -> etree._Element:
         out = copy.deepcopy(new)
         for tc_old, tc_out in zip(old.findall(w("tc")), out.findall(w("tc")), strict=True):
+            key_old, key_new = _cell_key(tc_old), _cell_key(tc_out)
+            if key_old != key_new and (key_old in self.moves or key_new in self.moves):
+                self._moved_cell(tc_old, tc_out)
+                continue
             content_old = [c for c in tc_old if c.tag != w("tcPr")]
             content_new = [c for c in tc_out if c.tag != w("tcPr")]
             for c in content_new:
                 tc_out.remove(c)
             tc_out.extend(self.blocks(content_old, content_new))
         return out
+
+
+    def _moved_cell(self, tc_old: etree._Element, tc_out: etree._Element) -> None:
+        """A cell whose old or new content (or both) moved: the old content as moved away
+        or deleted, then the new as moved here or inserted."""
+        old_tc = copy.deepcopy(tc_old)
+        if _cell_key(old_tc) in self.moves:
+            self._move(old_tc, "moveFrom")
+        else:
+            for p in old_tc.iter(w("p")):
+                self._mark_paragraph(p, "del")
+        if _cell_key(tc_out) in self.moves:
+            self._move(tc_out, "moveTo")
+        else:
+            for p in tc_out.iter(w("p")):
+                self._mark_paragraph(p, "ins")
+        new_content = [c for c in tc_out if c.tag != w("tcPr")]
+        for c in new_content:
+            tc_out.remove(c)
+        tc_out.extend([c for c in old_tc if c.tag != w("tcPr")] + new_content)
 
 
 def _same(a: etree._Element, b: etree._Element) -> bool:
