@@ -311,22 +311,6 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
-def _author(given: str | None) -> str:
-    import getpass
-    import os
-
-    return given or os.environ.get("EXPECTMATRIX_AUTHOR") or getpass.getuser()
-
-
-def _diff_time() -> Any:
-    """When a redline's changes are dated: now (SOURCE_DATE_EPOCH when set)."""
-    import datetime as dt
-
-    from expectmatrix.spec.clock import source_date
-
-    return source_date() or dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
 @cli.command()
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -368,7 +352,9 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
         from expectmatrix.review.redline import (
             agreement_redline,
             agreement_redline_pdf,
+            default_author,
             frame_for,
+            redline_time,
         )
 
         # The whole agreement, in a worker that is stopped when the time is up.
@@ -377,7 +363,7 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
         frames = (frame_for(old_spec, loader), frame_for(new_spec, loader))
         if fmt == "docx":
             data = run_one(nothing, (), agreement_redline, old_spec, new_spec, frames,
-                           options, _author(author), _diff_time(), timeout=timeout or None)
+                           options, default_author(author), redline_time(), timeout=timeout or None)
         else:
             folder = str(new.parent) if new.suffix.lower() not in (".pdf", ".docx") else None
             data = run_one(nothing, (), agreement_redline_pdf, old_spec, new_spec, frames,

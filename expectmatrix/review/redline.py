@@ -80,6 +80,22 @@ def frame_for(spec: Spec, library: LibrarySource) -> tuple[FrameText, ...]:
     return resolve_frame(spec, frame_clauses(library_if_needed(spec, library), library))[0]
 
 
+def default_author(given: str | None = None) -> str:
+    """Who a DOCX redline's tracked changes are by: as given, else $EXPECTMATRIX_AUTHOR,
+    else the user's login name."""
+    import getpass
+    import os
+
+    return given or os.environ.get("EXPECTMATRIX_AUTHOR") or getpass.getuser()
+
+
+def redline_time() -> dt.datetime:
+    """When a redline's changes are dated: now (SOURCE_DATE_EPOCH when set)."""
+    from expectmatrix.spec.clock import source_date
+
+    return source_date() or dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 def agreement_redline(old: Spec, new: Spec, frames: tuple[tuple[FrameText, ...],
                                                       tuple[FrameText, ...]],
                       options: RenderOptions, author: str, when: dt.datetime) -> bytes:

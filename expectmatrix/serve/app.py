@@ -7,65 +7,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from expectmatrix.serve.guard import COOKIE, Guard, GuardMiddleware, PathRefused
+from expectmatrix.serve import editor as editor_handlers
+from expectmatrix.serve.edits import EditRefused
+from expectmatrix.serve.form import form_clauses
+from expectmatrix.serve.guard import Guard, GuardMiddleware, PathRefused
+from expectmatrix.serve.preview import Previews
+from expectmatrix.serve.state import Rendering, Served, answer, balance, checked, page
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
-
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-
-
-@dataclass(frozen=True)
-class Served:
-    guard: Guard
-    library: Any  # a LibraryLoader: read once, on first use
-    settings: Any
-    pages: Any  # the Jinja environment of the pages, built once
-
-
-def _checked(data: bytes, name: str, served: Served) -> Any:
-    from expectmatrix.checks import check_loaded
-    from expectmatrix.spec.loading import load_bytes
-
-    fmt = "json" if name.lower().endswith(".json") or data.lstrip()[:1] in (b"{", b"[") \
-        else "yaml"
-    return check_loaded(load_bytes(data, name, fmt), library=served.library,
-                        template_dirs=served.settings.template_dirs,
-                        approvals=served.settings.approval_rules)
-
-
-def _balance(loaded: Any) -> str:
-    """The words of the status line: "balanced" with the counts, or validate's message."""
-    unbalanced = [f for f in loaded.findings if f.code == "unbalanced"]
-    if unbalanced:
-        return str(unbalanced[0].message)
-    spec = loaded.spec
-    if spec is None:
-        return "not valid yet: see the findings"
-    return (f"balanced: {len(spec.expectations.of_vendor)} of vendor, "
-            f"{len(spec.expectations.of_customer)} of customer")
-
-
-def _page(served: Served, template: str, **values: Any) -> HTMLResponse:
-    from expectmatrix.render.plain import plain
-    from expectmatrix.render.templating import render_template
-
-    html = render_template(served.pages, template, csrf=served.guard.csrf, **{
-        k: plain(v) for k, v in values.items()})
-    response = HTMLResponse(html, headers={"Content-Security-Policy": CSP,
-                                           "X-Content-Type-Options": "nosniff",
-                                           "Referrer-Policy": "no-referrer"})
-    if served.guard.token:
-        response.set_cookie(COOKIE, served.guard.token, httponly=True, samesite="strict")
-    return response
 
 
 def deals(served: Served) -> list[dict[str, Any]]:
@@ -78,7 +37,7 @@ def deals(served: Served) -> list[dict[str, Any]]:
                 path.suffix.lower() not in (".yaml", ".yml", ".json"):
             continue
         try:
-            loaded = _checked(read_bytes(path, 2_000_000, "spec"), path.name, served)
+            loaded = checked(read_bytes(path, 2_000_000, "spec"), path.name, served)
         except (InputError, ExpectmatrixError) as e:
             rows.append({"file": path.name, "title": "", "problem": str(e)})
             continue
@@ -87,7 +46,7 @@ def deals(served: Served) -> list[dict[str, Any]]:
         row: dict[str, Any] = {
             "file": path.name, "title": raw.get("title", ""), "customer": raw.get("customer", ""),
             "segment": raw.get("segment", ""), "status": raw.get("status", ""),
-            "version": raw.get("version", ""), "balance": _balance(loaded),
+            "version": raw.get("version", ""), "balance": balance(loaded),
             "risk": sum(1 for f in loaded.findings if f.code == "readiness"),
             "nonstandard": len(loaded.nonstandard), "ok": spec is not None,
             "problem": ""}
@@ -117,9 +76,11 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
     folder = Path(folder).resolve()
     settings = load_settings(config, start=folder)
     pages = environment(settings.template_dirs)
-    for template in ("serve/deals.html", "serve/editor.html"):
+    for template in ("serve/deals.html", "serve/editor.html", "serve/form.html",
+                     "serve/form-problem.html"):
         prepare(pages, template)  # a broken page template fails at start, not per request
-    served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages)
+    served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages,
+                    Previews(), Rendering(settings))
 
     async def index(request: Request) -> Response:
         segment = request.query_params.get("segment", "")
@@ -130,7 +91,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
                 and (not status or r.get("status") == status)
                 and (not query or query in f"{r.get('customer', '')} {r.get('title', '')}"
                      .casefold())]
-        return _page(served, "serve/deals.html", deals=rows, segment=segment, status=status,
+        return page(served, "serve/deals.html", deals=rows, segment=segment, status=status,
                      q=request.query_params.get("q", ""))
 
     async def editor(request: Request) -> Response:
@@ -138,23 +99,26 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         if not path.is_file():
             return Response("no such spec", status_code=404)
         data = path.read_bytes()
-        return _page(served, "serve/editor.html", spec_name=path.name,
-                     text=data.decode("utf-8", "replace"), etag=_etag(data))
+        text = data.decode("utf-8", "replace")
+        loaded = editor_handlers.loaded_or_none(served, text, path.name)
+        previous = editor_handlers.previous_of(served, path, loaded)
+        return page(served, "serve/editor.html", spec_name=path.name, text=text,
+                    etag=_etag(data), previous=previous.name if previous else "",
+                    # our own template's output, escaped as it was drawn
+                    form=Markup(editor_handlers.form_for_text(served, text, path.name,
+                                                              loaded)),
+                    clauses=form_clauses(served.library()))
 
     async def validate(request: Request) -> Response:
         body = await request.body()
         try:
-            loaded = _checked(body, request.query_params.get("name", "request"), served)
+            loaded = checked(body, request.query_params.get("name", "request"), served)
         except ExpectmatrixError as e:
             findings = getattr(e, "findings", None) or [Finding("invalid", str(e))]
             return JSONResponse([findings_json("request", findings)], status_code=200)
-        data = findings_json(loaded.file, loaded.findings)
-        data["status"] = _balance(loaded)
-        return JSONResponse([data])
+        return JSONResponse([answer(loaded)])
 
     async def render(request: Request) -> Response:
-        from expectmatrix.render.pipeline import RenderOptions, render_documents
-
         fmt = request.query_params.get("format", "pdf")
         audience = request.query_params.get("audience", "counterparty")
         if fmt not in ("pdf", "docx") or audience not in ("counterparty", "internal"):
@@ -170,7 +134,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         else:
             body = await request.body()
         try:
-            loaded = _checked(body, name or "request", served)
+            loaded = checked(body, name or "request", served)
         except ExpectmatrixError as e:
             return JSONResponse({"error": str(e)}, status_code=422)
         if loaded.spec is None:
@@ -179,17 +143,13 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
             from dataclasses import replace
 
             loaded = replace(loaded, folder=served.guard.folder)
-        options = RenderOptions(formats=(fmt,), settings=served.settings,
-                                template_dirs=served.settings.template_dirs,
-                                audience=audience,  # type: ignore[arg-type]
-                                timeout=120)
-        documents, _ = render_documents(loaded, options)
+        data = await run_in_threadpool(served.rendering.document, loaded, fmt, audience)
         spec = loaded.spec
         suffix = "-internal" if audience == "internal" else ""
         filename = f"{spec.deal.id}-v{spec.deal.version}{suffix}.{fmt}"
         media = ("application/pdf" if fmt == "pdf" else
                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        return Response(documents[fmt], media_type=media, headers={
+        return Response(data, media_type=media, headers={
             "Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def save(request: Request) -> Response:
@@ -221,7 +181,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
                                          str(form.get("customer", "")), deal_id,
                                          str(form.get("title") or "") or None,
                                          playbook=playbook))
-        loaded = _checked(text.encode("utf-8"), path.name, served)
+        loaded = checked(text.encode("utf-8"), path.name, served)
         if loaded.spec is None:
             return JSONResponse([findings_json(path.name, loaded.findings)], status_code=422)
         write_atomic(path, text.encode("utf-8"))
@@ -237,6 +197,12 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         data = (builtin_templates() / "serve" / name).read_bytes()
         return Response(data, media_type=files[name], headers={"Cache-Control": "no-cache"})
 
+    def bound(handler: Callable[[Served, Request], Awaitable[Response]]
+              ) -> Callable[[Request], Awaitable[Response]]:
+        async def route(request: Request) -> Response:
+            return await handler(served, request)
+        return route
+
     async def refused(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": str(exc)}, status_code=400)
 
@@ -247,5 +213,11 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         Route("/api/validate", validate, methods=["POST"]),
         Route("/api/render", render, methods=["POST", "GET"]),
         Route("/static/{name}", asset),
-    ], exception_handlers={PathRefused: refused, KeyError: refused, ValueError: refused})
+        Route("/api/edit", bound(editor_handlers.edit), methods=["POST"]),
+        Route("/api/preview", bound(editor_handlers.preview), methods=["POST"]),
+        Route("/preview/{key}", bound(editor_handlers.preview_page)),
+        Route("/deals/{name}/versions", bound(editor_handlers.new_version), methods=["POST"]),
+        Route("/deals/{name}/compare", bound(editor_handlers.compare)),
+    ], exception_handlers={PathRefused: refused, KeyError: refused, ValueError: refused,
+                          EditRefused: refused})
     return GuardMiddleware(app, served.guard)

@@ -1,55 +1,206 @@
 // The app's only script, served by the app itself (no CDN, no inline script).
+// The spec's text is the editor's one state: every form change is sent to the server with
+// it, comes back as the new text (comments and key order kept) with validate's answer.
 "use strict";
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+const $ = (selector) => document.querySelector(selector);
 
 async function post(url, body, method = "POST") {
   return fetch(url, {method, body, headers: {"X-CSRF-Token": csrf()}, credentials: "same-origin"});
 }
 
-function showFindings(result) {
-  const status = document.getElementById("status");
-  const list = document.getElementById("findings");
+// Findings go next to the field they concern: the slot of their path, else of the
+// nearest field or row above it, else the list under the form.
+function slotFor(path) {
+  let at = path || "";
+  while (at) {
+    const slot = document.querySelector(`.field-findings[data-for="${CSS.escape(at)}"]`);
+    if (slot) return slot;
+    const cut = Math.max(at.lastIndexOf("."), at.lastIndexOf("["));
+    at = cut > 0 ? at.slice(0, cut) : "";
+  }
+  return null;
+}
+
+function showAnswer(result) {
+  const status = $("#status");
   status.textContent = result.status || (result.ok ? "valid" : "not valid");
   status.className = result.ok ? "" : "bad";
-  list.replaceChildren(...result.findings.filter(f => f.severity !== "info").map(f => {
+  document.querySelectorAll(".field-findings").forEach((slot) => slot.replaceChildren());
+  const rest = [];
+  for (const f of result.findings) {
+    if (f.severity === "info") continue;
+    const slot = slotFor(f.path);
     const item = document.createElement("li");
     item.className = f.severity;
-    item.textContent = `${f.line ? "line " + f.line + " " : ""}${f.path || ""}: ${f.severity}: ${f.message}`;
-    return item;
-  }));
+    if (slot) {
+      item.textContent = `${f.severity}: ${f.message}`;
+      slot.append(item);
+    } else {
+      item.textContent = `${f.line ? "line " + f.line + " " : ""}${f.path || ""}: ${f.severity}: ${f.message}`;
+      rest.push(item);
+    }
+  }
+  $("#findings").replaceChildren(...rest);
 }
 
 function editor(main) {
-  const text = document.getElementById("spec");
+  const name = encodeURIComponent(main.dataset.name);
+  const text = $("#spec");
+  let queue = Promise.resolve();
+  const pending = new Map();  // field path -> {value, kind}, not sent yet
   let timer = null;
-  const check = async () => {
-    const response = await post("/api/validate?name=" + encodeURIComponent(main.dataset.name), text.value);
-    showFindings((await response.json())[0]);
+
+  // One request at a time, in order: each applies to the text the last one returned.
+  const send = (edit, withForm) => {
+    queue = queue.then(async () => {
+      const response = await post("/api/edit?name=" + name,
+        JSON.stringify({text: text.value, edit, form: withForm}));
+      const result = await response.json();
+      if (!response.ok) { $("#saved").textContent = result.error || "that change was refused"; return; }
+      text.value = result.text;
+      // Not while the rep is typing: a later change draws the form again.
+      if (result.form && pending.size === 0) swapForm(result.form);
+      showAnswer(result);
+    }).catch((error) => { $("#saved").textContent = "the app did not answer: " + error; });
+    return queue;
   };
-  text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 250); });
+  const flush = () => {
+    clearTimeout(timer);
+    for (const [path, change] of pending) send({op: "set", path, ...change}, false);
+    pending.clear();
+  };
+  const swapForm = (html) => {
+    const focused = document.activeElement && document.activeElement.id;
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    $("#form").replaceWith(template.content.firstElementChild);
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+  };
+
+  const pane = $("#form-pane");
+  pane.addEventListener("input", (event) => {
+    const field = event.target;
+    if (field === text) return;
+    if (!field.dataset.path) return;
+    pending.set(field.dataset.path, {value: field.value, kind: field.dataset.kind || "text"});
+    clearTimeout(timer);
+    timer = setTimeout(flush, 300);
+  });
+  pane.addEventListener("change", (event) => {
+    if (event.target === text || !event.target.dataset.path) return;
+    flush();
+    send(null, true);  // draw the form anew: clause wording, badges, row names
+  });
+  pane.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button) return;
+    if (button.dataset.op) {
+      flush();
+      send({op: button.dataset.op, path: button.dataset.path,
+            delta: Number(button.dataset.delta || 0)}, true);
+    } else if (button.dataset.pick) {
+      openPicker(button.dataset.pick, button.dataset.side);
+    }
+  });
+
+  // The text itself: checked as the rep types, the form drawn anew when they leave it.
+  let textTimer = null;
+  text.addEventListener("input", () => {
+    clearTimeout(textTimer);
+    textTimer = setTimeout(() => send(null, false), 250);
+  });
+  text.addEventListener("change", () => send(null, true));
+
+  // The clause picker: the library's clauses of the row's side and the deal's segment.
+  const picker = $("#picker");
+  const search = $("#picker-search");
+  let target = null;
+  const filter = () => {
+    const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    const segment = ($("#f-deal-segment") || {}).value || "";
+    let shown = 0;
+    picker.querySelectorAll("#picker-list li").forEach((item) => {
+      const show = item.dataset.side === target.side &&
+        (!segment || item.dataset.segments.split(" ").includes(segment)) &&
+        words.every((w) => item.dataset.words.includes(w));
+      item.hidden = !show;
+      shown += show ? 1 : 0;
+    });
+    $("#picker-empty").hidden = shown > 0;
+  };
+  const openPicker = (path, side) => {
+    target = {path, side};
+    search.value = "";
+    filter();
+    picker.showModal();
+    search.focus();
+  };
+  search.addEventListener("input", filter);
+  $("#picker-close").addEventListener("click", () => picker.close());
+  $("#picker-list").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-clause]");
+    if (!button || !target) return;
+    picker.close();
+    flush();
+    send({op: "clause", path: target.path, value: button.dataset.clause}, true);
+  });
+
+  // Saving: never over a file that changed on disk since it was opened.
   const save = async (overwrite) => {
-    const response = await post("/deals/" + encodeURIComponent(main.dataset.name),
+    flush();
+    await queue;
+    const response = await post("/deals/" + name,
       JSON.stringify({text: text.value, etag: main.dataset.etag, overwrite}), "PUT");
     const result = await response.json();
-    const conflict = document.getElementById("conflict");
+    const conflict = $("#conflict");
     if (response.status === 409) {
-      document.getElementById("disk").textContent = result.disk;
+      $("#disk").textContent = result.disk;
       main.dataset.diskEtag = result.etag;
       main.dataset.diskText = result.disk;
       conflict.hidden = false;
+      $("#saved").textContent = "not saved: the file changed on disk";
       return;
     }
+    if (!response.ok) { $("#saved").textContent = "not saved: " + (result.error || response.status); return; }
     conflict.hidden = true;
     main.dataset.etag = result.etag;
-    document.getElementById("status").textContent = "saved; " + document.getElementById("status").textContent;
+    $("#saved").textContent = "saved " + result.saved;
   };
-  document.getElementById("save").addEventListener("click", () => save(false));
-  document.getElementById("keep-mine").addEventListener("click", () => save(true));
-  document.getElementById("take-disk").addEventListener("click", () => {
+  $("#save").addEventListener("click", () => save(false));
+  $("#keep-mine").addEventListener("click", () => save(true));
+  $("#take-disk").addEventListener("click", () => {
     text.value = main.dataset.diskText; main.dataset.etag = main.dataset.diskEtag;
-    document.getElementById("conflict").hidden = true; check();
+    $("#conflict").hidden = true;
+    send(null, true);
   });
-  check();
+  $("#save-version").addEventListener("click", async () => {
+    flush();
+    await queue;
+    const response = await post("/deals/" + name + "/versions", JSON.stringify({text: text.value}));
+    const result = await response.json();
+    if (!response.ok) { $("#saved").textContent = "no new version: " + result.error; return; }
+    location.href = "/deals/" + encodeURIComponent(result.created);
+  });
+
+  // Previews of both editions, of the text as it is now.
+  document.querySelectorAll("[data-preview]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      flush();
+      await queue;
+      const response = await post("/api/preview?name=" + name,
+        JSON.stringify({text: text.value, audience: button.dataset.preview}));
+      const result = await response.json();
+      const frame = $("#preview");
+      if (!response.ok) { $("#preview-note").textContent = "no preview: fix the findings first"; return; }
+      frame.title = `Preview of the ${button.dataset.preview} edition`;
+      frame.src = result.url;
+      frame.hidden = false;
+      $("#preview-note").textContent = `The ${button.dataset.preview} edition, as of now.`;
+    });
+  });
+
+  send(null, false);
 }
 
 function newDeal(form) {
@@ -59,7 +210,7 @@ function newDeal(form) {
     const response = await post("/new", JSON.stringify(data));
     const result = await response.json();
     if (response.ok) { location.href = "/deals/" + encodeURIComponent(result.created); return; }
-    document.getElementById("new-result").textContent = result.error || JSON.stringify(result);
+    $("#new-result").textContent = result.error || JSON.stringify(result);
   });
 }
 

@@ -1,0 +1,307 @@
+"""What the form editor changes, applied to the spec's text. The text stays the single
+source of truth: an edit goes through ruamel.yaml's round trip, so the file keeps its
+comments, key order, quoting and indentation, and a JSON spec stays JSON. Whether the
+result is a valid spec is not decided here: the same checks as `validate` say so after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from expectmatrix.spec.findings import ExpectmatrixError
+
+Op = Literal["set", "add", "remove", "move", "clause", "own-text"]
+OPS: tuple[Op, ...] = ("set", "add", "remove", "move", "clause", "own-text")
+Kind = Literal["text", "integer", "number"]
+
+_STEP = re.compile(r"\.?([A-Za-z_][\w-]{0,63})|\[(\d{1,4})\]")
+MAX_PATH = 200
+MAX_DEPTH = 8
+MAX_NESTING = 1_000  # deeper texts are edited as text: the round trip recurses per level
+
+# What "Add" puts at the end of each list: the least a rep fills in next.
+_NEW_ITEMS: dict[str, dict[str, Any]] = {
+    "readiness": {"question": "", "answer": "unknown"},
+    "approvals": {"name": "", "side": "vendor", "role": ""},
+    "contacts": {"name": ""},
+}
+_ID_PREFIX = {"of_vendor": "V", "of_customer": "C"}
+# Taking a clause replaces the row's own wording: the library's applies.
+_WORDING = ("text", "measure", "due", "owner", "params")
+
+
+class EditRefused(ExpectmatrixError):
+    """An edit that cannot apply to this text; the text is left as it was."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change from the form. ``path`` is a field path as findings print it
+    (``expectations.of_vendor[2].params.hours``)."""
+
+    op: Op
+    path: str
+    value: str = ""  # set: the new value, "" removes an optional field; clause: its id
+    kind: Kind = "text"  # set: how the value is written
+    delta: int = 0  # move: -1 up, +1 down
+
+    @classmethod
+    def from_json(cls, data: Any) -> Edit:
+        if not isinstance(data, dict) or data.get("op") not in OPS:
+            raise EditRefused(f"an edit needs an op, one of {', '.join(OPS)}")
+        kind = data.get("kind", "text")
+        if kind not in ("text", "integer", "number"):
+            raise EditRefused("kind is text, integer or number")
+        delta = data.get("delta", 0)
+        if delta not in (-1, 0, 1):
+            raise EditRefused("delta is -1 or 1")
+        value = data.get("value", "")
+        if not isinstance(value, str) or not isinstance(data.get("path", ""), str):
+            raise EditRefused("path and value are strings")
+        return cls(data["op"], data.get("path", ""), value, kind, delta)
+
+
+def steps(path: str) -> list[str | int]:
+    """``a.b[2].c`` -> ``["a", "b", 2, "c"]``; anything else is refused."""
+    if len(path) > MAX_PATH:
+        raise EditRefused("the field path is too long")
+    out: list[str | int] = []
+    at = 0
+    while at < len(path):
+        m = _STEP.match(path, at)
+        if m is None or (at == 0 and path.startswith(".")):
+            raise EditRefused(f"{path!r} is not a field path")
+        out.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        at = m.end()
+    if not out or len(out) > MAX_DEPTH or not isinstance(out[0], str):
+        raise EditRefused(f"{path!r} is not a field path")
+    return out
+
+
+# --- the round trip -----------------------------------------------------------------------
+
+
+def _yaml(mapping: int, sequence: int, offset: int) -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt", pure=True)
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap a rep's long line
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml
+
+
+def load(text: str, fmt: str = "yaml") -> tuple[Any, tuple[int, int, int]]:
+    """The document, and the indentation to write it back with."""
+    from expectmatrix.spec.loading import _nesting_bound
+
+    if _nesting_bound(text) > MAX_NESTING:
+        raise EditRefused("this spec nests too deeply for the form: edit it as text")
+    if fmt == "json":
+        return json.loads(text), (2, 2, 0)
+    from ruamel.yaml.error import YAMLError
+
+    layout = _layout(text)
+    try:
+        data = _yaml(*layout).load(text)
+    except (YAMLError, ValueError) as e:
+        raise EditRefused(f"the text is not valid YAML yet: {e}".splitlines()[0]) from e
+    return data, layout
+
+
+_KEY_LINE = re.compile(r"^( *)(- +)?[^#\s][^#]*:\s*(#.*)?$")
+
+
+def _layout(text: str) -> tuple[int, int, int]:
+    """The file's own indentation (mapping, sequence, dash offset), read off the first
+    nested mapping and the first block sequence under a key, so that an edit does not
+    re-indent the file. ruamel.yaml's guess reads only sequences and parses twice."""
+    mapping = sequence = offset = None
+    lines = [line for line in text.splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    for before, line in itertools.pairwise(lines):
+        key = _KEY_LINE.match(before)
+        if key is None:
+            continue
+        parent = len(key.group(1)) + len(key.group(2) or "")
+        column = len(line) - len(line.lstrip(" "))
+        if column <= parent:
+            continue
+        dash = re.match(r"- +", line[column:])
+        if dash and sequence is None:
+            offset, sequence = column - parent, column - parent + len(dash.group())
+        elif not dash and mapping is None:
+            mapping = column - parent
+        if mapping is not None and sequence is not None:
+            break
+    return mapping or 2, sequence or 2, offset or 0
+
+
+def dump(data: Any, layout: tuple[int, int, int], fmt: str = "yaml") -> str:
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    out = io.StringIO()
+    _yaml(*layout).dump(data, out)
+    return out.getvalue()
+
+
+def apply(text: str, edit: Edit, fmt: str = "yaml", resolved: Any = None) -> str:
+    """The text with ``edit`` made. ``resolved``: the checked spec, whose library wording
+    "own-text" copies into the row."""
+    data, layout = load(text, fmt)
+    apply_to(data, edit, resolved)
+    return dump(data, layout, fmt)
+
+
+def apply_to(data: Any, edit: Edit, resolved: Any = None) -> None:
+    """Make ``edit`` in the loaded document ``data``."""
+    if not isinstance(data, dict):
+        raise EditRefused("the spec is not a mapping of fields: edit it as text")
+    path = steps(edit.path)
+    if edit.op == "set":
+        _set(data, path, _typed(edit.value, edit.kind))
+    elif edit.op == "add":
+        items = _container(data, path, create=list)
+        if not isinstance(items, list):
+            raise EditRefused(f"{edit.path} is not a list")
+        items.append(_new_item(path, items))
+    elif edit.op == "remove":
+        parent, key = _parent(data, path)
+        del parent[key]
+    elif edit.op == "move":
+        parent, key = _parent(data, path)
+        to = int(key) + edit.delta
+        if not isinstance(parent, list) or not 0 <= to < len(parent):
+            raise EditRefused("this row cannot move further")
+        parent.insert(to, parent.pop(int(key)))
+    else:
+        row = _container(data, path, create=None)
+        if not isinstance(row, dict):
+            raise EditRefused(f"{edit.path} is not an expectation")
+        if edit.op == "clause":
+            for name in _WORDING:
+                row.pop(name, None)
+            row["clause"] = edit.value
+        else:  # own-text: the library's wording becomes the row's own
+            wording = _resolved_row(resolved, row.get("id"))
+            row.pop("clause", None)
+            row.pop("params", None)
+            for name in ("text", "measure", "due", "owner"):
+                if wording.get(name) and not row.get(name):
+                    row[name] = wording[name]
+
+
+def _typed(value: str, kind: Kind) -> Any:
+    """What the form sent, as the spec writes it; a value that does not read as its
+    kind is kept as text, for validation to explain."""
+    if kind == "text":
+        return value
+    value = value.strip()
+    if re.fullmatch(r"-?\d{1,15}", value):
+        return int(value)
+    if kind == "number" and re.fullmatch(r"-?\d{0,15}\.\d{1,6}", value):
+        return float(value)
+    return value
+
+
+def _set(data: Any, path: list[str | int], value: Any) -> None:
+    parent = _container(data, path[:-1], create=dict)
+    key = path[-1]
+    if value == "":  # an emptied field is taken out, and maps it leaves empty with it
+        if isinstance(parent, dict):
+            parent.pop(key, None)
+            _prune(data, path[:-1])
+        elif isinstance(key, int) and key < len(parent):
+            parent[key] = ""
+        return
+    if isinstance(parent, list):
+        if not isinstance(key, int) or key > len(parent):
+            raise EditRefused("no such row")
+        if key == len(parent):
+            parent.append(value)
+        else:
+            parent[key] = value
+    else:
+        parent[key] = value
+
+
+def _prune(data: Any, path: list[str | int]) -> None:
+    while path:
+        node = _container(data, path, create=None)
+        if not isinstance(node, dict) or node:
+            return
+        parent, key = _parent(data, path)
+        if isinstance(parent, dict):
+            del parent[key]
+        path = path[:-1]
+
+
+def _container(data: Any, path: list[str | int], create: type | None) -> Any:
+    """The map or list at ``path``; missing maps on the way are made when ``create``."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    node = data
+    for n, step in enumerate(path):
+        last = n == len(path) - 1
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                raise EditRefused("no such row: the form may be out of date, reload it")
+            node = node[step]
+            continue
+        if not isinstance(node, dict):
+            raise EditRefused(f"{step} is not a field here")
+        if node.get(step) is None:
+            if create is None:
+                raise EditRefused(f"there is no {step} here")
+            made = (CommentedSeq() if create is list else CommentedMap()) if last else \
+                (CommentedSeq() if isinstance(path[n + 1], int) else CommentedMap())
+            node[step] = made
+        node = node[step]
+    return node
+
+
+def _parent(data: Any, path: list[str | int]) -> tuple[Any, str | int]:
+    parent = _container(data, path[:-1], create=None)
+    key = path[-1]
+    if isinstance(parent, list) and isinstance(key, int) and key < len(parent):
+        return parent, key
+    if isinstance(parent, dict) and key in parent:
+        return parent, key
+    raise EditRefused("no such field: the form may be out of date, reload it")
+
+
+def _new_item(path: list[str | int], items: list[Any]) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    name = str(path[-1])
+    if name in _ID_PREFIX:
+        prefix = _ID_PREFIX[name]
+        numbers = [int(m.group(1)) for item in items if isinstance(item, dict)
+                   for m in [re.fullmatch(rf"{prefix}(\d+)", str(item.get("id", "")))] if m]
+        item = CommentedMap(id=f"{prefix}{max(numbers, default=0) + 1}")
+        areas = [i.get("area") for i in items if isinstance(i, dict) and i.get("area")]
+        if areas:
+            item["area"] = areas[-1]
+        item["text"] = ""
+        return item
+    if name not in _NEW_ITEMS:
+        raise EditRefused(f"rows cannot be added to {name}")
+    item = CommentedMap(_NEW_ITEMS[name])
+    if name == "approvals":
+        item["date"] = dt.date.today().isoformat()
+    return item
+
+
+def _resolved_row(resolved: Any, eid: Any) -> dict[str, str]:
+    if resolved is None:
+        raise EditRefused("the spec must be valid before a clause's wording can be copied")
+    for row in (*resolved.expectations.of_vendor, *resolved.expectations.of_customer):
+        if row.id == eid:
+            return {name: getattr(row, name) for name in ("text", "measure", "due", "owner")}
+    raise EditRefused(f"there is no expectation {eid}")

@@ -1,0 +1,108 @@
+"""What the app's handlers share: the served folder and its settings, the checks a spec
+goes through (the same as `validate`), and pages sent with the app's security headers."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import HTMLResponse
+
+from expectmatrix.serve.guard import COOKIE, Guard
+from expectmatrix.serve.preview import Previews
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'")
+
+
+class Rendering:
+    """The app's renderers, built once and kept warm: a preview or a download costs what
+    `render` costs in a running process, with no worker to start. One document at a
+    time (the writers keep state per document)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self._renderers: Any = None
+        self._lock = threading.Lock()
+
+    def options(self, fmt: str, audience: str) -> Any:
+        from expectmatrix.render.pipeline import RenderOptions
+
+        return RenderOptions(formats=(fmt,), settings=self.settings,
+                             template_dirs=self.settings.template_dirs,
+                             audience=audience)  # type: ignore[arg-type]
+
+    def document(self, loaded: Any, fmt: str, audience: str = "counterparty") -> bytes:
+        from expectmatrix.render.pipeline import render_documents
+
+        options = self.options(fmt, audience)
+        with self._lock:
+            if self._renderers is None:
+                self._renderers = options.renderers()
+            documents, _ = render_documents(loaded, options, self._renderers)
+        return documents[fmt]
+
+
+@dataclass(frozen=True)
+class Served:
+    guard: Guard
+    library: Any  # a LibraryLoader: read once, on first use
+    settings: Any
+    pages: Any  # the Jinja environment of the pages, built once
+    previews: Previews
+    rendering: Rendering
+
+
+def checked(data: bytes, name: str, served: Served) -> Any:
+    from expectmatrix.checks import check_loaded
+    from expectmatrix.spec.loading import load_bytes
+
+    return check_loaded(load_bytes(data, name, spec_format(name, data)), library=served.library,
+                        template_dirs=served.settings.template_dirs,
+                        approvals=served.settings.approval_rules)
+
+
+def balance(loaded: Any) -> str:
+    """The words of the status line: "balanced" with the counts, or validate's message."""
+    unbalanced = [f for f in loaded.findings if f.code == "unbalanced"]
+    if unbalanced:
+        return str(unbalanced[0].message)
+    spec = loaded.spec
+    if spec is None:
+        return "not valid yet: see the findings"
+    return (f"balanced: {len(spec.expectations.of_vendor)} of vendor, "
+            f"{len(spec.expectations.of_customer)} of customer")
+
+
+def page(served: Served, template: str, **values: Any) -> HTMLResponse:
+    from expectmatrix.render.plain import plain
+    from expectmatrix.render.templating import render_template
+
+    html = render_template(served.pages, template, csrf=served.guard.csrf, **{
+        k: plain(v) for k, v in values.items()})
+    response = HTMLResponse(html, headers={"Content-Security-Policy": CSP,
+                                           "X-Content-Type-Options": "nosniff",
+                                           "Referrer-Policy": "no-referrer"})
+    if served.guard.token:
+        response.set_cookie(COOKIE, served.guard.token, httponly=True, samesite="strict")
+    return response
+
+
+
+
+def answer(loaded: Any) -> dict[str, Any]:
+    """validate's JSON for one spec, with the words of the status line."""
+    from expectmatrix.spec.findings import findings_json
+
+    data = findings_json(loaded.file, loaded.findings)
+    data["status"] = balance(loaded)
+    return data
+
+
+def spec_format(name: str, data: bytes | str) -> str:
+    """json for a .json file or a body that starts as JSON does; yaml otherwise."""
+    start = data.lstrip()[:1]
+    return "json" if name.lower().endswith(".json") or start in ("{", "[", b"{", b"[") \
+        else "yaml"

@@ -1,0 +1,54 @@
+"""Versions of a deal in the folder: a new version is a new file (the old one stays as it
+was, for git, `diff` and legal), and the previous version is the file of the same deal
+id with the version number one lower."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from expectmatrix.serve.edits import Edit, apply
+
+_VERSIONED = re.compile(r"^(?P<stem>.+?)-v\d+$")
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def new_version_name(name: str, version: int) -> str:
+    """``deal.yaml`` or ``deal-v2.yaml`` -> ``deal-v3.yaml`` for version 3."""
+    path = Path(name)
+    m = _VERSIONED.match(path.stem)
+    stem = m.group("stem") if m else path.stem
+    return f"{stem}-v{version}{path.suffix}"
+
+
+def bump(text: str, fmt: str, version: int) -> str:
+    """The spec's text as the next version: only deal.version changes."""
+    return apply(text, Edit("set", "deal.version", str(version), "integer"), fmt)
+
+
+def spec_files(folder: Path) -> list[Path]:
+    """The folder's spec files, as the app lists them: no hidden files, no symlinks."""
+    return [p for p in sorted(folder.iterdir())
+            if p.suffix.lower() in SPEC_SUFFIXES and not p.name.startswith(".")
+            and not p.is_symlink() and p.is_file()]
+
+
+def previous_version(folder: Path, deal_id: str, version: int,
+                     max_bytes: int = 2_000_000) -> Path | None:
+    """The file of ``deal_id`` at ``version - 1``, if the folder has it."""
+    from expectmatrix.spec.findings import ExpectmatrixError
+    from expectmatrix.spec.inputs import InputError, read_bytes
+    from expectmatrix.spec.loading import load_bytes
+
+    if version <= 1:
+        return None
+    for path in spec_files(folder):
+        try:
+            loaded = load_bytes(read_bytes(path, max_bytes, "spec"), path.name,
+                                "json" if path.suffix.lower() == ".json" else "yaml")
+        except (InputError, ExpectmatrixError):
+            continue
+        spec = loaded.spec
+        if spec is not None and spec.deal.id == deal_id and spec.deal.version == version - 1:
+            return path
+    return None
