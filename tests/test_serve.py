@@ -163,3 +163,111 @@ def test_the_page_loads_nothing_from_outside(folder):
         assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/static/..%2Fmatrix.html").status_code == 404
+
+
+def _edit(client, token, text, edit=None, form=False, name="small-bakery.yaml"):  # type: ignore[no-untyped-def]
+    return client.post(f"/api/edit?name={name}", headers={"X-CSRF-Token": token},
+                       content=json.dumps({"text": text, "edit": edit, "form": form}))
+
+
+def test_the_editor_page_is_a_form_named_for_people(folder):
+    client = _client(folder)
+    page = client.get("/deals/small-bakery.yaml").text
+    for name in ("Add vendor expectation", "Add customer expectation", "Remove V1",
+                 "Remove C4", "Move V2 up", "Pick a clause for V1", "Save",
+                 "Save as new version", "Download PDF", "Download DOCX",
+                 "Preview counterparty edition", "Preview internal edition",
+                 "Add readiness question", "Add approval", "Add customer contact"):
+        assert f">{name}<" in page, name
+    assert 'role="status"' in page
+    # Fields as written, each with the path its findings carry.
+    assert 'data-path="expectations.of_vendor[0].text"' in page
+    assert "Configure the menu, prices and tax rates" in page
+    assert re.search(r'value="no" checked', page)  # readiness question 3
+    # The picker offers the library's clauses, each with its side and segments.
+    assert re.search(r'data-side="vendor" data-segments="[a-z ]*small[a-z ]*"', page)
+    assert "Compare with the previous version" not in page  # no version 1 in the folder
+
+
+def test_an_edit_answers_with_the_new_text_and_validates_words(run, folder):
+    client = _client(folder)
+    token = _csrf(client)
+    text = (folder / "small-bakery.yaml").read_text()
+    answer = _edit(client, token, text, {"op": "remove", "path": "expectations.of_vendor[0]"},
+                   form=True)
+    assert answer.status_code == 200
+    result = answer.json()
+    assert "Configure the menu" not in result["text"] and result["text"].startswith("# A small")
+    (folder / "edited.yaml").write_text(result["text"])
+    cli = run("validate", folder / "edited.yaml", "--json")
+    assert cli.exit_code == 1
+    unbalanced = [f for f in json.loads(cli.stdout)[0]["findings"] if f["code"] == "unbalanced"]
+    assert result["status"] == unbalanced[0]["message"]
+    assert result["status"].startswith("unbalanced: 3 of vendor, 4 of customer")
+    assert ">Remove V1<" not in result["form"] and ">Remove V2<" in result["form"]
+    # Nothing was written: the file changes only on Save.
+    assert (folder / "small-bakery.yaml").read_text() == text
+    # A text that is not YAML yet: the answer says why, the form says it cannot show it.
+    broken = _edit(client, token, "deal: [", form=True).json()
+    assert broken["ok"] is False and "cannot show this spec" in broken["form"]
+    refused = _edit(client, token, text, {"op": "remove", "path": "expectations.of_vendor[9]"})
+    assert refused.status_code == 400 and "out of date" in refused.json()["error"]
+    assert _edit(client, "wrong", text).status_code == 403
+
+
+def test_previews_show_each_edition_under_their_own_policy(folder):
+    client = _client(folder)
+    token = _csrf(client)
+    text = (folder / "small-bakery.yaml").read_text()
+    pages = {}
+    for audience in ("counterparty", "internal"):
+        made = client.post("/api/preview?name=small-bakery.yaml", headers={"X-CSRF-Token": token},
+                           content=json.dumps({"text": text, "audience": audience}))
+        assert made.status_code == 200
+        page = client.get(made.json()["url"])
+        assert page.status_code == 200
+        policy = page.headers["content-security-policy"]
+        assert "sandbox" in policy and "script-src" not in policy and "default-src 'none'" in policy
+        pages[audience] = page.text
+    assert "Three shops, one central kitchen" in pages["internal"]  # deal.notes: internal
+    assert "Three shops, one central kitchen" not in pages["counterparty"]
+    assert client.get("/preview/not-a-key").status_code == 404
+    invalid = client.post("/api/preview", headers={"X-CSRF-Token": token},
+                          content=json.dumps({"text": "deal: {}"}))
+    assert invalid.status_code == 422
+
+
+def test_a_new_version_keeps_the_old_file_and_compares_with_it(run, folder, tmp_path):
+    client = _client(folder)
+    token = _csrf(client)
+    original = (folder / "small-bakery.yaml").read_text()
+    edited = original.replace("Before go-live", "Two weeks before go-live")
+    made = client.post("/deals/small-bakery.yaml/versions", headers={"X-CSRF-Token": token},
+                       content=json.dumps({"text": edited}))
+    assert made.status_code == 200 and made.json() == {"created": "small-bakery-v3.yaml",
+                                                       "version": 3}
+    assert (folder / "small-bakery.yaml").read_text() == original
+    new = (folder / "small-bakery-v3.yaml").read_text()
+    assert "version: 3" in new and "Two weeks before go-live" in new
+    again = client.post("/deals/small-bakery.yaml/versions", headers={"X-CSRF-Token": token},
+                        content=json.dumps({"text": edited}))
+    assert again.status_code == 409
+    page = client.get("/deals/small-bakery-v3.yaml").text
+    assert ">Compare with the previous version<" in page
+    redline = client.get("/deals/small-bakery-v3.yaml/compare")
+    assert redline.status_code == 200 and redline.headers["content-type"] == "application/pdf"
+    text, _ = pdf_text(redline.content)
+    assert "Two weeks" in text and "version 2" in text.lower()
+    docx = client.get("/deals/small-bakery-v3.yaml/compare?format=docx")
+    assert docx.status_code == 200 and b"w:ins" in _document_xml(docx.content)
+    assert client.get("/deals/small-bakery.yaml/compare").status_code == 404  # no version 1
+    assert client.post("/deals/small-bakery.yaml/versions",
+                       content=json.dumps({"text": edited})).status_code == 403
+
+
+def _document_xml(data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return z.read("word/document.xml")

@@ -25,6 +25,7 @@ from expectmatrix.serve.guard import Guard, GuardMiddleware, PathRefused
 from expectmatrix.serve.preview import Previews
 from expectmatrix.serve.state import Rendering, Served, answer, balance, checked, page
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
+from expectmatrix.spec.terms import SEGMENTS, STATUSES
 
 
 def deals(served: Served) -> list[dict[str, Any]]:
@@ -92,7 +93,8 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
                 and (not query or query in f"{r.get('customer', '')} {r.get('title', '')}"
                      .casefold())]
         return page(served, "serve/deals.html", deals=rows, segment=segment, status=status,
-                     q=request.query_params.get("q", ""))
+                    segments=list(SEGMENTS), statuses=list(STATUSES),
+                    q=request.query_params.get("q", ""))
 
     async def editor(request: Request) -> Response:
         path = served.guard.spec_path(request.path_params["name"])
@@ -213,6 +215,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         Route("/api/validate", validate, methods=["POST"]),
         Route("/api/render", render, methods=["POST", "GET"]),
         Route("/static/{name}", asset),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route("/api/edit", bound(editor_handlers.edit), methods=["POST"]),
         Route("/api/preview", bound(editor_handlers.preview), methods=["POST"]),
         Route("/preview/{key}", bound(editor_handlers.preview_page)),

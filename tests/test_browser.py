@@ -1,0 +1,183 @@
+"""The web app in a real browser: Debian's Chromium, driven headless through Playwright,
+finding every control by its role and name as a rep's screen reader would. A rep who
+has never seen YAML creates a deal, unbalances and fixes it, saves and downloads it;
+the saved file validates and renders the same from the command line."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLES, pdf_text
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if os.environ.get("CI") != "true":  # on CI the browser tests must run, never skip
+    pytest.importorskip("playwright.sync_api")
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed", allow_module_level=True)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The app on a free port of 127.0.0.1, serving a folder with one sample."""
+    import uvicorn
+
+    from expectmatrix.serve.app import create_app
+
+    folder = tmp_path / "deals"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "small-bakery.yaml", folder)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(folder, frozenset({f"127.0.0.1:{port}"}))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", folder
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def page(served: tuple[str, Path]) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        context = browser.new_context(accept_downloads=True, viewport={"width": 1400,
+                                                                        "height": 1000})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield page
+        browser.close()
+        # No script error, and nothing the page's policy refused (the conflict's 409 is
+        # the answer the test asks for).
+        assert [e for e in errors if "status of 409" not in e] == []
+
+
+def _status(page: Any) -> Any:
+    return page.get_by_role("status")
+
+
+def test_a_rep_creates_fixes_saves_and_downloads_a_balanced_matrix(run, served, page, tmp_path):
+    from playwright.sync_api import expect
+
+    base, folder = served
+    page.goto(base + "/")
+    form = page.get_by_role("form", name="New deal from a playbook")
+    form.get_by_label("Segment").select_option("small")
+    form.get_by_label("Vendor").fill("Tillwise GmbH")
+    form.get_by_label("Customer").fill("Nordsee Brauhaus")
+    form.get_by_label("Deal id").fill("NB-2027-001")
+    form.get_by_label("Title").fill("Till rollout for Nordsee Brauhaus")
+    form.get_by_role("button", name="Create deal").click()
+    page.wait_for_url("**/deals/NB-2027-001.yaml")
+    expect(_status(page)).to_have_text(re.compile(r"^balanced: \d+ of vendor"))
+    n = int(re.search(r"(\d+) of vendor", _status(page).inner_text()).group(1))
+    balanced = f"balanced: {n} of vendor, {n} of customer"
+    expect(_status(page)).to_have_text(balanced)
+
+    # Unbalanced: the status says so in validate's words.
+    page.get_by_role("button", name="Remove V1", exact=True).click()
+    expect(_status(page)).to_have_text(re.compile(r"^unbalanced"))  # validate's message
+    expect(page.get_by_role("button", name="Remove V1", exact=True)).to_have_count(0)
+
+    # Fixed with an expectation of the rep's own words: non-standard, and balanced again.
+    page.get_by_role("button", name="Add vendor expectation").click()
+    row = page.get_by_role("article", name=f"V{n + 1}", exact=True)
+    expect(row).to_be_visible()
+    expect(row.get_by_text("must not be empty")).to_be_visible()  # next to its field
+    row.get_by_label("Text").fill("Call the brewery's manager every Friday until go-live.")
+    row.get_by_label("Area").fill("Implementation")  # the playbook balances by area
+    row.get_by_label("Measure").fill("Call log")
+    expect(_status(page)).to_have_text(balanced)
+    page.get_by_label("Customer signatory", exact=True).fill("Hauke Petersen")
+    page.get_by_role("radio", name="yes").first.check()
+
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#saved")).to_have_text("saved NB-2027-001.yaml")
+    saved = folder / "NB-2027-001.yaml"
+    text = saved.read_text(encoding="utf-8")
+    from expectmatrix.spec.loading import load_bytes
+
+    spec = load_bytes(text.encode("utf-8"), saved.name).spec
+    assert spec is not None
+    assert spec.expectations.of_vendor[-1].text == (
+        "Call the brewery's manager every Friday until go-live.")
+    assert spec.parties.customer.signatory.name == "Hauke Petersen"
+    assert text.startswith("# Expectations matrix drafted from")  # the comments are kept
+    assert run("validate", saved).exit_code == 0
+
+    # The download is the document `render` makes of the saved file.
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download PDF").click()
+    downloaded = Path(info.value.path()).read_bytes()
+    assert run("render", saved, "-o", tmp_path / "cli", "-f", "pdf").exit_code == 0
+    rendered = (tmp_path / "cli" / "NB-2027-001-v1.pdf").read_bytes()
+    assert downloaded == rendered
+    words, _ = pdf_text(downloaded)
+    assert "Call the brewery's manager every Friday" in words
+    fingerprint = re.compile(r"Spec fingerprint \(SHA-256\): ([0-9a-f]{64})")
+    assert fingerprint.findall(words)[-1] == fingerprint.findall(pdf_text(rendered)[0])[-1]
+
+    # The file changes on disk meanwhile: the save is refused and both are shown.
+    saved.write_text(text + "# changed by a colleague\n", encoding="utf-8")
+    page.get_by_label("Title", exact=True).fill("Till and stock rollout for Nordsee Brauhaus")
+    page.get_by_role("button", name="Save", exact=True).click()
+    conflict = page.get_by_role("region", name="Changed on disk")
+    expect(conflict).to_be_visible()
+    expect(conflict).to_contain_text("# changed by a colleague")
+    assert saved.read_text(encoding="utf-8").endswith("# changed by a colleague\n")
+    conflict.get_by_role("button", name="Save mine over it").click()
+    expect(page.locator("#saved")).to_have_text("saved NB-2027-001.yaml")
+    assert "Till and stock rollout" in saved.read_text(encoding="utf-8")
+
+
+def test_the_clause_picker_params_preview_and_versions(served, page):
+    from playwright.sync_api import expect
+
+    base, folder = served
+    page.goto(base + "/deals/small-bakery.yaml")
+    expect(_status(page)).to_have_text("balanced: 4 of vendor, 4 of customer")
+    page.get_by_role("button", name="Pick a clause for V4", exact=True).click()
+    picker = page.get_by_role("dialog", name="Pick a clause")
+    picker.get_by_label("Search clauses").fill("incident")
+    expect(picker.get_by_role("button", name="Use p1-response")).to_be_visible()
+    # Customer clauses are not offered for a vendor row.
+    expect(picker.get_by_role("button", name="Use incident-reporting")).to_be_hidden()
+    picker.get_by_role("button", name="Use p1-response").click()
+    row = page.get_by_role("article", name="V4", exact=True)
+    expect(row.get_by_text("Library clause")).to_contain_text("within 4 hours")
+    hours = row.get_by_role("spinbutton")
+    expect(hours).to_have_attribute("placeholder", "4")
+    hours.fill("2")
+    hours.press("Tab")
+    expect(row.get_by_text("Library clause")).to_contain_text("within 2 hours")
+
+    page.get_by_role("button", name="Preview counterparty edition").click()
+    frame = page.frame_locator("#preview")
+    expect(frame.get_by_text("within 2 hours").first).to_be_visible()
+    expect(frame.get_by_text("Three shops, one central kitchen")).to_have_count(0)
+    page.get_by_role("button", name="Preview internal edition").click()
+    expect(frame.get_by_text("Three shops, one central kitchen")).to_be_visible()
+
+    page.get_by_role("button", name="Save as new version").click()
+    page.wait_for_url("**/deals/small-bakery-v3.yaml")
+    assert "clause: p1-response" in (folder / "small-bakery-v3.yaml").read_text()
+    assert "clause: p1-response" not in (folder / "small-bakery.yaml").read_text()
+    expect(page.get_by_role("button", name="Compare with the previous version")).to_be_visible()
