@@ -15,6 +15,8 @@ side by side in this run, never an absolute limit. Targets:
   batch process, CSV rows x10       <= 1.2x (a CRM export is streamed, not held)
   report of 10,000 specs            <= 1.5x validate of the same specs
   report's memory, 10,000 specs     <= 1.2x that of 1,000 specs (flat)
+  serve: validation answer, 15x15   <= 20 ms at the 95th percentile, in-process
+  serve: preview of an edition      <= 1.3x `render` of the same spec, warm process
 """
 
 from __future__ import annotations
@@ -196,12 +198,87 @@ def report_figures(tmp: Path, n_small: int, n_big: int) -> None:
           f"{peaks[1]:.0f} MB, ratio {peaks[1] / peaks[0]:.2f} (target <= 1.2)")
 
 
+def serve_figures(n: int) -> None:
+    """The web app in-process (no start-up): the validation answer the editor gets as a
+    rep types, a form edit's answer, and a preview against render of the same spec."""
+    import re
+    import statistics
+    import warnings
+
+    warnings.simplefilter("ignore")  # the test client's notice about its HTTP library
+    from starlette.testclient import TestClient
+
+    from expectmatrix.serve.app import create_app
+
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        (folder / LARGE.name).write_bytes(LARGE.read_bytes())
+        client = TestClient(create_app(folder, frozenset({"testserver"})))
+        page = client.get(f"/deals/{LARGE.name}").text
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        headers = {"X-CSRF-Token": csrf}
+        body = LARGE.read_bytes()
+        text = body.decode()
+
+        def timed(fn) -> list[float]:  # type: ignore[no-untyped-def]
+            fn()
+            out = []
+            for _ in range(n):
+                t = time.perf_counter()
+                fn()
+                out.append(time.perf_counter() - t)
+            return out
+
+        def p95(times: list[float]) -> float:
+            return statistics.quantiles(times, n=20)[-1] * 1000
+
+        validate = timed(lambda: client.post("/api/validate", content=body))
+        state = {"text": text, "n": 0}
+
+        def type_a_letter() -> None:  # each edit is of the text the last one returned
+            state["n"] += 1
+            edit = json.dumps({"text": state["text"], "edit": {
+                "op": "set", "path": "deal.title", "value": f"A new title {state['n']}"}})
+            state["text"] = client.post(f"/api/edit?name={LARGE.name}", content=edit,
+                                        headers=headers).json()["text"]
+
+        typing = timed(type_a_letter)
+        print(f"serve, 15x15 sample, {n} requests each:")
+        print(f"  validation answer: p95 {p95(validate):.1f} ms (target <= 20 ms), "
+              f"median {statistics.median(validate) * 1000:.1f} ms")
+        print(f"  form edit answer (the text's round trip and the same checks): "
+              f"p95 {p95(typing):.1f} ms")
+
+        preview_body = json.dumps({"text": text, "audience": "counterparty"})
+
+        def preview() -> None:
+            url = client.post(f"/api/preview?name={LARGE.name}", content=preview_body,
+                              headers=headers).json()["url"]
+            client.get(url)
+
+        from expectmatrix.checks import check_loaded
+        from expectmatrix.render.pipeline import RenderOptions, render_documents
+        from expectmatrix.spec.loading import load_bytes
+
+        options = RenderOptions(formats=("pdf",))
+        renderers = options.renderers()
+
+        def render() -> None:
+            render_documents(check_loaded(load_bytes(body, LARGE.name)), options, renderers)
+
+        reps = max(3, n // 20)
+        shown, rendered = best_of(reps, preview), best_of(reps, render)
+        print(f"  preview {shown * 1000:.0f} ms, render (PDF, warm) {rendered * 1000:.0f} ms: "
+              f"{shown / rendered:.2f}x (target <= 1.3)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     opts = parser.parse_args()
     reps = 5 if opts.quick else 15
     validate_ratio(reps)
+    serve_figures(40 if opts.quick else 200)
 
     import weasyprint
 

@@ -271,3 +271,30 @@ def _document_xml(data: bytes) -> bytes:
 
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return z.read("word/document.xml")
+
+
+def test_hostile_edit_requests_are_refused_and_spec_text_stays_text(folder):
+    client = _client(folder)
+    token = _csrf(client)
+    headers = {"X-CSRF-Token": token}
+    for body in (b"not json", b"[]", json.dumps({"edit": {}}).encode(),
+                 json.dumps({"text": 5}).encode()):
+        answer = client.post("/api/edit", headers=headers, content=body)
+        assert answer.status_code == 400 and "error" in answer.json()
+    text = (folder / "minimal.yaml").read_text()
+    # A field name is only a key of the spec's data: validate then says it is unknown.
+    odd = _edit(client, token, text, {"op": "set", "path": "__class__.x", "value": "1"}).json()
+    assert odd["ok"] is False and "__class__" in odd["text"]
+    assert any(f["path"].startswith("__class__") for f in odd["findings"])
+    for edit in ({"op": "eval", "path": "deal"},
+                 {"op": "set", "path": "deal.title", "value": ["x"]},
+                 {"op": "move", "path": "expectations.of_vendor[0]", "delta": 7}):
+        assert _edit(client, token, text, edit).status_code == 400
+    assert client.post("/api/preview", headers=headers, content=json.dumps(
+        {"text": text, "audience": "everyone"})).status_code == 400
+    # Markup in a spec is shown as text in the form, never run.
+    hostile = text.replace("Pilot of the reporting module",
+                           '"<script>alert(1)</script><img src=x onerror=alert(2)>"')
+    form = _edit(client, token, hostile, form=True).json()["form"]
+    assert "<script>alert" not in form and "<img src=x" not in form
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in form

@@ -140,3 +140,21 @@ def test_a_new_version_changes_the_version_only():
     assert new_version_name("small-bakery.yaml", 3) == "small-bakery-v3.yaml"
     assert new_version_name("deal-v2.yaml", 3) == "deal-v3.yaml"
     assert new_version_name("deal-v2.json", 3) == "deal-v3.json"
+
+
+def test_recent_documents_are_handed_out_once_and_match_a_fresh_read():
+    from expectmatrix.serve.edits import Recent, apply_to
+
+    recent = Recent(keep=2)
+    text = (SAMPLES / "small-bakery.yaml").read_text(encoding="utf-8")
+    data, layout = recent.load(text)
+    apply_to(data, Edit("set", "deal.title", "Changed"))
+    changed = dump(data, layout)
+    recent.remember(changed, "yaml", data, layout)
+    again, _ = recent.load(changed)
+    assert again is data  # no second parse of the text the last edit made
+    assert recent.load(changed)[0] is not data  # handed out once: a new read after
+    assert dump(recent.load(changed)[0], layout) == changed
+    for n in range(3):
+        recent.remember(f"t{n}", "yaml", {}, layout)
+    assert len(recent._documents) == 2

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from expectmatrix.serve import editor as editor_handlers
-from expectmatrix.serve.edits import EditRefused
+from expectmatrix.serve.edits import EditRefused, Recent
 from expectmatrix.serve.form import form_clauses
 from expectmatrix.serve.guard import Guard, GuardMiddleware, PathRefused
 from expectmatrix.serve.preview import Previews
@@ -81,7 +81,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
                      "serve/form-problem.html"):
         prepare(pages, template)  # a broken page template fails at start, not per request
     served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages,
-                    Previews(), Rendering(settings))
+                    Previews(), Rendering(settings), Recent())
 
     async def index(request: Request) -> Response:
         segment = request.query_params.get("segment", "")

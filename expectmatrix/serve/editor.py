@@ -76,9 +76,10 @@ async def edit(served: Served, request: Request) -> Response:
         resolved = None
         if change.op == "own-text":
             resolved = checked(text.encode("utf-8"), name, served).spec
-        data, layout = load(text, fmt)
+        data, layout = served.recent.load(text, fmt)
         apply_to(data, change, resolved)
         text = dump(data, layout, fmt)
+        served.recent.remember(text, fmt, data, layout)
     loaded = _loaded(served, text, name)
     result = answer(loaded) if not isinstance(loaded, Finding) else \
         findings_json(name, [loaded]) | {"status": "not valid yet: see the findings"}

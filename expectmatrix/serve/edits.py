@@ -143,6 +143,32 @@ def _layout(text: str) -> tuple[int, int, int]:
     return mapping or 2, sequence or 2, offset or 0
 
 
+class Recent:
+    """The documents of the last few texts an edit made, by the text's hash: the next
+    edit of the same form arrives with that text, and reading it again would be most of
+    the edit's time (ruamel.yaml's round-trip parser is pure Python). A document is
+    handed out once, as the edit changes it in place."""
+
+    def __init__(self, keep: int = 8) -> None:
+        self.keep = keep
+        self._documents: dict[str, tuple[Any, tuple[int, int, int]]] = {}
+
+    def load(self, text: str, fmt: str = "yaml") -> tuple[Any, tuple[int, int, int]]:
+        found = self._documents.pop(_key(text, fmt), None)
+        return found if found is not None else load(text, fmt)
+
+    def remember(self, text: str, fmt: str, data: Any, layout: tuple[int, int, int]) -> None:
+        self._documents[_key(text, fmt)] = (data, layout)
+        while len(self._documents) > self.keep:
+            self._documents.pop(next(iter(self._documents)))
+
+
+def _key(text: str, fmt: str) -> str:
+    import hashlib
+
+    return fmt + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def dump(data: Any, layout: tuple[int, int, int], fmt: str = "yaml") -> str:
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

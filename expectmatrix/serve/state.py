@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import HTMLResponse
 
+from expectmatrix.serve.edits import Recent
 from expectmatrix.serve.guard import COOKIE, Guard
 from expectmatrix.serve.preview import Previews
 
@@ -53,6 +54,7 @@ class Served:
     pages: Any  # the Jinja environment of the pages, built once
     previews: Previews
     rendering: Rendering
+    recent: Recent  # the form's last documents, so an edit need not parse its text again
 
 
 def checked(data: bytes, name: str, served: Served) -> Any:
