@@ -298,3 +298,15 @@ def test_hostile_edit_requests_are_refused_and_spec_text_stays_text(folder):
     form = _edit(client, token, hostile, form=True).json()["form"]
     assert "<script>alert" not in form and "<img src=x" not in form
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in form
+
+
+def test_the_deals_list_follows_the_files(folder):
+    client = _client(folder)
+    assert "Pilot of the reporting module" in client.get("/").text
+    spec = folder / "minimal.yaml"
+    spec.write_text(spec.read_text().replace("Pilot of the reporting module",
+                                             "Pilot of the planning module") + "# longer\n")
+    page = client.get("/").text
+    assert "Pilot of the planning module" in page and "reporting module" not in page
+    spec.unlink()
+    assert "Pilot of the planning module" not in client.get("/").text

@@ -29,30 +29,40 @@ from expectmatrix.spec.terms import SEGMENTS, STATUSES
 
 
 def deals(served: Served) -> list[dict[str, Any]]:
-    """Every spec of the folder, as the list shows it."""
-    from expectmatrix.spec.inputs import InputError, read_bytes
+    """Every spec of the folder, as the list shows it. A file's row is kept until the
+    file changes (by size and modification time), so the list is not validated whole on
+    every visit."""
+    from expectmatrix.serve.versions import spec_files
 
     rows: list[dict[str, Any]] = []
-    for path in sorted(served.guard.folder.iterdir()):
-        if path.is_symlink() or not path.is_file() or path.name.startswith(".") or \
-                path.suffix.lower() not in (".yaml", ".yml", ".json"):
-            continue
-        try:
-            loaded = checked(read_bytes(path, 2_000_000, "spec"), path.name, served)
-        except (InputError, ExpectmatrixError) as e:
-            rows.append({"file": path.name, "title": "", "problem": str(e)})
-            continue
-        spec = loaded.spec
-        raw = _raw_facts(loaded)
-        row: dict[str, Any] = {
-            "file": path.name, "title": raw.get("title", ""), "customer": raw.get("customer", ""),
-            "segment": raw.get("segment", ""), "status": raw.get("status", ""),
-            "version": raw.get("version", ""), "balance": balance(loaded),
-            "risk": sum(1 for f in loaded.findings if f.code == "readiness"),
-            "nonstandard": len(loaded.nonstandard), "ok": spec is not None,
-            "problem": ""}
+    seen: dict[str, Any] = {}
+    for path in spec_files(served.guard.folder):
+        stat = path.stat()
+        key = (stat.st_size, stat.st_mtime_ns)
+        cached = served.listing.get(path.name)
+        row = cached[1] if cached is not None and cached[0] == key else _deal_row(served, path)
+        seen[path.name] = (key, row)
         rows.append(row)
+    served.listing.clear()
+    served.listing.update(seen)
     return rows
+
+
+def _deal_row(served: Served, path: Path) -> dict[str, Any]:
+    from expectmatrix.spec.inputs import InputError, read_bytes
+
+    try:
+        loaded = checked(read_bytes(path, 2_000_000, "spec"), path.name, served)
+    except (InputError, ExpectmatrixError) as e:
+        return {"file": path.name, "title": "", "problem": str(e)}
+    raw = _raw_facts(loaded)
+    return {"file": path.name, "title": raw.get("title", ""),
+            "customer": raw.get("customer", ""), "segment": raw.get("segment", ""),
+            "status": raw.get("status", ""), "version": raw.get("version", ""),
+            "balance": balance(loaded),
+            "risk": sum(1 for f in loaded.findings if f.code == "readiness"),
+            "nonstandard": len(loaded.nonstandard), "ok": loaded.spec is not None,
+            "problem": ""}
 
 
 def _raw_facts(loaded: Any) -> dict[str, str]:
@@ -81,7 +91,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
                      "serve/form-problem.html"):
         prepare(pages, template)  # a broken page template fails at start, not per request
     served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages,
-                    Previews(), Rendering(settings), Recent())
+                    Previews(), Rendering(settings), Recent(), {})
 
     async def index(request: Request) -> Response:
         segment = request.query_params.get("segment", "")
@@ -103,7 +113,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         data = path.read_bytes()
         text = data.decode("utf-8", "replace")
         loaded = editor_handlers.loaded_or_none(served, text, path.name)
-        previous = editor_handlers.previous_of(served, path, loaded)
+        previous = editor_handlers.previous_of(served, loaded)
         return page(served, "serve/editor.html", spec_name=path.name, text=text,
                     etag=_etag(data), previous=previous.name if previous else "",
                     # our own template's output, escaped as it was drawn

@@ -142,7 +142,8 @@ async def new_version(served: Served, request: Request) -> Response:
     return JSONResponse({"created": target.name, "version": version})
 
 
-def previous_of(served: Served, path: Path, loaded: Any) -> Path | None:
+def previous_of(served: Served, loaded: Any) -> Path | None:
+    """The file of the checked spec's previous version, if the folder has it."""
     spec = loaded.spec if loaded is not None else None
     if spec is None:
         return None
@@ -168,7 +169,7 @@ async def compare(served: Served, request: Request) -> Response:
     if not path.is_file():
         return Response("no such spec", status_code=404)
     loaded = checked(path.read_bytes(), path.name, served)
-    old_path = previous_of(served, path, loaded)
+    old_path = previous_of(served, loaded)
     if old_path is None:
         return Response("there is no previous version of this deal in the folder",
                         status_code=404)

@@ -55,6 +55,7 @@ class Served:
     previews: Previews
     rendering: Rendering
     recent: Recent  # the form's last documents, so an edit need not parse its text again
+    listing: dict[str, Any]  # the deals list's rows by file, with the size and time read
 
 
 def checked(data: bytes, name: str, served: Served) -> Any:
