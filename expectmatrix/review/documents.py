@@ -55,12 +55,15 @@ MAX_DOCUMENT_BYTES = 100_000_000
 def read_document(path: str | Path, text: bool = False) -> Embedded:
     """``text``: read a PDF's text even when it carries no spec (to compare it with a
     spec file given beside it)."""
-    path = Path(path)
+    return read_bytes(document_bytes(path), Path(path), text)
+
+
+def document_bytes(path: str | Path) -> bytes:
+    """A document file's bytes, within the bound for documents."""
     try:
-        data = read_file(path, MAX_DOCUMENT_BYTES, "document")
+        return read_file(Path(path), MAX_DOCUMENT_BYTES, "document")
     except InputError as e:
         raise DocumentError(str(e)) from None
-    return read_bytes(data, path, text)
 
 
 def read_bytes(data: bytes, path: Path, text: bool = False) -> Embedded:

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expectmatrix.review.documents import DocumentError, Embedded, read_bytes, read_document
+from expectmatrix.review.documents import (
+    DocumentError,
+    Embedded,
+    document_bytes,
+    read_bytes,
+    read_document,
+)
 from expectmatrix.spec.canonical import fingerprint_of
 from expectmatrix.spec.findings import errors
 
@@ -98,21 +104,22 @@ def verify(document: str | Path, spec: str | Path | None = None,
     ``options`` and ``library`` must be set up as they were when the document was made
     (template folders, organisation settings, letterhead, clause library): the visible
     text is compared with a fresh rendering."""
-    report = _verify(document, spec, options, library)
+    data = document_bytes(document)  # read once: for the spec and for the signatures
+    report = _verify(document, data, spec, options, library)
     if trust is not None:
-        from expectmatrix.review.signing import MAX_PDF_BYTES, _read, check_signature
+        from expectmatrix.review.signing import check_signature
 
-        signature = check_signature(_read(document, MAX_PDF_BYTES, "PDF"), trust)
+        signature = check_signature(data, trust)
         report.add(f"signed by {signature.signer or 'nobody'}, valid against {trust} and "
                    "unchanged since signing", signature.ok, signature.detail)
         report.signer = signature.signer
     return report
 
 
-def _verify(document: str | Path, spec: str | Path | None, options: RenderOptions | None,
-            library: LibrarySource) -> Report:
+def _verify(document: str | Path, data: bytes, spec: str | Path | None,
+            options: RenderOptions | None, library: LibrarySource) -> Report:
     name = str(document)
-    embedded = read_document(document, text=spec is not None)
+    embedded = read_bytes(data, Path(document), text=spec is not None)
     if embedded.spec_json is None and spec is not None:
         return _verify_by_text(embedded, spec, name, options, library)
     data = embedded_spec(embedded, name)
