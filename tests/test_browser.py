@@ -181,3 +181,18 @@ def test_the_clause_picker_params_preview_and_versions(served, page):
     assert "clause: p1-response" in (folder / "small-bakery-v3.yaml").read_text()
     assert "clause: p1-response" not in (folder / "small-bakery.yaml").read_text()
     expect(page.get_by_role("button", name="Compare with the previous version")).to_be_visible()
+
+
+def test_leaving_with_unsaved_changes_asks_first(served, page):
+    from playwright.sync_api import expect
+
+    base, _ = served
+    page.goto(base + "/deals/small-bakery.yaml")
+    expect(_status(page)).to_have_text("balanced: 4 of vendor, 4 of customer")
+    page.get_by_label("Title", exact=True).fill("A title not saved yet")
+    page.get_by_label("Term").click()  # the change is sent
+    expect(page.locator("#spec")).to_have_value(re.compile("A title not saved yet"))
+    with page.expect_event("dialog") as asked:
+        page.close(run_before_unload=True)
+    assert asked.value.type == "beforeunload"
+    asked.value.accept()

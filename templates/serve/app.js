@@ -47,6 +47,10 @@ function showAnswer(result) {
 function editor(main) {
   const name = encodeURIComponent(main.dataset.name);
   const text = $("#spec");
+  let savedText = text.value;  // what the file holds: leaving with more asks first
+  window.addEventListener("beforeunload", (event) => {
+    if (text.value !== savedText || pending.size > 0) event.preventDefault();
+  });
   let queue = Promise.resolve();
   const pending = new Map();  // field path -> {value, kind}, not sent yet
   let timer = null;
@@ -165,12 +169,14 @@ function editor(main) {
     if (!response.ok) { $("#saved").textContent = "not saved: " + (result.error || response.status); return; }
     conflict.hidden = true;
     main.dataset.etag = result.etag;
+    savedText = text.value;
     $("#saved").textContent = "saved " + result.saved;
   };
   $("#save").addEventListener("click", () => save(false));
   $("#keep-mine").addEventListener("click", () => save(true));
   $("#take-disk").addEventListener("click", () => {
     text.value = main.dataset.diskText; main.dataset.etag = main.dataset.diskEtag;
+    savedText = text.value;
     $("#conflict").hidden = true;
     send(null, true);
   });
@@ -180,6 +186,7 @@ function editor(main) {
     const response = await post("/deals/" + name + "/versions", JSON.stringify({text: text.value}));
     const result = await response.json();
     if (!response.ok) { $("#saved").textContent = "no new version: " + result.error; return; }
+    savedText = text.value;  // kept in the new file
     location.href = "/deals/" + encodeURIComponent(result.created);
   });
 
