@@ -278,7 +278,8 @@ def test_hostile_edit_requests_are_refused_and_spec_text_stays_text(folder):
     token = _csrf(client)
     headers = {"X-CSRF-Token": token}
     for body in (b"not json", b"[]", json.dumps({"edit": {}}).encode(),
-                 json.dumps({"text": 5}).encode()):
+                 json.dumps({"text": 5}).encode(), b'{"text": "deal: \\ud800"}',
+                 b'{"text": "a: b", "edit": {"op": "set", "path": "a", "value": "\\udfff"}}'):
         answer = client.post("/api/edit", headers=headers, content=body)
         assert answer.status_code == 400 and "error" in answer.json()
     text = (folder / "minimal.yaml").read_text()

@@ -30,6 +30,10 @@ async def _payload(request: Request) -> dict[str, Any]:
         raise EditRefused("the request is not JSON") from e
     if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
         raise EditRefused("the request needs the spec's text")
+    try:  # JSON may carry lone surrogates, which no file can hold
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise EditRefused("the request holds characters that are not Unicode text") from e
     return payload
 
 
