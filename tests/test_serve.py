@@ -134,6 +134,19 @@ def test_paths_outside_the_folder_are_refused(folder, tmp_path, name):
     assert (tmp_path / "secret.yaml").read_text() == "secret: yes\n"
     assert client.get("/api/render", params={"format": "pdf", "name": name}).status_code in (
         400, 404)
+    text = (SAMPLES / "minimal.yaml").read_text()
+    version = client.post(f"/deals/{name}/versions", headers={"X-CSRF-Token": token},
+                          content=json.dumps({"text": text}))
+    assert version.status_code in (400, 404)
+    assert client.get(f"/deals/{name}/compare").status_code in (400, 404)
+    from urllib.parse import unquote
+
+    preview = client.post("/api/preview", params={"name": unquote(name)},
+                          headers={"X-CSRF-Token": token}, content=json.dumps({"text": text}))
+    assert preview.status_code in (400, 404)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deals", "secret.yaml"]
+    assert sorted(p.name for p in folder.iterdir()) == ["link.yaml", "minimal.yaml",
+                                                        "small-bakery.yaml"]
 
 
 def test_the_host_header_is_checked(folder):
