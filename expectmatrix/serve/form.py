@@ -65,6 +65,7 @@ def _row(path: str, raw: dict[str, Any], library: Any, resolved: dict[str, Any],
     wording = resolved.get(eid)
     return {"id": eid, "path": path, "clause": clause_id, "params": params,
             "known_clause": clause is not None,
+            "area_hint": clause.area if clause is not None else "",
             "clause_text": "" if wording is None or not clause_id else wording.text,
             "nonstandard": nonstandard.get(eid, ""),
             **{name: _text(raw.get(name)) for name in ROW_FIELDS}}
