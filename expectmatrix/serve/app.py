@@ -155,7 +155,11 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
             from dataclasses import replace
 
             loaded = replace(loaded, folder=served.guard.folder)
-        data = await run_in_threadpool(served.rendering.document, loaded, fmt, audience)
+        if name:  # the team's own file: the warm renderers, as the editor's download
+            data = await run_in_threadpool(served.rendering.document, loaded, fmt, audience)
+        else:  # a body from a CRM or a script: in a worker that is stopped when time is up
+            data = await run_in_threadpool(served.rendering.document_in_worker, loaded, fmt,
+                                           audience)
         spec = loaded.spec
         suffix = "-internal" if audience == "internal" else ""
         filename = f"{spec.deal.id}-v{spec.deal.version}{suffix}.{fmt}"

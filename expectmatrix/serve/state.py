@@ -28,12 +28,21 @@ class Rendering:
         self._renderers: Any = None
         self._lock = threading.Lock()
 
-    def options(self, fmt: str, audience: str) -> Any:
+    def options(self, fmt: str, audience: str, timeout: float | None = None) -> Any:
         from expectmatrix.render.pipeline import RenderOptions
 
         return RenderOptions(formats=(fmt,), settings=self.settings,
                              template_dirs=self.settings.template_dirs,
-                             audience=audience)  # type: ignore[arg-type]
+                             audience=audience, timeout=timeout)  # type: ignore[arg-type]
+
+    def document_in_worker(self, loaded: Any, fmt: str, audience: str = "counterparty",
+                           timeout: float = 120) -> bytes:
+        """The same document made in a worker process that is stopped when ``timeout``
+        is up: for specs that come in a request rather than from the folder."""
+        from expectmatrix.render.pipeline import render_documents
+
+        documents, _ = render_documents(loaded, self.options(fmt, audience, timeout))
+        return bytes(documents[fmt])
 
     def document(self, loaded: Any, fmt: str, audience: str = "counterparty") -> bytes:
         from expectmatrix.render.pipeline import render_documents
