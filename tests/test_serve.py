@@ -324,3 +324,13 @@ def test_the_deals_list_follows_the_files(folder):
     assert "Pilot of the planning module" in page and "reporting module" not in page
     spec.unlink()
     assert "Pilot of the planning module" not in client.get("/").text
+
+
+def test_a_file_larger_than_a_request_may_be_is_refused_not_read(folder):
+    big = folder / "huge.yaml"
+    big.write_bytes(b"# " + b"x" * 2_100_000 + b"\n")
+    client = _client(folder)
+    assert "huge.yaml" in client.get("/").text  # listed, with its problem
+    assert client.get("/deals/huge.yaml").status_code == 400
+    assert client.get("/api/render", params={"format": "pdf", "name": "huge.yaml"}
+                      ).status_code == 400

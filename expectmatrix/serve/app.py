@@ -23,8 +23,17 @@ from expectmatrix.serve.edits import EditRefused, Recent
 from expectmatrix.serve.form import form_clauses
 from expectmatrix.serve.guard import Guard, GuardMiddleware, PathRefused
 from expectmatrix.serve.preview import Previews
-from expectmatrix.serve.state import Rendering, Served, answer, balance, checked, page
+from expectmatrix.serve.state import (
+    Rendering,
+    Served,
+    answer,
+    balance,
+    checked,
+    page,
+    read_spec,
+)
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
+from expectmatrix.spec.inputs import InputError
 from expectmatrix.spec.terms import SEGMENTS, STATUSES
 
 
@@ -49,12 +58,12 @@ def deals(served: Served) -> list[dict[str, Any]]:
 
 
 def _deal_row(served: Served, path: Path) -> dict[str, Any]:
-    from expectmatrix.spec.inputs import InputError, read_bytes
-
     try:
-        loaded = checked(read_bytes(path, 2_000_000, "spec"), path.name, served)
-    except (InputError, ExpectmatrixError) as e:
-        return {"file": path.name, "title": "", "problem": str(e)}
+        loaded = checked(read_spec(path), path.name, served)
+    except (InputError, ExpectmatrixError) as e:  # listed, with what keeps it from opening
+        return {"file": path.name, "title": "", "customer": "", "segment": "", "status": "",
+                "version": "", "balance": "", "risk": "", "nonstandard": "", "ok": False,
+                "problem": str(e)}
     raw = _raw_facts(loaded)
     return {"file": path.name, "title": raw.get("title", ""),
             "customer": raw.get("customer", ""), "segment": raw.get("segment", ""),
@@ -110,7 +119,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         path = served.guard.spec_path(request.path_params["name"])
         if not path.is_file():
             return Response("no such spec", status_code=404)
-        data = path.read_bytes()
+        data = read_spec(path)
         text = data.decode("utf-8", "replace")
         loaded = editor_handlers.loaded_or_none(served, text, path.name)
         previous = editor_handlers.previous_of(served, loaded)
@@ -142,7 +151,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
             if not path.is_file():
                 return JSONResponse({"error": f"no spec {name!r} in the folder"},
                                     status_code=404)
-            body = path.read_bytes()
+            body = read_spec(path)
         else:
             body = await request.body()
         try:
@@ -174,7 +183,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         path = served.guard.spec_path(request.path_params["name"])
         payload = json.loads(await request.body())
         text, seen = str(payload["text"]), str(payload.get("etag", ""))
-        current = path.read_bytes() if path.exists() else b""
+        current = read_spec(path) if path.exists() else b""
         if path.exists() and _etag(current) != seen and not payload.get("overwrite"):
             # Changed on disk since it was opened: show both, let the rep choose.
             return JSONResponse({"conflict": True, "disk": current.decode("utf-8", "replace"),
@@ -236,5 +245,5 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         Route("/deals/{name}/versions", bound(editor_handlers.new_version), methods=["POST"]),
         Route("/deals/{name}/compare", bound(editor_handlers.compare)),
     ], exception_handlers={PathRefused: refused, KeyError: refused, ValueError: refused,
-                          EditRefused: refused})
+                          EditRefused: refused, InputError: refused})
     return GuardMiddleware(app, served.guard)

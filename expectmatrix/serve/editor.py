@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from expectmatrix.serve.edits import Edit, EditRefused, apply_to, dump, load
 from expectmatrix.serve.preview import PREVIEW_CSP
-from expectmatrix.serve.state import Served, answer, checked, spec_format
+from expectmatrix.serve.state import Served, answer, checked, read_spec, spec_format
 from expectmatrix.serve.versions import bump, new_version_name, previous_version
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
 
@@ -172,7 +172,7 @@ async def compare(served: Served, request: Request) -> Response:
     path = served.guard.spec_path(request.path_params["name"])
     if not path.is_file():
         return Response("no such spec", status_code=404)
-    loaded = checked(path.read_bytes(), path.name, served)
+    loaded = checked(read_spec(path), path.name, served)
     old_path = previous_of(served, loaded)
     if old_path is None:
         return Response("there is no previous version of this deal in the folder",

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.responses import HTMLResponse
 
 from expectmatrix.serve.edits import Recent
-from expectmatrix.serve.guard import COOKIE, Guard
+from expectmatrix.serve.guard import COOKIE, MAX_BODY_BYTES, Guard
 from expectmatrix.serve.preview import Previews
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -65,6 +66,14 @@ class Served:
     rendering: Rendering
     recent: Recent  # the form's last documents, so an edit need not parse its text again
     listing: dict[str, Any]  # the deals list's rows by file, with the size and time read
+
+
+def read_spec(path: Path) -> bytes:
+    """A spec file of the folder, within the bound a request body has (InputError past
+    it): a file is read no more freely than a request."""
+    from expectmatrix.spec.inputs import read_bytes
+
+    return read_bytes(path, MAX_BODY_BYTES, "spec")
 
 
 def checked(data: bytes, name: str, served: Served) -> Any:
