@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from expectmatrix.serve.edits import Edit, EditRefused, apply_to, dump, load
+from expectmatrix.serve.edits import Edit, EditRefused, apply_to, dump
 from expectmatrix.serve.preview import PREVIEW_CSP
 from expectmatrix.serve.state import Served, answer, checked, read_spec, spec_format
 from expectmatrix.serve.versions import bump, new_version_name, previous_version
@@ -49,10 +49,12 @@ def form_html(served: Served, data: Any, loaded: Any) -> str:
 
 def form_for_text(served: Served, text: str, name: str, loaded: Any) -> str:
     """The form of a spec's text, or what keeps the text from being a form."""
+    fmt = spec_format(name, text)
     try:
-        data, _ = load(text, spec_format(name, text))
+        data, layout = served.recent.load(text, fmt)
     except (EditRefused, ValueError) as e:
         return render_problem(served, str(e))
+    served.recent.remember(text, fmt, data, layout)  # unchanged: the next edit starts here
     return form_html(served, data, loaded)
 
 
