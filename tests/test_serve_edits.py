@@ -158,3 +158,30 @@ def test_recent_documents_are_handed_out_once_and_match_a_fresh_read():
     for n in range(3):
         recent.remember(f"t{n}", "yaml", {}, layout)
     assert len(recent._documents) == 2
+
+
+def test_comments_above_a_row_go_with_it_when_rows_move_or_go():
+    """A drafted spec writes each clause's wording in a comment above its row: after a
+    move or a removal, every comment still stands above the row it was written for."""
+    text = (SAMPLES / "playbook-small.yaml").read_text(encoding="utf-8")
+
+    def above(spliced: str, eid: str) -> str:
+        lines = spliced.splitlines()
+        at = lines.index(f"    - id: {eid}")
+        return lines[at - 1].strip()
+
+    wording = {eid: above(text, eid) for eid in ("V1", "V2", "V3")}
+    assert all(w.startswith("# ") for w in wording.values())
+    moved = apply(text, Edit("move", "expectations.of_vendor[1]", delta=-1))
+    assert moved.index("id: V2") < moved.index("id: V1")
+    assert {eid: above(moved, eid) for eid in wording} == wording
+    removed = apply(text, Edit("remove", "expectations.of_vendor[1]"))
+    assert wording["V2"] not in removed and "id: V2\n" not in removed
+    assert above(removed, "V1") == wording["V1"] and above(removed, "V3") == wording["V3"]
+    assert len(removed.splitlines()) == len(text.splitlines()) - 4
+    last = apply(text, Edit("remove", "readiness[4]"))
+    assert last == text[:text.rindex("  - question:")]
+    # A flow list and a list emptied by the edit go through the round trip.
+    flow = apply("a: [1, 2, 3]\n", Edit("remove", "a[1]"))
+    assert flow == "a: [1, 3]\n"
+    assert apply("a:\n  - 1\n", Edit("remove", "a[0]")) == "a: []\n"

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from expectmatrix.serve.edits import Edit, EditRefused, apply_to, dump
+from expectmatrix.serve.edits import Edit, EditRefused, apply_lines, apply_to, dump
 from expectmatrix.serve.preview import PREVIEW_CSP
 from expectmatrix.serve.state import Served, answer, checked, read_spec, spec_format
 from expectmatrix.serve.versions import bump, new_version_name, previous_version
@@ -82,10 +82,14 @@ async def edit(served: Served, request: Request) -> Response:
         resolved = None
         if change.op == "own-text":
             resolved = checked(text.encode("utf-8"), name, served).spec
-        data, layout = served.recent.load(text, fmt)
-        apply_to(data, change, resolved)
-        text = dump(data, layout, fmt)
-        served.recent.remember(text, fmt, data, layout)
+        spliced = apply_lines(text, change, fmt)  # rows that move take their comments
+        if spliced is not None:
+            text = spliced
+        else:
+            data, layout = served.recent.load(text, fmt)
+            apply_to(data, change, resolved)
+            text = dump(data, layout, fmt)
+            served.recent.remember(text, fmt, data, layout)
     loaded = _loaded(served, text, name)
     result = answer(loaded) if not isinstance(loaded, Finding) else \
         findings_json(name, [loaded]) | {"status": "not valid yet: see the findings"}

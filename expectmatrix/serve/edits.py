@@ -180,9 +180,98 @@ def dump(data: Any, layout: tuple[int, int, int], fmt: str = "yaml") -> str:
 def apply(text: str, edit: Edit, fmt: str = "yaml", resolved: Any = None) -> str:
     """The text with ``edit`` made. ``resolved``: the checked spec, whose library wording
     "own-text" copies into the row."""
+    spliced = apply_lines(text, edit, fmt)
+    if spliced is not None:
+        return spliced
     data, layout = load(text, fmt)
     apply_to(data, edit, resolved)
     return dump(data, layout, fmt)
+
+
+def apply_lines(text: str, edit: Edit, fmt: str = "yaml") -> str | None:
+    """Removing or moving an item of a block sequence, made on the text's lines, so that
+    the comments written above each item go with it (the round trip keeps a comment with
+    the node before it: a drafted spec's clause wording would end up above the wrong
+    row). None where this cannot be done safely; the round trip then makes the edit."""
+    from expectmatrix.spec.findings import SpecError
+    from expectmatrix.spec.loading import parse
+
+    path = steps(edit.path)
+    if fmt != "yaml" or edit.op not in ("remove", "move") or not isinstance(path[-1], int):
+        return None
+    try:
+        tree, positions, _ = parse(text, "edit")
+    except SpecError:
+        return None
+    items = _plain_at(tree, path[:-1])
+    i, j = path[-1], path[-1] + edit.delta
+    if not isinstance(items, list) or not 0 <= i < len(items) or not 0 <= j < len(items) \
+            or (edit.op == "remove" and len(items) == 1) or (edit.op == "move" and i == j):
+        return None  # an emptied list is written [] by the round trip; errors come from it
+    lines = text.splitlines(keepends=True)
+    blocks = _item_blocks(lines, [positions.values.get((*path[:-1], k)) for k in
+                                  range(len(items))])
+    if blocks is None:
+        return None
+    pieces = ["".join(lines[a:b]) for a, b in blocks]
+    pieces = [p if p.endswith("\n") else p + "\n" for p in pieces]
+    head, tail = "".join(lines[:blocks[0][0]]), "".join(lines[blocks[-1][1]:])
+    expected = list(items)
+    if edit.op == "remove":
+        del pieces[i], expected[i]
+    else:
+        pieces.insert(j, pieces.pop(i))
+        expected.insert(j, expected.pop(i))
+    spliced = head + "".join(pieces) + tail
+    try:  # the same data as the edit made on the data, or not at all
+        after, _, _ = parse(spliced, "edit")
+    except SpecError:
+        return None
+    _plain_at(tree, path[:-2])[path[-2]] = expected
+    return spliced if after == tree else None
+
+
+def _plain_at(tree: Any, path: list[str | int]) -> Any:
+    for step in path:
+        found = (isinstance(step, int) and isinstance(tree, list) and step < len(tree)) or \
+            (isinstance(step, str) and isinstance(tree, dict) and step in tree)
+        if not found:
+            return None
+        tree = tree[step]
+    return tree
+
+
+def _item_blocks(lines: list[str], starts: list[tuple[int, int] | None]
+                 ) -> list[tuple[int, int]] | None:
+    """The line span of each item of a block sequence: from the comment lines right above
+    its dash to the next item's span, the last one to the end of its indentation."""
+    dashes = []
+    for start in starts:
+        if start is None:
+            return None
+        line, column = start[0] - 1, start[1] - 1
+        if not 0 <= line < len(lines) or not re.fullmatch(r" *- +", lines[line][:column]):
+            return None  # not a block item alone on its dash line (a flow list, say)
+        dashes.append((line, lines[line].index("-")))
+    indent = dashes[0][1]
+    if any(column != indent for _, column in dashes):
+        return None
+    firsts: list[int] = []
+    for line, _ in dashes:
+        while line > 0 and lines[line - 1].lstrip().startswith("#") and \
+                _indent(lines[line - 1]) >= indent and (not firsts or line - 1 > firsts[-1]):
+            line -= 1
+        firsts.append(line)
+    end = dashes[-1][0] + 1
+    while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > indent):
+        end += 1
+    while end > dashes[-1][0] + 1 and not lines[end - 1].strip():
+        end -= 1
+    return list(zip(firsts, [*firsts[1:], end], strict=True))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
 
 
 def apply_to(data: Any, edit: Edit, resolved: Any = None) -> None:
