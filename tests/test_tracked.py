@@ -124,6 +124,10 @@ def test_a_moved_and_renumbered_expectation_is_tracked_as_a_move(run, tmp_path):
         moved[n - 1] = re.sub(r"id: V\d", f"id: V{n}", block, count=1)
     first = blocks.index(vendor[0])
     new_text = "".join(blocks[:first] + moved + blocks[first + 4:])
+    # And the last readiness question asked first: a move in a second table.
+    head, *questions = re.split(r"(?m)^(?=  - question: )", new_text)
+    assert len(questions) == 3
+    new_text = head + "".join([questions[2], questions[0], questions[1]])
     new = tmp_path / "reordered.yaml"
     new.write_text(new_text, encoding="utf-8")
     out = tmp_path / "moved.docx"
@@ -139,6 +143,11 @@ def test_a_moved_and_renumbered_expectation_is_tracked_as_a_move(run, tmp_path):
     starts = {k: [e.get(f"{W}name") for e in root.iter(f"{W}move{k}RangeStart")]
               for k in ("From", "To")}
     assert starts["From"] and sorted(starts["From"]) == sorted(starts["To"])
+    # Each name ties one move, across the tables of the document.
+    assert len(set(starts["From"])) == len(starts["From"])
+    tables = [t for t in root.iter(f"{W}tbl") if next(t.iter(f"{W}moveFromRangeStart"), None)
+              is not None]
+    assert len(tables) == 2
     moved_text = "".join(t.text or "" for m in root.iter(f"{W}moveTo") for t in m.iter(f"{W}t"))
     # The training section moved up whole, area row and all; the rows it passed were
     # only renumbered, which is a change of their id and nothing else.

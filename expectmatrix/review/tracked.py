@@ -130,15 +130,14 @@ def _cell_key(tc: etree._Element) -> str:
 
 
 def _movable(old_rows: Sequence[etree._Element], new_rows: Sequence[etree._Element]
-             ) -> dict[str, str]:
-    """Cell contents found exactly once in each version of a table, by move name: when
-    such a cell is not aligned with its twin, it moved."""
+             ) -> list[str]:
+    """Cell contents found exactly once in each version of a table: when such a cell is
+    not aligned with its twin, it moved."""
     def counts(rows: Sequence[etree._Element]) -> Counter[str]:
         return Counter(_cell_key(tc) for r in rows for tc in r.findall(w("tc")))
 
     a, b = counts(old_rows), counts(new_rows)
-    keys = sorted(k for k in a if k and a[k] == 1 and b.get(k) == 1)
-    return {k: f"move{n}" for n, k in enumerate(keys, 1)}
+    return sorted(k for k in a if k and a[k] == 1 and b.get(k) == 1)
 
 
 class Differ:
@@ -254,7 +253,9 @@ class Differ:
         for tr in out.findall(w("tr")):
             out.remove(tr)
         old_rows, new_rows = old.findall(w("tr")), new.findall(w("tr"))
-        self.moves = _movable(old_rows, new_rows)
+        # Move names tie both ends together, so they are unique in the whole document.
+        self.moves = {k: f"move{self.marker.next_id}-{n}"
+                      for n, k in enumerate(_movable(old_rows, new_rows), 1)}
         keys_a, keys_b = [_text(r) for r in old_rows], [_text(r) for r in new_rows]
         for op, i1, i2, j1, j2 in SequenceMatcher(None, keys_a, keys_b,
                                                   autojunk=False).get_opcodes():
