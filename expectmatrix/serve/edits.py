@@ -99,9 +99,9 @@ def _yaml(mapping: int, sequence: int, offset: int) -> Any:
 
 def load(text: str, fmt: str = "yaml") -> tuple[Any, tuple[int, int, int]]:
     """The document, and the indentation to write it back with."""
-    from expectmatrix.spec.loading import _nesting_bound
+    from expectmatrix.spec.loading import nesting_bound
 
-    if _nesting_bound(text) > MAX_NESTING:
+    if nesting_bound(text) > MAX_NESTING:
         raise EditRefused("this spec nests too deeply for the form: edit it as text")
     if fmt == "json":
         return json.loads(text), (2, 2, 0)

@@ -220,7 +220,7 @@ def _compose_libyaml(text: str) -> Any:
         loader = yaml.CSafeLoader
     except (ImportError, AttributeError):
         return None
-    if _nesting_bound(text) > MAX_LIBYAML_NESTING or any(c in text for c in _NOT_FOR_LIBYAML):
+    if nesting_bound(text) > MAX_LIBYAML_NESTING or any(c in text for c in _NOT_FOR_LIBYAML):
         return None
     try:
         return yaml.compose(text, Loader=loader)
@@ -228,7 +228,7 @@ def _compose_libyaml(text: str) -> Any:
         return None
 
 
-def _nesting_bound(text: str) -> int:
+def nesting_bound(text: str) -> int:
     """An upper bound on how deep the document nests: two block levels (a mapping and
     its sequence) per indentation column, the indicators that nest within one line, and
     every bracket."""
