@@ -46,10 +46,10 @@ from expectmatrix.render.pipeline import (
 from expectmatrix.render.workers import Pool, cpu_count
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, SpecError, errors
 from expectmatrix.spec.loading import load
+from expectmatrix.spec.terms import SPEC_SUFFIXES
 
 __all__ = ["MANIFEST", "BatchResult", "Item", "Record", "collect_items", "run_batch"]
 
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from expectmatrix.render.output import output_name
 from expectmatrix.serve import editor as editor_handlers
 from expectmatrix.serve.edits import EditRefused, Recent
 from expectmatrix.serve.form import form_clauses
 from expectmatrix.serve.guard import Guard, GuardMiddleware, PathRefused
 from expectmatrix.serve.preview import Previews
 from expectmatrix.serve.state import (
+    MEDIA,
     Rendering,
     Served,
     answer,
@@ -34,7 +36,7 @@ from expectmatrix.serve.state import (
 )
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
 from expectmatrix.spec.inputs import InputError
-from expectmatrix.spec.terms import SEGMENTS, STATUSES
+from expectmatrix.spec.terms import AUDIENCES, SEGMENTS, STATUSES
 
 
 def deals(served: Served) -> list[dict[str, Any]]:
@@ -142,7 +144,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
     async def render(request: Request) -> Response:
         fmt = request.query_params.get("format", "pdf")
         audience = request.query_params.get("audience", "counterparty")
-        if fmt not in ("pdf", "docx") or audience not in ("counterparty", "internal"):
+        if fmt not in MEDIA or audience not in AUDIENCES:
             return JSONResponse({"error": "format is pdf or docx; audience counterparty or "
                                           "internal"}, status_code=400)
         name = request.query_params.get("name")
@@ -170,11 +172,9 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
             data = await run_in_threadpool(served.rendering.document_in_worker, loaded, fmt,
                                            audience)
         spec = loaded.spec
-        suffix = "-internal" if audience == "internal" else ""
-        filename = f"{spec.deal.id}-v{spec.deal.version}{suffix}.{fmt}"
-        media = ("application/pdf" if fmt == "pdf" else
-                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        return Response(data, media_type=media, headers={
+        filename = output_name(spec.deal.id, spec.deal.version, fmt,
+                               served.rendering.options(fmt, audience).edition().suffix)
+        return Response(data, media_type=MEDIA[fmt], headers={
             "Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def save(request: Request) -> Response:

@@ -15,12 +15,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from expectmatrix.serve.edits import Edit, EditRefused, apply_lines, apply_to, dump
 from expectmatrix.serve.preview import PREVIEW_CSP
-from expectmatrix.serve.state import Served, answer, checked, read_spec, spec_format
+from expectmatrix.serve.state import MEDIA, Served, answer, checked, read_spec, spec_format
 from expectmatrix.serve.versions import bump, new_version_name, previous_version
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
-
-MEDIA = {"pdf": "application/pdf",
-         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+from expectmatrix.spec.terms import AUDIENCES
 
 
 async def _payload(request: Request) -> dict[str, Any]:
@@ -112,7 +110,7 @@ async def preview(served: Served, request: Request) -> Response:
     """The page of an edition of the (unsaved) spec, kept under a key for the frame."""
     payload = await _payload(request)
     audience = payload.get("audience", "counterparty")
-    if audience not in ("counterparty", "internal"):
+    if audience not in AUDIENCES:
         raise EditRefused("audience is counterparty or internal")
     name = request.query_params.get("name", "request")
     loaded = checked(payload["text"].encode("utf-8"), name, served)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.spec.terms import SPEC_SUFFIXES
 
 MAX_BODY_BYTES = 2_000_000  # a spec is a few kilobytes; a pasted novel is refused
 SAFE_METHODS = {"GET", "HEAD"}
@@ -35,7 +36,7 @@ class Guard:
         suffix; resolved, it must still be inside the folder (no symlink out)."""
         if not name or "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
             raise PathRefused(f"{name!r} is not a file name of this folder")
-        if not name.lower().endswith((".yaml", ".yml", ".json")):
+        if not name.lower().endswith(SPEC_SUFFIXES):
             raise PathRefused(f"{name!r} is not a spec file (.yaml, .yml or .json)")
         path = self.folder / name
         resolved = path.resolve()

@@ -56,6 +56,10 @@ class Rendering:
         return documents[fmt]
 
 
+MEDIA = {"pdf": "application/pdf",
+         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
 @dataclass(frozen=True)
 class Served:
     guard: Guard

@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 from expectmatrix.serve.edits import Edit, apply
+from expectmatrix.spec.terms import SPEC_SUFFIXES
 
 _VERSIONED = re.compile(r"^(?P<stem>.+?)-v\d+$")
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def new_version_name(name: str, version: int) -> str:
@@ -44,8 +44,7 @@ def previous_version(folder: Path, deal_id: str, version: int,
         return None
     for path in spec_files(folder):
         try:
-            loaded = load_bytes(read_bytes(path, max_bytes, "spec"), path.name,
-                                "json" if path.suffix.lower() == ".json" else "yaml")
+            loaded = load_bytes(read_bytes(path, max_bytes, "spec"), path.name)
         except (InputError, ExpectmatrixError):
             continue
         spec = loaded.spec

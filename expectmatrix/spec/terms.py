@@ -24,6 +24,9 @@ FramePart = Literal["preamble", "precedence", "term", "missed", "escalation"]
 InternalField = Literal["deal.segment", "deal.notes", "deal.margin", "deal.nps",
                         "readiness.note", "nonstandard", "approvals", "balance"]
 
+# The files a spec is written in (read by their suffix, any case).
+SPEC_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".json")
+
 SEGMENTS: tuple[str, ...] = get_args(Segment)
 STATUSES: tuple[str, ...] = get_args(Status)
 SIDES: tuple[str, ...] = get_args(Side)
