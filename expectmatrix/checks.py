@@ -91,7 +91,11 @@ def check_identity(spec: Spec) -> list[Finding]:
             found.append(Finding("approval-date", f"the approval of {a.name} is dated {a.date}, "
                                  "after today: an approval cannot come before it was given; "
                                  "correct the date", "warning", ("approvals", i, "date")))
-    if spec.deal.status == "approved" and not spec.approvals:
+    if spec.deal.segment is None and "deal.segment" not in spec.withheld:
+        found.append(Finding("missing", "the segment is empty; write small, medium or large",
+                             path=("deal", "segment")))
+    # A counterparty copy leaves its approvals out; the full spec it came from had them.
+    if spec.deal.status == "approved" and not spec.approvals and "approvals" not in spec.withheld:
         found.append(Finding("approval-missing", "status is approved but no approvals are "
                              "listed; add an approvals: list (name, side, role, date) or set "
                              "status to review", path=("deal", "status")))
@@ -207,7 +211,8 @@ class ApprovalRules:
 def check_approvals(spec: Spec, context: CheckContext) -> list[Finding]:
     """An approved spec carries the approvals the organisation asks for."""
     rules = context.approvals
-    if spec.deal.status != "approved" or not (rules.sides or rules.roles):
+    if (spec.deal.status != "approved" or not (rules.sides or rules.roles)
+            or "approvals" in spec.withheld):
         return []
     found = []
     given_sides = {a.side for a in spec.approvals}

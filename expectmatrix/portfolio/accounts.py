@@ -167,6 +167,12 @@ def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
             failed += [f for f in findings if f.severity == "error"][:3] or [
                 Finding("failed", "could not be read", file=source)]
             continue
+        segment = spec.deal.segment
+        if segment is None or spec.withheld:
+            failed.append(Finding("withheld", "is a counterparty copy that leaves out "
+                                  f"{', '.join(spec.withheld)}; report the full spec instead",
+                                  file=source))
+            continue
         deal = spec.deal
         revenue = rates.convert(deal.value, source) if deal.value else Decimal(0)
         margin = rates.convert(deal.margin, source) if deal.margin else Decimal(0)
@@ -175,15 +181,15 @@ def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
         account.revenue += revenue
         account.margin += margin
         account.deals += 1
-        account.segments.add(deal.segment)
-        totals = segments[deal.segment]
+        account.segments.add(segment)
+        totals = segments[segment]
         totals.deals += 1
         totals.revenue += revenue
         totals.margin += margin
         if deal.nps is not None:
             totals.nps_sum += deal.nps
             totals.nps_count += 1
-        if deal.segment == "small" and any(r.answer != "yes" for r in spec.readiness):
+        if segment == "small" and any(r.answer != "yes" for r in spec.readiness):
             totals.readiness_risk += 1
         totals.nonstandard += len(nonstandard)
         totals.expectations += len(spec.expectations.of_vendor) + len(

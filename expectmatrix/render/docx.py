@@ -255,7 +255,8 @@ class DocxRenderer:
         if view.internal:
             note = fill(str(labels["internal_note"]), vendor=view.vendor.name,
                         customer=view.customer.name)
-            yield ox.para(ox.run(f"{labels['internal']}: {note}", "EmInternal"), before=3)
+            more = f" {view.counterparty_note}" if view.counterparty_note else ""
+            yield ox.para(ox.run(f"{labels['internal']}: {note}{more}", "EmInternal"), before=3)
 
         quarter = [ox.twips(38), ox.twips(50), ox.twips(38), width - ox.twips(126)]
         facts = list(view.facts) + ([("", "")] if len(view.facts) % 2 else [])

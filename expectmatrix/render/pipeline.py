@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.checks import LibrarySource, check_loaded
-from expectmatrix.render.audience import Edition
+from expectmatrix.render.audience import Edition, edition_fingerprint
 from expectmatrix.render.output import ensure_dir, folder_lock, output_name, write_documents
 from expectmatrix.render.view import View, build_view
 from expectmatrix.settings import Settings
@@ -48,11 +48,9 @@ class Renderers:
 
     def view(self, spec: Spec, folder: str | Path | None, nonstandard: Mapping[str, str],
              mark_nonstandard: bool | None, canonical: bytes | None = None,
-             edition: Edition | None = None, frame: Sequence[FrameText] = (),
-             fingerprint: str | None = None) -> View:
+             edition: Edition | None = None, frame: Sequence[FrameText] = ()) -> View:
         return build_view(spec, nonstandard, mark_nonstandard, self.look(spec, folder),
-                          self.labels(spec.deal.language), canonical, edition, frame,
-                          fingerprint)
+                          self.labels(spec.deal.language), canonical, edition, frame)
 
     def look(self, spec: Spec, folder: str | Path | None) -> Look:
         """The spec's branding over the organisation's; files relative to ``folder``."""
@@ -121,15 +119,14 @@ def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
                 renderers: Renderers | None = None, nonstandard: Mapping[str, str] | None = None,
                 mark_nonstandard: bool | None = None, folder: str | Path | None = None,
                 canonical: bytes | None = None, edition: Edition | None = None,
-                frame: Sequence[FrameText] = (), fingerprint: str | None = None
-                ) -> dict[str, bytes]:
+                frame: Sequence[FrameText] = ()) -> dict[str, bytes]:
     """A valid, resolved spec -> {format: document bytes}. Writes nothing. ``folder``:
     where the spec's logo and font are (default: the current folder); ``canonical``: the
     spec's canonical form, if the caller has it already; ``frame``: the agreement frame
     as checking decided it (none given: no frame is printed)."""
     renderers = renderers or Renderers()
     view = renderers.view(spec, folder, nonstandard or {}, mark_nonstandard, canonical,
-                          edition, frame, fingerprint)
+                          edition, frame)
     return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
 
 
@@ -149,7 +146,7 @@ class RenderResult:
     findings: list[Finding]
     files: list[OutputFile] = field(default_factory=list)
     deal_id: str | None = None
-    fingerprint: str | None = None
+    fingerprint: str | None = None  # the one the documents print (their edition's)
 
     @property
     def ok(self) -> bool:
@@ -189,20 +186,18 @@ class RenderJob:
 
     source: str
     canonical: bytes  # the canonical form: computed once per document, here
-    fingerprint: str
+    fingerprint: str  # the whole spec's (an edition prints the one of the spec it carries)
     nonstandard: dict[str, str]
     folder: str | None  # where the spec's logo and font are
     frame: tuple[FrameText, ...] = ()
 
     @classmethod
-    def of(cls, loaded: Loaded, fingerprint: str | None = None) -> RenderJob:
-        """``fingerprint``: the one to print when the loaded spec is an edition's redacted
-        copy of the whole (verify re-renders from one)."""
+    def of(cls, loaded: Loaded) -> RenderJob:
         from expectmatrix.spec.canonical import canonical_json, fingerprint_of
 
         assert loaded.spec is not None
         canonical = canonical_json(loaded.spec)
-        return cls(loaded.file, canonical, fingerprint or fingerprint_of(canonical),
+        return cls(loaded.file, canonical, fingerprint_of(canonical),
                    dict(loaded.nonstandard), str(loaded.folder) if loaded.folder else None,
                    loaded.frame)
 
@@ -237,7 +232,7 @@ def render_job(job: RenderJob) -> tuple[dict[str, bytes], list[Finding]]:
     with time_limit(options.timeout):
         documents = render_spec(job.spec(), options.formats, renderers, job.nonstandard,
                                 options.mark_nonstandard, job.folder, job.canonical,
-                                options.edition(), job.frame, job.fingerprint)
+                                options.edition(), job.frame)
     return documents, renderers.notices(options.formats)
 
 
@@ -256,7 +251,7 @@ def render_documents(loaded: Loaded, options: RenderOptions,
     assert loaded.spec is not None
     documents = render_spec(loaded.spec, options.formats, renderers, loaded.nonstandard,
                             options.mark_nonstandard, job.folder, job.canonical,
-                            options.edition(), job.frame, job.fingerprint)
+                            options.edition(), job.frame)
     return documents, renderers.notices(options.formats)
 
 
@@ -280,7 +275,8 @@ def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | N
         paths = write_documents(folder, names)
     files = [OutputFile(path, len(data), hashlib.sha256(data).hexdigest())
              for path, data in zip(paths, names.values(), strict=True)]
-    return RenderResult(loaded.file, findings, files, spec.deal.id, job.fingerprint)
+    return RenderResult(loaded.file, findings, files, spec.deal.id,
+                        edition_fingerprint(spec, options.edition()))
 
 
 def render_file(path: str | Path, outdir: str | Path, options: RenderOptions | None = None,

@@ -124,26 +124,15 @@ def _verify(document: str | Path, data: bytes, spec: str | Path | None,
         return _verify_by_text(embedded, spec, name, options, library)
     data = embedded_spec(embedded, name)
     actual = fingerprint_of(data)
-    audience = embedded.options.get("audience", "internal")
-    # A counterparty edition carries its spec without what it does not show; the
-    # fingerprint it prints and states is still the whole spec's.
-    redacted = audience == "counterparty" and embedded.fingerprint != actual
-    whole = embedded.fingerprint or actual if redacted else actual
-    report = Report(name, whole)
-    if redacted:
-        stated = embedded.options.get("embedded")
-        report.add("the embedded spec is this counterparty copy's (the SHA-256 the metadata "
-                   "states)", stated == actual,
-                   f"metadata says {stated}, the embedded spec hashes to {actual}")
-    else:
-        report.add("the metadata fingerprint is the embedded spec's SHA-256",
-                   embedded.fingerprint == actual,
-                   f"metadata says {embedded.fingerprint}, the embedded spec hashes to {actual}")
+    report = Report(name, actual)
+    # Each edition states and prints the fingerprint of the spec it carries.
+    report.add("the metadata fingerprint is the embedded spec's SHA-256",
+               embedded.fingerprint == actual,
+               f"metadata says {embedded.fingerprint}, the embedded spec hashes to {actual}")
     label = _fingerprint_label(data, options)
     printed = embedded.printed(label)
-    wrong = sorted({p for p in printed if p != whole})
-    report.add("every printed fingerprint is the " + (
-        "metadata's" if redacted else "embedded spec's SHA-256"),
+    wrong = sorted({p for p in printed if p != actual})
+    report.add("every printed fingerprint is the embedded spec's SHA-256",
                bool(printed) and not wrong,
                f"printed: {', '.join(wrong)}" if wrong
                else f"no printed fingerprint found (after “{label}”)")
@@ -152,7 +141,7 @@ def _verify(document: str | Path, data: bytes, spec: str | Path | None,
         problems = "; ".join(str(f) for f in errors(loaded.findings)[:3])
         report.add("the embedded spec is valid", False, problems)
         return report
-    same, detail, resaved = _same_text(embedded, loaded, options, whole)
+    same, detail, resaved = _same_text(embedded, loaded, options)
     report.add("the visible text is what this spec renders to", same, detail)
     if same and resaved:
         report.notes.append("re-saved, text unchanged: the file is not byte for byte what "
@@ -160,16 +149,16 @@ def _verify(document: str | Path, data: bytes, spec: str | Path | None,
                             "signed), and every text it renders is as the spec says")
     if spec is not None:
         report.add(f"{spec} is the document's spec",
-                   *_same_spec(loaded, spec, name, library, whole if redacted else None, options))
-    elif redacted:
-        report.notes.append("this counterparty copy carries its spec without the internal "
-                            "fields, so the fingerprint of the whole spec is checked only "
-                            "when the spec file is given: verify DOCUMENT SPEC")
+                   *_same_spec(loaded, spec, name, library))
+    elif loaded.spec.withheld:
+        report.notes.append("this counterparty edition carries its spec without "
+                            f"{', '.join(loaded.spec.withheld)}; to check that it was made "
+                            "from your full spec, give it too: verify DOCUMENT SPEC")
     return report
 
 
-def _same_text(embedded: Embedded, loaded: Loaded, options: RenderOptions | None,
-               fingerprint: str) -> tuple[bool, str, bool]:
+def _same_text(embedded: Embedded, loaded: Loaded, options: RenderOptions | None
+               ) -> tuple[bool, str, bool]:
     """Whether the document says what the spec renders to, what differs if not, and
     whether the file was saved again since (its bytes are not a fresh rendering's)."""
     from dataclasses import replace
@@ -181,7 +170,7 @@ def _same_text(embedded: Embedded, loaded: Loaded, options: RenderOptions | None
     options = replace(options or RenderOptions(), formats=(embedded.kind,),
                       mark_nonstandard=None if mark is None else mark == "yes",
                       audience="counterparty" if audience == "counterparty" else "internal")
-    fresh, _ = render_documents(loaded, options, job=RenderJob.of(loaded, fingerprint))
+    fresh, _ = render_documents(loaded, options, job=RenderJob.of(loaded))
     again = read_bytes(fresh[embedded.kind], Path(f"fresh.{embedded.kind}"))
     if _normalise(again.text) == _normalise(embedded.text):
         return True, "", again.digest != embedded.digest
@@ -199,6 +188,7 @@ def _verify_by_text(embedded: Embedded, spec_path: str | Path, name: str,
     from dataclasses import replace
 
     from expectmatrix.checks import check_loaded
+    from expectmatrix.render.audience import edition_fingerprint
     from expectmatrix.render.pipeline import RenderJob, RenderOptions, render_documents
     from expectmatrix.spec.i18n import labels_for
     from expectmatrix.spec.loading import load
@@ -218,12 +208,15 @@ def _verify_by_text(embedded: Embedded, spec_path: str | Path, name: str,
         "drops it), so it was compared by its text with what the spec renders: this proves "
         "the text, not the layout, and the fingerprint only as it is printed on the pages")
     labels = labels_for(given.spec.deal.language, tuple(map(Path, options.template_dirs)))
-    printed = embedded.printed(str(labels["fingerprint"]))
-    wrong = sorted({p for p in printed if p != job.fingerprint})
-    report.add("every printed fingerprint is the spec's SHA-256", bool(printed) and not wrong,
-               f"printed: {', '.join(wrong)}" if wrong else "no printed fingerprint found")
     audience: Audience = ("internal" if str(labels["internal"]) in embedded.text
                           else "counterparty")
+    expected = edition_fingerprint(given.spec, replace(options, audience=audience).edition())
+    report.fingerprint = expected
+    printed = embedded.printed(str(labels["fingerprint"]))
+    wrong = sorted({p for p in printed if p != expected})
+    report.add(f"every printed fingerprint is the SHA-256 of the spec the {audience} edition "
+               "carries", bool(printed) and not wrong,
+               f"printed: {', '.join(wrong)}" if wrong else "no printed fingerprint found")
     furniture, furniture_texts = _furniture(given, labels)
     mine = furniture.sub("", _normalise(embedded.text))
     detail = ""
@@ -282,12 +275,12 @@ def _furniture(loaded: Loaded, labels: dict[str, object]) -> tuple[re.Pattern[st
     return re.compile("|".join(parts)), [*fixed, numbers, loaded.spec.deal.id]
 
 
-def _same_spec(loaded: Loaded, spec_path: str | Path, name: str, library: LibrarySource,
-               whole: str | None, options: RenderOptions | None) -> tuple[bool, str]:
-    """``whole``: the fingerprint a counterparty copy states for the spec it leaves
-    fields out of (None: the document carries the whole spec)."""
+def _same_spec(loaded: Loaded, spec_path: str | Path, name: str, library: LibrarySource
+               ) -> tuple[bool, str]:
+    """Whether the spec file is the one the document carries: for a counterparty edition,
+    once what that edition's copy withholds is left out of the file's spec too."""
     from expectmatrix.checks import check_loaded
-    from expectmatrix.render.audience import Edition, redact
+    from expectmatrix.render.audience import withhold
     from expectmatrix.review.compare import compare, format_text
     from expectmatrix.spec.canonical import fingerprint
     from expectmatrix.spec.loading import load
@@ -297,30 +290,20 @@ def _same_spec(loaded: Loaded, spec_path: str | Path, name: str, library: Librar
     if given.spec is None:
         first = errors(given.findings)[:1]
         return False, f"the spec is not valid: {first[0] if first else ''}"
-    mine = given.spec
-    if whole is not None:
-        fields = options.settings.internal_fields if options else Edition().internal_fields
-        mine = redact(given.spec, Edition("counterparty", fields))
-        if fingerprint(given.spec) == whole and fingerprint(mine) == fingerprint(loaded.spec):
-            return True, ""
-        if fingerprint(mine) == fingerprint(loaded.spec):
-            return False, (f"the spec's fingerprint is {fingerprint(given.spec)}, the document "
-                           f"states {whole}: they differ in fields this counterparty copy "
-                           "leaves out (notes, margin, approvals and the like)")
-    elif fingerprint(mine) == fingerprint(loaded.spec):
+    mine = withhold(given.spec, loaded.spec.withheld) if loaded.spec.withheld else given.spec
+    if fingerprint(mine) == fingerprint(loaded.spec):
         return True, ""
     diff = compare(loaded.spec, mine, f"{name} (embedded)", str(spec_path))
     return False, format_text(diff).strip()
 
 
 def extract(document: str | Path) -> bytes:
-    """The embedded canonical spec (JSON); rendering it gives the same document. A
-    counterparty copy's is the spec without its internal fields."""
+    """The embedded canonical spec (JSON): rendering it in the document's edition gives
+    the same document. A counterparty edition's is the spec without what only the
+    internal edition shows, named in its ``withheld``."""
     embedded = read_document(document)
     data = embedded_spec(embedded, str(document))
-    stated = (embedded.options.get("embedded")
-              if embedded.options.get("audience") == "counterparty" else embedded.fingerprint)
-    if stated and fingerprint_of(data) != stated:
+    if embedded.fingerprint and fingerprint_of(data) != embedded.fingerprint:
         raise DocumentError(f"{document}: the embedded spec does not match the document's "
                             "fingerprint; it was changed after generation")
     return data
