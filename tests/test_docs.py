@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from importlib.metadata import packages_distributions
 from pathlib import Path
 from types import ModuleType
@@ -42,7 +43,8 @@ def _generate() -> ModuleType:
     return module
 
 
-def _commands(group: click.Group, path: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def _commands(group: click.Group, path: tuple[str, ...] = ()
+              ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     for name, command in group.commands.items():
         yield (*path, name), command
         if isinstance(command, click.Group):
