@@ -541,16 +541,16 @@ def templates_copy(target: Path, force: bool) -> None:
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the schema to this file instead of stdout.")
-@click.option("--markdown", is_flag=True, help="Print the field tables of the README instead.")
+@click.option("--markdown", is_flag=True, help="Print the field reference (Markdown) instead.")
 @_fail_cleanly
 def schema(output: Path | None, markdown: bool) -> None:
     """Print the JSON Schema of the spec format (for YAML editors)."""
     from expectmatrix.render.output import write_atomic
 
     if markdown:
-        from expectmatrix.spec.docs import field_tables
+        from expectmatrix.spec.docs import reference
 
-        text = field_tables() + "\n"
+        text = reference()
     else:
         from expectmatrix.spec.models import json_schema
 
@@ -660,7 +660,8 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
 @cli.command()
 @click.argument("folder", required=False, default=Path("."),
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--port", type=click.IntRange(1, 65535), default=8750, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8750, show_default=True,
+              help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Listen on this address. Any other than this machine's needs the access "
                    "token printed at start.")

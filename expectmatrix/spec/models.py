@@ -1,7 +1,7 @@
 """The deal spec, version 1: pydantic models of the contract and nothing else.
 
 These models are the single source of truth: validation, the JSON Schema served by
-``expectmatrix schema`` and the field tables in the README all come from them.
+``expectmatrix schema`` and the field reference in docs/reference/spec.md all come from them.
 """
 
 import datetime as _dt
