@@ -139,6 +139,9 @@ def test_a_certificate_naming_the_party_or_signatory_in_other_case_and_width_is_
     assert result.exit_code == 0, result.output
     fields = PdfReader(out).get_fields() or {}
     assert fields["expectmatrix-signature-customer"].get("/V") is not None
+    # The same certificate names nobody of the vendor's block: the match is the block's.
+    elsewhere = tmp_path / "elsewhere.pdf"
+    _refused(run("sign", made["counterparty"], "-o", elsewhere, "--p12", made[who]), elsewhere)
 
 
 def test_a_pdf_expectmatrix_did_not_write_is_refused(run, made, tmp_path):
