@@ -412,7 +412,8 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
         click.echo(json.dumps({"document": report.document, "ok": report.ok,
                                "fingerprint": report.fingerprint,
                                "checks": [c.__dict__ for c in report.checks],
-                               "notes": report.notes, "signer": report.signer}, indent=2))
+                               "failed": report.failed, "notes": report.notes,
+                               "signer": report.signer}, indent=2))
     else:
         for c in report.checks:
             click.secho(f"{'ok  ' if c.ok else 'FAIL'} {c.name}", fg="green" if c.ok else "red",
@@ -421,8 +422,11 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
                 click.echo("     " + c.detail.replace("\n", "\n     "), err=True)
         for note in report.notes:
             click.echo(f"note: {note}")
-        verdict = "matches" if report.ok else "does NOT match"
-        click.echo(f"{document} {verdict} spec {report.fingerprint}")
+        spec_ok = "spec" not in report.failed
+        signature = " and ".join(kind for kind in report.failed if kind != "spec")
+        tail = f", {'but' if spec_ok else 'and'} the {signature} check failed" if signature else ""
+        click.echo(f"{document} {'matches' if spec_ok else 'does NOT match'} spec "
+                   f"{report.fingerprint}{tail}")
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 

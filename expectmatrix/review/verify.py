@@ -36,6 +36,7 @@ class Check:
     name: str
     ok: bool
     detail: str = ""
+    kind: str = "spec"  # spec, or with --trust: signature | integrity | chain
 
 
 @dataclass
@@ -50,8 +51,14 @@ class Report:
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
-    def add(self, name: str, ok: bool, detail: str = "") -> None:
-        self.checks.append(Check(name, ok, detail))
+    @property
+    def failed(self) -> list[str]:
+        """The kinds of check that failed, each once: the spec passing while only the
+        signature's chain fails is not a document that differs from its spec."""
+        return list(dict.fromkeys(c.kind for c in self.checks if not c.ok))
+
+    def add(self, name: str, ok: bool, detail: str = "", kind: str = "spec") -> None:
+        self.checks.append(Check(name, ok, detail, kind))
 
 
 def embedded_spec(embedded: Embedded, name: str) -> bytes:
@@ -110,8 +117,12 @@ def verify(document: str | Path, spec: str | Path | None = None,
         from expectmatrix.review.signing import check_signature
 
         signature = check_signature(data, trust)
-        report.add(f"signed by {signature.signer or 'nobody'}, valid against {trust} and "
-                   "unchanged since signing", signature.ok, signature.detail)
+        who = signature.signer or "the signer"
+        names = {"signature": "signature: the PDF carries a signature that can be checked",
+                 "integrity": f"integrity: nothing changed since {who} signed",
+                 "chain": f"chain: the certificate of {who} chains to {trust}"}
+        for check in signature.checks:
+            report.add(names[check.kind], check.ok, check.detail, check.kind)
         report.signer = signature.signer
     return report
 
