@@ -114,9 +114,7 @@ def _spec_of(embedded: Embedded,
         raise RefusedError(f"{path}: its embedded spec is damaged; render the document "
                            "again") from None
     audience = embedded.options.get("audience")
-    stated = embedded.options.get("embedded") if audience == "counterparty" else (
-        embedded.fingerprint)
-    if stated != fingerprint_of(embedded.spec_json):
+    if embedded.fingerprint != fingerprint_of(embedded.spec_json):
         raise RefusedError(f"{path}: its embedded spec is not the one its metadata states: "
                            "it was changed after it was rendered; render it again")
     labels = labels_for(language)
