@@ -17,6 +17,7 @@ from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Expectation, Spec
+from expectmatrix.spec.shape import expectations_of, list_name, path_of, sides
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -83,11 +84,11 @@ def resolve(spec: Spec, library: Library) -> Resolved:
     language = spec.deal.language
     texts = wording(library, language)
     untranslated: set[str] = set()
-    for side_key in ("of_vendor", "of_customer"):
-        side = "vendor" if side_key == "of_vendor" else "customer"
+    for side in sides():
+        side_key = list_name(side)
         out = []
-        for i, e in enumerate(getattr(spec.expectations, side_key)):
-            where: FieldPath = ("expectations", side_key, i)
+        for i, e in enumerate(expectations_of(spec, side)):
+            where: FieldPath = path_of(side, i)
             if e.clause is None:
                 for name in ("area", "text"):
                     if getattr(e, name) is None:
@@ -110,7 +111,7 @@ def resolve(spec: Spec, library: Library) -> Resolved:
             if clause.side != side:
                 findings.append(Finding(
                     "clause-side", f"clause {clause.id!r} is a {clause.side} expectation; move "
-                    f"it to of_{clause.side} or choose a {side} clause", path=(*where, "clause")))
+                    f"it to {list_name(clause.side)} or choose a {side} clause", path=(*where, "clause")))
             values, bad = clause_values(clause, e, where)
             findings += bad
             english = {name: fill(getattr(clause, name), values) if name != "area"

@@ -23,6 +23,7 @@ from expectmatrix.spec.inputs import InputError, read_bytes
 from expectmatrix.spec.loading import decode, parse, validate_model
 from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Expectation, Model, ShortText, Text
+from expectmatrix.spec.shape import list_name, path_of, sides
 from expectmatrix.spec.terms import Balance, FramePart, Segment, Side
 
 ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -240,11 +241,11 @@ def _check_playbooks(library: Library, names: Sequence[str]) -> list[Finding]:
     for name in names:
         book = library.playbooks[name]
         source = library.playbook_sources[name]
-        for side_key in ("of_vendor", "of_customer"):
-            side = side_key.removeprefix("of_")
+        for side in sides():
+            side_key = list_name(side)
             for i, raw in enumerate(getattr(book.expectations, side_key)):
                 entry = clause_entry(raw)
-                path: FieldPath = ("expectations", side_key, i)
+                path: FieldPath = path_of(side, i)
                 clause = library.clauses.get(entry.clause)
                 if clause is None:
                     hint = did_you_mean(entry.clause, sorted(library.clauses))

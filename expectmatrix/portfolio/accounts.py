@@ -19,6 +19,7 @@ from typing import Any
 
 from expectmatrix.spec.findings import Finding, SpecError
 from expectmatrix.spec.models import Money, Spec
+from expectmatrix.spec.shape import located
 from expectmatrix.spec.terms import SEGMENTS, STATUSES
 
 STRATEGIES = {"high-revenue-high-margin": "protect", "low-revenue-high-margin": "grow",
@@ -192,8 +193,7 @@ def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
         if segment == "small" and any(r.answer != "yes" for r in spec.readiness):
             totals.readiness_risk += 1
         totals.nonstandard += len(nonstandard)
-        totals.expectations += len(spec.expectations.of_vendor) + len(
-            spec.expectations.of_customer)
+        totals.expectations += len(located(spec))
         totals.statuses[deal.status] += 1
     currency = rates.currency()
     listed = sorted(accounts.values(), key=lambda a: (-a.revenue, a.customer.casefold()))

@@ -22,6 +22,7 @@ from expectmatrix.spec.clock import source_date
 from expectmatrix.spec.i18n import format_date, format_money, format_number, labels_for, plural
 from expectmatrix.spec.models import Expectation, FrameText, Spec
 from expectmatrix.spec.placeholders import fill
+from expectmatrix.spec.shape import expectations_of, sides
 
 NONSTANDARD_MARK = "†"  # in Noto Sans and Arial alike, and a legal reader's footnote sign
 
@@ -173,7 +174,7 @@ def _cell(e: Expectation | None, marked: set[str], labels: dict[str, Any],
 
 def _areas(spec: Spec, marked: set[str], labels: dict[str, Any],
            iso: Callable[[str], str]) -> list[Area]:
-    vendor, customer = spec.expectations.of_vendor, spec.expectations.of_customer
+    vendor, customer = expectations_of(spec, "vendor"), expectations_of(spec, "customer")
     order = list(dict.fromkeys([e.area for e in vendor] + [e.area for e in customer]))
     areas = []
     for name in order:
@@ -245,7 +246,8 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
     mark = mark and shows("nonstandard")
     rtl = labels.get("direction") == "rtl"
     iso = _isolator(rtl)
-    total = len(spec.expectations.of_vendor) + len(spec.expectations.of_customer)
+    n_vendor, n_customer = (len(expectations_of(spec, side)) for side in sides())
+    total = n_vendor + n_customer
     effective = format_date(deal.effective, language)
     frames = _frame(spec, frame, vendor := _party(spec, "vendor", labels, iso),
                     customer := _party(spec, "customer", labels, iso), effective, labels, iso)
@@ -259,7 +261,6 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
                 " " + str(labels["nonstandard_frame"]) if marked_frame else "")
     names = {"vendor": vendor.name, "customer": customer.name}
     spec_json = canonical if canonical is not None else canonical_json(spec)
-    n_vendor, n_customer = len(spec.expectations.of_vendor), len(spec.expectations.of_customer)
     status_label = str(labels["statuses"][deal.status])
     value = format_money(deal.value.amount, deal.value.currency, language) if deal.value else None
     facts: list[tuple[str, str]] = [

@@ -271,14 +271,6 @@ class Spec(Model):
         description="What this copy leaves out: set by expectmatrix in the spec a counterparty "
                     "edition carries; a spec written by hand leaves it out.")
 
-    def all_expectations(self) -> list[tuple[str, int, Expectation]]:
-        """Every expectation with its list name and index, vendor's first."""
-        return [
-            (side, i, e)
-            for side in ("of_vendor", "of_customer")
-            for i, e in enumerate(getattr(self.expectations, side))
-        ]
-
 
 def json_schema() -> dict[str, Any]:
     schema = Spec.model_json_schema()

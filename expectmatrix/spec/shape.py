@@ -53,6 +53,24 @@ def sides() -> tuple[Side, ...]:
     return SIDES  # type: ignore[return-value]
 
 
+def path_of(side: Side, index: int, *rest: str | int) -> FieldPath:
+    """Where an expectation (or one of its fields) is: ``expectations.of_vendor[2].text``."""
+    return ("expectations", SIDE_LIST[side], index, *rest)
+
+
+def located(spec: Spec) -> list[tuple[Side, FieldPath, Expectation]]:
+    """Every expectation with its side and its path, the vendor's first."""
+    return [(side, path_of(side, i), e) for side in sides()
+            for i, e in enumerate(expectations_of(spec, side))]
+
+
+def side_at(path: FieldPath) -> Side | None:
+    """The side whose list ``path`` points into, if any."""
+    if len(path) >= 2 and path[0] == "expectations" and isinstance(path[1], str):
+        return LIST_SIDE.get(path[1])
+    return None
+
+
 def next_id(ids: Iterable[str], side: Side) -> str:
     """The next free id of ``side``: one past the highest ``V<n>`` (or ``C<n>``) in use."""
     prefix = ID_PREFIX[side]
