@@ -264,7 +264,7 @@ def _check_setup(options: RenderOptions) -> None:
 
         HtmlRenderer(options.template_dirs)
     if "docx" in options.formats and (options.docx_base or options.settings.docx_base):
-        from expectmatrix.render.docx import read_letterhead
+        from expectmatrix.render.letterhead import read_letterhead
 
         read_letterhead(options.docx_base or options.settings.docx_base)  # type: ignore[arg-type]
 
