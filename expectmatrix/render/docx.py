@@ -135,8 +135,9 @@ class DocxRenderer:
     """Renders Views to DOCX bytes; build once, call :meth:`render` many times.
 
     With ``base`` (a company's letterhead .docx), its page set-up, styles, headers,
-    footers and logo are kept: the matrix replaces its body, and the DRAFT mark, the
-    fingerprint and the page numbers are added below its own header and footer lines.
+    footers and logo are kept, less what reaches out or runs code (letterhead.py): the
+    matrix replaces its body, and the DRAFT mark, the fingerprint and the page numbers
+    are added below its own header and footer lines.
     """
 
     def __init__(self, base: str | Path | None = None) -> None:

@@ -162,7 +162,7 @@ def _clean_xml(root: Any, gone: set[str], partname: str, dropped: _Dropped) -> b
     """Take out of one part what refers to a dropped relationship, the settings that
     reach out, and unsafe fields; True if anything changed."""
     changed = _drop_references(root, gone) if gone else False
-    # Left even without a relationship (one that was never there, or already dropped).
+    # These reach out by what they say, with or without a relationship to drop.
     for tag, what in (("w:attachedTemplate", "attached template"),
                       ("w:mailMerge", "mail-merge data source")):
         for element in list(root.iter(qn(tag))):
