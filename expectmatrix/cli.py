@@ -246,6 +246,9 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
               help="Skip items whose outputs exist and carry the current spec's fingerprint.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed item.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Read symbolic links that lead out of a folder given (by default they "
+                   "are skipped with a warning).")
 @click.option("--base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Spec supplying everything a CSV row leaves out.")
 @click.option("--columns", "columns",
@@ -265,7 +268,8 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_fail_cleanly
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
-          resume: bool, fail_fast: bool, strict: bool, base: Path | None, columns: str | None,
+          resume: bool, fail_fast: bool, strict: bool, follow_symlinks: bool,
+          base: Path | None, columns: str | None,
           date_format: str | None, template_dirs: tuple[Path, ...], audience: Audience,
           mark: bool | None, pdf_variant: str | None, docx_base: Path | None, timeout: float,
           as_json: bool) -> None:
@@ -288,7 +292,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     with BatchProgress(quiet=as_json) as progress:
         result = run_batch(inputs, outdir, options=options, jobs=jobs, resume=resume,
                            fail_fast=fail_fast, strict=strict, base=base, csv=csv,
-                           on_item=progress.item, on_total=progress.total)
+                           on_item=progress.item, on_total=progress.total,
+                           follow_symlinks=follow_symlinks)
     summary = result.summary()
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -301,9 +306,12 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
                 if not problems:
                     click.secho(f"{record.source}: {record.status}: {record.error}", fg="red",
                                 err=True)
+            elif record.status == "skipped" and record.error:  # not read at all: say why
+                for f in record.findings:
+                    _echo_finding(f)
         for f in result.notices:
             _echo_finding(f)
-        if summary["ok"] == 0 and summary["skipped"] and not summary["failed"]:
+        if resume and summary["ok"] == 0 and summary["skipped"] and not summary["failed"]:
             click.echo("nothing to render: every output is up to date", err=True)
         click.echo(progress.summary_line(summary), err=True)
     if result.interrupted:

@@ -45,6 +45,7 @@ from expectmatrix.render.pipeline import (
 )
 from expectmatrix.render.workers import Pool, cpu_count
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, SpecError, errors
+from expectmatrix.spec.inputs import walk_folder
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.terms import SPEC_SUFFIXES
 
@@ -60,24 +61,31 @@ class Item:
     path: str | None = None
     row: Row | None = None
     problems: tuple[Finding, ...] = ()
+    skipped: Finding | None = None  # why it is not read at all (a link out of its folder)
 
 
-def _spec_files(folder: Path) -> Iterator[Path]:
-    return iter(sorted(p for p in folder.rglob("*") if p.suffix.lower() in SPEC_SUFFIXES
-                       and p.is_file() and not p.name.startswith(".")))
+def _folder_items(folder: Path, follow_symlinks: bool) -> Iterator[Item]:
+    for path, outside in walk_folder(folder, SPEC_SUFFIXES, follow_symlinks):
+        if outside is None:
+            yield Item(str(path), path=str(path))
+        else:
+            yield Item(str(path), skipped=Finding(
+                "outside-folder", f"skipped: a symbolic link out of the folder {folder} (to "
+                f"{outside}); not read unless links are followed (--follow-symlinks)",
+                "warning", file=str(path)))
 
 
 def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,
-                  csv: CsvOptions | None = None,
-                  notices: list[Finding] | None = None) -> Iterator[Item]:
+                  csv: CsvOptions | None = None, notices: list[Finding] | None = None,
+                  follow_symlinks: bool = False) -> Iterator[Item]:
     """Spec files, folders (searched recursively) and CSV files -> items, in order,
     one at a time. What concerns a whole CSV file (columns left out) goes to
-    ``notices``, once."""
+    ``notices``, once. A symbolic link that leads out of a folder is a skipped item,
+    unless ``follow_symlinks``."""
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            for found in _spec_files(path):
-                yield Item(str(found), path=str(found))
+            yield from _folder_items(path, follow_symlinks)
         elif path.suffix.lower() == ".csv":
             try:
                 for row in read_rows(path, base, csv, notices):
@@ -88,13 +96,13 @@ def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,
             yield Item(str(path), path=str(path))
 
 
-def count_items(inputs: Iterable[str | Path]) -> int:
+def count_items(inputs: Iterable[str | Path], follow_symlinks: bool = False) -> int:
     """How many items :func:`collect_items` will yield (for progress), read as cheaply."""
     total = 0
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            total += sum(1 for _ in _spec_files(path))
+            total += sum(1 for _ in walk_folder(path, SPEC_SUFFIXES, follow_symlinks))
         elif path.suffix.lower() == ".csv":
             total += count_rows(path)
         else:
@@ -231,11 +239,13 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
               csv: CsvOptions | None = None,
               on_item: Callable[[Record, int], None] | None = None,
               on_total: Callable[[int], None] | None = None,
-              worker_hook: Callable[[], None] | None = None) -> BatchResult:
+              worker_hook: Callable[[], None] | None = None,
+              follow_symlinks: bool = False) -> BatchResult:
     """Render every input into ``outdir`` and return what happened to each.
 
     ``on_total(n)`` is called once the inputs are counted, ``on_item(record, done)`` as each
-    item ends. Raises OutputError before any rendering if ``outdir`` cannot be written or
+    item ends. A symbolic link that leads out of a folder given is skipped with a warning,
+    unless ``follow_symlinks``. Raises OutputError before any rendering if ``outdir`` cannot be written or
     another batch is using it.
     """
     options = options or RenderOptions(timeout=120.0)
@@ -246,7 +256,7 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
     with folder_lock(folder):
         remove_stale(folder)  # what a killed run left; nobody else writes here now
         _check_setup(options)
-        total = count_items(inputs)
+        total = count_items(inputs, follow_symlinks)
         if on_total:
             on_total(total)
         # Lives as long as the result's records, which are read back from it.
@@ -254,7 +264,7 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
         csv = replace(csv or CsvOptions(), strict=strict)
         return _run(inputs, folder, options, ledger, total, started, jobs=jobs,
                     resume=resume, fail_fast=fail_fast, strict=strict, base=base, csv=csv,
-                    on_item=on_item, worker_hook=worker_hook)
+                    on_item=on_item, worker_hook=worker_hook, follow_symlinks=follow_symlinks)
 
 
 def _check_setup(options: RenderOptions) -> None:
@@ -264,7 +274,7 @@ def _check_setup(options: RenderOptions) -> None:
 
         HtmlRenderer(options.template_dirs)
     if "docx" in options.formats and (options.docx_base or options.settings.docx_base):
-        from expectmatrix.render.docx import read_letterhead
+        from expectmatrix.render.letterhead import read_letterhead
 
         read_letterhead(options.docx_base or options.settings.docx_base)  # type: ignore[arg-type]
 
@@ -273,7 +283,7 @@ def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, led
          total: int, started: float, *, jobs: int | None, resume: bool, fail_fast: bool,
          strict: bool, base: str | Path | None, csv: CsvOptions,
          on_item: Callable[[Record, int], None] | None,
-         worker_hook: Callable[[], None] | None) -> BatchResult:
+         worker_hook: Callable[[], None] | None, follow_symlinks: bool) -> BatchResult:
     ledger.load_earlier(folder)
     manifest = Manifest(folder, [str(i) for i in inputs], options.formats, ledger)
     done = documents = 0
@@ -289,8 +299,12 @@ def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, led
     notices: list[Finding] = []
 
     def readable() -> Iterator[tuple[int, Item]]:
-        for index, item in enumerate(collect_items(inputs, base, csv, notices)):
-            if item.problems:
+        for index, item in enumerate(collect_items(inputs, base, csv, notices,
+                                                   follow_symlinks)):
+            if item.skipped is not None:
+                finish(index, Record(item.source, "skipped", findings=[item.skipped],
+                                     error=item.skipped.message))
+            elif item.problems:
                 finish(index, Record(item.source, "failed", findings=list(item.problems),
                                      error=str(item.problems[0])))
             else:
