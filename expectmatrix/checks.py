@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expectmatrix.library.clauses import Library, resolve
+from expectmatrix.library.clauses import resolve
+from expectmatrix.library.contents import Library
 from expectmatrix.library.frame import resolve_frame
 from expectmatrix.spec.clock import today
 from expectmatrix.spec.findings import Finding, errors, make_strict
@@ -24,7 +25,7 @@ from expectmatrix.spec.shape import expectations_of, format_path, located, path_
 from expectmatrix.spec.terms import Side
 
 if TYPE_CHECKING:
-    from expectmatrix.library.files import FrameClause
+    from expectmatrix.library.models import FrameClause
 
 
 def _plural(n: int, word: str) -> str:

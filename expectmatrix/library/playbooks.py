@@ -7,8 +7,10 @@ import json
 import re
 from dataclasses import dataclass
 
-from expectmatrix.library.clauses import Library, fill
-from expectmatrix.library.files import Playbook, clause_entry
+from expectmatrix.library.clauses import fill
+from expectmatrix.library.contents import Library
+from expectmatrix.library.files import clause_entry
+from expectmatrix.library.models import Playbook
 from expectmatrix.spec.findings import ExpectmatrixError
 from expectmatrix.spec.shape import ID_PREFIX, list_name, sides
 
