@@ -17,7 +17,6 @@ from typing import Any
 
 import click
 
-from expectmatrix import __version__
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, errors, findings_json
 from expectmatrix.spec.terms import (
     AUDIENCES,
@@ -30,6 +29,7 @@ from expectmatrix.spec.terms import (
     SIDES,
     Audience,
 )
+from expectmatrix.version import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files, template_file
+from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files
+from expectmatrix.render.templating import template_file
 from expectmatrix.render.view import View
 from expectmatrix.spec.assets import file_url_path, may_read
 from expectmatrix.spec.findings import RenderError

@@ -14,7 +14,6 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from expectmatrix import __version__
 from expectmatrix.render.audience import Edition, redact, refuse_copy
 from expectmatrix.spec.assets import Look, look_for
 from expectmatrix.spec.canonical import canonical_json, fingerprint_of
@@ -23,6 +22,7 @@ from expectmatrix.spec.i18n import format_date, format_money, format_number, lab
 from expectmatrix.spec.models import Expectation, FrameText, Spec
 from expectmatrix.spec.placeholders import fill
 from expectmatrix.spec.shape import expectations_of, sides
+from expectmatrix.version import __version__
 
 NONSTANDARD_MARK = "†"  # in Noto Sans and Arial alike, and a legal reader's footnote sign
 
