@@ -28,10 +28,10 @@ CLI = [sys.executable, "-m", "expectmatrix"]
 
 # Jinja folds a filter chain on constants while it compiles the template: each copy
 # below builds a 1 MB string and walks it item by item (about 0.15 s, 30 MB at most),
-# so 150 copies take far longer to compile than the limits here, using little memory.
-# Compiled without a limit, this template rendered after 17 s and exited 0.
+# so 300 copies take far longer to compile than the limits here, using little memory.
+# Compiled outside the limit, such a template made its document late and exited 0.
 SLOW = '{{ "x"' + '|replace("x","xxxxxxxxxx")' * 6 + "|unique|list|length }}"
-COPIES = 150
+COPIES = 300
 
 
 def templates(folder: Path, body: str) -> Path:
