@@ -4,8 +4,11 @@ Two passes over the inputs, both streamed (a CSV export of a million rows is nev
 in memory). The first validates every item in the workers and learns the file names
 each would write, so that two valid inputs aiming at the same name are both reported as
 a conflict and neither is written. The second renders the rest. Each worker builds its
-renderers once; a job that runs past the time limit, or a worker that dies, fails only
-its own item (workers.py). Between and after the passes, items and records wait in a
+renderers once, in its first job and within that job's time limit (compiling a template
+is untrusted work, never done in this process); a job that runs past the time limit, or
+a worker that dies, fails only its own item (workers.py). Before the first pass, one
+worker builds them on its own, so a broken or far too slow template fails the batch
+once rather than every item. Between and after the passes, items and records wait in a
 ledger on disk (manifest.py), and the manifest is rewritten atomically as results
 arrive, so a batch stopped at any moment leaves a valid manifest of what was finished.
 
@@ -34,17 +37,19 @@ from expectmatrix.batch.manifest import (
     write_failures,
 )
 from expectmatrix.checks import check_loaded
+from expectmatrix.render.audience import edition_fingerprint
 from expectmatrix.render.output import folder_lock, output_name, prepare_dir, remove_stale, write_documents
 from expectmatrix.render.pipeline import (
     RenderJob,
     RenderOptions,
     init_worker,
     machine_notices,
+    prepare_job,
     render_job,
     worker_renderers,
 )
-from expectmatrix.render.workers import Pool, cpu_count
-from expectmatrix.spec.findings import ExpectmatrixError, Finding, SpecError, errors
+from expectmatrix.render.workers import Pool, WorkerFailed, cpu_count
+from expectmatrix.spec.findings import ExpectmatrixError, Finding, RenderError, SpecError, errors
 from expectmatrix.spec.inputs import walk_folder
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.terms import SPEC_SUFFIXES
@@ -172,7 +177,9 @@ def _prepare(pair: tuple[int, Item]) -> dict[str, Any]:
     job = RenderJob.of(loaded)
     return {"ok": True, "findings": loaded.findings, "deal_id": spec.deal.id,
             "version": spec.deal.version,
-            "fingerprint": job.fingerprint,
+            # the one the documents print: what a reader checks them against, and what
+            # --resume compares (a change the edition does not carry renders nothing anew)
+            "fingerprint": edition_fingerprint(spec, options.edition()),
             "job": job, "names": [output_name(spec.deal.id, spec.deal.version, f,
                                               options.edition().suffix)
                                   for f in options.formats]}
@@ -255,7 +262,6 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
     folder = prepare_dir(outdir)
     with folder_lock(folder):
         remove_stale(folder)  # what a killed run left; nobody else writes here now
-        _check_setup(options)
         total = count_items(inputs, follow_symlinks)
         if on_total:
             on_total(total)
@@ -267,16 +273,12 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
                     on_item=on_item, worker_hook=worker_hook, follow_symlinks=follow_symlinks)
 
 
-def _check_setup(options: RenderOptions) -> None:
-    """A broken template or letterhead fails the batch once, up front."""
-    if "pdf" in options.formats or "html" in options.formats:
-        from expectmatrix.render.html import HtmlRenderer
-
-        HtmlRenderer(options.template_dirs)
-    if "docx" in options.formats and (options.docx_base or options.settings.docx_base):
-        from expectmatrix.render.letterhead import read_letterhead
-
-        read_letterhead(options.docx_base or options.settings.docx_base)  # type: ignore[arg-type]
+def _check_setup(pool: Pool) -> None:
+    """A broken template or letterhead, or one that takes longer than the time limit to
+    compile, fails the batch once, up front. Checked in a worker, within the limit."""
+    for _, outcome in pool.map(prepare_job, [None]):
+        if isinstance(outcome, WorkerFailed):
+            raise RenderError(str(outcome))
 
 
 def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, ledger: Ledger,
@@ -284,6 +286,20 @@ def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, led
          strict: bool, base: str | Path | None, csv: CsvOptions,
          on_item: Callable[[Record, int], None] | None,
          worker_hook: Callable[[], None] | None, follow_symlinks: bool) -> BatchResult:
+    workers = max(1, min(jobs or cpu_count(), max(total, 1)))
+    pool = Pool(workers, _init, (options, strict, worker_hook), options.timeout)
+    with pool:
+        _check_setup(pool)
+        return _run_passes(inputs, folder, options, ledger, started, pool,
+                           resume=resume, fail_fast=fail_fast, base=base, csv=csv,
+                           on_item=on_item, follow_symlinks=follow_symlinks)
+
+
+def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptions,
+                ledger: Ledger, started: float, pool: Pool, *, resume: bool,
+                fail_fast: bool, base: str | Path | None, csv: CsvOptions,
+                on_item: Callable[[Record, int], None] | None, follow_symlinks: bool
+                ) -> BatchResult:
     ledger.load_earlier(folder)
     manifest = Manifest(folder, [str(i) for i in inputs], options.formats, ledger)
     done = documents = 0
@@ -310,9 +326,7 @@ def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, led
             else:
                 yield index, item
 
-    workers = max(1, min(jobs or cpu_count(), max(total, 1)))
-    pool = Pool(workers, _init, (options, strict, worker_hook), options.timeout)
-    with pool, _ctrl_c(pool) as interrupted:
+    with _ctrl_c(pool) as interrupted:
         # Pass 1: validate everything, learn the names each valid item would write.
         for (index, item), outcome in pool.map(_prepare, readable()):
             if isinstance(outcome, dict) and outcome["ok"]:

@@ -213,7 +213,7 @@ def _verify_by_text(embedded: Embedded, spec_path: str | Path, name: str,
         report.add(f"{spec_path} is valid", False, str(first[0]) if first else "")
         return report
     job = RenderJob.of(given)
-    report = Report(name, job.fingerprint)
+    report = Report(name, None)
     report.notes.append(
         "the document carries no embedded spec (printed again, or saved by a program that "
         "drops it), so it was compared by its text with what the spec renders: this proves "

@@ -94,6 +94,12 @@ class OutputError(ExpectmatrixError):
     """An output file or folder could not be written."""
 
 
+class TimeUp(BaseException):
+    """A document's time limit ran out. Not an Exception: libraries that catch every
+    Exception (Jinja tries to fold each constant expression it compiles and gives up
+    quietly on any error) must not swallow it; the limit turns it into a RenderError."""
+
+
 def findings_json(source: str, findings: Sequence[Finding]) -> dict[str, Any]:
     """One file's findings as `validate --json` (and the web app's API) give them."""
     return {"file": source, "ok": not errors(findings),
