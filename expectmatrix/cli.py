@@ -672,9 +672,7 @@ def serve(folder: Path, port: int, host: str, timeout: float) -> None:
     downloads, and POST /api/validate and /api/render for CRMs and scripts."""
     import secrets
 
-    import uvicorn
-
-    from expectmatrix.serve.app import create_app, server_options
+    from expectmatrix.serve.app import create_app, server
 
     local = host in ("127.0.0.1", "localhost", "::1")
     token = None if local else secrets.token_urlsafe(24)
@@ -685,7 +683,11 @@ def serve(folder: Path, port: int, host: str, timeout: float) -> None:
     shown = "127.0.0.1" if local else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     click.echo(f"serving {folder.resolve()} at {address}", err=True)
-    uvicorn.run(app, **server_options(host, port))
+    running = server(app, host, port)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stopped as asked
+        running.run()
+    if not running.started:  # the port is taken, say: uvicorn said why
+        sys.exit(EXIT_FAILED)
 
 
 def main() -> None:

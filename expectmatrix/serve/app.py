@@ -28,7 +28,7 @@ from expectmatrix.serve.edits import EditRefused, Recent
 from expectmatrix.serve.form import form_clauses
 from expectmatrix.serve.guard import Guard, GuardMiddleware, PathRefused
 from expectmatrix.serve.preview import Previews
-from expectmatrix.serve.rendering import DEFAULT_TIMEOUT, RenderFailed, Rendering, RenderTimedOut
+from expectmatrix.serve.rendering import DEFAULT_TIMEOUT, Rendering, RenderTimedOut, ShuttingDown
 from expectmatrix.serve.state import (
     MEDIA,
     Served,
@@ -94,16 +94,37 @@ def _etag(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def server_options(host: str, port: int) -> dict[str, Any]:
-    """How uvicorn runs the app. On SIGTERM or Ctrl-C, requests in flight get a few
-    seconds; then the app's shutdown stops its render workers, so a document being made
-    never holds the process."""
-    return {"host": host, "port": port, "log_level": "warning",
-            "timeout_graceful_shutdown": 3}
+class ServedApp:
+    """The ASGI app, with what stops the documents it is making."""
+
+    def __init__(self, app: Any, rendering: Rendering) -> None:
+        self.app, self.rendering = app, rendering
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    def stop(self) -> None:
+        self.rendering.stop()
+
+
+def server(app: Any, host: str, port: int, **options: Any) -> Any:
+    """uvicorn's server for ``app`` (a ServedApp). On SIGTERM or Ctrl-C the render
+    workers are stopped at once (a request waiting for a document answers 503), then
+    the requests in flight get a few seconds."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            app.stop()  # kills processes only: safe in a signal handler
+
+    return Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                 timeout_graceful_shutdown=3, **options))
 
 
 def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = None,
-               config: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> Any:
+               config: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT
+               ) -> ServedApp:
     """The ASGI app. ``hosts``: the Host headers it answers (host:port); ``timeout``:
     the seconds one document may take."""
     from expectmatrix.render.templating import environment, prepare
@@ -130,13 +151,14 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         threading.Thread(target=served.rendering.warm, daemon=True).start()
         yield
-        served.rendering.close()  # a document in flight must not hold the shutdown
+        served.rendering.close()
 
     async def refused(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": str(exc)}, status_code=400)
 
     async def failed(request: Request, exc: Exception) -> Response:
-        status = 504 if isinstance(exc, RenderTimedOut) else 422
+        status = 504 if isinstance(exc, RenderTimedOut) else \
+            503 if isinstance(exc, ShuttingDown) else 422
         return JSONResponse({"error": str(exc)}, status_code=status)
 
     app = Starlette(routes=[
@@ -155,9 +177,8 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         Route("/deals/{name}/compare", threaded(editor_handlers.compare)),
     ], lifespan=lifespan, exception_handlers={
         PathRefused: refused, KeyError: refused, ValueError: refused, EditRefused: refused,
-        InputError: refused, RenderTimedOut: failed, RenderFailed: failed,
-        ExpectmatrixError: failed})
-    return GuardMiddleware(app, served.guard)
+        InputError: refused, ExpectmatrixError: failed})  # the most specific one answers
+    return ServedApp(GuardMiddleware(app, served.guard), served.rendering)
 
 
 def index(served: Served, request: Request, body: bytes) -> Response:

@@ -26,6 +26,10 @@ class RenderFailed(ExpectmatrixError):
     """A document could not be made (a template error, or its worker died)."""
 
 
+class ShuttingDown(RenderFailed):
+    """The app is stopping: its workers make no more documents."""
+
+
 # --- in the worker process -----------------------------------------------------------------
 
 _renderers: Any = None  # built by the first job, under its time limit, then reused
@@ -111,28 +115,33 @@ class Rendering:
 
         pool = self._take()
         started = time.monotonic()
-        overran = False
+        failure: ExpectmatrixError = RenderFailed("the document could not be made: its "
+                                                  "worker stopped")
         try:
             with contextlib.closing(pool.map(fn, [item], *args)) as outcomes:
                 for _, outcome in outcomes:
                     if not isinstance(outcome, WorkerFailed):
                         return outcome
-                    overran = time.monotonic() - started >= self.timeout
-                    if overran:
-                        raise RenderTimedOut(
-                            f"rendering took longer than {self.timeout:g} s and was stopped: "
-                            "the template loops, or the document is far too large")
-                    raise RenderFailed(f"the document could not be made: {outcome}")
-            raise RenderFailed("the document could not be made: its worker stopped")
+                    failure = self._failure(outcome, time.monotonic() - started)
         except WorkerFailed as e:  # the worker could not even start
-            raise RenderFailed(f"the document could not be made: {e}") from None
+            failure = RenderFailed(f"the document could not be made: {e}")
         finally:
-            self._give_back(pool, discard=overran)
+            self._give_back(pool, discard=isinstance(failure, RenderTimedOut))
+        raise _shutting_down() if self._closed else failure
+
+    def _failure(self, outcome: Exception, elapsed: float) -> ExpectmatrixError:
+        if self._closed:  # stopped on purpose
+            return _shutting_down()
+        if elapsed >= self.timeout:
+            return RenderTimedOut(f"rendering took longer than {self.timeout:g} s and was "
+                                  "stopped: the template loops, or the document is far too "
+                                  "large")
+        return RenderFailed(f"the document could not be made: {outcome}")
 
     def _take(self) -> Any:
         while True:
             if self._closed:
-                raise RenderFailed("the app is shutting down")
+                raise _shutting_down()
             try:  # woken now and then, so that a waiting request sees the app close
                 return self._idle.get(timeout=0.5)
             except queue.Empty:
@@ -145,17 +154,28 @@ class Rendering:
         if not self._closed:
             self._idle.put(pool)
 
-    def close(self) -> None:
-        """Stop every worker, busy or not: the app is shutting down and a document in
-        flight must not hold it (its request answers that the worker stopped)."""
+    def stop(self) -> None:
+        """Kill every worker, busy or not, and make no more documents: the app is
+        shutting down, and a document in flight must not hold it. Only kills processes,
+        so a signal handler may call it."""
         self._closed = True
         for pool in self._all:
+            pool.stopping = True  # a worker starting now is sent no job
             _stop(pool)
+
+    def close(self) -> None:
+        """Stop, and close the pools no request is using (a busy one is closed by its
+        request when it returns)."""
+        self.stop()
         while True:
             try:
                 self._idle.get_nowait().close()
             except queue.Empty:
                 return
+
+
+def _shutting_down() -> ShuttingDown:
+    return ShuttingDown("the app is shutting down: the document was not made")
 
 
 def ready(_: object) -> None:
