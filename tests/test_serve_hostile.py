@@ -176,6 +176,14 @@ def test_while_a_template_loops_the_app_answers_and_downloads(hostile):
     assert slow["response"].status_code == 504
 
 
+def test_a_configured_template_folder_does_not_replace_the_apps_pages(hostile):
+    (hostile / "tpl" / "serve").mkdir()
+    (hostile / "tpl" / "serve" / "deals.html").write_text("OVERRIDDEN")
+    listing = _client(hostile).get("/")
+    assert listing.status_code == 200
+    assert "OVERRIDDEN" not in listing.text and "Harbour Bakery" in listing.text
+
+
 # --- the event loop -----------------------------------------------------------------------
 
 

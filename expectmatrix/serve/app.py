@@ -132,7 +132,9 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
 
     folder = Path(folder).resolve()
     settings = load_settings(config, start=folder)
-    pages = environment(settings.template_dirs)
+    # The app's own pages come only from the built-in templates: a configured template
+    # folder shapes the documents, and an override of a page would run unbounded in here.
+    pages = environment(())
     for template in ("serve/deals.html", "serve/editor.html", "serve/form.html",
                      "serve/form-problem.html"):
         prepare(pages, template)  # a broken page template fails at start, not per request
