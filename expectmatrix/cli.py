@@ -677,25 +677,30 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Listen on this address. Any other than this machine's needs the access "
                    "token printed at start.")
-def serve(folder: Path, port: int, host: str) -> None:
+@click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True,
+              help="Seconds one document (a download, a preview, a redline) may take before "
+                   "it is stopped and refused; the app itself keeps answering.")
+def serve(folder: Path, port: int, host: str, timeout: float) -> None:
     """Serve the specs of FOLDER in the browser: deals, editor, validation as you type,
     downloads, and POST /api/validate and /api/render for CRMs and scripts."""
     import secrets
 
-    import uvicorn
-
-    from expectmatrix.serve.app import create_app
+    from expectmatrix.serve.app import create_app, server
 
     local = host in ("127.0.0.1", "localhost", "::1")
     token = None if local else secrets.token_urlsafe(24)
     names = {"127.0.0.1", "localhost"} if local else {host}
     hosts = frozenset(f"{name}:{port}" for name in names)
     app = create_app(folder, hosts, token, click.get_current_context().find_root().obj[
-        "config"])
+        "config"], timeout)
     shown = "127.0.0.1" if local else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     click.echo(f"serving {folder.resolve()} at {address}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    running = server(app, host, port)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stopped as asked
+        running.run()
+    if not running.started:  # the port is taken, say: uvicorn said why
+        sys.exit(EXIT_FAILED)
 
 
 def main() -> None:
