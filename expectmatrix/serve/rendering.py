@@ -57,7 +57,7 @@ def make_document(job: Any, options: Any) -> bytes:
             _renderers = options.renderers()
         documents = render_spec(job.spec(), (fmt,), _renderers, job.nonstandard,
                                 options.mark_nonstandard, job.folder, job.canonical,
-                                options.edition(), job.frame, job.fingerprint)
+                                options.edition(), job.frame)
     return documents[fmt]
 
 
