@@ -46,7 +46,7 @@ from expectmatrix.render.pipeline import (
 from expectmatrix.render.workers import Pool, cpu_count
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, SpecError, errors
 from expectmatrix.spec.loading import load
-from expectmatrix.spec.terms import SPEC_SUFFIXES
+from expectmatrix.spec.terms import is_spec_name
 
 __all__ = ["MANIFEST", "BatchResult", "Item", "Record", "collect_items", "run_batch"]
 
@@ -63,8 +63,7 @@ class Item:
 
 
 def _spec_files(folder: Path) -> Iterator[Path]:
-    return iter(sorted(p for p in folder.rglob("*") if p.suffix.lower() in SPEC_SUFFIXES
-                       and p.is_file() and not p.name.startswith(".")))
+    return iter(sorted(p for p in folder.rglob("*") if is_spec_name(p.name) and p.is_file()))
 
 
 def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,

@@ -77,18 +77,25 @@ def open_bounded(path: str | Path, limit: int, what: str = "file") -> IO[bytes]:
     except OSError as e:
         raise InputError(f"{name}: cannot read the {what}: {e.strerror or e}") from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{name}: the {what} is {_kind(info.st_mode)}; give a file")
-        if info.st_size > limit:
-            raise InputError(f"{name}: the {what} is {_size(info.st_size)}; at most "
-                             f"{_size(limit)}")
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)
+        check_regular(fd, name, limit, what)
     except BaseException:
         os.close(fd)
         raise
     return io.BufferedReader(_Bounded(fd, limit, name, what))
+
+
+def check_regular(fd: int, name: str, limit: int, what: str = "file") -> os.stat_result:
+    """The open file ``fd`` is a regular file of at most ``limit`` bytes (InputError
+    otherwise), set to blocking reads; its stat."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{name}: the {what} is {_kind(info.st_mode)}; give a file")
+    if info.st_size > limit:
+        raise InputError(f"{name}: the {what} is {_size(info.st_size)}; at most "
+                         f"{_size(limit)}")
+    if hasattr(os, "O_NONBLOCK"):
+        os.set_blocking(fd, True)
+    return info
 
 
 def read_bytes(path: str | Path, limit: int, what: str = "file") -> bytes:
