@@ -765,7 +765,7 @@ def record(spec: Path, expectation_id: str | None, event: str | None, on: Any, b
     for f in done.warnings:
         _echo_finding(f)
     e = done.event
-    click.echo(f"recorded {e.id} {e.event} on {e.on.isoformat()}"
+    click.echo(f"recorded {e.id} {e.event} on {e.date.isoformat()}"
                + (f" by {e.by}" if e.by else "")
                + (f" with evidence {e.evidence.file} (sha256 {e.evidence.sha256[:12]}...)"
                   if e.evidence else "")
@@ -814,7 +814,7 @@ def _print_status(deal: Any) -> None:
     notes = []
     for e in deal.expectations:
         last = e.last_event
-        event = (f"{last.event} {last.on.isoformat()}" + (f" by {last.by}" if last.by else "")
+        event = (f"{last.event} {last.date.isoformat()}" + (f" by {last.by}" if last.by else "")
                  if last else "")
         rows.append((e.id, e.side, e.status, e.due.isoformat() if e.due else "",
                      e.owner.role if e.owner else "", event))

@@ -65,7 +65,7 @@ def _description(deal: DealStatus, row: ExpectationStatus) -> str:
         lines.append(f"Owner: {row.owner.role}" + (f" ({who})" if who else ""))
     event = row.last_event
     if event is not None:
-        lines.append(f"Last recorded: {event.event} on {event.on.isoformat()}"
+        lines.append(f"Last recorded: {event.event} on {event.date.isoformat()}"
                      + (f" by {event.by}" if event.by else ""))
     return "\n".join(lines)
 
@@ -95,7 +95,7 @@ def _todo(deal: DealStatus, row: ExpectationStatus, stamp: dt.datetime, remind: 
     status = _STATUS.get(row.status, "NEEDS-ACTION")
     todo.add("status", status)
     if status == "COMPLETED" and row.last_event is not None:
-        todo.add("completed", dt.datetime.combine(row.last_event.on, dt.time(), dt.UTC))
+        todo.add("completed", dt.datetime.combine(row.last_event.date, dt.time(), dt.UTC))
         todo.add("percent-complete", 100)
     if status == "NEEDS-ACTION":
         alarm = Alarm()

@@ -83,7 +83,8 @@ class Binding(Model):
 class Event(Model):
     id: ExpectationId = Field(description="The expectation.")
     event: TrackEvent = Field(description="met, missed, waived or reopened.")
-    on: TrackDate = Field(description="The day it happened.")
+    # Not `on`: YAML 1.1 readers (PyYAML) take that key for the boolean true.
+    date: TrackDate = Field(description="The day it happened.")
     by: ShortText | None = Field(None, description="Who recorded or reported it.")
     evidence: Evidence | None = Field(None, description="A file that shows it.")
     note: Text | None = Field(None, description="Free text.")
@@ -212,9 +213,9 @@ def _consistency(found: JournalFile) -> list[Finding]:
         if entry.id not in ids:
             out.append(found.at("unknown-id", f"the signed spec has no expectation {entry.id!r}",
                                 ("events", i, "id")))
-        if entry.on > entry.recorded.date() + dt.timedelta(days=1):  # a day for time zones
-            out.append(found.at("date", f"dated {entry.on.isoformat()}, after it was recorded "
-                                f"({entry.recorded.date().isoformat()})", ("events", i, "on")))
+        if entry.date > entry.recorded.date() + dt.timedelta(days=1):  # a day for time zones
+            out.append(found.at("date", f"dated {entry.date.isoformat()}, after it was recorded "
+                                f"({entry.recorded.date().isoformat()})", ("events", i, "date")))
     return out
 
 
@@ -282,7 +283,7 @@ def header_text(spec_file: str, deal: str, binding: Binding) -> str:
 
 def event_text(event: Event) -> str:
     lines = [f"  - id: {_q(event.id)}", f"    event: {event.event}",
-             f"    on: {event.on.isoformat()}"]
+             f"    date: {event.date.isoformat()}"]
     if event.by is not None:
         lines.append(f"    by: {_q(event.by)}")
     if event.evidence is not None:

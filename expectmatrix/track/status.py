@@ -145,7 +145,7 @@ def status_on(due: Due, state: Event | None, today: dt.date, days: BusinessDays,
     if state is not None and state.event == "waived":
         return "waived", due.date, None
     if state is not None and state.event == "missed":
-        return _late("missed", state.on, due.date, today, days, window)
+        return _late("missed", state.date, due.date, today, days, window)
     ended = due.end is not None and today > due.end
     if state is not None and state.event == "met" and (not running or ended):
         return "met", due.date if not running else due.end, None

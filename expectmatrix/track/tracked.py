@@ -160,7 +160,7 @@ def record(path: str | Path, expectation_id: str, event: TrackEvent, *,
 def _event(expectation_id: str, event: str, on: dt.date, by: str | None,
            evidence: Evidence | None, note: str | None) -> Event:
     """The event as the journal will hold it, checked as a journal's own entries are."""
-    data: dict[str, Any] = {"id": expectation_id, "event": event, "on": on, "by": by,
+    data: dict[str, Any] = {"id": expectation_id, "event": event, "date": on, "by": by,
                             "evidence": evidence, "note": note, "recorded": now()}
     found = []
     for name in ("by", "note"):
