@@ -169,7 +169,10 @@ def _event(expectation_id: str, event: str, on: dt.date, by: str | None,
             found.append(Finding("bidi-control", f"--{name}: contains the invisible direction "
                                  f"control U+{ord(data[name][at]):04X}; retype the text"))
     value, problems = validate_model(Event, data, Positions(), "<record>")
-    found += [Finding(f.code, f"--{f.field.split('.')[0]}: {f.message}") for f in problems]
+    option = {"date": "on"}  # the command line names the day --on
+    for f in problems:
+        name = f.field.split(".")[0]
+        found.append(Finding(f.code, f"--{option.get(name, name)}: {f.message}"))
     if found or not isinstance(value, Event):
         raise SpecError(found)
     return value
