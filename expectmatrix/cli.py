@@ -852,7 +852,7 @@ def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
     """
     from expectmatrix.render.output import write_atomic
     from expectmatrix.spec.clock import today as clock_today
-    from expectmatrix.track.calendar import calendar_for, dated
+    from expectmatrix.track.calendar import calendar_for, dated, latest_versions
     from expectmatrix.track.journal import now
     from expectmatrix.track.status import statuses
 
@@ -864,8 +864,9 @@ def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
         click.secho(f"nothing written: {output}", fg="red", err=True)
         sys.exit(EXIT_FAILED)
     write_atomic(output, calendar_for(found, remind, now()))
-    count = sum(dated(e) for d in found for e in d.expectations)
-    total = sum(len(d.expectations) for d in found)
+    shown = latest_versions(found)
+    count = sum(dated(e) for d in shown for e in d.expectations)
+    total = sum(len(d.expectations) for d in shown)
     click.echo(f"wrote {output}: {count} to-do(s)"
                + (f"; {total - count} expectation(s) have no date" if total > count else ""))
 

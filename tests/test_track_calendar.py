@@ -138,3 +138,17 @@ def test_an_unreadable_input_writes_no_calendar(run, deal, tmp_path):
     missing = run("calendar", deal, "-o", tmp_path / "no" / "such" / "folder" / "out.ics")
     assert missing.exit_code == 1 and "Traceback" not in missing.stderr
     assert "cannot write" in missing.stderr
+
+
+def test_two_versions_of_a_deal_give_one_todo_each_from_the_latest(run, deal, tmp_path):
+    newer = deal.with_name("deal-v3.yaml")
+    newer.write_text(deal.read_text(encoding="utf-8").replace("version: 2", "version: 3")
+                     .replace("due_by: {date: 2026-04-01}", "due_by: {date: 2026-04-15}"),
+                     encoding="utf-8")
+    result = run("calendar", deal.parent, "-o", tmp_path / "both.ics")
+    assert result.exit_code == 0, result.stderr
+    assert "wrote" in result.stdout and "12 to-do(s)" in result.stdout
+    cal = icalendar.Calendar.from_ical((tmp_path / "both.ics").read_bytes())
+    uids = [str(t["uid"]) for t in cal.walk("VTODO")]
+    assert len(uids) == len(set(uids)) == 12
+    assert todos(cal)["V6"].decoded("due") == dt.date(2026, 4, 15)

@@ -107,6 +107,16 @@ def _todo(deal: DealStatus, row: ExpectationStatus, stamp: dt.datetime, remind: 
     return todo
 
 
+def latest_versions(deals: Sequence[DealStatus]) -> list[DealStatus]:
+    """One status per deal: two versions of a deal (deal.yaml and deal-v3.yaml) would give
+    the same UIDs, and the latest version is the one that holds."""
+    latest: dict[str, DealStatus] = {}
+    for deal in deals:
+        if deal.deal not in latest or deal.version > latest[deal.deal].version:
+            latest[deal.deal] = deal
+    return list(latest.values())
+
+
 def calendar_for(deals: Sequence[DealStatus], remind: int = REMIND_DAYS,
                  stamp: dt.datetime | None = None) -> bytes:
     """The iCalendar file of every dated expectation of ``deals``."""
@@ -121,7 +131,7 @@ def calendar_for(deals: Sequence[DealStatus], remind: int = REMIND_DAYS,
     name = f"{deals[0].title} ({deals[0].deal})" if len(deals) == 1 else "Expectations"
     cal.add("x-wr-calname", name)
     count = 0
-    for deal in deals:
+    for deal in latest_versions(deals):
         for row in deal.expectations:
             if dated(row):
                 cal.add_component(_todo(deal, row, stamp, remind))

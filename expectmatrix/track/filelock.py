@@ -50,8 +50,9 @@ def read_all(fd: int, limit: int, name: str, what: str) -> bytes:
     """The whole file behind ``fd``, from its start; InputError past ``limit`` bytes."""
     chunks: list[bytes] = []
     total = 0
+    os.lseek(fd, 0, os.SEEK_SET)  # appends go to the end whatever the offset (O_APPEND)
     while True:
-        chunk = os.pread(fd, 1 << 16, total)
+        chunk = os.read(fd, 1 << 16)
         if not chunk:
             return b"".join(chunks)
         total += len(chunk)
