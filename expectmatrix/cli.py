@@ -17,7 +17,13 @@ from typing import Any
 
 import click
 
-from expectmatrix.spec.findings import ExpectmatrixError, Finding, errors, findings_json
+from expectmatrix.spec.findings import (
+    ExpectmatrixError,
+    Finding,
+    SpecError,
+    errors,
+    findings_json,
+)
 from expectmatrix.spec.terms import (
     AUDIENCES,
     DATE_FORMATS,
@@ -27,6 +33,7 @@ from expectmatrix.spec.terms import (
     REDLINE_FORMATS,
     SEGMENTS,
     SIDES,
+    TRACK_EVENTS,
     Audience,
 )
 from expectmatrix.version import __version__
@@ -701,6 +708,180 @@ def serve(folder: Path, port: int, host: str, timeout: float) -> None:
         running.run()
     if not running.started:  # the port is taken, say: uvicorn said why
         sys.exit(EXIT_FAILED)
+
+
+_DATE = click.DateTime(["%Y-%m-%d"])
+
+
+def _fail_with_findings(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Every finding of a SpecError, located, then exit 1 (not only the first, as
+    _fail_cleanly prints)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SpecError as e:
+            for f in e.findings:
+                _echo_finding(f)
+            sys.exit(EXIT_FAILED)
+
+    return wrapper
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("expectation_id", metavar="ID", required=False)
+@click.argument("event", required=False, type=click.Choice(TRACK_EVENTS))
+@click.option("--on", type=_DATE, help="The day it happened, YYYY-MM-DD (default: today).")
+@click.option("--by", help="Who did it or reports it.")
+@click.option("--evidence", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file in the spec's folder (or below) that shows it: the journal keeps "
+                   "its name and SHA-256.")
+@click.option("--note", help="Free text.")
+@click.option("--new-version", is_flag=True,
+              help="SPEC is a new signed version: carry the journal over to it, keeping the "
+                   "events of the expectations it did not change.")
+@_fail_cleanly
+@_fail_with_findings
+def record(spec: Path, expectation_id: str | None, event: str | None, on: Any, by: str | None,
+           evidence: Path | None, note: str | None, new_version: bool) -> None:
+    """Record what happened to expectation ID after signing: EVENT is met, missed, waived
+    or reopened.
+
+    Appends to the journal beside the spec (deal.yaml -> deal.track.yaml), which is bound
+    to the spec's fingerprint; nothing is appended when anything is wrong.
+    """
+    from expectmatrix.track.tracked import carry_over
+    from expectmatrix.track.tracked import record as record_event
+
+    settings = _settings()
+    if new_version:
+        if expectation_id or event or on or by or evidence or note:
+            raise click.UsageError("--new-version takes only SPEC; record events after it")
+        moved = carry_over(spec, _library_loader(), settings.approval_rules)
+        for f in moved.warnings:
+            _echo_finding(f)
+        click.echo(f"{moved.journal} now tracks {spec}: {len(moved.kept)} expectation(s) keep "
+                   "their events" + (f"; restarted (changed): {', '.join(moved.restarted)}"
+                                     if moved.restarted else "; none restarted")
+                   + (f"; new: {', '.join(moved.added)}" if moved.added else "")
+                   + (f"; no longer in the spec: {', '.join(moved.removed)}"
+                      if moved.removed else ""))
+        return
+    if not expectation_id or not event:
+        raise click.UsageError("give ID and EVENT (met, missed, waived or reopened), or "
+                               "--new-version")
+    done = record_event(spec, expectation_id, event,  # type: ignore[arg-type]
+                        on=on.date() if on else None, by=by, evidence=evidence, note=note,
+                        library=_library_loader(), approvals=settings.approval_rules)
+    for f in done.warnings:
+        _echo_finding(f)
+    e = done.event
+    click.echo(f"recorded {e.id} {e.event} on {e.date.isoformat()}"
+               + (f" by {e.by}" if e.by else "")
+               + (f" with evidence {e.evidence.file} (sha256 {e.evidence.sha256[:12]}...)"
+                  if e.evidence else "")
+               + f" in {done.journal}" + (" (started)" if done.created else ""))
+
+
+_STATUS_COLOURS = {"overdue": "red", "escalated": "red", "missed": "red", "due-soon": "yellow",
+                   "met": "green", "waived": "cyan"}
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--today", type=_DATE, help="Judge as on this day, YYYY-MM-DD (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the statuses as JSON.")
+@_fail_cleanly
+def status(inputs: tuple[Path, ...], today: Any, as_json: bool) -> None:
+    """Where every expectation of both sides stands: upcoming, due-soon, overdue, met,
+    missed, escalated, waived, ongoing or no-date, with its due date, owner and last
+    recorded event, and a summary per side.
+
+    INPUTS are specs or folders (searched for specs). Exit 1 if any could not be read.
+    """
+    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.track.status import statuses
+
+    day = today.date() if today else clock_today()
+    found, problems = statuses(inputs, day, _library_loader(), _settings().approval_rules)
+    for f in problems:
+        _echo_finding(f)
+    if as_json:
+        click.echo(json.dumps({"today": day.isoformat(), "deals": [d.to_dict() for d in found],
+                               "findings": [f.to_dict() for f in problems]},
+                              indent=2, ensure_ascii=False))
+    else:
+        for deal in found:
+            _print_status(deal)
+    sys.exit(EXIT_FAILED if errors(problems) else EXIT_OK)
+
+
+def _print_status(deal: Any) -> None:
+    window = (f", escalation after {deal.escalation_days} business days"
+              if deal.escalation_days is not None else "")
+    click.secho(f"{deal.deal}  {deal.title}", bold=True)
+    click.echo(f"  {deal.file}, today {deal.today.isoformat()}{window}")
+    rows = [("ID", "SIDE", "STATUS", "DUE", "OWNER", "LAST EVENT")]
+    notes = []
+    for e in deal.expectations:
+        last = e.last_event
+        event = (f"{last.event} {last.date.isoformat()}" + (f" by {last.by}" if last.by else "")
+                 if last else "")
+        rows.append((e.id, e.side, e.status, e.due.isoformat() if e.due else "",
+                     e.owner.role if e.owner else "", event))
+        if e.escalates_after is not None:
+            what = "escalated: unresolved" if e.status == "escalated" else "escalates if unresolved"
+            notes.append(f"{e.id} {what} after {e.escalates_after.isoformat()}")
+        elif e.status == "no-date" and e.dates.problem:
+            notes.append(f"{e.id} has no date: {e.dates.problem}")
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
+        line = "  " + "  ".join(cells).rstrip()
+        colour = _STATUS_COLOURS.get(row[2]) if n else None
+        click.secho(line, fg=colour, bold=n == 0)
+    for note in notes:
+        click.echo(f"  {note}")
+    click.echo(f"  {deal.summary_line()}")
+    click.echo("")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The iCalendar file to write (.ics).")
+@click.option("--remind", type=click.IntRange(0, 365), default=7, show_default=True,
+              help="Days before each due date that a reminder goes off.")
+@_fail_cleanly
+def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
+    """Write the dated expectations of specs (or folders of specs) as to-dos of an
+    iCalendar file: one per expectation, with its due date, owner, status and a reminder;
+    recurring ones repeat.
+
+    Import it again after `record` or a new version: each to-do keeps its UID, so the
+    calendar updates it. Nothing is written if any input could not be read.
+    """
+    from expectmatrix.render.output import write_atomic
+    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.track.calendar import calendar_for, dated, latest_versions
+    from expectmatrix.track.journal import now
+    from expectmatrix.track.status import statuses
+
+    found, problems = statuses(inputs, clock_today(), _library_loader(),
+                               _settings().approval_rules)
+    for f in problems:
+        _echo_finding(f)
+    if errors(problems) or not found:
+        click.secho(f"nothing written: {output}", fg="red", err=True)
+        sys.exit(EXIT_FAILED)
+    write_atomic(output, calendar_for(found, remind, now()))
+    shown = latest_versions(found)
+    count = sum(dated(e) for d in shown for e in d.expectations)
+    total = sum(len(d.expectations) for d in shown)
+    click.echo(f"wrote {output}: {count} to-do(s)"
+               + (f"; {total - count} expectation(s) have no date" if total > count else ""))
 
 
 def main() -> None:

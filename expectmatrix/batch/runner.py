@@ -52,7 +52,7 @@ from expectmatrix.render.workers import Pool, WorkerFailed, cpu_count
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, RenderError, SpecError, errors
 from expectmatrix.spec.inputs import walk_folder
 from expectmatrix.spec.loading import load
-from expectmatrix.spec.terms import SPEC_SUFFIXES
+from expectmatrix.spec.terms import is_spec_name
 
 __all__ = ["MANIFEST", "BatchResult", "Item", "Record", "collect_items", "run_batch"]
 
@@ -70,7 +70,7 @@ class Item:
 
 
 def _folder_items(folder: Path, follow_symlinks: bool) -> Iterator[Item]:
-    for path, outside in walk_folder(folder, SPEC_SUFFIXES, follow_symlinks):
+    for path, outside in walk_folder(folder, is_spec_name, follow_symlinks):
         if outside is None:
             yield Item(str(path), path=str(path))
         else:
@@ -107,7 +107,7 @@ def count_items(inputs: Iterable[str | Path], follow_symlinks: bool = False) -> 
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            total += sum(1 for _ in walk_folder(path, SPEC_SUFFIXES, follow_symlinks))
+            total += sum(1 for _ in walk_folder(path, is_spec_name, follow_symlinks))
         elif path.suffix.lower() == ".csv":
             total += count_rows(path)
         else:

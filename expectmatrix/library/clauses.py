@@ -16,7 +16,7 @@ from expectmatrix.spec import placeholders
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.messages import did_you_mean
-from expectmatrix.spec.models import Expectation, Spec
+from expectmatrix.spec.models import EFFECTIVE, DueBy, Expectation, Spec
 from expectmatrix.spec.shape import expectations_of, list_name, path_of, sides
 
 if TYPE_CHECKING:
@@ -106,7 +106,10 @@ def resolve(spec: Spec, library: Library) -> Resolved:
             if differs:
                 nonstandard[e.id] = (f"{' and '.join(differs)} "
                                    f"{'differs' if len(differs) == 1 else 'differ'} from clause {clause.id}")
-            update = {k: v for k, v in standard.items() if getattr(e, k) is None}
+            update: dict[str, object] = {k: v for k, v in standard.items()
+                                         if getattr(e, k) is None}
+            if e.due_by is None and clause.due_by and "due" not in differs:
+                update["due_by"] = clause_due_by(clause.due_by, values, spec)
             out.append(e.model_copy(update=update))
         lists[side_key] = out
     if any(f.severity == "error" for f in findings):
@@ -116,6 +119,29 @@ def resolve(spec: Spec, library: Library) -> Resolved:
 
 
 _WORDED = ("area", "text", "measure", "due", "owner")
+# A cadence parameter is written as a word of the clause's text ("weekly status calls").
+_CADENCES = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year",
+             "annually": "year", "annual": "year"}
+
+
+def clause_due_by(template: Mapping[str, object], values: Mapping[str, object],
+                  spec: Spec) -> DueBy | None:
+    """A clause's due_by with its parameters filled, for a deal that gives the milestones it
+    counts from; None otherwise (the tracker then cannot date the expectation, which an
+    approved deal is warned about)."""
+    given = {EFFECTIVE, *(spec.deal.milestones or {})}
+    if any(template.get(key) not in given for key in ("after", "before", "from", "until")
+           if key in template):
+        return None
+    filled = {key: fill(value, values) if isinstance(value, str) else value
+              for key, value in template.items()}
+    if isinstance(filled.get("every"), str):
+        word = str(filled["every"]).strip().lower()
+        filled["every"] = _CADENCES.get(word, word)
+    try:
+        return DueBy.model_validate(filled)
+    except ValueError:  # a parameter value no date can be made of, e.g. cadence "as needed"
+        return None
 
 
 def wording(library: Library, language: str) -> dict[str, ClauseText] | None:

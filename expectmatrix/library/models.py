@@ -23,6 +23,12 @@ class Param(Model):
         None, description="Used when the spec gives no value.")
 
 
+# A clause's due_by with {name} placeholders in its values, filled from the params:
+# {after: signature, business_days: "{days}"}, {every: "{cadence}", from: signature}.
+DueByTemplate = dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,20}$")],
+                     int | Annotated[str, StringConstraints(max_length=64)]]
+
+
 class Clause(Model):
     id: ClauseId = Field(description="Lower-case id, e.g. sandbox-delivery.")
     side: Side = Field(description="Whose promise it is.")
@@ -30,6 +36,9 @@ class Clause(Model):
     text: Text = Field(description="Wording; {name} is replaced by the parameter's value.")
     measure: Text | None = None
     due: ShortText | None = None
+    due_by: Annotated[DueByTemplate, Field(max_length=8)] | None = Field(
+        None, description="The date the tracker uses, where `due` has one; {name} is "
+                          "replaced by the parameter's value.")
     owner: ShortText | None = None
     segments: list[Segment] = Field(default_factory=lambda: list(_ALL_SEGMENTS))
     params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")], Param] = Field(

@@ -12,7 +12,7 @@ from expectmatrix.library.contents import Library
 from expectmatrix.library.files import clause_entry
 from expectmatrix.library.models import Playbook
 from expectmatrix.spec.findings import ExpectmatrixError
-from expectmatrix.spec.shape import ID_PREFIX, list_name, sides
+from expectmatrix.spec.shape import ID_PREFIX, SIDE_LIST, list_name, sides
 
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,'()/&+-]*$")
 _RESERVED = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
@@ -63,6 +63,31 @@ def choose_playbook(library: Library, draft: Draft) -> Playbook:
     return book
 
 
+_MILESTONE_ORDER = ("signature", "kick-off", "uat", "go-live")
+
+
+def _milestone_lines(library: Library, book: Playbook) -> list[str]:
+    """Commented lines naming the milestones the playbook's clauses count from: once the
+    rep gives their dates, the tracker dates every expectation that has a computable due."""
+    names: dict[str, None] = {}
+    for side in SIDE_LIST.values():
+        for raw in getattr(book.expectations, side):
+            template = library.clauses[clause_entry(raw).clause].due_by or {}
+            for key in ("after", "before", "from", "until"):
+                if isinstance(template.get(key), str):
+                    names[str(template[key])] = None
+    if not names:
+        return []
+    order = {name: i for i, name in enumerate(_MILESTONE_ORDER)}
+    given = ", ".join(f"{name}: YYYY-MM-DD" for name in
+                      sorted(names, key=lambda n: order.get(n, len(order))))
+    return ["  # Milestones: the dates that due dates count from after signing (expectmatrix",
+            "  # status). Give them once they are known, and the country whose public",
+            "  # holidays are not business days:",
+            f"  # milestones: {{{given}}}",
+            "  # calendar: DE"]
+
+
 def draft_spec(library: Library, draft: Draft) -> str:
     """The YAML text of a spec drafted from the playbook; it validates and is balanced."""
     book = choose_playbook(library, draft)
@@ -83,6 +108,7 @@ def draft_spec(library: Library, draft: Draft) -> str:
         f"  effective: {effective.isoformat()}",
         "  version: 1",
         "  status: draft",
+        *_milestone_lines(library, book),
         "parties:",
         "  vendor:",
         f"    name: {q(draft.vendor)}",

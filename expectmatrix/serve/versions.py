@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from expectmatrix.serve.edits import Edit, apply
-from expectmatrix.spec.terms import SPEC_SUFFIXES
+from expectmatrix.spec.terms import is_spec_name
 
 _VERSIONED = re.compile(r"^(?P<stem>.+?)-v\d+$")
 
@@ -27,10 +27,10 @@ def bump(text: str, fmt: str, version: int) -> str:
 
 
 def spec_files(folder: Path) -> list[Path]:
-    """The folder's spec files, as the app lists them: no hidden files, no symlinks."""
+    """The folder's spec files, as the app lists them: no hidden files, no journals, no
+    symlinks."""
     return [p for p in sorted(folder.iterdir())
-            if p.suffix.lower() in SPEC_SUFFIXES and not p.name.startswith(".")
-            and not p.is_symlink() and p.is_file()]
+            if is_spec_name(p.name) and not p.is_symlink() and p.is_file()]
 
 
 def previous_version(folder: Path, deal_id: str, version: int,

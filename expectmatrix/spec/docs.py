@@ -70,7 +70,7 @@ def field_tables() -> str:
     for name, model in models.items():
         out += ["", f"## {name}", "", "| field | type | default | meaning |", "|---|---|---|---|"]
         for field_name, info in model.model_fields.items():
-            out.append(f"| `{field_name}` | {_type_name(info.annotation)} | {_default(info)} | "
+            out.append(f"| `{info.alias or field_name}` | {_type_name(info.annotation)} | {_default(info)} | "
                        f"{info.description or ''} |")
     return "\n".join(out).lstrip("\n")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import stat
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -77,18 +77,25 @@ def open_bounded(path: str | Path, limit: int, what: str = "file") -> IO[bytes]:
     except OSError as e:
         raise InputError(f"{name}: cannot read the {what}: {e.strerror or e}") from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{name}: the {what} is {_kind(info.st_mode)}; give a file")
-        if info.st_size > limit:
-            raise InputError(f"{name}: the {what} is {_size(info.st_size)}; at most "
-                             f"{_size(limit)}")
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)
+        check_regular(fd, name, limit, what)
     except BaseException:
         os.close(fd)
         raise
     return io.BufferedReader(_Bounded(fd, limit, name, what))
+
+
+def check_regular(fd: int, name: str, limit: int, what: str = "file") -> os.stat_result:
+    """The open file ``fd`` is a regular file of at most ``limit`` bytes (InputError
+    otherwise), set to blocking reads; its stat."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{name}: the {what} is {_kind(info.st_mode)}; give a file")
+    if info.st_size > limit:
+        raise InputError(f"{name}: the {what} is {_size(info.st_size)}; at most "
+                         f"{_size(limit)}")
+    if hasattr(os, "O_NONBLOCK"):
+        os.set_blocking(fd, True)
+    return info
 
 
 def read_bytes(path: str | Path, limit: int, what: str = "file") -> bytes:
@@ -168,10 +175,9 @@ def macro_parts(names: Iterable[str]) -> list[str]:
 # --- folders -------------------------------------------------------------------------------
 
 
-def walk_folder(folder: str | Path, suffixes: Collection[str],
+def walk_folder(folder: str | Path, wanted: Callable[[str], bool],
                 follow_symlinks: bool = False) -> Iterator[tuple[Path, Path | None]]:
-    """The files under ``folder`` whose suffix is one of ``suffixes`` (hidden files left
-    out), in name order, as (path, None).
+    """The files under ``folder`` whose name is ``wanted``, in name order, as (path, None).
 
     A symbolic link, to a file or a folder, that leads out of ``folder`` would let a
     folder someone hands over read ``/etc/passwd`` or ``/proc/self/environ``: unless
@@ -192,20 +198,20 @@ def walk_folder(folder: str | Path, suffixes: Collection[str],
             return
         for entry in entries:
             path = Path(entry.path)
-            wanted = path.suffix.lower() in suffixes and not entry.name.startswith(".")
+            chosen = wanted(entry.name)
             is_dir = _safe(entry.is_dir)
             if entry.is_symlink():
                 target = path.resolve()
                 if not target.is_relative_to(root):
                     if not follow_symlinks:
-                        if is_dir or wanted:
+                        if is_dir or chosen:
                             yield path, target
                         continue
                 elif is_dir:
                     continue
             if is_dir:
                 yield from walk(path)
-            elif wanted and _safe(entry.is_file):
+            elif chosen and _safe(entry.is_file):
                 yield path, None
 
     yield from walk(Path(folder))  # paths as they were given, as rglob gave them

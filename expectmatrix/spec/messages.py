@@ -27,7 +27,12 @@ _PATTERN_HINTS = {
     ("email",): "write an e-mail address such as dana@example.com",
     ("phone",): "write a phone number with digits, spaces, + - ( ) only",
     ("clause",): "write a clause id in lower case, e.g. sandbox-delivery",
+    ("calendar",): "write a two-letter ISO 3166 country code in capitals, e.g. DE or US",
 }
+_MILESTONE_HINT = ("name a milestone in lower case with letters, digits, - and _, "
+                   "e.g. go-live")
+for _key in ("milestones", "after", "before", "from", "until"):
+    _PATTERN_HINTS[(_key,)] = _MILESTONE_HINT
 
 
 def unwrap(annotation: Any) -> list[Any]:
@@ -40,6 +45,11 @@ def unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
+def field_names(model: type[BaseModel]) -> dict[str, str]:
+    """The keys a spec writes for a model's fields (``from`` for ``from_``) -> field name."""
+    return {info.alias or name: name for name, info in model.model_fields.items()}
+
+
 def model_at(path: Path, root: type[BaseModel] = Spec) -> type[BaseModel] | None:
     """The model class that describes the mapping at ``path`` (None if not a model)."""
     current: Any = root
@@ -50,7 +60,7 @@ def model_at(path: Path, root: type[BaseModel] = Spec) -> type[BaseModel] | None
             if isinstance(part, int) and typing.get_origin(c) is list:
                 nxt = typing.get_args(c)[0]
             elif isinstance(part, str) and isinstance(c, type) and issubclass(c, BaseModel):
-                info = c.model_fields.get(part)
+                info = c.model_fields.get(field_names(c).get(part, part))
                 if info is not None:
                     nxt = info.annotation
             if nxt is not None:
@@ -112,7 +122,7 @@ def pydantic_finding(err: Any, tree: Any, root: type[BaseModel] = Spec) -> Findi
         return Finding("missing", "required field missing", path=path)
     if kind == "extra_forbidden":
         model = model_at(path[:-1], root)
-        allowed = sorted(model.model_fields) if model else []
+        allowed = sorted(field_names(model)) if model else []
         hint = did_you_mean(str(name), allowed)
         if not hint and " " in str(name):
             hint = ("; this looks like the rest of a text cut at a comma: inside { } put "
@@ -129,6 +139,8 @@ def pydantic_finding(err: Any, tree: Any, root: type[BaseModel] = Spec) -> Findi
         return Finding("choice", f"{_shown(value)} is not allowed here; choose one of "
                        f"{', '.join(choices)}{did_you_mean(str(value), choices)}", path=path)
     if kind == "string_pattern_mismatch":
+        if err["loc"] and err["loc"][-1] == "[key]" and len(path) > 1:
+            name = path[-2]  # a key of a mapping (a milestone's name) is what is wrong
         hint = _PATTERN_HINTS.get(tuple(map(str, path[-2:]))) or _PATTERN_HINTS.get((str(name),),
                                                                                  "")
         return Finding("format", f"{_shown(value)} has the wrong form" + (f": {hint}" if hint else ""),

@@ -8,7 +8,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -17,12 +17,14 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
 
 from expectmatrix.spec.terms import (
     WITHHELD_FIELDS,
     Answer,
     Balance,
+    Cadence,
     Paper,
     Segment,
     Side,
@@ -65,6 +67,18 @@ def _iso_date(value: Any) -> Any:
     raise ValueError(f"not a date: {value!r}; write it as YYYY-MM-DD, e.g. 2026-12-01")
 
 
+# The dates the tracker counts from and to: wide enough for any agreement, narrow enough
+# that adding a few years of days or holidays can never leave the calendar.
+FIRST_DAY, LAST_DAY = _dt.date(1900, 1, 1), _dt.date(2199, 12, 31)
+
+
+def _tracking_range(value: _dt.date) -> _dt.date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"{value.isoformat()} is out of range; a date the tracker counts with "
+                         f"lies between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+    return value
+
+
 def _safe_file_id(value: str) -> str:
     if value.startswith("."):
         raise ValueError("must not start with a dot (it names the output files)")
@@ -83,6 +97,10 @@ DealId = Annotated[
     AfterValidator(_safe_file_id),
 ]
 ExpectationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
+TrackDate = Annotated[_dt.date, BeforeValidator(_iso_date), AfterValidator(_tracking_range)]
+MilestoneName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+# The milestone every deal gives: deal.effective.
+EFFECTIVE = "effective"
 
 
 class Model(BaseModel):
@@ -127,6 +145,13 @@ class Deal(Model):
         None, description="Annual contribution margin (internal edition only).")
     nps: Annotated[int, Field(ge=-100, le=100)] | None = Field(
         None, description="Latest Net Promoter Score, -100..100 (internal edition only).")
+    milestones: Annotated[dict[MilestoneName, TrackDate], Field(max_length=50)] | None = Field(
+        None, description="Named dates that `due_by` counts from, e.g. signature: 2027-01-15, "
+                          "go-live: 2027-04-01 (lower-case names; `effective` is always "
+                          "deal.effective).")
+    calendar: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None, description="ISO 3166 country code, e.g. DE: its public holidays are not "
+                          "business days (default: Monday to Friday are).")
 
 
 class Branding(Model):
@@ -180,6 +205,74 @@ class Parties(Model):
     customer: Party = Field(description="The customer (buyer).")
 
 
+Count = Annotated[int, Field(ge=0, le=3660)]
+
+
+class DueBy(Model):
+    """The date an expectation is due, as the tracker computes it. One form: ``date``;
+    ``after`` or ``before`` a milestone by at most one amount; or ``from`` a milestone
+    (with ``every`` for a cadence, and ``until`` for an end)."""
+
+    # Serialized as `from`, the contract's name (a Python keyword, hence the alias).
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    date: TrackDate | None = Field(None, description="A fixed date, YYYY-MM-DD.")
+    after: MilestoneName | None = Field(None, description="Due this long after the milestone.")
+    before: MilestoneName | None = Field(
+        None, description="Due this long before the milestone.")
+    business_days: Annotated[int, Field(ge=0, le=1000)] | None = Field(
+        None, description="Business days (Monday to Friday, less deal.calendar's holidays).")
+    days: Count | None = Field(None, description="Calendar days.")
+    weeks: Annotated[int, Field(ge=0, le=520)] | None = Field(None, description="Weeks.")
+    months: Annotated[int, Field(ge=0, le=120)] | None = Field(
+        None, description="Calendar months (the 31st becomes the month's last day).")
+    every: Cadence | None = Field(
+        None, description="A recurring expectation: due every week, month, quarter or year "
+                          "from `from`.")
+    interval: Annotated[int, Field(ge=1, le=52)] | None = Field(
+        None, description="With `every`: every this many weeks (months, ...), default 1.")
+    from_: MilestoneName | None = Field(
+        None, alias="from", description="A continuing (or, with `every`, recurring) "
+                                        "expectation starts at this milestone.")
+    until: MilestoneName | None = Field(
+        None, description="With `from`: the milestone at which it ends.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        forms = [name for name in ("date", "after", "before", "from_")
+                 if getattr(self, name) is not None]
+        if len(forms) != 1:
+            raise ValueError("give exactly one of date:, after:, before: or from: (e.g. "
+                             "{after: signature, business_days: 10})")
+        form = forms[0]
+        amounts = [n for n in AMOUNTS if getattr(self, n) is not None]
+        if amounts and form not in ("after", "before"):
+            raise ValueError(f"{amounts[0]}: goes with after: or before: only")
+        if len(amounts) > 1:
+            raise ValueError(f"give one amount, not {' and '.join(amounts)} (e.g. weeks: 3 "
+                             "or days: 21)")
+        if form != "from_":
+            for name in ("every", "until"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name}: goes with from: (e.g. {{every: week, from: "
+                                     "signature, until: go-live})")
+        if self.interval is not None and self.every is None:
+            raise ValueError("interval: goes with every: (every 2 weeks: {every: week, "
+                             "interval: 2, from: ...})")
+        if self.until is not None and self.until == self.from_:
+            raise ValueError("from: and until: name the same milestone")
+        return self
+
+    def milestones(self) -> list[tuple[str, str]]:
+        """(key, milestone name) for each milestone this names."""
+        return [(key, name) for key, name in (("after", self.after), ("before", self.before),
+                                              ("from", self.from_), ("until", self.until))
+                if name is not None]
+
+
+AMOUNTS = ("business_days", "days", "weeks", "months")
+
+
 ParamValue = Annotated[str, StringConstraints(max_length=200)] | int | Decimal
 ClauseRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
@@ -192,6 +285,9 @@ class Expectation(Model):
         None, description="What is promised. Required unless `clause` is given.")
     measure: Text | None = Field(None, description="How fulfilment is measured.")
     due: ShortText | None = Field(None, description="When: a date or a cadence.")
+    due_by: DueBy | None = Field(
+        None, description="The date the tracker uses (`due` is printed as written), e.g. "
+                          "{after: signature, business_days: 15}.")
     owner: ShortText | None = Field(None, description="Role on the promising side.")
     clause: ClauseRef | None = Field(None, description="Id of a clause from the clause library.")
     params: Annotated[dict[str, ParamValue], Field(max_length=20)] | None = Field(

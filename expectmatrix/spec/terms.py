@@ -12,6 +12,10 @@ Side = Literal["vendor", "customer"]
 Answer = Literal["yes", "no", "unknown"]
 Balance = Literal["count", "area", "weight"]
 Paper = Literal["A4", "Letter"]
+# How often a recurring expectation is due (deal.expectations[].due_by.every).
+Cadence = Literal["week", "month", "quarter", "year"]
+# What `expectmatrix record` appends to a deal's journal after signing.
+TrackEvent = Literal["met", "missed", "waived", "reopened"]
 Format = Literal["pdf", "docx", "html"]
 PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
 RedlineFormat = Literal["text", "md", "html", "pdf", "docx"]
@@ -30,6 +34,16 @@ WithheldField = Literal["deal.segment", "deal.notes", "deal.margin", "deal.nps",
 
 # The files a spec is written in (read by their suffix, any case).
 SPEC_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".json")
+# A spec's journal of what happened after signing lies beside it: deal.yaml -> deal.track.yaml.
+JOURNAL_SUFFIX = ".track.yaml"
+
+
+def is_spec_name(name: str) -> bool:
+    """Whether a file of a folder is read as a spec: a spec suffix, not hidden, and not a
+    journal."""
+    lower = name.lower()
+    return (lower.endswith(SPEC_SUFFIXES) and not name.startswith(".")
+            and not lower.endswith(JOURNAL_SUFFIX))
 
 SEGMENTS: tuple[str, ...] = get_args(Segment)
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -41,5 +55,6 @@ REDLINE_FORMATS: tuple[str, ...] = get_args(RedlineFormat)
 DATE_FORMATS: tuple[str, ...] = get_args(DateFormat)
 AUDIENCES: tuple[str, ...] = get_args(Audience)
 FRAME_PARTS: tuple[str, ...] = get_args(FramePart)
+TRACK_EVENTS: tuple[str, ...] = get_args(TrackEvent)
 INTERNAL_FIELDS: tuple[str, ...] = get_args(InternalField)
 WITHHELD_FIELDS: tuple[str, ...] = get_args(WithheldField)

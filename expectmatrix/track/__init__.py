@@ -1,0 +1,1 @@
+"""After signing: due dates, the journal of what happened, statuses and the calendar."""
