@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from expectmatrix.spec.bounds import TOO_MANY_DIGITS, too_many_digits
 from expectmatrix.spec.findings import Finding, SpecError, format_path
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.inputs import InputError, open_bounded, read_bytes
@@ -360,6 +361,8 @@ def load_row(row: Row) -> Loaded:
                           "if the export writes dates as 31/01/2027 or 01/31/2027, say which "
                           "with --date-format day-first or month-first ([csv] date_format)",
                           "csv-date", path)
+        if too_many_digits(cell):
+            return at_row(f"{TOO_MANY_DIGITS} (column {header})", "too-many-digits", path)
         bidi = find_bidi(cell)
         if bidi is not None:
             return Loaded(row.csv, None, [bidi_finding(cell[bidi], path, row.row, None, row.csv)],

@@ -113,8 +113,8 @@ class Ledger:
         try:
             data = json.loads(read_bytes(outdir / MANIFEST, MAX_MANIFEST_BYTES, "manifest"))
             items = data.get("items", [])
-        except (InputError, ValueError, AttributeError):
-            return
+        except (InputError, ValueError, AttributeError, RecursionError):
+            return  # not an earlier run's manifest: nothing to keep
         self._begin()
         for n, item in enumerate(items if isinstance(items, list) else []):
             if not isinstance(item, dict) or not isinstance(item.get("source"), str):

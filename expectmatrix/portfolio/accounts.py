@@ -119,9 +119,11 @@ class Rates:
         from expectmatrix.spec.inputs import InputError, read_text
 
         name = str(path)
+        is_json = name.lower().endswith(".json")
         try:
             text = read_text(path, 1_000_000, "rates file")
-            data = json.loads(text) if name.lower().endswith(".json") else tomllib.loads(text)
+            bounded(text, name, "rates", toml=not is_json)
+            data = json.loads(text) if is_json else tomllib.loads(text)
             base = str(data["base"])
             rates = {str(k): Decimal(str(v)) for k, v in dict(data["rates"]).items()}
         except InputError as e:
@@ -207,7 +209,9 @@ def read_manifest(path: str | Path) -> Iterator[str]:
     from expectmatrix.spec.inputs import InputError, read_text
 
     try:
-        data = json.loads(read_text(path, MAX_MANIFEST_BYTES, "manifest"))
+        text = read_text(path, MAX_MANIFEST_BYTES, "manifest")
+        bounded(text, str(path), "manifest")
+        data = json.loads(text)
         items = data["items"]
         sources = [str(item["source"]) for item in items]
     except InputError as e:
@@ -223,6 +227,16 @@ def read_manifest(path: str | Path) -> Iterator[str]:
         if source not in seen:
             seen.add(source)
             yield source
+
+
+def bounded(text: str, name: str, code: str, toml: bool = False) -> None:
+    """SpecError for a text nested too deeply or holding too long a number, before the
+    parser (which would raise a bare RecursionError or ValueError) reads it."""
+    from expectmatrix.spec.bounds import line_of, structure_problem
+
+    problem = structure_problem(text, toml)
+    if problem is not None:
+        raise SpecError([Finding(code, problem[1], file=name, line=line_of(text, problem[0]))])
 
 
 def read_portfolio(inputs: Iterable[str | Path], library: Any = None, *,

@@ -1,0 +1,152 @@
+"""Input that Python's parsers refuse with a bare exception (numbers of thousands of digits,
+deep nesting, undecodable bytes), and names and numbers beyond what the file system or
+the arithmetic allow: each is refused with a plain message that says where, exit 1 (2 for
+a bad option), no traceback, nothing written."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from conftest import BASE, SAMPLES
+
+HUGE = "9" * 5000  # past Python's 4,300-digit limit for int()
+
+
+def _assert_refused(result: object, *words: str, code: int = 1) -> None:
+    out = result.stderr + result.stdout  # type: ignore[attr-defined]
+    assert result.exit_code == code, out  # type: ignore[attr-defined]
+    assert "Traceback" not in out
+    for word in words:
+        assert word in out, out
+
+
+def _spec_text(**deal: str) -> str:
+    """The conftest spec as YAML-ish JSON lines, with raw text spliced into deal fields."""
+    data = copy.deepcopy(BASE)
+    text = json.dumps(data, indent=1)
+    extra = "".join(f'\n  "{k}": {v},' for k, v in deal.items())
+    return text.replace('"deal": {', '"deal": {' + extra, 1)
+
+
+# --- 1. numbers of more than 4,300 digits ---------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_a_huge_number_in_a_spec_is_a_finding_with_line_and_field(run, tmp_path, suffix):
+    spec = tmp_path / f"deal{suffix}"
+    spec.write_text(_spec_text(version=HUGE))
+    result = run("validate", spec)
+    _assert_refused(result, f"{spec}:3:14 deal.version:", "a number of more than 100 digits")
+
+
+def test_a_huge_number_read_by_the_yaml_1_2_parser_is_a_finding(run, tmp_path):
+    # A tab sends the text to the pure-Python parser instead of libyaml.
+    spec = tmp_path / "deal.yaml"
+    spec.write_text(_spec_text(version=HUGE) + "\n#\ta comment\n")
+    result = run("validate", spec)
+    _assert_refused(result, "deal.version:", "a number of more than 100 digits")
+
+
+def test_a_huge_quoted_number_and_a_huge_amount_are_findings(run, tmp_path):
+    spec = tmp_path / "deal.yaml"
+    spec.write_text(_spec_text(version=f'"{HUGE}"'))
+    _assert_refused(run("validate", spec), "deal.version:", "more than 100 digits")
+    spec.write_text(_spec_text(value='{"amount": ' + HUGE + ', "currency": "EUR"}'))
+    _assert_refused(run("validate", spec), "deal.value.amount:", "more than 100 digits")
+
+
+def test_render_and_diff_of_a_spec_with_a_huge_number_write_nothing(run, tmp_path):
+    spec = tmp_path / "deal.json"
+    spec.write_text(_spec_text(version=HUGE))
+    out = tmp_path / "out"
+    _assert_refused(run("render", spec, "-o", out), "more than 100 digits")
+    assert not out.exists() or not list(out.iterdir())
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(BASE))
+    redline = tmp_path / "redline.html"
+    _assert_refused(run("diff", good, spec, "-f", "html", "-o", redline), "more than 100 digits")
+    assert not redline.exists()
+
+
+def _base(folder: Path) -> Path:
+    """A base spec for CSV rows of other customers: nothing of its customer's own."""
+    data = copy.deepcopy(BASE)
+    del data["parties"]["customer"]["signatory"]
+    path = folder / "base.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_huge_number_in_a_csv_cell_fails_its_row_naming_the_column(run, tmp_path):
+    base = _base(tmp_path)
+    export = tmp_path / "deals.csv"
+    export.write_text(f"deal.id,parties.customer.name,deal.version\nA-1,Alpha,{HUGE}\n"
+                      "B-1,Beta,2\n")
+    out = tmp_path / "out"
+    result = run("batch", export, "--base", base, "-o", out)
+    _assert_refused(result, "deals.csv:2", "deal.version", "more than 100 digits")
+    assert sorted(p.name for p in out.glob("*.pdf")) == ["B-1-v2.pdf"]
+
+
+@pytest.mark.parametrize(("name", "content", "words"), [
+    ("rates.json", '{"base": "EUR", "rates": {"USD": ' + HUGE + "}}", ["rates.json:1",
+                                                                      "more than 100 digits"]),
+    ("rates.toml", f'base = "EUR"\n[rates]\nUSD = {HUGE}\n', ["rates.toml:3",
+                                                              "more than 100 digits"]),
+    ("rates.json", '{"base": "EUR", "rates": ' + "[" * 5000 + "]" * 5000 + "}",
+     ["rates.json:1", "nested more than 100 levels"]),
+    ("rates.toml", 'base = "EUR"\nx = ' + "[" * 5000 + "]" * 5000 + "\n",
+     ["rates.toml:2", "nested more than 100 levels"]),
+])
+def test_a_rates_file_with_a_huge_number_or_deep_nesting_is_refused(run, tmp_path, name,
+                                                                    content, words):
+    rates = tmp_path / name
+    rates.write_text(content)
+    report = tmp_path / "report.json"
+    _assert_refused(run("report", SAMPLES / "portfolio", "-o", report, "--rates", rates), *words)
+    assert not report.exists()
+
+
+def test_a_deeply_nested_manifest_is_refused_by_report(run, tmp_path):
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"items": ' + "[" * 5000 + "]" * 5000 + "}")
+    report = tmp_path / "report.json"
+    result = run("report", manifest, "-o", report)
+    _assert_refused(result, "manifest.json:1", "nested more than 100 levels")
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (f"[templates]\nx = {HUGE}\n", ["expectmatrix.toml:2", "more than 100 digits"]),
+    ("x = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n",
+     ["expectmatrix.toml:1", "nested more than 100 levels"]),
+])
+def test_a_settings_file_with_a_huge_number_or_deep_nesting_is_refused(run, tmp_path, content,
+                                                                       words):
+    config = tmp_path / "expectmatrix.toml"
+    config.write_text(content)
+    spec = tmp_path / "deal.json"
+    spec.write_text(json.dumps(BASE))
+    _assert_refused(run("--config", config, "validate", spec), *words)
+
+
+def test_a_resume_over_a_deeply_nested_manifest_starts_afresh(run, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"items": ' + "[" * 5000 + "]" * 5000 + "}")
+    spec = tmp_path / "deal.json"
+    spec.write_text(json.dumps(BASE))
+    result = run("batch", spec, "-o", out, "--resume", "-f", "pdf")
+    assert result.exit_code == 0, result.stderr
+    assert (out / "T-1-v1.pdf").exists()
+    assert json.loads((out / "manifest.json").read_text())["items"][0]["status"] == "ok"
+
+
+def test_numbers_of_ordinary_length_still_read(run, tmp_path):
+    spec = tmp_path / "deal.json"
+    spec.write_text(_spec_text(version="7", value='{"amount": 1234567890123.45, '
+                                                  '"currency": "EUR"}'))
+    result = run("validate", spec)
+    assert result.exit_code == 0, result.stderr
