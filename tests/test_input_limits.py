@@ -150,3 +150,108 @@ def test_numbers_of_ordinary_length_still_read(run, tmp_path):
                                                   '"currency": "EUR"}'))
     result = run("validate", spec)
     assert result.exit_code == 0, result.stderr
+
+
+# --- 2. the spec embedded in a document ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """A PDF and a DOCX as expectmatrix wrote them."""
+    from click.testing import CliRunner
+
+    from expectmatrix.cli import cli
+
+    folder = tmp_path_factory.mktemp("documents")
+    result = CliRunner().invoke(cli, ["render", str(SAMPLES / "minimal.yaml"), "-o",
+                                      str(folder)], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return {kind: next(folder.glob(f"*.{kind}")).read_bytes() for kind in ("pdf", "docx")}
+
+
+def _with_spec(document: bytes, kind: str, spec: bytes) -> bytes:
+    """The document carrying ``spec`` instead of its own, with every fingerprint it states
+    made to match, as a forger would."""
+    import hashlib
+    import io
+    import re
+    import zipfile
+
+    new = hashlib.sha256(spec).hexdigest().encode()
+    if kind == "docx":
+        out = io.BytesIO()
+        escaped = b"<spec>" + spec.replace(b"&", b"&amp;").replace(b"<", b"&lt;") + b"</spec>"
+        with zipfile.ZipFile(io.BytesIO(document)) as z, zipfile.ZipFile(out, "w") as w:
+            stated = set(re.findall(rb"[0-9a-f]{64}", z.read("docProps/custom.xml")))
+            for info in z.infolist():
+                data = z.read(info)
+                for old in stated:
+                    data = data.replace(old, new)
+                if b"urn:expectmatrix:spec:1" in data and info.filename.startswith("customXml"):
+                    data = re.sub(rb"<spec>.*</spec>", lambda _: escaped, data, flags=re.S)
+                w.writestr(info, data)
+        return out.getvalue()
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(document))
+    writer = PdfWriter(clone_from=reader)
+    del writer._root_object["/Names"].get_object()["/EmbeddedFiles"]
+    writer.add_attachment("expectmatrix-spec.json", spec)
+    writer.add_metadata({k: re.sub(r"[0-9a-f]{64}", new.decode(), str(v))
+                         for k, v in (reader.metadata or {}).items()})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+NOT_A_SPEC = [
+    (b"not json at all", "JSON syntax error"),
+    (b'{"deal": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested more than 100 levels"),
+    (b'{"deal": {"version": ' + HUGE.encode() + b"}}", "a number of more than 100 digits"),
+    (b"[1, 2]", "the top level is a list"),
+    (b'{"deal": {"id": "X"}}', "required field missing"),
+]
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx"])
+@pytest.mark.parametrize(("spec", "words"), NOT_A_SPEC)
+def test_extract_writes_no_embedded_spec_that_is_not_one(run, tmp_path, documents, kind,
+                                                         spec, words):
+    document = tmp_path / f"forged.{kind}"
+    document.write_bytes(_with_spec(documents[kind], kind, spec))
+    out = tmp_path / "spec.json"
+    result = run("extract", document, "-o", out)
+    _assert_refused(result, f"{document}: the document's embedded spec is not valid", words)
+    assert not out.exists()
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx"])
+@pytest.mark.parametrize("spec", [NOT_A_SPEC[1][0], NOT_A_SPEC[2][0]])
+def test_verify_and_diff_refuse_an_embedded_spec_no_parser_may_read(run, tmp_path, documents,
+                                                                     kind, spec):
+    document = tmp_path / f"forged.{kind}"
+    document.write_bytes(_with_spec(documents[kind], kind, spec))
+    for args in (["verify", document], ["diff", document, SAMPLES / "minimal.yaml"]):
+        _assert_refused(run(*args), "the document's embedded spec is not valid")
+
+
+def test_an_embedded_spec_that_is_not_utf8_is_refused(run, tmp_path, documents):
+    # A DOCX part is XML and cannot carry such bytes; a PDF attachment can.
+    document = tmp_path / "forged.pdf"
+    document.write_bytes(_with_spec(documents["pdf"], "pdf", b'{"deal": "\xff\xfe"}'))
+    out = tmp_path / "spec.json"
+    for args in (["verify", document], ["extract", document, "-o", out]):
+        _assert_refused(run(*args), "the document's embedded spec is not valid",
+                        "not UTF-8 text (byte 11)")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx"])
+def test_extract_of_a_document_as_made_still_gives_its_spec(run, tmp_path, documents, kind):
+    document = tmp_path / f"deal.{kind}"
+    document.write_bytes(documents[kind])
+    out = tmp_path / "spec.json"
+    assert run("extract", document, "-o", out).exit_code == 0
+    assert json.loads(out.read_text())["deal"]["id"] == "MIN-1"
+    assert run("validate", out).exit_code == 0
