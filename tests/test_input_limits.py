@@ -255,3 +255,23 @@ def test_extract_of_a_document_as_made_still_gives_its_spec(run, tmp_path, docum
     assert run("extract", document, "-o", out).exit_code == 0
     assert json.loads(out.read_text())["deal"]["id"] == "MIN-1"
     assert run("validate", out).exit_code == 0
+
+
+# --- 3. a CSV column that indexes a field that is not a list ---------------------------
+
+
+@pytest.mark.parametrize(("column", "words"), [
+    ("deal.id[0]", "deal.id is a single value, not a list, so it has no [0]"),
+    ("deal.title[0].x", "deal.title is a single value, not a list"),
+    ("readiness[0].answer[2]", "readiness[0].answer is a single value, not a list"),
+    ("deal.value[1]", "deal.value is a group of fields, not a list, so it has no [1]"),
+])
+def test_a_csv_column_indexing_a_field_that_is_no_list_is_named(run, tmp_path, column, words):
+    export = tmp_path / "deals.csv"
+    export.write_text(f"deal.id,parties.customer.name,{column}\nA-1,Alpha,x\n")
+    out = tmp_path / "out"
+    result = run("batch", export, "--base", _base(tmp_path), "-o", out)
+    _assert_refused(result, f"{export}:1: column 3 '{column}': {words}")
+    assert not list(out.glob("*.pdf")) and not list(out.glob("*.docx"))
+    report = tmp_path / "report.json"
+    _assert_refused(run("report", export, "--base", _base(tmp_path), "-o", report), words)

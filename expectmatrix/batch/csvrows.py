@@ -117,10 +117,42 @@ def max_items(path: FieldPath) -> list[tuple[int, int]]:
         if field is None:
             model, limit = None, DEFAULT_MAX_ITEMS
             continue
-        limit = next((m.max_length for m in field.metadata if hasattr(m, "max_length")),
-                     DEFAULT_MAX_ITEMS)
+        # A text's max_length bounds characters, not items (and may be None).
+        limit = next((m.max_length for m in field.metadata
+                      if getattr(m, "max_length", None) is not None), DEFAULT_MAX_ITEMS)
         model = _item_model(field.annotation)
     return out
+
+
+def index_problem(path: FieldPath) -> str | None:
+    """What is wrong with a path that gives an index ([0]) to a field that is not a list
+    (``deal.id[0]``), in words for the person who wrote the header; None otherwise."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from expectmatrix.spec.messages import unwrap
+    from expectmatrix.spec.models import Spec
+
+    annotation: Any = Spec
+    for position, part in enumerate(path):
+        kinds = [k for k in unwrap(annotation) if k is not type(None)]
+        if isinstance(part, int):
+            lists = [k for k in kinds if typing.get_origin(k) is list]
+            if not lists:
+                where = format_path(path[:position])
+                grouped = any((isinstance(k, type) and issubclass(k, BaseModel))
+                              or typing.get_origin(k) is dict for k in kinds)
+                what = "a group of fields" if grouped else "a single value"
+                return f"{where} is {what}, not a list, so it has no [{part}]"
+            annotation = typing.get_args(lists[0])[0]
+            continue
+        models = [k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)]
+        field = next((m.model_fields[part] for m in models if part in m.model_fields), None)
+        if field is None:
+            return None  # an unknown field or a free mapping: the model says what is wrong
+        annotation = field.annotation
+    return None
 
 
 def _item_model(annotation: Any) -> Any:
@@ -245,6 +277,11 @@ def _columns(header: list[str], name: str, options: CsvOptions
                                         "or parties.customer.name", file=name, line=1))
             continue
         paths.append(text)
+        problem = index_problem(path)
+        if problem is not None:
+            problems.append(Finding("csv-header", f"column {i + 1} {h[:80]!r}: {problem}",
+                                    file=name, line=1))
+            continue
         for position, limit in max_items(path):
             if path[position] >= limit:  # type: ignore[operator]
                 problems.append(Finding(
