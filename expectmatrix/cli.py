@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -599,14 +600,25 @@ def sign(pdf: Path, out: Path, p12: Path, side: str) -> None:
 
 
 
+def _split(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    from expectmatrix.portfolio.accounts import parse_split
+
+    if value is None:
+        return None
+    try:
+        return parse_split(value, str(param.name).removesuffix("_split"))
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The report: .html (self-contained), .pdf, .csv or .json.")
-@click.option("--revenue-split", type=click.FloatRange(min=0), default=None,
+@click.option("--revenue-split", callback=_split, default=None, metavar="AMOUNT",
               help="Revenue at which an account counts as high (default: the accounts' "
                    "median).")
-@click.option("--margin-split", type=click.FloatRange(min=-1000, max=1000), default=None,
+@click.option("--margin-split", callback=_split, default=None, metavar="PERCENT",
               help="Margin, as a percent of revenue, at which an account counts as high "
                    "(default: the accounts' median).")
 @click.option("--rates", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -618,8 +630,8 @@ def sign(pdf: Path, out: Path, p12: Path, side: str) -> None:
 @click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
               help="How a CSV writes dates, as for batch.")
 @_fail_cleanly
-def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
-           margin_split: float | None, rates: Path | None, base: Path | None,
+def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None,
+           margin_split: Decimal | None, rates: Path | None, base: Path | None,
            columns: str | None, date_format: str | None) -> None:
     """The portfolio: accounts by revenue and margin, and segments, from specs, folders,
     CSV exports or a batch's manifest.json.
@@ -628,8 +640,6 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
     strategy: protect, grow, expand, or serve at lower cost. Exit 1 if any input could
     not be read (the report lists it and leaves it out).
     """
-    from decimal import Decimal
-
     from expectmatrix.batch.csvrows import CsvOptions
     from expectmatrix.portfolio.accounts import Rates, read_portfolio
     from expectmatrix.portfolio.report import FORMATS, write_report
@@ -644,8 +654,7 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
     result = read_portfolio(
         inputs, _library_loader(), base=base, csv=csv,
         rates=Rates.read(rates) if rates else None,
-        revenue_split=Decimal(str(revenue_split)) if revenue_split is not None else None,
-        margin_split=Decimal(str(margin_split)) if margin_split is not None else None,
+        revenue_split=revenue_split, margin_split=margin_split,
         approvals=settings.approval_rules)
     write_report(result, output, settings.template_dirs)
     for f in result.failed:

@@ -275,3 +275,54 @@ def test_a_csv_column_indexing_a_field_that_is_no_list_is_named(run, tmp_path, c
     assert not list(out.glob("*.pdf")) and not list(out.glob("*.docx"))
     report = tmp_path / "report.json"
     _assert_refused(run("report", export, "--base", _base(tmp_path), "-o", report), words)
+
+
+# --- 4. report splits and exchange rates ------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["--revenue-split", "--margin-split"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e308", "Infinity", "abc"])
+def test_a_split_that_is_no_finite_number_in_range_is_a_usage_error(run, tmp_path, option,
+                                                                    value):
+    report = tmp_path / "report.json"
+    result = run("report", SAMPLES / "portfolio", "-o", report, f"{option}={value}")
+    _assert_refused(result, f"Invalid value for '{option}'", code=2)
+    assert "give " in result.stderr and " from " in result.stderr
+    assert not report.exists()
+
+
+def test_splits_in_range_still_apply(run, tmp_path):
+    report = tmp_path / "report.json"
+    result = run("report", SAMPLES / "portfolio", "-o", report, "--revenue-split=1e18",
+                 "--margin-split=-1000")
+    assert result.exit_code == 0, result.stderr
+    splits = json.loads(report.read_text())["splits"]
+    assert splits == {"revenue": 10**18, "margin_percent": -1000}
+
+
+@pytest.mark.parametrize("rate", ["1e308", "nan", "inf", "-1", "0", "1e-12", '"abc"', "true"])
+def test_a_rate_out_of_bounds_is_refused_naming_the_currency(run, tmp_path, rate):
+    rates = tmp_path / "rates.toml"
+    rates.write_text(f'base = "EUR"\n[rates]\nUSD = 0.9\nGBP = {rate}\n')
+    report = tmp_path / "report.pdf"
+    result = run("report", SAMPLES / "portfolio", "-o", report, "--rates", rates)
+    _assert_refused(result, f"{rates}: the rate for GBP is ", "what one GBP is worth in EUR")
+    assert not report.exists()
+
+
+def test_the_largest_rate_keeps_every_number_of_the_report_finite(run, tmp_path):
+    # Every deal in USD at the highest rate allowed: sums stay finite, charts draw.
+    folder = tmp_path / "deals"
+    folder.mkdir()
+    for n, source in enumerate(sorted((SAMPLES / "portfolio").glob("*.yaml"))[:4]):
+        text = source.read_text().replace("currency: EUR", "currency: USD")
+        (folder / f"{n}.yaml").write_text(text)
+    rates = tmp_path / "rates.json"
+    rates.write_text('{"base": "EUR", "rates": {"USD": 1000000000}}')
+    for suffix in (".json", ".html"):
+        report = tmp_path / f"report{suffix}"
+        result = run("report", folder, "-o", report, "--rates", rates)
+        assert result.exit_code == 0, result.stderr
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert all(a["revenue"] >= 10**12 for a in data["accounts"])
+    assert "inf" not in (tmp_path / "report.json").read_text().lower()
