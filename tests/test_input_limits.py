@@ -326,3 +326,80 @@ def test_the_largest_rate_keeps_every_number_of_the_report_finite(run, tmp_path)
     data = json.loads((tmp_path / "report.json").read_text())
     assert all(a["revenue"] >= 10**12 for a in data["accounts"])
     assert "inf" not in (tmp_path / "report.json").read_text().lower()
+
+
+# --- 5. names longer than the file system takes -----------------------------------------
+
+LONG = "n" * 300  # past the 255 bytes a name may have on common file systems
+
+
+def _deep_tree(top: Path, spec: bytes) -> None:
+    """A spec 20 folders of 250 characters down: a path past the 4,096 bytes the system
+    resolves, made step by step from each folder."""
+    import os
+
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(20):
+            os.mkdir("d" * 250, dir_fd=fd)
+            inner = os.open("d" * 250, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        out = os.open("deal.json", os.O_WRONLY | os.O_CREAT, dir_fd=fd)
+        os.write(out, spec)
+        os.close(out)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("args", [
+    ["render", "{spec}", "-o", "{long}"],
+    ["batch", "{spec}", "-o", "{long}"],
+    ["report", "{spec}", "-o", "{long}.json"],
+    ["init", "--segment", "small", "--vendor", "V", "--customer", "C", "-o", "{long}.yaml"],
+    ["diff", "{spec}", "{spec}", "-o", "{long}.txt"],
+    ["schema", "-o", "{long}.json"],
+    ["templates", "copy", "{long}"],
+    ["render", "{spec}", "-o", "{long}/out"],
+])
+def test_an_output_name_too_long_for_the_file_system_is_a_usage_error(run, tmp_path, args):
+    spec = tmp_path / "deal.json"
+    spec.write_text(json.dumps(BASE))
+    filled = [a.format(spec=spec, long=tmp_path / LONG) for a in args]
+    result = run(*filled)
+    _assert_refused(result, "is too long for the file system", "choose a shorter one", code=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deal.json"]
+
+
+def test_a_name_the_file_system_takes_but_its_temporary_twin_not_is_refused_first(run, tmp_path):
+    # 250 bytes is a valid name, but the file is first written under a longer one.
+    spec = tmp_path / "deal.json"
+    spec.write_text(json.dumps(BASE))
+    result = run("report", spec, "-o", tmp_path / ("r" * 245 + ".json"))
+    _assert_refused(result, "(250 bytes; at most 241 here)", code=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deal.json"]
+
+
+def test_a_folder_too_deep_to_search_fails_alone_in_batch_and_report(run, tmp_path):
+    folder = tmp_path / "deals"
+    _deep_tree(folder, json.dumps(BASE).encode())
+    data = copy.deepcopy(BASE)
+    data["deal"]["id"] = "TOP-1"
+    (folder / "top.json").write_text(json.dumps(data))
+    out = tmp_path / "out"
+    result = run("batch", folder, "-o", out, "-f", "pdf")
+    _assert_refused(result, "cannot search this folder: the name is longer than the file "
+                            "system allows", "1 ok, 1 failed")
+    assert [p.name for p in out.glob("*.pdf")] == ["TOP-1-v1.pdf"]
+    assert max(len(line) for line in result.stderr.splitlines()) < 600  # the path is cut
+    report = tmp_path / "report.json"
+    result = run("report", folder, "-o", report)
+    _assert_refused(result, "cannot search this folder", "1 accounts, 1 input(s) left out")
+
+
+def test_a_csv_base_cell_naming_a_file_too_long_fails_its_row_plainly(run, tmp_path):
+    export = tmp_path / "deals.csv"
+    export.write_text(f"deal.id,parties.customer.name,base\nA-1,Alpha,{LONG}.json\n")
+    result = run("batch", export, "-o", tmp_path / "out")
+    _assert_refused(result, "deals.csv:2", "the name is longer than the file system allows")

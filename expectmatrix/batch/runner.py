@@ -62,9 +62,32 @@ class Item:
     problems: tuple[Finding, ...] = ()
 
 
-def _spec_files(folder: Path) -> Iterator[Path]:
-    return iter(sorted(p for p in folder.rglob("*") if p.suffix.lower() in SPEC_SUFFIXES
-                       and p.is_file() and not p.name.startswith(".")))
+def _spec_files(folder: Path) -> Iterator[Path | Finding]:
+    """The spec files under ``folder``, in order; then a finding for each folder or file
+    that cannot be searched (a path longer than the system allows, say), so that one
+    such place fails alone instead of the whole run."""
+    import os
+
+    from expectmatrix.spec.inputs import os_problem, shown_path
+
+    found: list[Path] = []
+    problems: list[Finding] = []
+
+    def refused(e: OSError, what: str = "folder") -> None:
+        problems.append(Finding("unreadable", f"cannot search this {what}: {os_problem(e)}",
+                                file=shown_path(e.filename or folder)))
+
+    for root, _, names in os.walk(folder, onerror=refused):
+        for name in names:
+            path = Path(root, name)
+            if path.suffix.lower() not in SPEC_SUFFIXES or name.startswith("."):
+                continue
+            try:
+                if path.is_file():
+                    found.append(path)
+            except OSError as e:
+                refused(e, "file")
+    return iter([*sorted(found), *problems])
 
 
 def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,
@@ -77,7 +100,8 @@ def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,
         path = Path(raw)
         if path.is_dir():
             for found in _spec_files(path):
-                yield Item(str(found), path=str(found))
+                yield (Item(str(found), path=str(found)) if isinstance(found, Path)
+                       else Item(str(found.file), problems=(found,)))
         elif path.suffix.lower() == ".csv":
             try:
                 for row in read_rows(path, base, csv, notices):
