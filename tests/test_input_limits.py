@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,8 @@ HUGE = "9" * 5000  # past Python's 4,300-digit limit for int()
 
 
 def _assert_refused(result: object, *words: str, code: int = 1) -> None:
-    out = result.stderr + result.stdout  # type: ignore[attr-defined]
-    assert result.exit_code == code, out  # type: ignore[attr-defined]
+    out = result.stderr + result.stdout
+    assert result.exit_code == code, out
     assert "Traceback" not in out
     for word in words:
         assert word in out, out
@@ -403,3 +405,70 @@ def test_a_csv_base_cell_naming_a_file_too_long_fails_its_row_plainly(run, tmp_p
     export.write_text(f"deal.id,parties.customer.name,base\nA-1,Alpha,{LONG}.json\n")
     result = run("batch", export, "-o", tmp_path / "out")
     _assert_refused(result, "deals.csv:2", "the name is longer than the file system allows")
+
+
+# --- 6. full-width signs in a customer name, in the report PDF --------------------------
+
+
+def _dejavu_only(tmp_path: Path) -> dict[str, str]:
+    """An environment whose fontconfig knows DejaVu alone: what a machine has that
+    installed only the fonts the project asks for (no CJK font to fall back on)."""
+    import os
+    import shutil
+
+    if not shutil.which("fc-match"):
+        pytest.skip("fontconfig's fc-match is not installed")
+    found = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True,
+                           text=True, check=False).stdout
+    if "DejaVuSans" not in found:
+        pytest.skip("DejaVu Sans is not installed")
+    config = tmp_path / "fonts.conf"
+    config.write_text(f'<?xml version="1.0"?>\n<fontconfig><dir>{Path(found).parent}</dir>'
+                      f"<cachedir>{tmp_path / 'fontcache'}</cachedir></fontconfig>\n")
+    return {**os.environ, "FONTCONFIG_FILE": str(config)}
+
+
+def _portfolio_named(folder: Path, name: str) -> Path:
+    folder.mkdir()
+    for source in sorted((SAMPLES / "portfolio").glob("*.yaml"))[:3]:
+        (folder / source.name).write_text(source.read_text())
+    first = folder / sorted(p.name for p in folder.iterdir())[0]
+    text = first.read_text()
+    start = text.index("customer: {name: ") + len("customer: {name: ")
+    end = text.index("}", start)
+    first.write_text(text[:start] + json.dumps(name, ensure_ascii=False) + text[end:])
+    return folder
+
+
+def _report_in(env: dict[str, str], *args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "expectmatrix", "report", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+def test_a_full_width_equals_sign_in_a_customer_name_renders_in_the_report_pdf(tmp_path):
+    from conftest import pdf_text
+
+    env = _dejavu_only(tmp_path)
+    folder = _portfolio_named(tmp_path / "deals", "＝SUM(A1)＋＜b＞ Harbour")
+    report = tmp_path / "report.pdf"
+    result = _report_in(env, folder, "-o", report)
+    assert result.returncode == 0, result.stderr
+    text, _ = pdf_text(report.read_bytes())
+    assert "=SUM(A1)+<b> Harbour" in text
+    # The CSV keeps the name as written, made harmless for a spreadsheet.
+    table = tmp_path / "report.csv"
+    assert _report_in(env, folder, "-o", table).returncode == 0
+    assert "＝SUM(A1)＋＜b＞ Harbour" in table.read_text(encoding="utf-8-sig")
+
+
+def test_a_chinese_customer_name_without_a_font_for_it_is_a_clear_error(tmp_path):
+    env = _dejavu_only(tmp_path)
+    folder = _portfolio_named(tmp_path / "deals", "株式会社 Harbour")
+    report = tmp_path / "report.pdf"
+    result = _report_in(env, folder, "-o", report)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert ("the customer name '株式会社 Harbour' has Chinese, Japanese or Korean characters"
+            in result.stderr)
+    assert "write the report as .html" in result.stderr
+    assert not report.exists()
