@@ -31,6 +31,7 @@ _TOP_FIELDS = ("format", "deal", "branding", "approvals", "parties", "expectatio
                "readiness")
 # Cells that identify a row's deal: empty, the row would silently become the base's deal.
 IDENTITY = ("deal.id", "parties.customer.name")
+CUSTOMER = ("parties", "customer", "name")
 # What belongs to one customer: a base spec is a template, and its customer's people,
 # notes and readiness notes must not reach another customer's agreement.
 CUSTOMER_FIELDS = ("parties.customer.contacts", "parties.customer.signatory", "deal.notes",
@@ -195,6 +196,13 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
             raise SpecError([Finding("empty", "the CSV file has no header row", file=name,
                                      line=1)])
         paths, unmapped = _columns(header, name, options)
+        if not any(p and p != "base" and parse_column(p) == CUSTOMER for p in paths):
+            # Every row would silently be addressed to the base spec's customer.
+            raise SpecError([Finding(
+                "csv-customer", "no column gives the customer's name (parties.customer.name), "
+                "so every row would go to the base spec's customer; add that column, or map "
+                "the export's customer column to it with --columns or [csv.columns] in "
+                "expectmatrix.toml", file=name, line=1)])
         # Which columns hold dates, decided once for the file, not for every cell.
         local = {p for p in paths if p and p != "base" and options.date_format != "iso"
                  and _is_date(parse_column(p))}
