@@ -472,3 +472,13 @@ def test_a_chinese_customer_name_without_a_font_for_it_is_a_clear_error(tmp_path
             in result.stderr)
     assert "write the report as .html" in result.stderr
     assert not report.exists()
+
+
+def test_accounts_without_revenue_are_charted_without_a_warning(tmp_path):
+    # minimal.yaml gives no deal value: every account has revenue 0.
+    result = subprocess.run([sys.executable, "-m", "expectmatrix", "report",
+                             SAMPLES / "minimal.yaml", "-o", tmp_path / "report.html"],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr and "log-scaled" not in result.stderr
+    assert "Globex LLC" in (tmp_path / "report.html").read_text()
