@@ -13,16 +13,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expectmatrix.library.clauses import Library, resolve
+from expectmatrix.library.clauses import resolve
+from expectmatrix.library.contents import Library
 from expectmatrix.library.frame import resolve_frame
 from expectmatrix.spec.clock import today
 from expectmatrix.spec.findings import Finding, errors, make_strict
 from expectmatrix.spec.loading import Loaded
 from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Spec
+from expectmatrix.spec.shape import expectations_of, format_path, located, path_of
+from expectmatrix.spec.terms import Side
 
 if TYPE_CHECKING:
-    from expectmatrix.library.files import FrameClause
+    from expectmatrix.library.models import FrameClause
 
 
 def _plural(n: int, word: str) -> str:
@@ -37,7 +40,7 @@ def _fix(vendor: int, customer: int, unit: str = "expectation") -> str:
 
 
 def check_balance(spec: Spec) -> list[Finding]:
-    vendor, customer = spec.expectations.of_vendor, spec.expectations.of_customer
+    vendor, customer = expectations_of(spec, "vendor"), expectations_of(spec, "customer")
     if spec.balance == "count":
         if len(vendor) != len(customer):
             return [Finding("unbalanced", f"unbalanced: {len(vendor)} of vendor, {len(customer)} "
@@ -59,23 +62,23 @@ def check_balance(spec: Spec) -> list[Finding]:
     for area in dict.fromkeys([e.area for e in vendor] + [e.area for e in customer]):
         nv, nc = v_areas[area], c_areas[area]
         if nv != nc:
-            side, idx = ("of_vendor", [e.area for e in vendor].index(area)) if nv else (
-                "of_customer", [e.area for e in customer].index(area))
+            side: Side = "vendor" if nv else "customer"
+            idx = [e.area for e in (vendor if nv else customer)].index(area)
             found.append(Finding(
                 "unbalanced", f"unbalanced in area {area!r}: {nv} of vendor, {nc} of customer "
-                f"({_fix(nv, nc)} in this area)", path=("expectations", side, idx, "area")))
+                f"({_fix(nv, nc)} in this area)", path=path_of(side, idx, "area")))
     return found
 
 
 def check_identity(spec: Spec) -> list[Finding]:
     found = []
     first: dict[str, str] = {}
-    for side, i, e in spec.all_expectations():
-        where = f"expectations.{side}[{i}]"
+    for _side, at, e in located(spec):
+        where = format_path(at)
         if e.id in first:
             found.append(Finding("duplicate-id", f"the id {e.id!r} is already used by "
                                  f"{first[e.id]}; ids must be unique across both lists",
-                                 path=("expectations", side, i, "id")))
+                                 path=(*at, "id")))
         else:
             first[e.id] = where
     seen_approvals: dict[tuple[str, str, str], int] = {}
@@ -91,7 +94,11 @@ def check_identity(spec: Spec) -> list[Finding]:
             found.append(Finding("approval-date", f"the approval of {a.name} is dated {a.date}, "
                                  "after today: an approval cannot come before it was given; "
                                  "correct the date", "warning", ("approvals", i, "date")))
-    if spec.deal.status == "approved" and not spec.approvals:
+    if spec.deal.segment is None and "deal.segment" not in spec.withheld:
+        found.append(Finding("missing", "the segment is empty; write small, medium or large",
+                             path=("deal", "segment")))
+    # A counterparty copy leaves its approvals out; the full spec it came from had them.
+    if spec.deal.status == "approved" and not spec.approvals and "approvals" not in spec.withheld:
         found.append(Finding("approval-missing", "status is approved but no approvals are "
                              "listed; add an approvals: list (name, side, role, date) or set "
                              "status to review", path=("deal", "status")))
@@ -108,17 +115,17 @@ def check_readiness(spec: Spec) -> list[Finding]:
                     "readiness", f"readiness answer is {item.answer!r} on a small deal: "
                     "settle it with the customer before signing", "warning",
                     ("readiness", i, "answer")))
-        for i, e in enumerate(spec.expectations.of_customer):
+        for i, e in enumerate(expectations_of(spec, "customer")):
             if e.owner is None:
                 found.append(Finding(
                     "no-owner", f"customer expectation {e.id} has no owner; on a small deal "
                     "name the customer role that will do it", "warning",
-                    ("expectations", "of_customer", i)))
-    for side, i, e in spec.all_expectations():
+                    path_of("customer", i)))
+    for _side, at, e in located(spec):
         if e.measure is None:
             found.append(Finding(
                 "no-measure", f"expectation {e.id} has no measure; say how both sides will "
-                "know it was done", "warning", ("expectations", side, i)))
+                "know it was done", "warning", at))
     return found
 
 
@@ -145,7 +152,7 @@ def check_wording(spec: Spec) -> list[Finding]:
     """Lint: vague promises and due dates, the same text twice, one-sided areas."""
     found = []
     seen: dict[str, str] = {}
-    for side, i, e in spec.all_expectations():
+    for _side, at, e in located(spec):
         text = e.text or ""
         vague = _VAGUE.search(text)
         if vague:
@@ -153,28 +160,28 @@ def check_wording(spec: Spec) -> list[Finding]:
             found.append(Finding("vague", f"{e.id} promises {vague.group(0)!r}, which legal reads "
                                  "as no promise at all; say what it means in numbers or dates "
                                  "(\"within 2 business days\", \"by 2027-03-01\")", "warning",
-                                 ("expectations", side, i, "text")))
+                                 (*at, "text")))
         due = e.due or ""
         vague_due = _VAGUE_DUE.search(due)
         if vague_due and not _HAS_TIME.search(due.replace(vague_due.group(0), "")):
             found.append(Finding("vague-due", f"{e.id} is due {due!r}, which names no time; write "
                                  "a date (2027-03-01), a period (within 5 business days of "
                                  "signature) or a cadence (weekly until go-live)", "warning",
-                                 ("expectations", side, i, "due")))
+                                 (*at, "due")))
         key = " ".join(text.lower().split())
         if key in seen:
             found.append(Finding("duplicate-text", f"{e.id} repeats the text of {seen[key]}",
-                                 "warning", ("expectations", side, i, "text")))
+                                 "warning", (*at, "text")))
         else:
             seen[key] = e.id
-    vendor_areas = {e.area for e in spec.expectations.of_vendor}
-    customer_areas = {e.area for e in spec.expectations.of_customer}
-    for side, i, e in spec.all_expectations():
-        other = customer_areas if side == "of_vendor" else vendor_areas
+    vendor_areas = {e.area for e in expectations_of(spec, "vendor")}
+    customer_areas = {e.area for e in expectations_of(spec, "customer")}
+    for side, at, e in located(spec):
+        other = customer_areas if side == "vendor" else vendor_areas
         if e.area not in other and spec.balance != "area":  # area balance reports it already
             found.append(Finding("one-sided-area", f"area {e.area!r} appears only on the "
-                                 f"{'vendor' if side == 'of_vendor' else 'customer'} side",
-                                 "warning", ("expectations", side, i, "area")))
+                                 f"{side} side",
+                                 "warning", (*at, "area")))
             other.add(e.area)  # once per area
     return found
 
@@ -207,7 +214,8 @@ class ApprovalRules:
 def check_approvals(spec: Spec, context: CheckContext) -> list[Finding]:
     """An approved spec carries the approvals the organisation asks for."""
     rules = context.approvals
-    if spec.deal.status != "approved" or not (rules.sides or rules.roles):
+    if (spec.deal.status != "approved" or not (rules.sides or rules.roles)
+            or "approvals" in spec.withheld):
         return []
     found = []
     given_sides = {a.side for a in spec.approvals}
@@ -362,9 +370,9 @@ def check_scripts(spec: Spec) -> list[Finding]:
 
 
 def _path_of(spec: Spec, expectation_id: str) -> tuple[str | int, ...]:
-    for side, i, e in spec.all_expectations():
+    for _side, at, e in located(spec):
         if e.id == expectation_id:
-            return ("expectations", side, i)
+            return at
     return ("expectations",)
 
 
@@ -387,7 +395,7 @@ def library_if_needed(spec: Spec, library: LibrarySource) -> Library:
     clause need it (one without clauses is non-standard line by line, library or not)."""
     if isinstance(library, Library):
         return library
-    if not any(e.clause for _, _, e in spec.all_expectations()):
+    if not any(e.clause for _, _, e in located(spec)):
         return Library()
     if library is not None:
         return library()

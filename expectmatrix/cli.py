@@ -18,7 +18,6 @@ from typing import Any
 
 import click
 
-from expectmatrix import __version__
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, errors, findings_json
 from expectmatrix.spec.terms import (
     AUDIENCES,
@@ -31,6 +30,7 @@ from expectmatrix.spec.terms import (
     SIDES,
     Audience,
 )
+from expectmatrix.version import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -265,6 +265,9 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
               help="Skip items whose outputs exist and carry the current spec's fingerprint.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed item.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Read symbolic links that lead out of a folder given (by default they "
+                   "are skipped with a warning).")
 @click.option("--base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Spec supplying everything a CSV row leaves out.")
 @click.option("--columns", "columns",
@@ -284,7 +287,8 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_fail_cleanly
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
-          resume: bool, fail_fast: bool, strict: bool, base: Path | None, columns: str | None,
+          resume: bool, fail_fast: bool, strict: bool, follow_symlinks: bool,
+          base: Path | None, columns: str | None,
           date_format: str | None, template_dirs: tuple[Path, ...], audience: Audience,
           mark: bool | None, pdf_variant: str | None, docx_base: Path | None, timeout: float,
           as_json: bool) -> None:
@@ -307,7 +311,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     with BatchProgress(quiet=as_json) as progress:
         result = run_batch(inputs, outdir, options=options, jobs=jobs, resume=resume,
                            fail_fast=fail_fast, strict=strict, base=base, csv=csv,
-                           on_item=progress.item, on_total=progress.total)
+                           on_item=progress.item, on_total=progress.total,
+                           follow_symlinks=follow_symlinks)
     summary = result.summary()
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -320,9 +325,12 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
                 if not problems:
                     click.secho(f"{record.source}: {record.status}: {record.error}", fg="red",
                                 err=True)
+            elif record.status == "skipped" and record.error:  # not read at all: say why
+                for f in record.findings:
+                    _echo_finding(f)
         for f in result.notices:
             _echo_finding(f)
-        if summary["ok"] == 0 and summary["skipped"] and not summary["failed"]:
+        if resume and summary["ok"] == 0 and summary["skipped"] and not summary["failed"]:
             click.echo("nothing to render: every output is up to date", err=True)
         click.echo(progress.summary_line(summary), err=True)
     if result.interrupted:
@@ -432,7 +440,8 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
         click.echo(json.dumps({"document": report.document, "ok": report.ok,
                                "fingerprint": report.fingerprint,
                                "checks": [c.__dict__ for c in report.checks],
-                               "notes": report.notes, "signer": report.signer}, indent=2))
+                               "failed": report.failed, "notes": report.notes,
+                               "signer": report.signer}, indent=2))
     else:
         for c in report.checks:
             click.secho(f"{'ok  ' if c.ok else 'FAIL'} {c.name}", fg="green" if c.ok else "red",
@@ -441,8 +450,11 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
                 click.echo("     " + c.detail.replace("\n", "\n     "), err=True)
         for note in report.notes:
             click.echo(f"note: {note}")
-        verdict = "matches" if report.ok else "does NOT match"
-        click.echo(f"{document} {verdict} spec {report.fingerprint}")
+        spec_ok = "spec" not in report.failed
+        signature = " and ".join(kind for kind in report.failed if kind != "spec")
+        tail = f", {'but' if spec_ok else 'and'} the {signature} check failed" if signature else ""
+        click.echo(f"{document} {'matches' if spec_ok else 'does NOT match'} spec "
+                   f"{report.fingerprint}{tail}")
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
@@ -564,16 +576,16 @@ def templates_copy(target: Path, force: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               callback=_writable,
               help="Write the schema to this file instead of stdout.")
-@click.option("--markdown", is_flag=True, help="Print the field tables of the README instead.")
+@click.option("--markdown", is_flag=True, help="Print the field reference (Markdown) instead.")
 @_fail_cleanly
 def schema(output: Path | None, markdown: bool) -> None:
     """Print the JSON Schema of the spec format (for YAML editors)."""
     from expectmatrix.render.output import write_atomic
 
     if markdown:
-        from expectmatrix.spec.docs import field_tables
+        from expectmatrix.spec.docs import reference
 
-        text = field_tables() + "\n"
+        text = reference()
     else:
         from expectmatrix.spec.models import json_schema
 
@@ -640,11 +652,11 @@ def _split(ctx: click.Context, param: click.Parameter, value: str | None) -> Dec
               callback=_writable,
               help="The report: .html (self-contained), .pdf, .csv or .json.")
 @click.option("--revenue-split", callback=_split, default=None, metavar="AMOUNT",
-              help="Revenue at which an account counts as high (default: the accounts' "
-                   "median).")
-@click.option("--margin-split", callback=_split, default=None, metavar="PERCENT",
-              help="Margin, as a percent of revenue, at which an account counts as high "
+              help="Revenue at which an account counts as high, from 0 to 10^18 "
                    "(default: the accounts' median).")
+@click.option("--margin-split", callback=_split, default=None, metavar="PERCENT",
+              help="Margin, as a percent of revenue, at which an account counts as high, "
+                   "from -1000 to 1000 (default: the accounts' median).")
 @click.option("--rates", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Exchange rates (TOML or JSON: base = \"EUR\", [rates] USD = 0.92) when "
                    "amounts come in more than one currency.")
@@ -693,29 +705,35 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None
 @cli.command()
 @click.argument("folder", required=False, default=Path("."),
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--port", type=click.IntRange(1, 65535), default=8750, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8750, show_default=True,
+              help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Listen on this address. Any other than this machine's needs the access "
                    "token printed at start.")
-def serve(folder: Path, port: int, host: str) -> None:
+@click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True,
+              help="Seconds one document (a download, a preview, a redline) may take before "
+                   "it is stopped and refused; the app itself keeps answering.")
+def serve(folder: Path, port: int, host: str, timeout: float) -> None:
     """Serve the specs of FOLDER in the browser: deals, editor, validation as you type,
     downloads, and POST /api/validate and /api/render for CRMs and scripts."""
     import secrets
 
-    import uvicorn
-
-    from expectmatrix.serve.app import create_app
+    from expectmatrix.serve.app import create_app, server
 
     local = host in ("127.0.0.1", "localhost", "::1")
     token = None if local else secrets.token_urlsafe(24)
     names = {"127.0.0.1", "localhost"} if local else {host}
     hosts = frozenset(f"{name}:{port}" for name in names)
     app = create_app(folder, hosts, token, click.get_current_context().find_root().obj[
-        "config"])
+        "config"], timeout)
     shown = "127.0.0.1" if local else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     click.echo(f"serving {folder.resolve()} at {address}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    running = server(app, host, port)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stopped as asked
+        running.run()
+    if not running.started:  # the port is taken, say: uvicorn said why
+        sys.exit(EXIT_FAILED)
 
 
 def main() -> None:

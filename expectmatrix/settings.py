@@ -39,7 +39,7 @@ from expectmatrix.spec.models import Branding
 from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, InternalField, Side
 
 if TYPE_CHECKING:
-    from expectmatrix.library.clauses import Library
+    from expectmatrix.library.contents import Library
 
 FILENAME = "expectmatrix.toml"
 MAX_SETTINGS_BYTES = 1_000_000

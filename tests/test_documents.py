@@ -13,6 +13,7 @@ from expectmatrix.render.pipeline import Renderers, render_spec
 from expectmatrix.render.view import build_view
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.models import Spec
+from expectmatrix.spec.shape import located
 
 
 def squash(text: str) -> str:
@@ -27,7 +28,7 @@ def test_every_sample_shows_everything(rendered, sample):
     docx, document = docx_text(rendered[sample]["docx"])
     for text in (pdf, docx):
         flat = squash(text)
-        for _, _, e in spec.all_expectations():
+        for _, _, e in located(spec):
             assert squash(e.text) in flat, e.id
             for detail in (e.measure, e.due, e.owner):
                 if detail:  # printed as a sentence starts: "weekly" -> "Weekly"

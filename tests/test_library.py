@@ -16,6 +16,7 @@ from expectmatrix.render.pipeline import render_spec
 from expectmatrix.spec.findings import SpecError, errors
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.models import Spec
+from expectmatrix.spec.shape import located
 
 LIB = load_library()
 
@@ -43,10 +44,10 @@ def test_init_drafts_a_valid_balanced_spec_that_renders(run, tmp_path, segment):
     assert len(spec.expectations.of_vendor) == len(spec.expectations.of_customer)
     assert loaded.nonstandard == {}
     book = LIB.playbooks[segment]
-    for _, _, e in spec.all_expectations():
+    for _, _, e in located(spec):
         assert segment in LIB.clauses[e.clause].segments
     assert [r.question for r in spec.readiness] == [q.question for q in book.readiness]
-    areas = {e.area for _, _, e in spec.all_expectations()}
+    areas = {e.area for _, _, e in located(spec)}
     assert "Communication" in areas
     docs = render_spec(spec, ("pdf",), edition=Edition("internal"))
     text, _ = pdf_text(docs["pdf"])

@@ -78,10 +78,12 @@ def test_diff_pdf_redline(run, pair, tmp_path):
     assert "Effective date: 1 December 2026 → 1 January 2027" in first
     assert "V9 added" in first and "V3 removed" in first and "V1 changed" in first
     assert "deal." not in first and "[1]" not in first  # no field paths, no zero-based indexes
+    from expectmatrix.render.audience import Edition, redact
     from expectmatrix.review.compare import read_for_compare
     from expectmatrix.spec.canonical import fingerprint
 
-    old_fp, new_fp = (fingerprint(read_for_compare(spec)) for spec in pair)
+    # the counterparty edition's redline names the fingerprints that edition prints
+    old_fp, new_fp = (fingerprint(redact(read_for_compare(spec), Edition())) for spec in pair)
     flat = re.sub(r"\s+", "", first)
     assert old_fp in flat and new_fp in flat
     rest = "".join(page.extract_text() for page in reader.pages[1:])
@@ -155,17 +157,19 @@ def test_documents_carry_spec_and_fingerprint(made, tmp_path):
     docs, fp = made
     _, reader = pdf_text(docs["pdf"].read_bytes())
     [spec] = reader.attachments["expectmatrix-spec.json"]
-    # The counterparty copy carries the spec without its internal fields, and states the
-    # whole spec's fingerprint; the internal edition carries the whole spec.
+    # The counterparty copy carries the spec without its internal fields, and states
+    # that copy's fingerprint; the internal edition carries the whole spec.
     whole = check_loaded(load(SAMPLES / "medium-logistics.yaml")).spec
     assert json.loads(spec) == json.loads(canonical_json(redact(whole, Edition())))
+    assert fingerprint_of(spec) == fp
     assert b"notes" not in spec or json.loads(spec)["deal"].get("notes") is None
     assert reader.metadata["/expectmatrixfingerprint"] == fp
     internal = render_file(SAMPLES / "medium-logistics.yaml", tmp_path,
                            RenderOptions(formats=("pdf",), audience="internal"))
     _, reader = pdf_text(internal.outputs[0].read_bytes())
     assert internal.outputs[0].name.endswith("-internal.pdf")
-    assert fingerprint_of(reader.attachments["expectmatrix-spec.json"][0]) == fp
+    assert fingerprint_of(reader.attachments["expectmatrix-spec.json"][0]) == internal.fingerprint
+    assert internal.fingerprint == fingerprint_of(canonical_json(whole)) != fp
     with zipfile.ZipFile(docs["docx"]) as z:
         custom = z.read("docProps/custom.xml").decode()
         items = [z.read(n).decode() for n in z.namelist() if re.match(r"customXml/item\d+\.xml", n)]
@@ -228,7 +232,7 @@ def test_verify_pdf_with_changed_metadata(run, made, tmp_path):
     writer.add_metadata({"/expectmatrixfingerprint": "0" * 64})
     writer.write(tmp_path / "meta.pdf")
     result = run("verify", tmp_path / "meta.pdf")
-    assert result.exit_code == 1 and "FAIL every printed fingerprint" in result.stderr
+    assert result.exit_code == 1 and "FAIL the metadata fingerprint" in result.stderr
 
 
 def test_foreign_corrupt_and_encrypted_documents(run, made, tmp_path):

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, overload
 
-from expectmatrix import __version__
 from expectmatrix.render.output import write_atomic_stream
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.inputs import InputError, read_bytes
+from expectmatrix.version import __version__
 
 MANIFEST = "manifest.json"
 MANIFEST_EVERY = 1.0  # seconds at least between rewrites; the last one is always written

@@ -60,7 +60,7 @@ class BatchProgress:
                              rate=f"{speed:.1f} items/s" if speed else "")
         elif not self.quiet:
             detail = record.deal_id or ""
-            if record.status in ("failed", "conflict"):
+            if record.status in ("failed", "conflict") or record.error:
                 detail = record.error or ""
             click.echo(click.style(f"{record.status:8}", fg=_COLORS.get(record.status))
                        + f" {record.source}" + (f"  {detail}" if detail else ""), err=True)

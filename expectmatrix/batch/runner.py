@@ -4,8 +4,11 @@ Two passes over the inputs, both streamed (a CSV export of a million rows is nev
 in memory). The first validates every item in the workers and learns the file names
 each would write, so that two valid inputs aiming at the same name are both reported as
 a conflict and neither is written. The second renders the rest. Each worker builds its
-renderers once; a job that runs past the time limit, or a worker that dies, fails only
-its own item (workers.py). Between and after the passes, items and records wait in a
+renderers once, in its first job and within that job's time limit (compiling a template
+is untrusted work, never done in this process); a job that runs past the time limit, or
+a worker that dies, fails only its own item (workers.py). Before the first pass, one
+worker builds them on its own, so a broken or far too slow template fails the batch
+once rather than every item. Between and after the passes, items and records wait in a
 ledger on disk (manifest.py), and the manifest is rewritten atomically as results
 arrive, so a batch stopped at any moment leaves a valid manifest of what was finished.
 
@@ -34,17 +37,20 @@ from expectmatrix.batch.manifest import (
     write_failures,
 )
 from expectmatrix.checks import check_loaded
+from expectmatrix.render.audience import edition_fingerprint
 from expectmatrix.render.output import folder_lock, output_name, prepare_dir, remove_stale, write_documents
 from expectmatrix.render.pipeline import (
     RenderJob,
     RenderOptions,
     init_worker,
     machine_notices,
+    prepare_job,
     render_job,
     worker_renderers,
 )
-from expectmatrix.render.workers import Pool, cpu_count
-from expectmatrix.spec.findings import ExpectmatrixError, Finding, SpecError, errors
+from expectmatrix.render.workers import Pool, WorkerFailed, cpu_count
+from expectmatrix.spec.findings import ExpectmatrixError, Finding, RenderError, SpecError, errors
+from expectmatrix.spec.inputs import os_problem, shown_path, walk_folder
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.terms import SPEC_SUFFIXES
 
@@ -60,48 +66,41 @@ class Item:
     path: str | None = None
     row: Row | None = None
     problems: tuple[Finding, ...] = ()
+    skipped: Finding | None = None  # why it is not read at all (a link out of its folder)
 
 
-def _spec_files(folder: Path) -> Iterator[Path | Finding]:
-    """The spec files under ``folder``, in order; then a finding for each folder or file
-    that cannot be searched (a path longer than the system allows, say), so that one
-    such place fails alone instead of the whole run."""
-    import os
+def _folder_items(folder: Path, follow_symlinks: bool) -> Iterator[Item]:
+    # A folder that cannot be searched (too deep for the system's paths) fails as one
+    # item, after the files that could be found.
+    refused: list[Item] = []
 
-    from expectmatrix.spec.inputs import os_problem, shown_path
+    def refuse(path: Path, e: OSError) -> None:
+        problem = Finding("unreadable", f"cannot search this folder: {os_problem(e)}",
+                          file=shown_path(path))
+        refused.append(Item(shown_path(path), problems=(problem,)))
 
-    found: list[Path] = []
-    problems: list[Finding] = []
-
-    def refused(e: OSError, what: str = "folder") -> None:
-        problems.append(Finding("unreadable", f"cannot search this {what}: {os_problem(e)}",
-                                file=shown_path(e.filename or folder)))
-
-    for root, _, names in os.walk(folder, onerror=refused):
-        for name in names:
-            path = Path(root, name)
-            if path.suffix.lower() not in SPEC_SUFFIXES or name.startswith("."):
-                continue
-            try:
-                if path.is_file():
-                    found.append(path)
-            except OSError as e:
-                refused(e, "file")
-    return iter([*sorted(found), *problems])
+    for path, outside in walk_folder(folder, SPEC_SUFFIXES, follow_symlinks, refuse):
+        if outside is None:
+            yield Item(str(path), path=str(path))
+        else:
+            yield Item(str(path), skipped=Finding(
+                "outside-folder", f"skipped: a symbolic link out of the folder {folder} (to "
+                f"{outside}); not read unless links are followed (--follow-symlinks)",
+                "warning", file=str(path)))
+    yield from refused
 
 
 def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,
-                  csv: CsvOptions | None = None,
-                  notices: list[Finding] | None = None) -> Iterator[Item]:
+                  csv: CsvOptions | None = None, notices: list[Finding] | None = None,
+                  follow_symlinks: bool = False) -> Iterator[Item]:
     """Spec files, folders (searched recursively) and CSV files -> items, in order,
     one at a time. What concerns a whole CSV file (columns left out) goes to
-    ``notices``, once."""
+    ``notices``, once. A symbolic link that leads out of a folder is a skipped item,
+    unless ``follow_symlinks``."""
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            for found in _spec_files(path):
-                yield (Item(str(found), path=str(found)) if isinstance(found, Path)
-                       else Item(str(found.file), problems=(found,)))
+            yield from _folder_items(path, follow_symlinks)
         elif path.suffix.lower() == ".csv":
             try:
                 for row in read_rows(path, base, csv, notices):
@@ -112,13 +111,13 @@ def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,
             yield Item(str(path), path=str(path))
 
 
-def count_items(inputs: Iterable[str | Path]) -> int:
+def count_items(inputs: Iterable[str | Path], follow_symlinks: bool = False) -> int:
     """How many items :func:`collect_items` will yield (for progress), read as cheaply."""
     total = 0
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            total += sum(1 for _ in _spec_files(path))
+            total += sum(1 for _ in _folder_items(path, follow_symlinks))
         elif path.suffix.lower() == ".csv":
             total += count_rows(path)
         else:
@@ -188,7 +187,9 @@ def _prepare(pair: tuple[int, Item]) -> dict[str, Any]:
     job = RenderJob.of(loaded)
     return {"ok": True, "findings": loaded.findings, "deal_id": spec.deal.id,
             "version": spec.deal.version,
-            "fingerprint": job.fingerprint,
+            # the one the documents print: what a reader checks them against, and what
+            # --resume compares (a change the edition does not carry renders nothing anew)
+            "fingerprint": edition_fingerprint(spec, options.edition()),
             "job": job, "names": [output_name(spec.deal.id, spec.deal.version, f,
                                               options.edition().suffix)
                                   for f in options.formats]}
@@ -255,11 +256,13 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
               csv: CsvOptions | None = None,
               on_item: Callable[[Record, int], None] | None = None,
               on_total: Callable[[int], None] | None = None,
-              worker_hook: Callable[[], None] | None = None) -> BatchResult:
+              worker_hook: Callable[[], None] | None = None,
+              follow_symlinks: bool = False) -> BatchResult:
     """Render every input into ``outdir`` and return what happened to each.
 
     ``on_total(n)`` is called once the inputs are counted, ``on_item(record, done)`` as each
-    item ends. Raises OutputError before any rendering if ``outdir`` cannot be written or
+    item ends. A symbolic link that leads out of a folder given is skipped with a warning,
+    unless ``follow_symlinks``. Raises OutputError before any rendering if ``outdir`` cannot be written or
     another batch is using it.
     """
     options = options or RenderOptions(timeout=120.0)
@@ -269,8 +272,7 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
     folder = prepare_dir(outdir)
     with folder_lock(folder):
         remove_stale(folder)  # what a killed run left; nobody else writes here now
-        _check_setup(options)
-        total = count_items(inputs)
+        total = count_items(inputs, follow_symlinks)
         if on_total:
             on_total(total)
         # Lives as long as the result's records, which are read back from it.
@@ -278,26 +280,36 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
         csv = replace(csv or CsvOptions(), strict=strict)
         return _run(inputs, folder, options, ledger, total, started, jobs=jobs,
                     resume=resume, fail_fast=fail_fast, strict=strict, base=base, csv=csv,
-                    on_item=on_item, worker_hook=worker_hook)
+                    on_item=on_item, worker_hook=worker_hook, follow_symlinks=follow_symlinks)
 
 
-def _check_setup(options: RenderOptions) -> None:
-    """A broken template or letterhead fails the batch once, up front."""
-    if "pdf" in options.formats or "html" in options.formats:
-        from expectmatrix.render.html import HtmlRenderer
-
-        HtmlRenderer(options.template_dirs)
-    if "docx" in options.formats and (options.docx_base or options.settings.docx_base):
-        from expectmatrix.render.docx import read_letterhead
-
-        read_letterhead(options.docx_base or options.settings.docx_base)  # type: ignore[arg-type]
+def _check_setup(pool: Pool) -> None:
+    """A broken template or letterhead, or one that takes longer than the time limit to
+    compile, fails the batch once, up front. Checked in a worker, within the limit."""
+    for _, outcome in pool.map(prepare_job, [None]):
+        if isinstance(outcome, WorkerFailed):
+            raise RenderError(str(outcome))
 
 
 def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, ledger: Ledger,
          total: int, started: float, *, jobs: int | None, resume: bool, fail_fast: bool,
          strict: bool, base: str | Path | None, csv: CsvOptions,
          on_item: Callable[[Record, int], None] | None,
-         worker_hook: Callable[[], None] | None) -> BatchResult:
+         worker_hook: Callable[[], None] | None, follow_symlinks: bool) -> BatchResult:
+    workers = max(1, min(jobs or cpu_count(), max(total, 1)))
+    pool = Pool(workers, _init, (options, strict, worker_hook), options.timeout)
+    with pool:
+        _check_setup(pool)
+        return _run_passes(inputs, folder, options, ledger, started, pool,
+                           resume=resume, fail_fast=fail_fast, base=base, csv=csv,
+                           on_item=on_item, follow_symlinks=follow_symlinks)
+
+
+def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptions,
+                ledger: Ledger, started: float, pool: Pool, *, resume: bool,
+                fail_fast: bool, base: str | Path | None, csv: CsvOptions,
+                on_item: Callable[[Record, int], None] | None, follow_symlinks: bool
+                ) -> BatchResult:
     ledger.load_earlier(folder)
     manifest = Manifest(folder, [str(i) for i in inputs], options.formats, ledger)
     done = documents = 0
@@ -313,16 +325,18 @@ def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, led
     notices: list[Finding] = []
 
     def readable() -> Iterator[tuple[int, Item]]:
-        for index, item in enumerate(collect_items(inputs, base, csv, notices)):
-            if item.problems:
+        for index, item in enumerate(collect_items(inputs, base, csv, notices,
+                                                   follow_symlinks)):
+            if item.skipped is not None:
+                finish(index, Record(item.source, "skipped", findings=[item.skipped],
+                                     error=item.skipped.message))
+            elif item.problems:
                 finish(index, Record(item.source, "failed", findings=list(item.problems),
                                      error=str(item.problems[0])))
             else:
                 yield index, item
 
-    workers = max(1, min(jobs or cpu_count(), max(total, 1)))
-    pool = Pool(workers, _init, (options, strict, worker_hook), options.timeout)
-    with pool, _ctrl_c(pool) as interrupted:
+    with _ctrl_c(pool) as interrupted:
         # Pass 1: validate everything, learn the names each valid item would write.
         for (index, item), outcome in pool.map(_prepare, readable()):
             if isinstance(outcome, dict) and outcome["ok"]:

@@ -1,40 +1,27 @@
 """Filling expectations from the clause library, and finding the ones that deviate.
 
-Kept apart from the library's models and files (library.py) so that checking a spec
+Kept apart from the library's models and files (files.py) so that checking a spec
 builds no more pydantic models than the spec's own.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from expectmatrix.library.contents import Library
+from expectmatrix.library.params import clause_values
 from expectmatrix.spec import placeholders
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Expectation, Spec
+from expectmatrix.spec.shape import expectations_of, list_name, path_of, sides
 
 if TYPE_CHECKING:
-    from pathlib import Path
 
-    from expectmatrix.library.files import Clause, ClauseText, FrameClause, Param, Playbook
-
-
-@dataclass
-class Library:
-    clauses: dict[str, Clause] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)  # clause id -> file it came from
-    playbooks: dict[str, Playbook] = field(default_factory=dict)
-    playbook_sources: dict[str, str] = field(default_factory=dict)
-    frame: dict[str, FrameClause] = field(default_factory=dict)
-    # language -> clause id -> wording; files of translation_dirs are read on first use
-    translations: dict[str, dict[str, ClauseText]] = field(default_factory=dict)
-    translation_dirs: list[Path] = field(default_factory=list)
-    loaded_languages: set[str] = field(default_factory=set)
+    from expectmatrix.library.models import Clause, ClauseText
 
 
 def select(library: Library, segment: str | None = None, area: str | None = None,
@@ -44,22 +31,6 @@ def select(library: Library, segment: str | None = None, area: str | None = None
             if (segment is None or segment in c.segments)
             and (area is None or c.area.casefold() == area.casefold())
             and (side is None or c.side == side)]
-
-
-def _convert(value: object, kind: str) -> object:
-    if kind == "integer":
-        if isinstance(value, bool) or not re.fullmatch(r"-?\d+", str(value).strip()):
-            raise ValueError("a whole number")
-        return int(str(value).strip())
-    if kind == "number":
-        try:
-            number = Decimal(str(value).strip())
-        except ArithmeticError:
-            raise ValueError("a number") from None
-        if not number.is_finite():
-            raise ValueError("a finite number")
-        return number.normalize() if number == number.to_integral() else number
-    return str(value)
 
 
 def fill(text: str | None, values: Mapping[str, object]) -> str | None:
@@ -83,11 +54,11 @@ def resolve(spec: Spec, library: Library) -> Resolved:
     language = spec.deal.language
     texts = wording(library, language)
     untranslated: set[str] = set()
-    for side_key in ("of_vendor", "of_customer"):
-        side = "vendor" if side_key == "of_vendor" else "customer"
+    for side in sides():
+        side_key = list_name(side)
         out = []
-        for i, e in enumerate(getattr(spec.expectations, side_key)):
-            where: FieldPath = ("expectations", side_key, i)
+        for i, e in enumerate(expectations_of(spec, side)):
+            where: FieldPath = path_of(side, i)
             if e.clause is None:
                 for name in ("area", "text"):
                     if getattr(e, name) is None:
@@ -110,7 +81,7 @@ def resolve(spec: Spec, library: Library) -> Resolved:
             if clause.side != side:
                 findings.append(Finding(
                     "clause-side", f"clause {clause.id!r} is a {clause.side} expectation; move "
-                    f"it to of_{clause.side} or choose a {side} clause", path=(*where, "clause")))
+                    f"it to {list_name(clause.side)} or choose a {side} clause", path=(*where, "clause")))
             values, bad = clause_values(clause, e, where)
             findings += bad
             english = {name: fill(getattr(clause, name), values) if name != "area"
@@ -155,37 +126,3 @@ def wording(library: Library, language: str) -> dict[str, ClauseText] | None:
     from expectmatrix.library.files import translations
 
     return translations(library, language)
-
-
-def clause_values(clause: Clause, e: Expectation, where: FieldPath) -> tuple[dict[str, object],
-                                                                       list[Finding]]:
-    return param_values(clause.id, clause.params, dict(e.params or {}), where)
-
-
-def param_values(clause_id: str, params: Mapping[str, Param], given: Mapping[str, object],
-                 where: FieldPath) -> tuple[dict[str, object], list[Finding]]:
-    """The values of a clause's parameters: given ones converted to their type, defaults
-    for the rest; a finding for each unknown, mistyped or missing one."""
-    values: dict[str, object] = {}
-    findings = []
-    for name in given:
-        if name not in params:
-            hint = did_you_mean(name, sorted(params)) or (
-                f"; this clause takes {', '.join(sorted(params)) or 'no parameters'}")
-            findings.append(Finding("unknown-param", f"clause {clause_id!r} has no parameter "
-                                    f"{name!r}{hint}", path=(*where, "params", name)))
-    for name, param in params.items():
-        if name in given:
-            try:
-                values[name] = _convert(given[name], param.type)
-            except ValueError as err:
-                findings.append(Finding("param-type", f"parameter {name!r} of clause "
-                                        f"{clause_id!r} must be {err}, not {given[name]!r}",
-                                        path=(*where, "params", name)))
-        elif param.default is not None:
-            values[name] = _convert(param.default, param.type)
-        else:
-            findings.append(Finding("missing-param", f"clause {clause_id!r} needs the parameter "
-                                    f"{name!r}: add params: {{{name}: ...}}",
-                                    path=(*where, "params")))
-    return values, findings

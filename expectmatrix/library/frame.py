@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectmatrix.library.clauses import param_values
+from expectmatrix.library.params import param_values
 from expectmatrix.spec import placeholders
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
@@ -19,7 +19,7 @@ from expectmatrix.spec.models import FrameChoice, FrameText, Spec
 from expectmatrix.spec.terms import FRAME_PARTS
 
 if TYPE_CHECKING:
-    from expectmatrix.library.files import FrameClause
+    from expectmatrix.library.models import FrameClause
 
 
 def _applies(clause: FrameClause, spec: Spec) -> bool:

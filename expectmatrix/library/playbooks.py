@@ -7,9 +7,12 @@ import json
 import re
 from dataclasses import dataclass
 
-from expectmatrix.library.clauses import Library, fill
-from expectmatrix.library.files import Playbook, clause_entry
+from expectmatrix.library.clauses import fill
+from expectmatrix.library.contents import Library
+from expectmatrix.library.files import clause_entry
+from expectmatrix.library.models import Playbook
 from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.spec.shape import ID_PREFIX, list_name, sides
 
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,'()/&+-]*$")
 _RESERVED = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
@@ -92,12 +95,12 @@ def draft_spec(library: Library, draft: Draft) -> str:
         f"balance: {book.balance}",
         "expectations:",
     ]
-    for side, prefix in (("of_vendor", "V"), ("of_customer", "C")):
-        who = ("what the customer can expect of the vendor" if side == "of_vendor"
+    for side in sides():
+        who = ("what the customer can expect of the vendor" if side == "vendor"
                else "what the vendor can expect of the customer")
-        lines.append(f"  {side}:  # {who}")
+        lines.append(f"  {list_name(side)}:  # {who}")
         area = None
-        for n, raw in enumerate(getattr(book.expectations, side), start=1):
+        for n, raw in enumerate(getattr(book.expectations, list_name(side)), start=1):
             entry = clause_entry(raw)
             clause = library.clauses[entry.clause]
             values = {name: entry.params.get(name, p.default) for name, p in clause.params.items()}
@@ -105,7 +108,7 @@ def draft_spec(library: Library, draft: Draft) -> str:
                 area = clause.area
                 lines.append(f"    # --- {area}")
             lines.append(f"    # {fill(clause.text, values)}")
-            lines.append(f"    - id: {prefix}{n}")
+            lines.append(f"    - id: {ID_PREFIX[side]}{n}")
             lines.append(f"      clause: {clause.id}")
             if values:
                 params = ", ".join(f"{k}: {q(v)}" for k, v in values.items())

@@ -20,6 +20,7 @@ from typing import Any
 
 from expectmatrix.spec.findings import Finding, SpecError
 from expectmatrix.spec.models import Money, Spec
+from expectmatrix.spec.shape import located
 from expectmatrix.spec.terms import SEGMENTS, STATUSES
 
 STRATEGIES = {"high-revenue-high-margin": "protect", "low-revenue-high-margin": "grow",
@@ -207,6 +208,12 @@ def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
             failed += [f for f in findings if f.severity == "error"][:3] or [
                 Finding("failed", "could not be read", file=source)]
             continue
+        segment = spec.deal.segment
+        if segment is None or spec.withheld:
+            failed.append(Finding("withheld", "is a counterparty copy that leaves out "
+                                  f"{', '.join(spec.withheld)}; report the full spec instead",
+                                  file=source))
+            continue
         deal = spec.deal
         revenue = rates.convert(deal.value, source) if deal.value else Decimal(0)
         margin = rates.convert(deal.margin, source) if deal.margin else Decimal(0)
@@ -215,19 +222,18 @@ def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
         account.revenue += revenue
         account.margin += margin
         account.deals += 1
-        account.segments.add(deal.segment)
-        totals = segments[deal.segment]
+        account.segments.add(segment)
+        totals = segments[segment]
         totals.deals += 1
         totals.revenue += revenue
         totals.margin += margin
         if deal.nps is not None:
             totals.nps_sum += deal.nps
             totals.nps_count += 1
-        if deal.segment == "small" and any(r.answer != "yes" for r in spec.readiness):
+        if segment == "small" and any(r.answer != "yes" for r in spec.readiness):
             totals.readiness_risk += 1
         totals.nonstandard += len(nonstandard)
-        totals.expectations += len(spec.expectations.of_vendor) + len(
-            spec.expectations.of_customer)
+        totals.expectations += len(located(spec))
         totals.statuses[deal.status] += 1
     currency = rates.currency()
     listed = sorted(accounts.values(), key=lambda a: (-a.revenue, a.customer.casefold()))

@@ -22,9 +22,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from expectmatrix.render import ooxml as ox
+from expectmatrix.render.letterhead import read_letterhead
 from expectmatrix.render.view import NONSTANDARD_MARK, Cell, FrameView, PartyView, View
-from expectmatrix.spec.findings import RenderError
-from expectmatrix.spec.inputs import MACRO_PARTS, InputError, check_zip, macro_parts, read_bytes
 from expectmatrix.spec.placeholders import fill
 
 # Character styles, created once per document: (name, bold, size pt, colour or None).
@@ -136,8 +135,9 @@ class DocxRenderer:
     """Renders Views to DOCX bytes; build once, call :meth:`render` many times.
 
     With ``base`` (a company's letterhead .docx), its page set-up, styles, headers,
-    footers and logo are kept: the matrix replaces its body, and the DRAFT mark, the
-    fingerprint and the page numbers are added below its own header and footer lines.
+    footers and logo are kept, less what reaches out or runs code (letterhead.py): the
+    matrix replaces its body, and the DRAFT mark, the fingerprint and the page numbers
+    are added below its own header and footer lines.
     """
 
     def __init__(self, base: str | Path | None = None) -> None:
@@ -255,7 +255,8 @@ class DocxRenderer:
         if view.internal:
             note = fill(str(labels["internal_note"]), vendor=view.vendor.name,
                         customer=view.customer.name)
-            yield ox.para(ox.run(f"{labels['internal']}: {note}", "EmInternal"), before=3)
+            more = f" {view.counterparty_note}" if view.counterparty_note else ""
+            yield ox.para(ox.run(f"{labels['internal']}: {note}{more}", "EmInternal"), before=3)
 
         quarter = [ox.twips(38), ox.twips(50), ox.twips(38), width - ox.twips(126)]
         facts = list(view.facts) + ([("", "")] if len(view.facts) % 2 else [])
@@ -442,36 +443,3 @@ def _embed(doc: Any, view: View) -> None:
                 "application/vnd.openxmlformats-officedocument.custom-properties+xml",
                 custom.encode("utf-8"), package)
     package.relate_to(part, RT.CUSTOM_PROPERTIES)
-
-
-MAX_LETTERHEAD_BYTES = 20_000_000
-
-
-def read_letterhead(path: str | Path) -> tuple[bytes, list[str]]:
-    """A letterhead .docx, checked as any zip we are given, with parts that run code
-    (VBA macros, ActiveX) taken out: a document we write never carries them."""
-    name = str(path)
-    try:
-        data = read_bytes(path, MAX_LETTERHEAD_BYTES, "letterhead")
-        archive = check_zip(data, name, "Word letterhead (.docx)")
-    except InputError as e:
-        raise RenderError(str(e)) from None
-    dropped = macro_parts(archive.namelist())
-    try:
-        document = Document(io.BytesIO(data))
-    except Exception as e:  # python-docx raises many kinds for a non-DOCX file
-        raise RenderError(f"{name}: not a usable Word letterhead (.docx): {e}") from None
-    if not dropped:
-        return data, []
-    for part in document.part.package.iter_parts():
-        for rel_id, rel in list(part.rels.items()):
-            target = "" if rel.is_external else str(rel.target_part.partname).lower()
-            if any(m in target for m in MACRO_PARTS) or "vbaproject" in rel.reltype.lower():
-                del part.rels[rel_id]
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue(), [f"{name}: the letterhead's macro parts were left out "
-                               f"({', '.join(dropped)}); documents never carry them"]
-
-
-

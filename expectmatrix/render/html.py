@@ -17,10 +17,10 @@ from markupsafe import Markup
 from expectmatrix.render.plain import Data, plain
 from expectmatrix.render.templating import (
     environment,
-    find_in,
     prepare,
     render_template,
     search_path,
+    template_file,
 )
 from expectmatrix.render.view import View
 from expectmatrix.spec.findings import RenderError
@@ -67,19 +67,6 @@ def spec_files(view: View) -> dict[str, tuple[Path, bytes, str]]:
     if look.font is not None:
         files[FONT] = (look.font.path, look.font.data, "font/ttf")
     return files
-
-
-def template_file(name: str, roots: Sequence[Path]) -> Path:
-    """A file a template names, found in the template folders (first match), never
-    outside them."""
-    try:
-        path = find_in(roots, name)
-    except RenderError as e:
-        raise RenderError(f"asset({name!r}): {e}; name a file in the template folder (such "
-                          "as fonts/NotoSans-Regular.ttf), \"@logo\" or \"@font\"") from None
-    if path is None:
-        raise RenderError(f"asset({name!r}): no such file in the template folders")
-    return path
 
 
 def file_assets(view: View, roots: Sequence[Path]) -> Callable[[str], str]:

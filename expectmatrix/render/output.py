@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -44,32 +46,90 @@ def prepare_dir(outdir: str | Path) -> Path:
 
 
 def write_documents(folder: Path, documents: dict[str, bytes]) -> list[Path]:
-    """Write the formats of one document as one unit: each goes to a temporary file,
-    all are flushed to disk, and only then are they moved into place. A failure (a full
-    disk, say) leaves nothing new and keeps the earlier good files: a PDF and a DOCX
-    never disagree because one of them was replaced and the other was not."""
+    """Write the formats of one document as one unit: a PDF and a DOCX never disagree
+    because one of them was replaced and the other was not.
+
+    Every destination is checked before anything is written (a folder in the place of
+    a file is refused by name); each document goes to a temporary file, all are flushed
+    to disk, and only then are they moved into place. An earlier file is copied aside
+    first, so that a move failing midway (a full disk, say) can put back the ones already
+    replaced: a failure leaves nothing new and the earlier files as they were."""
+    finals = [folder / name for name in documents]
+    for final in finals:
+        _check_destination(final)
     temps: list[tuple[str, Path]] = []
+    backups: dict[Path, str | None] = {}  # None: there was no earlier file
+    replaced: list[Path] = []
     try:
-        for name, data in documents.items():
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-            temps.append((tmp, folder / name))
+        for final, data in zip(finals, documents.values(), strict=True):
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{final.name}.", suffix=".tmp")
+            temps.append((tmp, final))
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o644)
+        for final in finals:
+            backups[final] = _copy_aside(final)
         for tmp, final in temps:
             os.replace(tmp, final)
+            replaced.append(final)
         _fsync_dir(folder)
     except BaseException as e:
-        for tmp, _ in temps:
+        for final in reversed(replaced):
+            _put_back(final, backups[final])
+        for leftover in [tmp for tmp, _ in temps] + [b for b in backups.values() if b]:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                os.unlink(leftover)
         if isinstance(e, OSError):
             raise OutputError(f"cannot write into {folder}: {e.strerror or e}; nothing was "
                               "written, earlier files are as they were") from None
         raise
-    return [final for _, final in temps]
+    for backup in backups.values():
+        if backup:
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
+    return finals
+
+
+def _check_destination(final: Path) -> None:
+    """Only a regular file (or nothing) may be where a document goes."""
+    try:
+        info = os.lstat(final)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise OutputError(f"cannot write {final}: {e.strerror or e}; nothing was written") from None
+    if stat.S_ISREG(info.st_mode):
+        return
+    what = ("a folder" if stat.S_ISDIR(info.st_mode) else
+            "a symbolic link" if stat.S_ISLNK(info.st_mode) else "something that is not a file")
+    raise OutputError(f"cannot write {final}: {what} is in the way; move or rename it. "
+                      "Nothing was written, earlier files are as they were")
+
+
+def _copy_aside(final: Path) -> str | None:
+    """A copy of the earlier file (bytes, mode and times) next to it, or None."""
+    if not os.path.lexists(final):
+        return None
+    fd, backup = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as dst, open(final, "rb") as src:
+            shutil.copyfileobj(src, dst)
+        shutil.copystat(final, backup)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(backup)
+        raise
+    return backup
+
+
+def _put_back(final: Path, backup: str | None) -> None:
+    with contextlib.suppress(OSError):
+        if backup is None:
+            os.unlink(final)  # it is new: there was nothing before
+        else:
+            os.replace(backup, final)
 
 
 def _fsync_dir(folder: Path) -> None:

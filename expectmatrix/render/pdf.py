@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files, template_file
+from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files
+from expectmatrix.render.templating import template_file
 from expectmatrix.render.view import View
 from expectmatrix.spec.assets import file_url_path, may_read
-from expectmatrix.spec.findings import RenderError
+from expectmatrix.spec.findings import RenderError, TimeUp
 from expectmatrix.spec.inputs import InputError, read_bytes, read_text
 
 SPEC_ATTACHMENT = "expectmatrix-spec.json"
@@ -60,7 +61,7 @@ def _weasyprint_errors(what: str) -> Iterator[None]:
     BaseException, so catch wide, but never swallow an interrupt or an exit."""
     try:
         yield
-    except (RenderError, KeyboardInterrupt, SystemExit, MemoryError):
+    except (RenderError, TimeUp, KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException as e:
         cause = f": {e.__cause__}" if e.__cause__ else ""

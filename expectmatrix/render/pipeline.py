@@ -1,7 +1,8 @@
 """Spec file -> documents on disk: load, check, view, render every format, write.
 
 The renderers are built lazily and kept in a :class:`Renderers` object, so one process
-(the CLI, or a batch worker) sets up Jinja, fonts and WeasyPrint once.
+(the CLI, or a batch worker) sets up Jinja, fonts and WeasyPrint once. With a time limit,
+they are built in the worker that makes the document, within the document's time.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.checks import LibrarySource, check_loaded
-from expectmatrix.render.audience import Edition
+from expectmatrix.render.audience import Edition, edition_fingerprint
 from expectmatrix.render.output import ensure_dir, folder_lock, output_name, write_documents
 from expectmatrix.render.view import View, build_view
 from expectmatrix.settings import Settings
 from expectmatrix.spec.assets import AssetError, Look, look_for
-from expectmatrix.spec.findings import Finding, RenderError, errors
+from expectmatrix.spec.findings import Finding, RenderError, TimeUp, errors
 from expectmatrix.spec.i18n import labels_for
 from expectmatrix.spec.loading import Loaded, load
 from expectmatrix.spec.models import FrameText, Spec
@@ -48,11 +49,9 @@ class Renderers:
 
     def view(self, spec: Spec, folder: str | Path | None, nonstandard: Mapping[str, str],
              mark_nonstandard: bool | None, canonical: bytes | None = None,
-             edition: Edition | None = None, frame: Sequence[FrameText] = (),
-             fingerprint: str | None = None) -> View:
+             edition: Edition | None = None, frame: Sequence[FrameText] = ()) -> View:
         return build_view(spec, nonstandard, mark_nonstandard, self.look(spec, folder),
-                          self.labels(spec.deal.language), canonical, edition, frame,
-                          fingerprint)
+                          self.labels(spec.deal.language), canonical, edition, frame)
 
     def look(self, spec: Spec, folder: str | Path | None) -> Look:
         """The spec's branding over the organisation's; files relative to ``folder``."""
@@ -121,15 +120,14 @@ def render_spec(spec: Spec, formats: Sequence[str] = DEFAULT_FORMATS,
                 renderers: Renderers | None = None, nonstandard: Mapping[str, str] | None = None,
                 mark_nonstandard: bool | None = None, folder: str | Path | None = None,
                 canonical: bytes | None = None, edition: Edition | None = None,
-                frame: Sequence[FrameText] = (), fingerprint: str | None = None
-                ) -> dict[str, bytes]:
+                frame: Sequence[FrameText] = ()) -> dict[str, bytes]:
     """A valid, resolved spec -> {format: document bytes}. Writes nothing. ``folder``:
     where the spec's logo and font are (default: the current folder); ``canonical``: the
     spec's canonical form, if the caller has it already; ``frame``: the agreement frame
     as checking decided it (none given: no frame is printed)."""
     renderers = renderers or Renderers()
     view = renderers.view(spec, folder, nonstandard or {}, mark_nonstandard, canonical,
-                          edition, frame, fingerprint)
+                          edition, frame)
     return {fmt: renderers.render(view, fmt) for fmt in dict.fromkeys(formats)}
 
 
@@ -149,7 +147,7 @@ class RenderResult:
     findings: list[Finding]
     files: list[OutputFile] = field(default_factory=list)
     deal_id: str | None = None
-    fingerprint: str | None = None
+    fingerprint: str | None = None  # the one the documents print (their edition's)
 
     @property
     def ok(self) -> bool:
@@ -189,22 +187,18 @@ class RenderJob:
 
     source: str
     canonical: bytes  # the canonical form: computed once per document, here
-    fingerprint: str
     nonstandard: dict[str, str]
     folder: str | None  # where the spec's logo and font are
     frame: tuple[FrameText, ...] = ()
 
     @classmethod
-    def of(cls, loaded: Loaded, fingerprint: str | None = None) -> RenderJob:
-        """``fingerprint``: the one to print when the loaded spec is an edition's redacted
-        copy of the whole (verify re-renders from one)."""
-        from expectmatrix.spec.canonical import canonical_json, fingerprint_of
+    def of(cls, loaded: Loaded) -> RenderJob:
+        from expectmatrix.spec.canonical import canonical_json
 
         assert loaded.spec is not None
         canonical = canonical_json(loaded.spec)
-        return cls(loaded.file, canonical, fingerprint or fingerprint_of(canonical),
-                   dict(loaded.nonstandard), str(loaded.folder) if loaded.folder else None,
-                   loaded.frame)
+        return cls(loaded.file, canonical, dict(loaded.nonstandard),
+                   str(loaded.folder) if loaded.folder else None, loaded.frame)
 
     def spec(self) -> Spec:
         return Spec.model_validate_json(self.canonical)
@@ -213,14 +207,25 @@ class RenderJob:
 # The one piece of state a worker process keeps: its options and the renderers it built.
 _worker: tuple[RenderOptions, Renderers] | None = None
 
+# What each format's writer imports: loaded when a worker starts, so that a document's
+# time goes to its templates and layout, not to importing libraries.
+_WRITER_MODULES = {"pdf": ("weasyprint", "expectmatrix.render.pdf"),
+                   "docx": ("docx", "expectmatrix.render.docx"),
+                   "html": ("expectmatrix.render.html", "expectmatrix.render.standalone")}
+
 
 def init_worker(options: RenderOptions, hook: Callable[[], None] | None = None) -> None:
-    """Build the renderers once per worker process, before its first job."""
+    """Ready a worker process for its jobs: the writers' libraries imported, nothing of
+    the user's templates or letterhead read yet. Compiling those can take as long as
+    rendering (Jinja folds constant expressions while it compiles), so it happens in the
+    first job, within that document's time limit, and is kept for the next ones."""
     global _worker
-    renderers = options.renderers()
+    from importlib import import_module
+
     for fmt in options.formats:
-        renderers.get(fmt)
-    _worker = (options, renderers)
+        for module in _WRITER_MODULES.get(fmt, ()):
+            import_module(module)
+    _worker = (options, options.renderers())
     if hook is not None:
         hook()
 
@@ -232,20 +237,44 @@ def worker_renderers() -> tuple[RenderOptions, Renderers]:
 
 def render_job(job: RenderJob) -> tuple[dict[str, bytes], list[Finding]]:
     """In a worker: the job's documents, made within the time limit (the parent kills
-    the worker if even this does not stop it)."""
+    the worker if even this does not stop it). The worker's first job also compiles the
+    templates: that time counts too."""
     options, renderers = worker_renderers()
     with time_limit(options.timeout):
         documents = render_spec(job.spec(), options.formats, renderers, job.nonstandard,
                                 options.mark_nonstandard, job.folder, job.canonical,
-                                options.edition(), job.frame, job.fingerprint)
-    return documents, renderers.notices(options.formats)
+                                options.edition(), job.frame)
+        notices = renderers.notices(options.formats)
+    return documents, notices
+
+
+def prepare_job(_: object = None) -> None:
+    """In a worker: build the writers (compile the templates, read the letterhead) within
+    the time limit, so that a broken or far too slow template is reported once."""
+    options, renderers = worker_renderers()
+    with time_limit(options.timeout, "preparing the templates"):
+        renderers.notices(options.formats)
+
+
+def check_setup(options: RenderOptions) -> None:
+    """Raise an ExpectmatrixError if the templates or the letterhead of ``options`` cannot
+    be used, or take longer than the time limit to compile: before any document, in a
+    worker when there is a limit (never here: compiling a template is untrusted work)."""
+    if options.timeout:
+        from expectmatrix.render.workers import run_one
+
+        run_one(init_worker, (options,), prepare_job, None, timeout=options.timeout)
+        return
+    renderers = options.renderers()
+    renderers.notices(options.formats)
 
 
 def render_documents(loaded: Loaded, options: RenderOptions,
                      renderers: Renderers | None = None, job: RenderJob | None = None
                      ) -> tuple[dict[str, bytes], list[Finding]]:
     """A checked spec's documents as bytes (and the writers' notices); writes nothing.
-    With a time limit, they are made in a worker process that is stopped when it is up."""
+    With a time limit, they are made in a worker process that is stopped when it is up:
+    compiling the templates is part of that time, and happens in the worker only."""
     job = job or RenderJob.of(loaded)
     if options.timeout:
         from expectmatrix.render.workers import run_one
@@ -256,7 +285,7 @@ def render_documents(loaded: Loaded, options: RenderOptions,
     assert loaded.spec is not None
     documents = render_spec(loaded.spec, options.formats, renderers, loaded.nonstandard,
                             options.mark_nonstandard, job.folder, job.canonical,
-                            options.edition(), job.frame, job.fingerprint)
+                            options.edition(), job.frame)
     return documents, renderers.notices(options.formats)
 
 
@@ -280,7 +309,8 @@ def render_loaded(loaded: Loaded, outdir: str | Path, options: RenderOptions | N
         paths = write_documents(folder, names)
     files = [OutputFile(path, len(data), hashlib.sha256(data).hexdigest())
              for path, data in zip(paths, names.values(), strict=True)]
-    return RenderResult(loaded.file, findings, files, spec.deal.id, job.fingerprint)
+    return RenderResult(loaded.file, findings, files, spec.deal.id,
+                        edition_fingerprint(spec, options.edition()))
 
 
 def render_file(path: str | Path, outdir: str | Path, options: RenderOptions | None = None,
@@ -295,24 +325,29 @@ def render_file(path: str | Path, outdir: str | Path, options: RenderOptions | N
 
 
 @contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Stop one document that takes too long (a template that loops, a huge table).
+def time_limit(seconds: float | None, what: str = "rendering") -> Iterator[None]:
+    """Stop one document that takes too long (a template that loops or is slow to
+    compile, a huge table).
 
     Documents are rendered on the main thread (batch workers too), so an alarm can
     interrupt Jinja and WeasyPrint between any two Python steps; the atomic writes leave
-    nothing behind.
+    nothing behind. The alarm raises TimeUp, which no library's ``except Exception``
+    swallows. It cannot cut one long C-level step short: the parent process kills a
+    worker that overruns (workers.py).
     """
     if not seconds:
         yield
         return
 
     def expire(signum: int, frame: object) -> None:
-        raise RenderError(f"rendering took longer than {seconds:g} s and was stopped")
+        raise TimeUp
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    except TimeUp:
+        raise RenderError(f"{what} took longer than {seconds:g} s and was stopped") from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

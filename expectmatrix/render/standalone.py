@@ -29,6 +29,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from expectmatrix.render.templating import template_file
 from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import InputError, read_bytes
 
@@ -90,8 +91,6 @@ class Inliner:
 
     def asset(self, name: str) -> str:
         """A file a template names (``@logo``, ``@font`` or a template folder file)."""
-        from expectmatrix.render.html import template_file
-
         if name in self.files:
             path, data, mime = self.files[name]
             return self._data_url(path, data, mime)

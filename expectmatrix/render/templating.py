@@ -309,3 +309,16 @@ def copy_templates(target: str | Path, force: bool = False) -> list[Path]:
         written.append(target / name)
     shutil.copytree(source / "fonts", target / "fonts", dirs_exist_ok=True)
     return written
+
+
+def template_file(name: str, roots: Sequence[Path]) -> Path:
+    """A file a template names, found in the template folders (first match), never
+    outside them."""
+    try:
+        path = find_in(roots, name)
+    except RenderError as e:
+        raise RenderError(f"asset({name!r}): {e}; name a file in the template folder (such "
+                          "as fonts/NotoSans-Regular.ttf), \"@logo\" or \"@font\"") from None
+    if path is None:
+        raise RenderError(f"asset({name!r}): no such file in the template folders")
+    return path

@@ -14,14 +14,15 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from expectmatrix import __version__
-from expectmatrix.render.audience import Edition, redact
+from expectmatrix.render.audience import Edition, redact, refuse_copy
 from expectmatrix.spec.assets import Look, look_for
 from expectmatrix.spec.canonical import canonical_json, fingerprint_of
 from expectmatrix.spec.clock import source_date
 from expectmatrix.spec.i18n import format_date, format_money, format_number, labels_for, plural
 from expectmatrix.spec.models import Expectation, FrameText, Spec
 from expectmatrix.spec.placeholders import fill
+from expectmatrix.spec.shape import expectations_of, sides
+from expectmatrix.version import __version__
 
 NONSTANDARD_MARK = "†"  # in Noto Sans and Arial alike, and a legal reader's footnote sign
 
@@ -110,13 +111,15 @@ class View:
     draft: bool
     mark_nonstandard: bool
     nonstandard_note: str | None  # the first page's statement, when marking
-    fingerprint: str
+    fingerprint: str  # of the spec this edition carries
     created: dt.datetime
     look: Look = field(metadata={"template": False})  # html_writer hands it over, files named
     # (label, value) of the first page's facts, in order, as this edition shows them
     facts: tuple[tuple[str, str], ...] = ()
     audience: str = "counterparty"
     internal: bool = False
+    # the internal edition's sentence naming the counterparty edition's fingerprint
+    counterparty_note: str | None = None
     segment_label: str | None = None  # None: not shown in this edition
     notes: str | None = None
     balance_label: str | None = None
@@ -171,7 +174,7 @@ def _cell(e: Expectation | None, marked: set[str], labels: dict[str, Any],
 
 def _areas(spec: Spec, marked: set[str], labels: dict[str, Any],
            iso: Callable[[str], str]) -> list[Area]:
-    vendor, customer = spec.expectations.of_vendor, spec.expectations.of_customer
+    vendor, customer = expectations_of(spec, "vendor"), expectations_of(spec, "customer")
     order = list(dict.fromkeys([e.area for e in vendor] + [e.area for e in customer]))
     areas = []
     for name in order:
@@ -223,23 +226,28 @@ def _frame(spec: Spec, frame: Sequence[FrameText], vendor: PartyView, customer: 
 def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
                mark_nonstandard: bool | None = None, look: Look | None = None,
                labels: dict[str, Any] | None = None, canonical: bytes | None = None,
-               edition: Edition | None = None, frame: Sequence[FrameText] = (),
-               fingerprint: str | None = None) -> View:
+               edition: Edition | None = None, frame: Sequence[FrameText] = ()) -> View:
     """``spec`` has its clauses resolved and ``frame`` its frame decided (checks.py);
     ``nonstandard`` names the expectations that deviate from the library. Marking is on
     for drafts and reviews unless told otherwise, and only in an edition that shows
-    marks. ``fingerprint``: the one to print, when ``canonical`` is a redacted copy."""
+    marks. ``canonical``: the spec's canonical form, if the caller has it already.
+
+    Each edition embeds the spec it carries and prints that spec's fingerprint, so the
+    counterparty's holds nothing to test guesses of internal values against; the internal
+    edition also names the counterparty edition's fingerprint."""
+    edition = edition or Edition()
+    refuse_copy(spec, edition)
     deal = spec.deal
     language = deal.language
     labels = labels if labels is not None else labels_for(language)
-    edition = edition or Edition()
     shows = edition.shows
     nonstandard = nonstandard or {}
     mark = deal.status != "approved" if mark_nonstandard is None else mark_nonstandard
     mark = mark and shows("nonstandard")
     rtl = labels.get("direction") == "rtl"
     iso = _isolator(rtl)
-    total = len(spec.expectations.of_vendor) + len(spec.expectations.of_customer)
+    n_vendor, n_customer = (len(expectations_of(spec, side)) for side in sides())
+    total = n_vendor + n_customer
     effective = format_date(deal.effective, language)
     frames = _frame(spec, frame, vendor := _party(spec, "vendor", labels, iso),
                     customer := _party(spec, "customer", labels, iso), effective, labels, iso)
@@ -253,7 +261,6 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
                 " " + str(labels["nonstandard_frame"]) if marked_frame else "")
     names = {"vendor": vendor.name, "customer": customer.name}
     spec_json = canonical if canonical is not None else canonical_json(spec)
-    n_vendor, n_customer = len(spec.expectations.of_vendor), len(spec.expectations.of_customer)
     status_label = str(labels["statuses"][deal.status])
     value = format_money(deal.value.amount, deal.value.currency, language) if deal.value else None
     facts: list[tuple[str, str]] = [
@@ -271,7 +278,11 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
                       format_money(deal.margin.amount, deal.margin.currency, language)))
     if deal.nps is not None and shows("deal.nps"):
         facts.append((str(labels["nps"]), format_number(deal.nps, language)))
-    redacted = spec_json if edition.internal else canonical_json(redact(spec, edition))
+    carried = spec_json if edition.internal else canonical_json(redact(spec, edition))
+    counterparty_note = None
+    if edition.internal:
+        theirs = fingerprint_of(canonical_json(redact(spec, edition.other())))
+        counterparty_note = fill(str(labels["counterparty_fingerprint"]), fingerprint=iso(theirs))
     return View(
         title=iso(deal.title),
         deal_id=deal.id,
@@ -299,7 +310,8 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         draft=deal.status != "approved",
         mark_nonstandard=mark,
         nonstandard_note=note,
-        fingerprint=fingerprint or fingerprint_of(spec_json),
+        fingerprint=fingerprint_of(carried),
+        counterparty_note=counterparty_note,
         created=document_time(spec),
         look=look if look is not None else look_for(spec.branding, Path.cwd()),
         facts=tuple(facts),
@@ -312,10 +324,9 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         preamble=tuple(f for f in frames if f.part in ("preamble", "precedence", "term")),
         remedies=tuple(f for f in frames if f.part in ("missed", "escalation")),
         signature_caption=fill(str(labels["signature_caption"]), title=iso(deal.title), **names),
-        options=(f"mark-nonstandard={'yes' if mark else 'no'};audience={edition.audience};"
-                 f"embedded={fingerprint_of(redacted)}"),
+        options=f"mark-nonstandard={'yes' if mark else 'no'};audience={edition.audience}",
         rtl=rtl,
         keywords=(deal.id, "expectations matrix"),
         labels=labels,
-        spec_json=redacted,
+        spec_json=carried,
     )

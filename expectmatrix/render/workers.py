@@ -10,6 +10,10 @@ Workers are spawned (forked WeasyPrint workers have crashed) with SIGINT blocked
 their first instruction, so a Ctrl-C reaches the parent alone, which lets the jobs in
 flight finish and records them. A worker is replaced after a number of jobs, so caches
 in the libraries it uses cannot grow with the length of a batch.
+
+A worker that dies before it is ready is started again, but not forever: spawning
+re-imports the program's main module, which a program read from standard input does not
+have, and a few failed starts in a row fail the work with a message saying so.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -25,11 +30,13 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.spec.findings import ExpectmatrixError, TimeUp
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of data a worker may allocate
 RECYCLE_AFTER = 250  # jobs, then a fresh process: keeps a long batch's workers flat
 GRACE = 2.0  # seconds a job may overrun its limit (the worker stops it itself first)
+START_TIMEOUT = 60.0  # seconds a worker may take to import its libraries and be ready
+START_ATTEMPTS = 3  # workers that die before they are ready, in a row, before giving up
 
 
 class WorkerFailed(ExpectmatrixError):
@@ -45,6 +52,7 @@ class _Worker:
     started: float = 0.0
     item: Any = None
     busy: bool = False
+    born: float = 0.0
 
 
 @contextmanager
@@ -91,6 +99,8 @@ def _main(conn: Connection, initializer: Callable[..., None], initargs: tuple[An
                                 f"({MEMORY_LIMIT // 1024**3} GB) and was stopped")
         except ExpectmatrixError as e:
             outcome = ("error", str(e))
+        except TimeUp:  # the alarm rang just as the job ended, past its time limit
+            outcome = ("error", "the document took longer than its time limit and was stopped")
         except Exception as e:  # a bug in one job must not stop the others
             outcome = ("error", _describe(e))
         conn.send(outcome)
@@ -118,15 +128,20 @@ class Pool:
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[_Worker] = []
         self.stopping = False
+        self.failed_starts = 0  # workers that died before they were ready, since one was
 
     def _start(self) -> _Worker:
+        problem = _main_module_problem()
+        if problem:
+            self.close()
+            raise WorkerFailed(problem)
         parent, child = self.context.Pipe()
         process = self.context.Process(target=_main, daemon=True,
                                        args=(child, self.initializer, self.initargs, self.memory))
         with _sigint_blocked():
             process.start()
         child.close()
-        worker = _Worker(process, parent)
+        worker = _Worker(process, parent, born=time.monotonic())
         self.workers.append(worker)
         return worker
 
@@ -183,6 +198,7 @@ class Pool:
                 kind, value = message
                 if kind == "ready":
                     worker.ready = True
+                    self.failed_starts = 0
                 elif kind == "init-failed":
                     self.close()
                     raise WorkerFailed(f"a worker could not start: {value}")
@@ -198,16 +214,39 @@ class Pool:
             died = not worker.process.is_alive()
             late = (worker.busy and self.timeout is not None
                     and time.monotonic() - worker.started > self.timeout + GRACE)
-            if died or late:
+            stalled = not worker.ready and time.monotonic() - worker.born > START_TIMEOUT
+            if not worker.ready and (died or stalled):
+                self._failed_start(worker, stalled)
+                self._start()
+            elif died or late:
                 item, busy = worker.item, worker.busy
                 self._retire(worker, kill=True)
                 self._start()
                 if busy:
                     yield item, WorkerFailed(
-                        f"stopped after {self.timeout:g} s: the document took too long "
-                        "(a template that loops, or a table far too large)" if late and not died
+                        f"stopped after {self.timeout:g} s: the document took too long (a "
+                        "template that loops or is slow to compile, or a table far too large)"
+                        if late and not died
                         else "the worker making this document crashed (out of memory, or a "
                         "fault in a library)")
+
+    def _failed_start(self, worker: _Worker, stalled: bool) -> None:
+        """Count a worker that died (or hung) before it was ready; give up after a few
+        in a row: such a worker would die the same way however often it is started."""
+        code = worker.process.exitcode
+        self._retire(worker, kill=True)
+        self.failed_starts += 1
+        if self.failed_starts < START_ATTEMPTS:
+            return
+        if stalled:
+            last = f"was not ready after {START_TIMEOUT:g} s"
+        elif code is not None and code < 0:
+            last = f"was stopped by signal {_signal_name(-code)}"
+        else:
+            last = f"exited with code {code}"
+        self.close()
+        raise WorkerFailed(_cannot_start(f"{START_ATTEMPTS} in a row stopped before they were "
+                                         f"ready; the last {last}"))
 
     def close(self) -> None:
         for worker in list(self.workers):
@@ -221,6 +260,38 @@ class Pool:
 
 
 _END = object()
+
+
+def _main_module_problem() -> str | None:
+    """Why a spawned worker could not load this program's main module, if that is known
+    before trying: a program read from standard input names ``<stdin>`` as its file,
+    which no worker can read again. (A program without a file, such as an interactive
+    session or ``python -c``, is not re-imported and is fine.)"""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(getattr(main, "__spec__", None), "name", None):
+        return None
+    path = getattr(main, "__file__", None)
+    if isinstance(path, str) and path.startswith("<") and path.endswith(">"):
+        return (f"could not start a worker process (this program was read from {path}, "
+                "which a worker process cannot load again); save it as a file and run "
+                f"that, or {_NO_LIMIT}")
+    return None
+
+
+_NO_LIMIT = "render without a time limit (timeout=None, or --timeout 0 on the command line)"
+
+
+def _cannot_start(reason: str) -> str:
+    return (f"could not start a worker process ({reason}); if this program was read from "
+            "standard input or an interactive session, save it as a file (with its work "
+            f"under `if __name__ == \"__main__\":`), or {_NO_LIMIT}")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
 
 
 def nothing() -> None:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from expectmatrix.spec.canonical import canonical_data
 from expectmatrix.spec.models import Expectation, Spec
+from expectmatrix.spec.shape import expectations_of, sides
+from expectmatrix.spec.terms import Side
 
 if TYPE_CHECKING:
     from expectmatrix.checks import LibrarySource
@@ -56,7 +58,7 @@ class FieldChange:
 @dataclass(frozen=True)
 class ExpectationChange:
     kind: Literal["added", "removed", "changed", "moved"]
-    side: str  # of_vendor | of_customer
+    side: Side
     old_id: str | None
     new_id: str | None
     fields: list[FieldChange] = field(default_factory=list)
@@ -126,9 +128,9 @@ def compare(old: Spec, new: Spec, old_name: str = "old", new_name: str = "new") 
     """Both specs resolved (clause texts filled in)."""
     header = _header_changes(old, new)
     changes: list[ExpectationChange] = []
-    for side in ("of_vendor", "of_customer"):
-        before = {e.id: e for e in getattr(old.expectations, side)}
-        after = {e.id: e for e in getattr(new.expectations, side)}
+    for side in sides():
+        before = {e.id: e for e in expectations_of(old, side)}
+        after = {e.id: e for e in expectations_of(new, side)}
         gone = [i for i in before if i not in after]
         fresh = [i for i in after if i not in before]
         moved_from: dict[str, str] = {}  # new id -> old id
@@ -137,7 +139,7 @@ def compare(old: Spec, new: Spec, old_name: str = "old", new_name: str = "new") 
                           and after[n].text == before[old_id].text), None)
             if match:
                 moved_from[match] = old_id
-        for e in getattr(new.expectations, side):  # in the new document's order
+        for e in expectations_of(new, side):  # in the new document's order
             if e.id in before:
                 fields = _field_changes(before[e.id], e)
                 if fields:
@@ -169,10 +171,7 @@ def _header_changes(old: Spec, new: Spec) -> list[FieldChange]:
 
 
 def _balance(spec: Spec) -> tuple[int, int]:
-    return len(spec.expectations.of_vendor), len(spec.expectations.of_customer)
-
-
-SIDE_LABEL = {"of_vendor": "vendor", "of_customer": "customer"}
+    return len(expectations_of(spec, "vendor")), len(expectations_of(spec, "customer"))
 
 
 # --- plain text and Markdown ------------------------------------------------------------
@@ -214,7 +213,7 @@ def format_text(diff: Diff, style: Literal["text", "md"] = "text", color: bool =
     if diff.expectations:
         lines += ["", "## Expectations" if md else "Expectations:"]
         for item in diff.expectations:
-            head = f"{item.label} ({SIDE_LABEL[item.side]}) {item.kind}"
+            head = f"{item.label} ({item.side}) {item.kind}"
             lines.append(f"- **{head}**" if md else f"  {head}")
             for f in item.fields:
                 lines.append(f"{'  - ' if md else '      '}{f.name}: "

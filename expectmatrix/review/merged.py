@@ -23,7 +23,8 @@ from expectmatrix.spec.placeholders import fill
 DEL, DEL_END, INS, INS_END = "\ue000", "\ue001", "\ue002", "\ue003"
 _MARKS = re.compile("[\ue000-\ue003]")
 _KEEP = ("look", "labels", "spec_json", "created", "generator", "mark", "options", "rtl",
-         "language", "keywords", "draft", "internal", "audience", "mark_nonstandard")
+         "language", "keywords", "draft", "internal", "audience", "mark_nonstandard",
+         "counterparty_note")
 
 
 def _clean(value: Any) -> Any:

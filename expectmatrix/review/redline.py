@@ -10,11 +10,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expectmatrix import __version__
 from expectmatrix.render import ooxml as ox
 from expectmatrix.render.html import spec_files
 from expectmatrix.render.plain import Data, plain
 from expectmatrix.spec.findings import RenderError
+from expectmatrix.spec.shape import sides
+from expectmatrix.version import __version__
 
 if TYPE_CHECKING:
     import jinja2
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from expectmatrix.render.pipeline import RenderOptions
     from expectmatrix.spec.models import FrameText, Spec
 from expectmatrix.render.templating import prepare, render_template
-from expectmatrix.review.compare import SIDE_LABEL, Diff, FieldChange
+from expectmatrix.review.compare import Diff, FieldChange
 
 
 def redline_data(diff: Diff) -> Data:
@@ -47,7 +48,8 @@ def redline_data(diff: Diff) -> Data:
 def redline_html(diff: Diff, env: jinja2.Environment, when: dt.datetime) -> str:
     prepare(env, "redline.html")
     return render_template(env, "redline.html", diff=redline_data(diff),
-                           sides=plain(SIDE_LABEL), generator=f"expectmatrix {__version__}",
+                           sides=plain({side: side for side in sides()}),
+                           generator=f"expectmatrix {__version__}",
                            created=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 

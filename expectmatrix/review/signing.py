@@ -5,16 +5,25 @@ The visible signature goes where the template asks for one: above the signature 
 the signing party's block on the signature page, found by its label in the document's
 language. A signature proves who signed and that nothing changed since; ``verify``
 still checks the document against its spec.
+
+Only what may be signed is: the counterparty edition of an approved spec, with a
+certificate issued to the block's signatory or to its party.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import json
+import logging
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.review.documents import DocumentError, read_bytes
+from cryptography.utils import CryptographyDeprecationWarning
+
+from expectmatrix.review.documents import DocumentError, Embedded, read_bytes
 from expectmatrix.spec.findings import ExpectmatrixError
 from expectmatrix.spec.inputs import InputError
 from expectmatrix.spec.inputs import read_bytes as read_file
@@ -26,8 +35,21 @@ FIELD = "expectmatrix-signature-{side}"  # one field per party: both may sign
 PASSPHRASE_VARIABLE = "EXPECTMATRIX_P12_PASSPHRASE"
 
 
+# pyHanko imports cryptography's DSA names, which cryptography marks deprecated: a notice
+# for pyHanko's authors, not for whoever signs. Only that category, only from pyHanko.
+warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning,
+                        module=r"pyhanko(_certvalidator)?(\.|$)")
+# pyHanko logs each failed check with its traceback; the reports below say it plainly.
+for _logger in ("pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_logger).setLevel(logging.ERROR + 10)
+
+
 class SigningError(ExpectmatrixError):
     """The PDF, the certificate or its passphrase cannot be used to sign."""
+
+
+class RefusedError(SigningError):
+    """The PDF may not be signed, or not with this certificate on this block."""
 
 
 def _read(path: str | Path, limit: int, what: str) -> bytes:
@@ -37,21 +59,13 @@ def _read(path: str | Path, limit: int, what: str) -> bytes:
         raise SigningError(str(e)) from None
 
 
-def _signature_box(pdf: bytes, side: str) -> tuple[int, tuple[int, int, int, int]] | None:
+def _signature_box(pdf: bytes, side: str,
+                   labels: dict[str, Any]) -> tuple[int, tuple[int, int, int, int]] | None:
     """Page index and box above the signing party's signature line: the label under the
     line ("Signature", in the document's language) of the left block for the vendor, the
     right block for the customer (mirrored in a right-to-left document)."""
-    import json
-
     from pypdf import PdfReader
 
-    from expectmatrix.spec.i18n import labels_for
-
-    embedded = read_bytes(pdf, Path("document.pdf"))
-    language = "en"
-    if embedded.spec_json:
-        language = str(json.loads(embedded.spec_json).get("deal", {}).get("language", "en"))
-    labels = labels_for(language)
     label = str(labels["signature"])
     words = label.split()
     reader = PdfReader(io.BytesIO(pdf))
@@ -79,10 +93,106 @@ def _signature_box(pdf: bytes, side: str) -> tuple[int, tuple[int, int, int, int
     return None
 
 
+def _spec_of(embedded: Embedded,
+             path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The embedded spec's parties and the document's labels, refused unless the document
+    may be signed: the counterparty edition (the one sent and signed) of an approved spec,
+    as it was written (its spec is the one the metadata states, its pages carry no DRAFT
+    or INTERNAL mark)."""
+    from expectmatrix.spec.canonical import fingerprint_of
+    from expectmatrix.spec.i18n import labels_for
+
+    if embedded.spec_json is None:
+        raise RefusedError(f"{path}: carries no expectmatrix spec, so it was not made by "
+                           "expectmatrix (or its spec was removed); only a document "
+                           "expectmatrix rendered can be signed")
+    try:
+        spec = json.loads(embedded.spec_json)
+        deal, parties = spec["deal"], spec["parties"]
+        language = str(deal.get("language", "en"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise RefusedError(f"{path}: its embedded spec is damaged; render the document "
+                           "again") from None
+    audience = embedded.options.get("audience")
+    if embedded.fingerprint != fingerprint_of(embedded.spec_json):
+        raise RefusedError(f"{path}: its embedded spec is not the one its metadata states: "
+                           "it was changed after it was rendered; render it again")
+    labels = labels_for(language)
+    if audience != "counterparty" or _marked(embedded, str(labels["internal"])):
+        raise RefusedError(f"{path}: this is the INTERNAL edition, for your own review (it "
+                           "may show notes, margin and approvals); only the counterparty "
+                           "edition is signed: render it with --audience counterparty")
+    status = deal.get("status", "draft")
+    if status != "approved" or _marked(embedded, str(labels["draft"])):
+        raise RefusedError(f"{path}: the document is marked DRAFT (its spec's status is "
+                           f"{status!r}); only an approved deal is signed: set deal.status "
+                           "to approved (with its approvals) and render it again")
+    if not isinstance(parties, dict):
+        raise RefusedError(f"{path}: its embedded spec is damaged; render the document again")
+    return parties, labels
+
+
+def _marked(embedded: Embedded, label: str) -> bool:
+    """Whether every page carries ``label`` (DRAFT, INTERNAL in the document's language)
+    as a word of its own, as the running header prints it."""
+    import re
+
+    word = re.compile(rf"(?<!\w){re.escape(label)}(?!\w)")
+    return bool(label) and bool(embedded.footers) and all(
+        word.search(page) for page in embedded.footers)
+
+
+def _plain(text: str) -> str:
+    """A name as compared: Unicode-normalised, case-folded, whitespace collapsed."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(folded.split())
+
+
+def _names(cert: Any, key: str) -> list[str]:
+    value = cert.subject.native.get(key)
+    values = value if isinstance(value, list) else [value] if value else []
+    return [str(v) for v in values]
+
+
+def _block(parties: dict[str, Any], side: str) -> tuple[str, str]:
+    """The block's signatory (empty when the spec names none) and party."""
+    party = parties.get(side)
+    party = party if isinstance(party, dict) else {}
+    signatory = party.get("signatory")
+    signatory = signatory if isinstance(signatory, dict) else {}
+    return str(signatory.get("name") or ""), str(party.get("name") or "")
+
+
+def _names_block(cert: Any, parties: dict[str, Any], side: str) -> bool:
+    wanted = {_plain(n) for n in _block(parties, side) if n.strip()}
+    held = {_plain(n) for key in ("common_name", "organization_name")
+            for n in _names(cert, key)}
+    return bool(wanted & held)
+
+
+def _check_signer(cert: Any, parties: dict[str, Any], side: str) -> None:
+    """Refuse a certificate that names neither the block's signatory nor its party."""
+    if _names_block(cert, parties, side):
+        return
+    common, organisation = _names(cert, "common_name"), _names(cert, "organization_name")
+    org = f"O={', '.join(organisation)}" if organisation else ""
+    who = (f"'{common[0]}'" + (f" ({org})" if org else "") if common
+           else org or str(cert.subject.human_friendly))
+    signatory, party = _block(parties, side)
+    block = f"signed by {signatory} for {party}" if signatory else f"for {party}"
+    other = "customer" if side == "vendor" else "vendor"
+    hint = (f"; it names the {other}'s signatory or party: sign with --side {other}?"
+            if _names_block(cert, parties, other) else
+            f"; sign it with a certificate issued to {signatory or party}"
+            + (f" or to {party}" if signatory else ""))
+    raise RefusedError(f"the certificate is for {who}; the {side} block is {block}{hint}")
+
+
 def sign(pdf_path: str | Path, out: str | Path, p12: str | Path, passphrase: bytes | None,
          side: str = "vendor") -> str:
     """Sign ``pdf_path`` into ``out`` (written whole or not at all); returns the signer's
-    name as the certificate gives it."""
+    name as the certificate gives it. Refuses (RefusedError, nothing written) a document
+    that may not be signed and a certificate that is not the block's signatory's."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.stamp import TextStampStyle
@@ -93,9 +203,10 @@ def sign(pdf_path: str | Path, out: str | Path, p12: str | Path, passphrase: byt
     if not data.startswith(b"%PDF"):
         raise SigningError(f"{pdf_path}: not a PDF")
     try:
-        read_bytes(data, Path(pdf_path))
+        embedded = read_bytes(data, Path(pdf_path))
     except DocumentError as e:
         raise SigningError(str(e)) from None
+    parties, labels = _spec_of(embedded, pdf_path)
     key = _read(p12, MAX_P12_BYTES, "PKCS#12 certificate")
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(key, other_certs=(),
@@ -106,8 +217,9 @@ def sign(pdf_path: str | Path, out: str | Path, p12: str | Path, passphrase: byt
     if signer is None:  # pyHanko logs and returns None for a wrong passphrase
         raise SigningError(f"{p12}: cannot open the certificate; is the passphrase in "
                            f"{PASSPHRASE_VARIABLE} right?")
+    _check_signer(signer.signing_cert, parties, side)
     name = _person(signer.signing_cert)
-    where = _signature_box(data, side)
+    where = _signature_box(data, side, labels)
     field_name = FIELD.format(side=side)
     spec = (fields.SigFieldSpec(field_name, on_page=where[0], box=where[1]) if where
             else fields.SigFieldSpec(field_name))
@@ -134,16 +246,44 @@ def _person(cert: Any) -> str:
 
 
 @dataclass
+class SignatureCheck:
+    kind: str  # signature (is there one to check) | integrity | chain
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
 class SignatureReport:
     signer: str | None  # who signed; "A, B" when both parties did
-    ok: bool
-    detail: str
+    checks: list[SignatureCheck] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+
+def _untrusted(who: str, status: Any, root_name: str, root: str | Path) -> str:
+    """Why the signer's certificate does not lead to the root, in words."""
+    from pyhanko.sign.ades.report import AdESIndeterminate as Why
+
+    reason = {
+        Why.NO_CERTIFICATE_CHAIN_FOUND: f"it was not issued under '{root_name}', the "
+                                        "root given",
+        Why.OUT_OF_BOUNDS_NO_POE: "it had expired, or was not yet valid, when checked",
+        Why.EXPIRED: "it had expired when checked",
+        Why.NOT_YET_VALID: "it was not yet valid when checked",
+        Why.REVOKED_NO_POE: "it was revoked",
+        Why.REVOKED_CA_NO_POE: "a certificate it was issued under was revoked",
+    }.get(status.trust_problem_indic, "its certificate chain is not valid for signing "
+                                      f"({status.trust_problem_indic or 'no path found'})")
+    return f"the certificate of {who} does not chain to {root}: {reason}"
 
 
 def check_signature(pdf: bytes, root: str | Path) -> SignatureReport:
-    """The PDF's signatures against the trusted root: each valid and trusted; the last
-    covering the whole file (nothing changed or added after it), earlier ones followed
-    only by signing (a second party's signature)."""
+    """The PDF's signatures against the trusted root, as two checks: integrity (each
+    signature intact, the last covering the whole file, earlier ones followed only by
+    signing, as a second party's signature is) and chain (each signer's certificate
+    leads to the root). An unsigned or unreadable PDF fails a single "signature" check."""
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
@@ -159,29 +299,34 @@ def check_signature(pdf: bytes, root: str | Path) -> SignatureReport:
     try:
         signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
     except Exception as e:  # a damaged file: pyHanko raises many kinds
-        return SignatureReport(None, False, f"the signature cannot be read: {e}")
+        return SignatureReport(None, [SignatureCheck(
+            "signature", False, f"the signature cannot be read: {e}")])
     if not signatures:
-        return SignatureReport(None, False, "the PDF is not signed")
+        return SignatureReport(None, [SignatureCheck("signature", False,
+                                                     "the PDF is not signed")])
     signers: list[str] = []
+    changed = untrusted = ""
+    root_name = _person(trusted)
     for i, embedded in enumerate(signatures):
         try:
             status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[trusted]))
         except Exception as e:
-            return SignatureReport(None, False, f"a signature cannot be validated: {e}")
+            return SignatureReport(", ".join(signers) or None, [SignatureCheck(
+                "signature", False, f"a signature cannot be validated: {e}")])
         who = _person(status.signing_cert) if status.signing_cert else "an unknown signer"
         signers.append(who)
-        named = ", ".join(signers)
-        if not status.intact or not status.valid:
-            return SignatureReport(named, False, f"what {who} signed was changed after signing")
-        if not status.trusted:
-            return SignatureReport(named, False, f"the certificate of {who} does not chain "
-                                   f"to {root}")
         last = i == len(signatures) - 1
-        if last and status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-            return SignatureReport(named, False, "the file was changed or added to after "
-                                   "the last signature")
         level = status.modification_level
-        if not last and level is not None and level > ModificationLevel.FORM_FILLING:
-            return SignatureReport(named, False, f"the file was changed after {who} signed, "
-                                   "by more than another signature")
-    return SignatureReport(", ".join(signers), True, "")
+        if changed:
+            pass
+        elif not status.intact or not status.valid:
+            changed = f"what {who} signed was changed after signing"
+        elif last and status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+            changed = "the file was changed or added to after the last signature"
+        elif not last and level is not None and level > ModificationLevel.FORM_FILLING:
+            changed = f"the file was changed after {who} signed, by more than another signature"
+        if not untrusted and (status.trust_problem_indic is not None
+                              or status.validation_path is None):
+            untrusted = _untrusted(who, status, root_name, root)
+    return SignatureReport(", ".join(signers), [SignatureCheck("integrity", not changed, changed),
+                                                SignatureCheck("chain", not untrusted, untrusted)])

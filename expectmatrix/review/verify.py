@@ -36,6 +36,7 @@ class Check:
     name: str
     ok: bool
     detail: str = ""
+    kind: str = "spec"  # spec, or with --trust: signature | integrity | chain
 
 
 @dataclass
@@ -50,8 +51,14 @@ class Report:
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
-    def add(self, name: str, ok: bool, detail: str = "") -> None:
-        self.checks.append(Check(name, ok, detail))
+    @property
+    def failed(self) -> list[str]:
+        """The kinds of check that failed, each once: the spec passing while only the
+        signature's chain fails is not a document that differs from its spec."""
+        return list(dict.fromkeys(c.kind for c in self.checks if not c.ok))
+
+    def add(self, name: str, ok: bool, detail: str = "", kind: str = "spec") -> None:
+        self.checks.append(Check(name, ok, detail, kind))
 
 
 def embedded_spec(embedded: Embedded, name: str) -> bytes:
@@ -110,8 +117,12 @@ def verify(document: str | Path, spec: str | Path | None = None,
         from expectmatrix.review.signing import check_signature
 
         signature = check_signature(data, trust)
-        report.add(f"signed by {signature.signer or 'nobody'}, valid against {trust} and "
-                   "unchanged since signing", signature.ok, signature.detail)
+        who = signature.signer or "the signer"
+        names = {"signature": "signature: the PDF carries a signature that can be checked",
+                 "integrity": f"integrity: nothing changed since {who} signed",
+                 "chain": f"chain: the certificate of {who} chains to {trust}"}
+        for check in signature.checks:
+            report.add(names[check.kind], check.ok, check.detail, check.kind)
         report.signer = signature.signer
     return report
 
@@ -124,26 +135,15 @@ def _verify(document: str | Path, data: bytes, spec: str | Path | None,
         return _verify_by_text(embedded, spec, name, options, library)
     data = embedded_spec(embedded, name)
     actual = fingerprint_of(data)
-    audience = embedded.options.get("audience", "internal")
-    # A counterparty edition carries its spec without what it does not show; the
-    # fingerprint it prints and states is still the whole spec's.
-    redacted = audience == "counterparty" and embedded.fingerprint != actual
-    whole = embedded.fingerprint or actual if redacted else actual
-    report = Report(name, whole)
-    if redacted:
-        stated = embedded.options.get("embedded")
-        report.add("the embedded spec is this counterparty copy's (the SHA-256 the metadata "
-                   "states)", stated == actual,
-                   f"metadata says {stated}, the embedded spec hashes to {actual}")
-    else:
-        report.add("the metadata fingerprint is the embedded spec's SHA-256",
-                   embedded.fingerprint == actual,
-                   f"metadata says {embedded.fingerprint}, the embedded spec hashes to {actual}")
+    report = Report(name, actual)
+    # Each edition states and prints the fingerprint of the spec it carries.
+    report.add("the metadata fingerprint is the embedded spec's SHA-256",
+               embedded.fingerprint == actual,
+               f"metadata says {embedded.fingerprint}, the embedded spec hashes to {actual}")
     label = _fingerprint_label(data, options)
     printed = embedded.printed(label)
-    wrong = sorted({p for p in printed if p != whole})
-    report.add("every printed fingerprint is the " + (
-        "metadata's" if redacted else "embedded spec's SHA-256"),
+    wrong = sorted({p for p in printed if p != actual})
+    report.add("every printed fingerprint is the embedded spec's SHA-256",
                bool(printed) and not wrong,
                f"printed: {', '.join(wrong)}" if wrong
                else f"no printed fingerprint found (after “{label}”)")
@@ -152,7 +152,7 @@ def _verify(document: str | Path, data: bytes, spec: str | Path | None,
         problems = "; ".join(str(f) for f in errors(loaded.findings)[:3])
         report.add("the embedded spec is valid", False, problems)
         return report
-    same, detail, resaved = _same_text(embedded, loaded, options, whole)
+    same, detail, resaved = _same_text(embedded, loaded, options)
     report.add("the visible text is what this spec renders to", same, detail)
     if same and resaved:
         report.notes.append("re-saved, text unchanged: the file is not byte for byte what "
@@ -160,16 +160,16 @@ def _verify(document: str | Path, data: bytes, spec: str | Path | None,
                             "signed), and every text it renders is as the spec says")
     if spec is not None:
         report.add(f"{spec} is the document's spec",
-                   *_same_spec(loaded, spec, name, library, whole if redacted else None, options))
-    elif redacted:
-        report.notes.append("this counterparty copy carries its spec without the internal "
-                            "fields, so the fingerprint of the whole spec is checked only "
-                            "when the spec file is given: verify DOCUMENT SPEC")
+                   *_same_spec(loaded, spec, name, library))
+    elif loaded.spec.withheld:
+        report.notes.append("this counterparty edition carries its spec without "
+                            f"{', '.join(loaded.spec.withheld)}; to check that it was made "
+                            "from your full spec, give it too: verify DOCUMENT SPEC")
     return report
 
 
-def _same_text(embedded: Embedded, loaded: Loaded, options: RenderOptions | None,
-               fingerprint: str) -> tuple[bool, str, bool]:
+def _same_text(embedded: Embedded, loaded: Loaded, options: RenderOptions | None
+               ) -> tuple[bool, str, bool]:
     """Whether the document says what the spec renders to, what differs if not, and
     whether the file was saved again since (its bytes are not a fresh rendering's)."""
     from dataclasses import replace
@@ -181,7 +181,7 @@ def _same_text(embedded: Embedded, loaded: Loaded, options: RenderOptions | None
     options = replace(options or RenderOptions(), formats=(embedded.kind,),
                       mark_nonstandard=None if mark is None else mark == "yes",
                       audience="counterparty" if audience == "counterparty" else "internal")
-    fresh, _ = render_documents(loaded, options, job=RenderJob.of(loaded, fingerprint))
+    fresh, _ = render_documents(loaded, options, job=RenderJob.of(loaded))
     again = read_bytes(fresh[embedded.kind], Path(f"fresh.{embedded.kind}"))
     if _normalise(again.text) == _normalise(embedded.text):
         return True, "", again.digest != embedded.digest
@@ -199,6 +199,7 @@ def _verify_by_text(embedded: Embedded, spec_path: str | Path, name: str,
     from dataclasses import replace
 
     from expectmatrix.checks import check_loaded
+    from expectmatrix.render.audience import edition_fingerprint
     from expectmatrix.render.pipeline import RenderJob, RenderOptions, render_documents
     from expectmatrix.spec.i18n import labels_for
     from expectmatrix.spec.loading import load
@@ -212,18 +213,21 @@ def _verify_by_text(embedded: Embedded, spec_path: str | Path, name: str,
         report.add(f"{spec_path} is valid", False, str(first[0]) if first else "")
         return report
     job = RenderJob.of(given)
-    report = Report(name, job.fingerprint)
+    report = Report(name, None)
     report.notes.append(
         "the document carries no embedded spec (printed again, or saved by a program that "
         "drops it), so it was compared by its text with what the spec renders: this proves "
         "the text, not the layout, and the fingerprint only as it is printed on the pages")
     labels = labels_for(given.spec.deal.language, tuple(map(Path, options.template_dirs)))
-    printed = embedded.printed(str(labels["fingerprint"]))
-    wrong = sorted({p for p in printed if p != job.fingerprint})
-    report.add("every printed fingerprint is the spec's SHA-256", bool(printed) and not wrong,
-               f"printed: {', '.join(wrong)}" if wrong else "no printed fingerprint found")
     audience: Audience = ("internal" if str(labels["internal"]) in embedded.text
                           else "counterparty")
+    expected = edition_fingerprint(given.spec, replace(options, audience=audience).edition())
+    report.fingerprint = expected
+    printed = embedded.printed(str(labels["fingerprint"]))
+    wrong = sorted({p for p in printed if p != expected})
+    report.add(f"every printed fingerprint is the SHA-256 of the spec the {audience} edition "
+               "carries", bool(printed) and not wrong,
+               f"printed: {', '.join(wrong)}" if wrong else "no printed fingerprint found")
     furniture, furniture_texts = _furniture(given, labels)
     mine = furniture.sub("", _normalise(embedded.text))
     detail = ""
@@ -282,12 +286,12 @@ def _furniture(loaded: Loaded, labels: dict[str, object]) -> tuple[re.Pattern[st
     return re.compile("|".join(parts)), [*fixed, numbers, loaded.spec.deal.id]
 
 
-def _same_spec(loaded: Loaded, spec_path: str | Path, name: str, library: LibrarySource,
-               whole: str | None, options: RenderOptions | None) -> tuple[bool, str]:
-    """``whole``: the fingerprint a counterparty copy states for the spec it leaves
-    fields out of (None: the document carries the whole spec)."""
+def _same_spec(loaded: Loaded, spec_path: str | Path, name: str, library: LibrarySource
+               ) -> tuple[bool, str]:
+    """Whether the spec file is the one the document carries: for a counterparty edition,
+    once what that edition's copy withholds is left out of the file's spec too."""
     from expectmatrix.checks import check_loaded
-    from expectmatrix.render.audience import Edition, redact
+    from expectmatrix.render.audience import withhold
     from expectmatrix.review.compare import compare, format_text
     from expectmatrix.spec.canonical import fingerprint
     from expectmatrix.spec.loading import load
@@ -297,30 +301,20 @@ def _same_spec(loaded: Loaded, spec_path: str | Path, name: str, library: Librar
     if given.spec is None:
         first = errors(given.findings)[:1]
         return False, f"the spec is not valid: {first[0] if first else ''}"
-    mine = given.spec
-    if whole is not None:
-        fields = options.settings.internal_fields if options else Edition().internal_fields
-        mine = redact(given.spec, Edition("counterparty", fields))
-        if fingerprint(given.spec) == whole and fingerprint(mine) == fingerprint(loaded.spec):
-            return True, ""
-        if fingerprint(mine) == fingerprint(loaded.spec):
-            return False, (f"the spec's fingerprint is {fingerprint(given.spec)}, the document "
-                           f"states {whole}: they differ in fields this counterparty copy "
-                           "leaves out (notes, margin, approvals and the like)")
-    elif fingerprint(mine) == fingerprint(loaded.spec):
+    mine = withhold(given.spec, loaded.spec.withheld) if loaded.spec.withheld else given.spec
+    if fingerprint(mine) == fingerprint(loaded.spec):
         return True, ""
     diff = compare(loaded.spec, mine, f"{name} (embedded)", str(spec_path))
     return False, format_text(diff).strip()
 
 
 def extract(document: str | Path) -> bytes:
-    """The embedded canonical spec (JSON); rendering it gives the same document. A
-    counterparty copy's is the spec without its internal fields."""
+    """The embedded canonical spec (JSON): rendering it in the document's edition gives
+    the same document. A counterparty edition's is the spec without what only the
+    internal edition shows, named in its ``withheld``."""
     embedded = read_document(document)
     data = embedded_spec(embedded, str(document))
-    stated = (embedded.options.get("embedded")
-              if embedded.options.get("audience") == "counterparty" else embedded.fingerprint)
-    if stated and fingerprint_of(data) != stated:
+    if embedded.fingerprint and fingerprint_of(data) != embedded.fingerprint:
         raise DocumentError(f"{document}: the embedded spec does not match the document's "
                             "fingerprint; it was changed after generation")
     # What is written out must be a spec: rendering it is what it is for.

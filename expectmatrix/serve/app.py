@@ -1,13 +1,17 @@
 """`expectmatrix serve`: a local web app over a folder of specs. The files stay the
 single source of truth: the app reads them, validates in-process with the same checks as
-`validate`, renders with the same pipeline as `render`, and writes them back only when a
-rep saves, never over a file that changed on disk since it was opened."""
+`validate`, renders with the same pipeline as `render` (in worker processes, within the
+time limit), and writes them back only when a rep saves, never over a file that changed
+on disk since it was opened. Every handler runs off the event loop: one slow request
+never holds the others."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +28,14 @@ from expectmatrix.serve.edits import EditRefused, Recent
 from expectmatrix.serve.form import form_clauses
 from expectmatrix.serve.guard import Guard, GuardMiddleware, PathRefused
 from expectmatrix.serve.preview import Previews
+from expectmatrix.serve.rendering import DEFAULT_TIMEOUT, Rendering, RenderTimedOut, ShuttingDown
 from expectmatrix.serve.state import (
     MEDIA,
-    Rendering,
     Served,
     answer,
     balance,
     checked,
+    disposition,
     page,
     read_spec,
 )
@@ -89,161 +94,229 @@ def _etag(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class ServedApp:
+    """The ASGI app, with what stops the documents it is making."""
+
+    def __init__(self, app: Any, rendering: Rendering) -> None:
+        self.app, self.rendering = app, rendering
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    def stop(self) -> None:
+        self.rendering.stop()
+
+
+def server(app: Any, host: str, port: int, **options: Any) -> Any:
+    """uvicorn's server for ``app`` (a ServedApp). On SIGTERM or Ctrl-C the render
+    workers are stopped at once (a request waiting for a document answers 503), then
+    the requests in flight get a few seconds."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            app.stop()  # kills processes only: safe in a signal handler
+
+    return Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                 timeout_graceful_shutdown=3, **options))
+
+
 def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = None,
-               config: str | Path | None = None) -> Any:
-    """The ASGI app. ``hosts``: the Host headers it answers (host:port)."""
+               config: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT
+               ) -> ServedApp:
+    """The ASGI app. ``hosts``: the Host headers it answers (host:port); ``timeout``:
+    the seconds one document may take."""
     from expectmatrix.render.templating import environment, prepare
     from expectmatrix.settings import LibraryLoader, load_settings
 
     folder = Path(folder).resolve()
     settings = load_settings(config, start=folder)
-    pages = environment(settings.template_dirs)
+    # The app's own pages come only from the built-in templates: a configured template
+    # folder shapes the documents, and an override of a page would run unbounded in here.
+    pages = environment(())
     for template in ("serve/deals.html", "serve/editor.html", "serve/form.html",
                      "serve/form-problem.html"):
         prepare(pages, template)  # a broken page template fails at start, not per request
     served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages,
-                    Previews(), Rendering(settings), Recent(), {})
+                    Previews(), Rendering(settings, timeout), Recent(), {})
 
-    async def index(request: Request) -> Response:
-        segment = request.query_params.get("segment", "")
-        status = request.query_params.get("status", "")
-        query = request.query_params.get("q", "").casefold()
-        rows = [r for r in deals(served)
-                if (not segment or r.get("segment") == segment)
-                and (not status or r.get("status") == status)
-                and (not query or query in f"{r.get('customer', '')} {r.get('title', '')}"
-                     .casefold())]
-        return page(served, "serve/deals.html", deals=rows, segment=segment, status=status,
-                    segments=list(SEGMENTS), statuses=list(STATUSES),
-                    q=request.query_params.get("q", ""))
-
-    async def editor(request: Request) -> Response:
-        path = served.guard.spec_path(request.path_params["name"])
-        if not path.is_file():
-            return Response("no such spec", status_code=404)
-        data = read_spec(path)
-        text = data.decode("utf-8", "replace")
-        loaded = editor_handlers.loaded_or_none(served, text, path.name)
-        previous = editor_handlers.previous_of(served, loaded)
-        return page(served, "serve/editor.html", spec_name=path.name, text=text,
-                    etag=_etag(data), previous=previous.name if previous else "",
-                    # our own template's output, escaped as it was drawn
-                    form=Markup(editor_handlers.form_for_text(served, text, path.name,
-                                                              loaded)),
-                    clauses=form_clauses(served.library()))
-
-    async def validate(request: Request) -> Response:
-        body = await request.body()
-        try:
-            loaded = checked(body, request.query_params.get("name", "request"), served)
-        except ExpectmatrixError as e:
-            findings = getattr(e, "findings", None) or [Finding("invalid", str(e))]
-            return JSONResponse([findings_json("request", findings)], status_code=200)
-        return JSONResponse([answer(loaded)])
-
-    async def render(request: Request) -> Response:
-        fmt = request.query_params.get("format", "pdf")
-        audience = request.query_params.get("audience", "counterparty")
-        if fmt not in MEDIA or audience not in AUDIENCES:
-            return JSONResponse({"error": "format is pdf or docx; audience counterparty or "
-                                          "internal"}, status_code=400)
-        name = request.query_params.get("name")
-        if name:  # a saved spec of the folder: the same file `render` makes of it
-            path = served.guard.spec_path(name)
-            if not path.is_file():
-                return JSONResponse({"error": f"no spec {name!r} in the folder"},
-                                    status_code=404)
-            body = read_spec(path)
-        else:
-            body = await request.body()
-        try:
-            loaded = checked(body, name or "request", served)
-        except ExpectmatrixError as e:
-            return JSONResponse({"error": str(e)}, status_code=422)
-        if loaded.spec is None:
-            return JSONResponse([findings_json(loaded.file, loaded.findings)], status_code=422)
-        if name:
-            from dataclasses import replace
-
-            loaded = replace(loaded, folder=served.guard.folder)
-        if name:  # the team's own file: the warm renderers, as the editor's download
-            data = await run_in_threadpool(served.rendering.document, loaded, fmt, audience)
-        else:  # a body from a CRM or a script: in a worker that is stopped when time is up
-            data = await run_in_threadpool(served.rendering.document_in_worker, loaded, fmt,
-                                           audience)
-        spec = loaded.spec
-        filename = output_name(spec.deal.id, spec.deal.version, fmt,
-                               served.rendering.options(fmt, audience).edition().suffix)
-        return Response(data, media_type=MEDIA[fmt], headers={
-            "Content-Disposition": f'attachment; filename="{filename}"'})
-
-    async def save(request: Request) -> Response:
-        from expectmatrix.render.output import write_atomic
-
-        path = served.guard.spec_path(request.path_params["name"])
-        payload = json.loads(await request.body())
-        text, seen = str(payload["text"]), str(payload.get("etag", ""))
-        current = read_spec(path) if path.exists() else b""
-        if path.exists() and _etag(current) != seen and not payload.get("overwrite"):
-            # Changed on disk since it was opened: show both, let the rep choose.
-            return JSONResponse({"conflict": True, "disk": current.decode("utf-8", "replace"),
-                                 "etag": _etag(current)}, status_code=409)
-        data = text.encode("utf-8")
-        write_atomic(path, data)
-        return JSONResponse({"saved": path.name, "etag": _etag(data)})
-
-    async def new(request: Request) -> Response:
-        from expectmatrix.library.playbooks import Draft, draft_spec, pick_playbook
-        from expectmatrix.render.output import write_atomic
-
-        form = json.loads(await request.body())
-        deal_id = str(form.get("id", "")).strip()
-        path = served.guard.spec_path(f"{deal_id}.yaml")
-        if path.exists():
-            return JSONResponse({"error": f"{path.name} exists already"}, status_code=409)
-        library, playbook, segment = pick_playbook(served.library(), None, form.get("segment"))
-        text = draft_spec(library, Draft(str(segment), str(form.get("vendor", "")),
-                                         str(form.get("customer", "")), deal_id,
-                                         str(form.get("title") or "") or None,
-                                         playbook=playbook))
-        loaded = checked(text.encode("utf-8"), path.name, served)
-        if loaded.spec is None:
-            return JSONResponse([findings_json(path.name, loaded.findings)], status_code=422)
-        write_atomic(path, text.encode("utf-8"))
-        return JSONResponse({"created": path.name})
-
-    async def asset(request: Request) -> Response:
-        from expectmatrix.resources import builtin_templates
-
-        name = request.path_params["name"]
-        files = {"app.js": "text/javascript", "app.css": "text/css"}
-        if name not in files:
-            return Response("not found", status_code=404)
-        data = (builtin_templates() / "serve" / name).read_bytes()
-        return Response(data, media_type=files[name], headers={"Cache-Control": "no-cache"})
-
-    def bound(handler: Callable[[Served, Request], Awaitable[Response]]
-              ) -> Callable[[Request], Awaitable[Response]]:
+    def threaded(handler: Callable[[Served, Request, bytes], Response]
+                 ) -> Callable[[Request], Awaitable[Response]]:
+        """The route of a handler: the body is read here, the work done on a thread."""
         async def route(request: Request) -> Response:
-            return await handler(served, request)
+            body = await request.body()
+            return await run_in_threadpool(handler, served, request, body)
         return route
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        threading.Thread(target=served.rendering.warm, daemon=True).start()
+        yield
+        served.rendering.close()
 
     async def refused(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": str(exc)}, status_code=400)
 
+    async def failed(request: Request, exc: Exception) -> Response:
+        status = 504 if isinstance(exc, RenderTimedOut) else \
+            503 if isinstance(exc, ShuttingDown) else 422
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
     app = Starlette(routes=[
-        Route("/", index), Route("/deals/{name}", editor),
-        Route("/deals/{name}", save, methods=["PUT"]),
-        Route("/new", new, methods=["POST"]),
-        Route("/api/validate", validate, methods=["POST"]),
-        Route("/api/render", render, methods=["POST", "GET"]),
-        Route("/static/{name}", asset),
+        Route("/", threaded(index)), Route("/deals/{name}", threaded(editor)),
+        Route("/deals/{name}", threaded(save), methods=["PUT"]),
+        Route("/new", threaded(new), methods=["POST"]),
+        Route("/api/validate", threaded(validate), methods=["POST"]),
+        Route("/api/render", threaded(render), methods=["POST", "GET"]),
+        Route("/static/{name}", threaded(asset)),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
-        Route("/api/edit", bound(editor_handlers.edit), methods=["POST"]),
-        Route("/api/preview", bound(editor_handlers.preview), methods=["POST"]),
-        Route("/preview/{key}", bound(editor_handlers.preview_page)),
-        Route("/deals/{name}/versions", bound(editor_handlers.new_version), methods=["POST"]),
-        Route("/deals/{name}/compare", bound(editor_handlers.compare)),
-    ], exception_handlers={PathRefused: refused, KeyError: refused, ValueError: refused,
-                          EditRefused: refused, InputError: refused})
-    return GuardMiddleware(app, served.guard)
+        Route("/api/edit", threaded(editor_handlers.edit), methods=["POST"]),
+        Route("/api/preview", threaded(editor_handlers.preview), methods=["POST"]),
+        Route("/preview/{key}", threaded(editor_handlers.preview_page)),
+        Route("/deals/{name}/versions", threaded(editor_handlers.new_version),
+              methods=["POST"]),
+        Route("/deals/{name}/compare", threaded(editor_handlers.compare)),
+    ], lifespan=lifespan, exception_handlers={
+        PathRefused: refused, KeyError: refused, ValueError: refused, EditRefused: refused,
+        InputError: refused, ExpectmatrixError: failed})  # the most specific one answers
+    return ServedApp(GuardMiddleware(app, served.guard), served.rendering)
+
+
+def index(served: Served, request: Request, body: bytes) -> Response:
+    segment = request.query_params.get("segment", "")
+    status = request.query_params.get("status", "")
+    query = request.query_params.get("q", "").casefold()
+    rows = [r for r in deals(served)
+            if (not segment or r.get("segment") == segment)
+            and (not status or r.get("status") == status)
+            and (not query or query in f"{r.get('customer', '')} {r.get('title', '')}"
+                 .casefold())]
+    return page(served, "serve/deals.html", deals=rows, segment=segment, status=status,
+                segments=list(SEGMENTS), statuses=list(STATUSES),
+                q=request.query_params.get("q", ""))
+
+
+def editor(served: Served, request: Request, body: bytes) -> Response:
+    path = served.guard.spec_path(request.path_params["name"])
+    if not path.is_file():
+        return Response("no such spec", status_code=404)
+    data = read_spec(path)
+    text = data.decode("utf-8", "replace")
+    loaded = editor_handlers.loaded_or_none(served, text, path.name)
+    previous = editor_handlers.previous_of(served, loaded)
+    return page(served, "serve/editor.html", spec_name=path.name, text=text,
+                etag=_etag(data), previous=previous.name if previous else "",
+                # our own template's output, escaped as it was drawn
+                form=Markup(editor_handlers.form_for_text(served, text, path.name, loaded)),
+                clauses=form_clauses(served.library()))
+
+
+def validate(served: Served, request: Request, body: bytes) -> Response:
+    try:
+        loaded = checked(body, request.query_params.get("name", "request"), served)
+    except ExpectmatrixError as e:
+        findings = getattr(e, "findings", None) or [Finding("invalid", str(e))]
+        return JSONResponse([findings_json("request", findings)], status_code=200)
+    return JSONResponse([answer(loaded)])
+
+
+def render(served: Served, request: Request, body: bytes) -> Response:
+    fmt = request.query_params.get("format", "pdf")
+    audience = request.query_params.get("audience", "counterparty")
+    if fmt not in MEDIA or audience not in AUDIENCES:
+        return JSONResponse({"error": "format is pdf or docx; audience counterparty or "
+                                      "internal"}, status_code=400)
+    name = request.query_params.get("name")
+    if name:  # a saved spec of the folder: the same file `render` makes of it
+        path = served.guard.spec_path(name)
+        if not path.is_file():
+            return JSONResponse({"error": f"no spec {name!r} in the folder"},
+                                status_code=404)
+        body = read_spec(path)
+    loaded = checked(body, name or "request", served)
+    if loaded.spec is None:
+        return JSONResponse([findings_json(loaded.file, loaded.findings)], status_code=422)
+    if name:
+        from dataclasses import replace
+
+        loaded = replace(loaded, folder=served.guard.folder)
+    data = served.rendering.document(loaded, fmt, audience)
+    spec = loaded.spec
+    filename = output_name(spec.deal.id, spec.deal.version, fmt,
+                           served.rendering.options(fmt, audience).edition().suffix)
+    return Response(data, media_type=MEDIA[fmt],
+                    headers={"Content-Disposition": disposition("attachment", filename)})
+
+
+def save(served: Served, request: Request, body: bytes) -> Response:
+    from expectmatrix.render.output import write_atomic
+
+    path = served.guard.spec_path(request.path_params["name"])
+    payload = _json_object(body)
+    if not isinstance(payload.get("text"), str):
+        return JSONResponse({"error": "the request needs the spec's text"}, status_code=400)
+    text, seen = payload["text"], str(payload.get("etag", ""))
+    current = read_spec(path) if path.exists() else b""
+    if path.exists() and _etag(current) != seen and not payload.get("overwrite"):
+        # Changed on disk since it was opened: show both, let the rep choose.
+        return JSONResponse({"conflict": True, "disk": current.decode("utf-8", "replace"),
+                             "etag": _etag(current)}, status_code=409)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # JSON may carry lone surrogates, which no file can hold
+        return JSONResponse({"error": "the text holds characters that are not Unicode "
+                                      "text"}, status_code=400)
+    write_atomic(path, data)
+    return JSONResponse({"saved": path.name, "etag": _etag(data)})
+
+
+def new(served: Served, request: Request, body: bytes) -> Response:
+    from expectmatrix.library.playbooks import Draft, draft_spec, pick_playbook
+    from expectmatrix.render.output import write_atomic
+
+    form = _json_object(body)
+    fields = ("id", "segment", "vendor", "customer", "title")
+    if any(not isinstance(form.get(k, ""), str) for k in fields):
+        return JSONResponse({"error": "the new deal's fields are text"}, status_code=400)
+    deal_id, segment = form.get("id", "").strip(), form.get("segment", "")
+    if not deal_id:
+        return JSONResponse({"error": "the new deal needs an id"}, status_code=400)
+    path = served.guard.spec_path(f"{deal_id}.yaml")
+    if path.exists():
+        return JSONResponse({"error": f"{path.name} exists already"}, status_code=409)
+    library, playbook, segment = pick_playbook(served.library(), None, segment)
+    if segment not in library.playbooks:
+        return JSONResponse({"error": "choose a segment: "
+                                      f"{', '.join(sorted(library.playbooks))}"},
+                            status_code=400)
+    text = draft_spec(library, Draft(str(segment), form.get("vendor", ""),
+                                     form.get("customer", ""), deal_id,
+                                     form.get("title") or None, playbook=playbook))
+    loaded = checked(text.encode("utf-8"), path.name, served)
+    if loaded.spec is None:
+        return JSONResponse([findings_json(path.name, loaded.findings)], status_code=422)
+    write_atomic(path, text.encode("utf-8"))
+    return JSONResponse({"created": path.name})
+
+
+def asset(served: Served, request: Request, body: bytes) -> Response:
+    from expectmatrix.resources import builtin_templates
+
+    name = request.path_params["name"]
+    files = {"app.js": "text/javascript", "app.css": "text/css"}
+    if name not in files:
+        return Response("not found", status_code=404)
+    data = (builtin_templates() / "serve" / name).read_bytes()
+    return Response(data, media_type=files[name], headers={"Cache-Control": "no-cache"})
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    """A request's JSON object; EditRefused (a 400) for anything else."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as e:  # a decode error is a ValueError
+        raise EditRefused("the request is not JSON") from e
+    if not isinstance(payload, dict):
+        raise EditRefused("the request is not a JSON object")
+    return payload

@@ -1,6 +1,7 @@
 """The editor's requests: form edits checked as the rep types, previews of both editions,
 a new version of a deal, and the redline against the previous one. Each is a plain
-function of the served folder and the request; app.py routes them."""
+function of the served folder, the request and its body, run off the event loop; app.py
+routes them."""
 
 from __future__ import annotations
 
@@ -9,22 +10,29 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from expectmatrix.serve.edits import Edit, EditRefused, apply_lines, apply_to, dump
 from expectmatrix.serve.preview import PREVIEW_CSP
-from expectmatrix.serve.state import MEDIA, Served, answer, checked, read_spec, spec_format
+from expectmatrix.serve.state import (
+    MEDIA,
+    Served,
+    answer,
+    checked,
+    disposition,
+    read_spec,
+    spec_format,
+)
 from expectmatrix.serve.versions import bump, new_version_name, previous_version
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
 from expectmatrix.spec.terms import AUDIENCES
 
 
-async def _payload(request: Request) -> dict[str, Any]:
+def _payload(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as e:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as e:  # a decode error is a ValueError
         raise EditRefused("the request is not JSON") from e
     if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
         raise EditRefused("the request needs the spec's text")
@@ -67,10 +75,10 @@ def render_problem(served: Served, problem: str) -> str:
     return render_template(served.pages, "serve/form-problem.html", problem=problem)
 
 
-async def edit(served: Served, request: Request) -> Response:
+def edit(served: Served, request: Request, body: bytes) -> Response:
     """One form edit (or none: the text was edited) -> the new text, validate's answer
     and, when asked, the form drawn anew."""
-    payload = await _payload(request)
+    payload = _payload(body)
     name = request.query_params.get("name", "request")
     text = payload["text"]
     fmt = spec_format(name, text)
@@ -106,9 +114,9 @@ def _loaded(served: Served, text: str, name: str) -> Any:
         return Finding("invalid", str(e))
 
 
-async def preview(served: Served, request: Request) -> Response:
+def preview(served: Served, request: Request, body: bytes) -> Response:
     """The page of an edition of the (unsaved) spec, kept under a key for the frame."""
-    payload = await _payload(request)
+    payload = _payload(body)
     audience = payload.get("audience", "counterparty")
     if audience not in AUDIENCES:
         raise EditRefused("audience is counterparty or internal")
@@ -118,11 +126,11 @@ async def preview(served: Served, request: Request) -> Response:
         return JSONResponse(answer(loaded), status_code=422)
     if name != "request":  # a spec of the folder: its logo and font are found beside it
         loaded = replace(loaded, folder=served.guard.spec_path(name).parent)
-    page = await run_in_threadpool(served.rendering.document, loaded, "html", audience)
+    page = served.rendering.document(loaded, "html", audience)
     return JSONResponse({"url": f"/preview/{served.previews.put(page)}"})
 
 
-async def preview_page(served: Served, request: Request) -> Response:
+def preview_page(served: Served, request: Request, body: bytes) -> Response:
     page = served.previews.get(request.path_params["key"])
     if page is None:
         return Response("this preview has expired: preview again", status_code=404)
@@ -131,11 +139,11 @@ async def preview_page(served: Served, request: Request) -> Response:
                                        "Cache-Control": "no-store"})
 
 
-async def new_version(served: Served, request: Request) -> Response:
+def new_version(served: Served, request: Request, body: bytes) -> Response:
     """The edited spec as version + 1, written to a new file; the old file stays."""
     from expectmatrix.render.output import write_atomic
 
-    payload = await _payload(request)
+    payload = _payload(body)
     source = served.guard.spec_path(request.path_params["name"])
     fmt = spec_format(source.name, payload["text"])
     loaded = checked(payload["text"].encode("utf-8"), source.name, served)
@@ -158,7 +166,7 @@ def previous_of(served: Served, loaded: Any) -> Path | None:
     return previous_version(served.guard.folder, spec.deal.id, spec.deal.version)
 
 
-async def compare(served: Served, request: Request) -> Response:
+def compare(served: Served, request: Request, body: bytes) -> Response:
     """The redline of the saved spec against its previous version: the agreement with
     deletions struck and insertions underlined (pdf), or with tracked changes (docx)."""
     from expectmatrix.review.compare import read_for_compare
@@ -185,12 +193,10 @@ async def compare(served: Served, request: Request) -> Response:
     options = served.rendering.options(fmt, "counterparty")
     frames = (frame_for(old, served.library), frame_for(new, served.library))
     if fmt == "pdf":
-        data = await run_in_threadpool(agreement_redline_pdf, old, new, frames, options,
-                                       str(path.parent))
+        data = served.rendering.redline(agreement_redline_pdf, old, new, frames, options,
+                                        str(path.parent))
     else:
-        data = await run_in_threadpool(agreement_redline, old, new, frames, options,
-                                       default_author(), redline_time())
-    filename = f"{path.stem}-changes.{fmt}"
-    disposition = "inline" if fmt == "pdf" else "attachment"
-    return Response(data, media_type=MEDIA[fmt], headers={
-        "Content-Disposition": f'{disposition}; filename="{filename}"'})
+        data = served.rendering.redline(agreement_redline, old, new, frames, options,
+                                        default_author(), redline_time())
+    return Response(data, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition(
+        "inline" if fmt == "pdf" else "attachment", f"{path.stem}-changes.{fmt}")})

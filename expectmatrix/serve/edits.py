@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -59,7 +60,7 @@ class Edit:
         if kind not in ("text", "integer", "number"):
             raise EditRefused("kind is text, integer or number")
         delta = data.get("delta", 0)
-        if delta not in (-1, 0, 1):
+        if type(delta) is not int or delta not in (-1, 0, 1):  # not 1.0, not true
             raise EditRefused("delta is -1 or 1")
         value = data.get("value", "")
         if not isinstance(value, str) or not isinstance(data.get("path", ""), str):
@@ -152,15 +153,18 @@ class Recent:
     def __init__(self, keep: int = 8) -> None:
         self.keep = keep
         self._documents: dict[str, tuple[Any, tuple[int, int, int]]] = {}
+        self._lock = threading.Lock()  # edits run on several threads
 
     def load(self, text: str, fmt: str = "yaml") -> tuple[Any, tuple[int, int, int]]:
-        found = self._documents.pop(_key(text, fmt), None)
+        with self._lock:
+            found = self._documents.pop(_key(text, fmt), None)
         return found if found is not None else load(text, fmt)
 
     def remember(self, text: str, fmt: str, data: Any, layout: tuple[int, int, int]) -> None:
-        self._documents[_key(text, fmt)] = (data, layout)
-        while len(self._documents) > self.keep:
-            self._documents.pop(next(iter(self._documents)))
+        with self._lock:
+            self._documents[_key(text, fmt)] = (data, layout)
+            while len(self._documents) > self.keep:
+                self._documents.pop(next(iter(self._documents)))
 
 
 def _key(text: str, fmt: str) -> str:
@@ -291,10 +295,12 @@ def apply_to(data: Any, edit: Edit, resolved: Any = None) -> None:
         del parent[key]
     elif edit.op == "move":
         parent, key = _parent(data, path)
-        to = int(key) + edit.delta
-        if not isinstance(parent, list) or not 0 <= to < len(parent):
+        if not isinstance(parent, list) or not isinstance(key, int):
+            raise EditRefused(f"{edit.path} is not a row of a list")
+        to = key + edit.delta
+        if not 0 <= to < len(parent):
             raise EditRefused("this row cannot move further")
-        parent.insert(to, parent.pop(int(key)))
+        parent.insert(to, parent.pop(key))
     else:
         row = _container(data, path, create=None)
         if not isinstance(row, dict):
@@ -328,6 +334,10 @@ def _typed(value: str, kind: Kind) -> Any:
 def _set(data: Any, path: list[str | int], value: Any) -> None:
     parent = _container(data, path[:-1], create=dict)
     key = path[-1]
+    if not isinstance(parent, dict | list):  # a path through a text or a number
+        raise EditRefused(f"{_path_text(path[:-1])} holds a value, not fields")
+    if isinstance(parent, dict) != isinstance(key, str):
+        raise EditRefused("no such field: the form may be out of date, reload it")
     if value == "":  # an emptied field is taken out, and maps it leaves empty with it
         if isinstance(parent, dict):
             parent.pop(key, None)
@@ -344,6 +354,11 @@ def _set(data: Any, path: list[str | int], value: Any) -> None:
             parent[key] = value
     else:
         parent[key] = value
+
+
+def _path_text(path: list[str | int]) -> str:
+    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}"
+                   for step in path).lstrip(".")
 
 
 def _prune(data: Any, path: list[str | int]) -> None:

@@ -5,6 +5,8 @@ inside the folder."""
 
 from __future__ import annotations
 
+import hmac
+import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -80,26 +82,24 @@ class GuardMiddleware:
         headers = _headers(scope)
         refusal = self.refuse(scope, headers)
         if refusal:
-            await _plain(send, *refusal)
+            await _refuse(scope, send, *refusal)
             return
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            await _plain(send, 413, f"the request body is limited to {MAX_BODY_BYTES} bytes")
+        too_large = (413, f"the request body is limited to {MAX_BODY_BYTES} bytes")
+        if length is not None and (not (length.isascii() and length.isdigit())
+                                   or int(length) > MAX_BODY_BYTES):
+            await _refuse(scope, send, *too_large)
             return
-        seen = 0
-
-        async def bounded() -> MutableMapping[str, Any]:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
-                raise BodyTooLarge
-            return message
-
+        # The body is read here, whole and bounded, before any handler starts: a chunked
+        # body over the bound is refused before a response has begun, and only once.
         try:
-            await self.app(scope, bounded, send)
-        except BodyTooLarge:
-            await _plain(send, 413, f"the request body is limited to {MAX_BODY_BYTES} bytes")
+            body = await _read_body(receive)
+        except _ClientGone:
+            return
+        if body is None:
+            await _refuse(scope, send, *too_large)
+            return
+        await self.app(scope, _replay(body, receive), send)
 
     def refuse(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str] | None:
         guard = self.guard
@@ -111,7 +111,7 @@ class GuardMiddleware:
             given = (_cookies(headers.get("cookie", "")).get(COOKIE)
                      or headers.get("authorization", "").removeprefix("Bearer ")
                      or query.get("token"))
-            if not given or not secrets.compare_digest(given, guard.token):
+            if not given or not same(given, guard.token):
                 return 403, "this server needs its access token: open the address it printed"
         if scope["method"] not in SAFE_METHODS:
             origin = headers.get("origin")
@@ -120,19 +120,64 @@ class GuardMiddleware:
             # /api/validate and /api/render change nothing: a CRM or script may call them
             # without a page (a foreign page still cannot, by its Origin).
             read_only = scope["path"] in READ_ONLY_POSTS
-            if not read_only and not secrets.compare_digest(
-                    headers.get("x-csrf-token", ""), guard.csrf):
+            if not read_only and not same(headers.get("x-csrf-token", ""), guard.csrf):
                 return 403, "a state-changing request needs the page's CSRF token"
         return None
 
 
-class BodyTooLarge(Exception):
-    pass
+def same(given: str, expected: str) -> bool:
+    """A secret compared in constant time, as bytes: a header may hold any character
+    (compare_digest refuses a str that is not ASCII)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                               expected.encode("utf-8", "surrogatepass"))
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
-    body = text.encode("utf-8")
+class _ClientGone(Exception):
+    """The client left before its body was read: there is nobody to answer."""
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None past MAX_BODY_BYTES."""
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the body read, then passes on what the server says next (a
+    disconnect)."""
+    sent = False
+
+    async def replay() -> MutableMapping[str, Any]:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _refuse(scope: Scope, send: Send, status: int, text: str) -> None:
+    """A refusal: JSON for the API and for requests a page's script sends, text for a
+    page the browser opens."""
+    if scope["path"].startswith("/api/") or scope["method"] not in SAFE_METHODS:
+        body = json.dumps({"error": text}).encode("utf-8")
+        kind = b"application/json"
+    else:
+        body = text.encode("utf-8")
+        kind = b"text/plain; charset=utf-8"
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                "headers": [(b"content-type", kind),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

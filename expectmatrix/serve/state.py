@@ -3,7 +3,7 @@ goes through (the same as `validate`), and pages sent with the app's security he
 
 from __future__ import annotations
 
-import threading
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,47 +13,11 @@ from starlette.responses import HTMLResponse
 from expectmatrix.serve.edits import Recent
 from expectmatrix.serve.guard import COOKIE, MAX_BODY_BYTES, Guard
 from expectmatrix.serve.preview import Previews
+from expectmatrix.serve.rendering import Rendering
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
-
-
-class Rendering:
-    """The app's renderers, built once and kept warm: a preview or a download costs what
-    `render` costs in a running process, with no worker to start. One document at a
-    time (the writers keep state per document)."""
-
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
-        self._renderers: Any = None
-        self._lock = threading.Lock()
-
-    def options(self, fmt: str, audience: str, timeout: float | None = None) -> Any:
-        from expectmatrix.render.pipeline import RenderOptions
-
-        return RenderOptions(formats=(fmt,), settings=self.settings,
-                             template_dirs=self.settings.template_dirs,
-                             audience=audience, timeout=timeout)  # type: ignore[arg-type]
-
-    def document_in_worker(self, loaded: Any, fmt: str, audience: str = "counterparty",
-                           timeout: float = 120) -> bytes:
-        """The same document made in a worker process that is stopped when ``timeout``
-        is up: for specs that come in a request rather than from the folder."""
-        from expectmatrix.render.pipeline import render_documents
-
-        documents, _ = render_documents(loaded, self.options(fmt, audience, timeout))
-        return bytes(documents[fmt])
-
-    def document(self, loaded: Any, fmt: str, audience: str = "counterparty") -> bytes:
-        from expectmatrix.render.pipeline import render_documents
-
-        options = self.options(fmt, audience)
-        with self._lock:
-            if self._renderers is None:
-                self._renderers = options.renderers()
-            documents, _ = render_documents(loaded, options, self._renderers)
-        return documents[fmt]
 
 
 MEDIA = {"pdf": "application/pdf",
@@ -115,6 +79,17 @@ def page(served: Served, template: str, **values: Any) -> HTMLResponse:
     return response
 
 
+def disposition(kind: str, filename: str) -> str:
+    """A Content-Disposition naming ``filename`` for any client (RFC 6266): an ASCII
+    fallback, and the name itself in UTF-8 (RFC 5987). A header holds Latin-1 at most,
+    and a file of the folder may be named in any script."""
+    from urllib.parse import quote
+
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    if fallback == filename:
+        return f'{kind}; filename="{filename}"'
+    utf8 = quote(filename.encode("utf-8", "replace"), safe="")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{utf8}"
 
 
 def answer(loaded: Any) -> dict[str, Any]:

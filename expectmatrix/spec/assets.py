@@ -24,8 +24,15 @@ MAX_FONT_BYTES = 30_000_000  # Noto CJK fonts are about 20 MB
 MAX_PIXELS = 10_000  # per side
 BUNDLED_FONTS = {"Noto Sans": "Matrix Sans"}  # family a spec may name -> family in the CSS
 _SVG_EXTERNAL = re.compile(
-    rb"""(?:href|src)\s*=\s*["'](?!\s*(?:\#|data:))|url\(\s*["']?(?!\s*(?:\#|data:))"""
+    rb"""(?:href|src)\s*=\s*["'](?!\s*(?:\#|data:))|url\((?!\s*["']?\s*(?:\#|data:))"""
     rb"""|<!ENTITY|<!DOCTYPE[^>]*\[|@import|<\s*(?:script|foreignObject)\b""", re.IGNORECASE)
+# What fetches in CSS once it is read as a browser reads it (escapes decoded): image-set(),
+# image(), cross-fade() and src() take URLs too, and are no use in a logo.
+_CSS_EXTERNAL = re.compile(r"""url\((?!\s*["']?\s*(?:\#|data:))|@import"""
+                           r"""|(?:image-set|image|cross-fade|src)\s*\(""", re.IGNORECASE)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})(?:\r\n|[ \t\n\r\f])?|(\r\n|[\n\r\f])|(.))",
+                         re.DOTALL)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.DOTALL)
 
 
 class AssetError(ExpectmatrixError, ValueError):
@@ -93,12 +100,51 @@ def _check_image(path: Path, size: int, mtime_ns: int) -> Image:
             raise AssetError(f"the SVG logo {path.name} refers to something outside itself "
                              f"({bad.group(0).decode('utf-8', 'replace').strip()!r}); embed "
                              "everything in the file or use a PNG")
+        _check_svg_css(path, data)
         (width, height), kind = _svg_size(data), "svg"
     else:
         raise AssetError(f"the logo {path.name} is not a PNG, JPEG or SVG image")
     if not (0 <= width <= MAX_PIXELS and 0 <= height <= MAX_PIXELS):
         raise AssetError(f"the logo is {width}x{height} pixels; at most {MAX_PIXELS} a side")
     return Image(path, kind, width, height, data)
+
+
+def css_plain(text: str) -> str:
+    """CSS as a browser reads it: escapes decoded (``u\\72 l(`` is ``url(``), an escaped
+    line break gone."""
+    def decode(m: re.Match[str]) -> str:
+        hexa, _newline, other = m.groups()
+        if hexa:
+            code = int(hexa, 16)
+            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        return other or ""
+
+    return _CSS_ESCAPE.sub(decode, text)
+
+
+def _check_svg_css(path: Path, data: bytes) -> None:
+    """Look for what fetches in the SVG's CSS (<style> elements, style and presentation
+    attributes) after XML character references and CSS escapes are decoded, with and
+    without comments: ``u\\72 l(``, ``\\000075rl(``, ``u/**/rl(`` and ``&#117;rl(`` are
+    all caught."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as e:
+        raise AssetError(f"the SVG logo {path.name} is not well-formed XML ({e})") from None
+    for element in root.iter():
+        texts = list(element.attrib.values())
+        if isinstance(element.tag, str) and element.tag.rsplit("}", 1)[-1].lower() == "style":
+            texts.append("".join(element.itertext()))
+        for text in texts:
+            for plain in (css_plain(text), css_plain(_CSS_COMMENT.sub("", text))):
+                bad = _CSS_EXTERNAL.search(plain)
+                if bad:
+                    found = plain[bad.start():bad.start() + 60]
+                    raise AssetError(f"the SVG logo {path.name} refers to something outside "
+                                     f"itself in its CSS ({found!r}, once its escapes are read); "
+                                     "embed everything in the file or use a PNG")
 
 
 def _svg_size(data: bytes) -> tuple[int, int]:

@@ -10,21 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from expectmatrix.spec.shape import FieldPath
+from expectmatrix.spec.shape import format_path as format_path  # where findings are printed
+
 # info: worth knowing, never a failure (not even under --strict), e.g. a non-standard clause
 Severity = Literal["error", "warning", "info"]
 
-Path = tuple[str | int, ...]
-
-
-def format_path(path: Path) -> str:
-    """``("expectations", "of_customer", 2, "text")`` -> ``expectations.of_customer[2].text``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out
+Path = FieldPath
 
 
 @dataclass(frozen=True, slots=True)  # slots: a batch holds thousands of them
@@ -100,6 +92,12 @@ class RenderError(ExpectmatrixError):
 
 class OutputError(ExpectmatrixError):
     """An output file or folder could not be written."""
+
+
+class TimeUp(BaseException):
+    """A document's time limit ran out. Not an Exception: libraries that catch every
+    Exception (Jinja tries to fold each constant expression it compiles and gives up
+    quietly on any error) must not swallow it; the limit turns it into a RenderError."""
 
 
 def findings_json(source: str, findings: Sequence[Finding]) -> dict[str, Any]:

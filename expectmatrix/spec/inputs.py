@@ -13,7 +13,7 @@ import errno
 import io
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -214,3 +214,62 @@ def read_member(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
 
 def macro_parts(names: Iterable[str]) -> list[str]:
     return [n for n in names if any(m in n.lower() for m in MACRO_PARTS)]
+
+
+# --- folders -------------------------------------------------------------------------------
+
+
+def walk_folder(folder: str | Path, suffixes: Collection[str],
+                follow_symlinks: bool = False,
+                refused: Callable[[Path, OSError], None] | None = None,
+                ) -> Iterator[tuple[Path, Path | None]]:
+    """The files under ``folder`` whose suffix is one of ``suffixes`` (hidden files left
+    out), in name order, as (path, None).
+
+    A symbolic link, to a file or a folder, that leads out of ``folder`` would let a
+    folder someone hands over read ``/etc/passwd`` or ``/proc/self/environ``: unless
+    ``follow_symlinks``, it is not read but yielded as (link, where it leads). A link to a
+    folder inside ``folder`` is not entered (its files are found where they are). A
+    folder that cannot be read (a path longer than the system takes, say) goes to
+    ``refused``, if given."""
+    root = Path(folder).resolve()
+    entered: set[tuple[int, int]] = set()  # folders walked, against links that loop
+
+    def walk(current: Path) -> Iterator[tuple[Path, Path | None]]:
+        try:
+            info = current.stat()
+            if (info.st_dev, info.st_ino) in entered:
+                return
+            entered.add((info.st_dev, info.st_ino))
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as e:
+            if refused is not None:
+                refused(current, e)
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            wanted = path.suffix.lower() in suffixes and not entry.name.startswith(".")
+            is_dir = _safe(entry.is_dir)
+            if entry.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    if not follow_symlinks:
+                        if is_dir or wanted:
+                            yield path, target
+                        continue
+                elif is_dir:
+                    continue
+            if is_dir:
+                yield from walk(path)
+            elif wanted and _safe(entry.is_file):
+                yield path, None
+
+    yield from walk(Path(folder))  # paths as they were given, as rglob gave them
+
+
+def _safe(test: Callable[[], bool]) -> bool:
+    try:
+        return test()
+    except OSError:
+        return False

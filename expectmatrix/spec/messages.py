@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from expectmatrix.spec.findings import Finding, Path
 from expectmatrix.spec.models import Spec
+from expectmatrix.spec.shape import side_at
 
 _PATTERN_HINTS = {
     ("deal", "id"): "use 1-64 characters of A-Z a-z 0-9 . _ - (no spaces, no slashes); "
@@ -136,8 +137,8 @@ def pydantic_finding(err: Any, tree: Any, root: type[BaseModel] = Spec) -> Findi
         return Finding("too-long", f"is too long ({len(str(value))} characters; at most "
                        f"{ctx.get('max_length')})", path=path)
     if kind in ("too_short", "list_too_short") or (kind == "too_short"):
-        if len(path) == 2 and path[0] == "expectations":
-            side = "vendor" if path[1] == "of_vendor" else "customer"
+        side = side_at(path)
+        if len(path) == 2 and side is not None:
             return Finding("empty-list", f"the list is empty; add at least one {side} expectation",
                            path=path)
         return Finding("too-short", f"needs at least {ctx.get('min_length')} entries", path=path)

@@ -1,7 +1,7 @@
 """The deal spec, version 1: pydantic models of the contract and nothing else.
 
 These models are the single source of truth: validation, the JSON Schema served by
-``expectmatrix schema`` and the field tables in the README all come from them.
+``expectmatrix schema`` and the field reference in docs/reference/spec.md all come from them.
 """
 
 import datetime as _dt
@@ -19,7 +19,16 @@ from pydantic import (
     StringConstraints,
 )
 
-from expectmatrix.spec.terms import Answer, Balance, Paper, Segment, Side, Status
+from expectmatrix.spec.terms import (
+    WITHHELD_FIELDS,
+    Answer,
+    Balance,
+    Paper,
+    Segment,
+    Side,
+    Status,
+    WithheldField,
+)
 
 FORMAT = "expectmatrix/1"
 
@@ -99,7 +108,9 @@ class Agreement(Model):
 class Deal(Model):
     id: DealId = Field(description="1-64 characters of A-Z a-z 0-9 . _ -; names the output files.")
     title: ShortText = Field(description="Title of the agreement.")
-    segment: Segment = Field(description="Customer segment.")
+    # Required, but null in a counterparty copy that withholds it (see Spec.withheld).
+    segment: Segment | None = Field(
+        description="Customer segment (null only in a copy that withholds it).")
     effective: IsoDate = Field(description="Effective date, YYYY-MM-DD.")
     version: Annotated[int, Field(gt=0, le=100000)] = Field(1, description="Version number.")
     status: Status = Field("draft", description="Review status.")
@@ -255,14 +266,10 @@ class Spec(Model):
     )
     frame: Frame | None = Field(
         None, description="Choices of the agreement frame's clauses (default: the library's).")
-
-    def all_expectations(self) -> list[tuple[str, int, Expectation]]:
-        """Every expectation with its list name and index, vendor's first."""
-        return [
-            (side, i, e)
-            for side in ("of_vendor", "of_customer")
-            for i, e in enumerate(getattr(self.expectations, side))
-        ]
+    withheld: Annotated[list[WithheldField], Field(max_length=len(WITHHELD_FIELDS))] = Field(
+        default_factory=list,
+        description="What this copy leaves out: set by expectmatrix in the spec a counterparty "
+                    "edition carries; a spec written by hand leaves it out.")
 
 
 def json_schema() -> dict[str, Any]:

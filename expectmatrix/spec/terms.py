@@ -23,6 +23,10 @@ FramePart = Literal["preamble", "precedence", "term", "missed", "escalation"]
 # list in expectmatrix.toml): the contract's defaults, and the balance statement.
 InternalField = Literal["deal.segment", "deal.notes", "deal.margin", "deal.nps",
                         "readiness.note", "nonstandard", "approvals", "balance"]
+# The internal fields that are data of the spec (the others are what a document says about
+# it): the ones a counterparty copy of the spec leaves out and names in `withheld`.
+WithheldField = Literal["deal.segment", "deal.notes", "deal.margin", "deal.nps",
+                        "readiness.note", "approvals"]
 
 # The files a spec is written in (read by their suffix, any case).
 SPEC_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".json")
@@ -38,3 +42,4 @@ DATE_FORMATS: tuple[str, ...] = get_args(DateFormat)
 AUDIENCES: tuple[str, ...] = get_args(Audience)
 FRAME_PARTS: tuple[str, ...] = get_args(FramePart)
 INTERNAL_FIELDS: tuple[str, ...] = get_args(InternalField)
+WITHHELD_FIELDS: tuple[str, ...] = get_args(WithheldField)

@@ -199,7 +199,10 @@ function editor(main) {
         JSON.stringify({text: text.value, audience: button.dataset.preview}));
       const result = await response.json();
       const frame = $("#preview");
-      if (!response.ok) { $("#preview-note").textContent = "no preview: fix the findings first"; return; }
+      if (!response.ok) {  // findings to fix, or a document that took too long
+        $("#preview-note").textContent = "no preview: " + (result.error || "fix the findings first");
+        return;
+      }
       frame.title = `Preview of the ${button.dataset.preview} edition`;
       frame.src = result.url;
       frame.hidden = false;

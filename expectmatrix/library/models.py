@@ -1,0 +1,95 @@
+"""The clause library's files as models: clauses, frame clauses, their translations and
+the segment playbooks. Reading the files is library/files.py's."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from expectmatrix.spec.models import Model, ShortText, Text
+from expectmatrix.spec.terms import Balance, FramePart, Segment, Side
+
+ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+_ALL_SEGMENTS: tuple[Segment, ...] = ("small", "medium", "large")
+
+
+class Param(Model):
+    type: Literal["integer", "number", "text"] = Field("text", description="Value type.")
+    default: int | Decimal | Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="Used when the spec gives no value.")
+
+
+class Clause(Model):
+    id: ClauseId = Field(description="Lower-case id, e.g. sandbox-delivery.")
+    side: Side = Field(description="Whose promise it is.")
+    area: ShortText = Field(description="Area of the matrix.")
+    text: Text = Field(description="Wording; {name} is replaced by the parameter's value.")
+    measure: Text | None = None
+    due: ShortText | None = None
+    owner: ShortText | None = None
+    segments: list[Segment] = Field(default_factory=lambda: list(_ALL_SEGMENTS))
+    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")], Param] = Field(
+        default_factory=dict)
+
+
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+
+
+class ClauseText(Model):
+    """A clause in another language; what is left out stays in the clause's own words."""
+
+    area: ShortText | None = None
+    text: Text | None = None
+    measure: Text | None = None
+    due: ShortText | None = None
+    owner: ShortText | None = None
+
+
+class FrameClause(Model):
+    id: ClauseId = Field(description="Lower-case id, e.g. missed-expectation.")
+    part: FramePart = Field(description="Which part of the frame it words.")
+    needs: Literal["agreement", "term"] | None = Field(
+        None, description="Used only when the spec gives deal.agreement or deal.term.")
+    text: Annotated[dict[LanguageTag, Text], Field(min_length=1, max_length=200)] = Field(
+        description="Wording per language tag; en is the one every other falls back to.")
+    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")], Param] = Field(
+        default_factory=dict)
+
+
+class ClauseFile(Model):
+    """A library file: clauses, frame clauses and translations, each optional."""
+
+    clauses: Annotated[list[Clause], Field(max_length=5000)] = Field(default_factory=list)
+    frame: Annotated[list[FrameClause], Field(max_length=500)] = Field(default_factory=list)
+    # language tag -> clause id -> its wording in that language
+    translations: Annotated[dict[LanguageTag, dict[ClauseId, ClauseText]],
+                            Field(max_length=200)] = Field(default_factory=dict)
+
+
+class PlaybookClause(Model):
+    clause: ClauseId
+    params: dict[str, int | Decimal | Annotated[str, StringConstraints(max_length=200)]] = Field(
+        default_factory=dict)
+
+
+class PlaybookQuestion(Model):
+    question: Text
+    note: Text | None = None
+
+
+class PlaybookExpectations(Model):
+    of_vendor: list[ClauseId | PlaybookClause]
+    of_customer: list[ClauseId | PlaybookClause]
+
+
+class Playbook(Model):
+    playbook: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+    segment: Segment
+    description: Text
+    balance: Balance = "count"
+    expectations: PlaybookExpectations
+    readiness: list[PlaybookQuestion] = Field(default_factory=list)
