@@ -398,7 +398,8 @@ _CJK_RANGES = ((0x1100, 0x11FF), (0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0x
                (0xFF00, 0xFFEF))
 
 
-def _has_cjk(text: str) -> bool:
+def has_cjk(text: str) -> bool:
+    """Whether the text holds characters only a Chinese, Japanese or Korean font has."""
     return any(lo <= ord(c) <= hi for c in set(text) for lo, hi in _CJK_RANGES)
 
 
@@ -407,7 +408,7 @@ def check_scripts(spec: Spec) -> list[Finding]:
     is none, rather than let the characters turn into boxes."""
     from expectmatrix.spec.canonical import canonical_json
 
-    if not _has_cjk(canonical_json(spec).decode("utf-8")):
+    if not has_cjk(canonical_json(spec).decode("utf-8")):
         return []
     from expectmatrix.spec.assets import cjk_font_available  # only now: it asks fontconfig
 

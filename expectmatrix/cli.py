@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,10 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
         except ExpectmatrixError as e:
             _error(str(e))
         except OSError as e:  # a folder that cannot be written, a disk that is full
-            where = f"{e.filename}: " if e.filename else ""
-            _error(f"{where}{e.strerror or e}")
+            from expectmatrix.spec.inputs import os_problem, shown_path
+
+            where = f"{shown_path(e.filename)}: " if e.filename else ""
+            _error(f"{where}{os_problem(e)}")
         except MemoryError:
             _error("out of memory: the input is too large for this machine")
         except KeyboardInterrupt:
@@ -65,6 +68,20 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
+
+
+def _writable(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """An output path the file system can take, else a usage error saying why (instead
+    of failing after the work is done)."""
+    from expectmatrix.spec.inputs import output_name_problem
+
+    if value is None:
+        return None
+    folder = isinstance(param.type, click.Path) and not param.type.file_okay
+    problem = output_name_problem(value, folder)
+    if problem is not None:
+        raise click.BadParameter(problem)
+    return value
 
 
 def _error(message: str) -> None:
@@ -200,6 +217,7 @@ def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format; repeat for several. Default: pdf and docx.")
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              callback=_writable,
               default=Path("."), show_default=True, help="Output folder.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (nothing is written).")
 @click.option("--template-dir", "template_dirs", multiple=True,
@@ -244,6 +262,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @click.argument("inputs", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              callback=_writable,
               required=True, help="Output folder (gets manifest.json too).")
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format; repeat for several. Default: pdf and docx.")
@@ -332,6 +351,7 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
 @click.option("-f", "--format", "fmt", type=click.Choice(REDLINE_FORMATS),
               default="text", show_default=True, help="Redline format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              callback=_writable,
               help="Write the redline to this file (needed for pdf and docx).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the specs differ.")
 @click.option("--author", default=None,
@@ -448,6 +468,7 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
 @cli.command()
 @click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              callback=_writable,
               help="Write the spec here instead of stdout.")
 @_fail_cleanly
 def extract(document: Path, output: Path | None) -> None:
@@ -501,6 +522,7 @@ def clauses(segment: str | None, area: str | None, side: str | None, as_json: bo
 @click.option("--title", help="Title of the agreement.")
 @click.option("--playbook", "playbook", help="Playbook name or file (default: the segment's).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              callback=_writable,
               default=Path("deal.yaml"), show_default=True, help="Spec file to write.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @_fail_cleanly
@@ -546,7 +568,7 @@ def templates(ctx: click.Context) -> None:
 
 
 @templates.command("copy")
-@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path), callback=_writable)
 @click.option("--force", is_flag=True, help="Overwrite templates already there.")
 @_fail_cleanly
 def templates_copy(target: Path, force: bool) -> None:
@@ -559,6 +581,7 @@ def templates_copy(target: Path, force: bool) -> None:
 
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              callback=_writable,
               help="Write the schema to this file instead of stdout.")
 @click.option("--markdown", is_flag=True, help="Print the field reference (Markdown) instead.")
 @_fail_cleanly
@@ -591,7 +614,8 @@ class _QuickExit(SystemExit):
 @cli.command()
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "out", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The signed PDF to write.")
+              type=click.Path(dir_okay=False, path_type=Path),
+              callback=_writable, help="The signed PDF to write.")
 @click.option("--p12", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The organisation's PKCS#12 certificate (.p12 or .pfx). Its passphrase "
                    "comes from EXPECTMATRIX_P12_PASSPHRASE, or is asked for on a terminal.")
@@ -618,16 +642,28 @@ def sign(pdf: Path, out: Path, p12: Path, side: str) -> None:
 
 
 
+def _split(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    from expectmatrix.portfolio.accounts import parse_split
+
+    if value is None:
+        return None
+    try:
+        return parse_split(value, str(param.name).removesuffix("_split"))
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              callback=_writable,
               help="The report: .html (self-contained), .pdf, .csv or .json.")
-@click.option("--revenue-split", type=click.FloatRange(min=0), default=None,
-              help="Revenue at which an account counts as high (default: the accounts' "
-                   "median).")
-@click.option("--margin-split", type=click.FloatRange(min=-1000, max=1000), default=None,
-              help="Margin, as a percent of revenue, at which an account counts as high "
+@click.option("--revenue-split", callback=_split, default=None, metavar="AMOUNT",
+              help="Revenue at which an account counts as high, from 0 to 10^18 "
                    "(default: the accounts' median).")
+@click.option("--margin-split", callback=_split, default=None, metavar="PERCENT",
+              help="Margin, as a percent of revenue, at which an account counts as high, "
+                   "from -1000 to 1000 (default: the accounts' median).")
 @click.option("--rates", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Exchange rates (TOML or JSON: base = \"EUR\", [rates] USD = 0.92) when "
                    "amounts come in more than one currency.")
@@ -637,8 +673,8 @@ def sign(pdf: Path, out: Path, p12: Path, side: str) -> None:
 @click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
               help="How a CSV writes dates, as for batch.")
 @_fail_cleanly
-def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
-           margin_split: float | None, rates: Path | None, base: Path | None,
+def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None,
+           margin_split: Decimal | None, rates: Path | None, base: Path | None,
            columns: str | None, date_format: str | None) -> None:
     """The portfolio: accounts by revenue and margin, and segments, from specs, folders,
     CSV exports or a batch's manifest.json.
@@ -647,8 +683,6 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
     strategy: protect, grow, expand, or serve at lower cost. Exit 1 if any input could
     not be read (the report lists it and leaves it out).
     """
-    from decimal import Decimal
-
     from expectmatrix.batch.csvrows import CsvOptions
     from expectmatrix.portfolio.accounts import Rates, read_portfolio
     from expectmatrix.portfolio.report import FORMATS, write_report
@@ -663,8 +697,7 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
     result = read_portfolio(
         inputs, _library_loader(), base=base, csv=csv,
         rates=Rates.read(rates) if rates else None,
-        revenue_split=Decimal(str(revenue_split)) if revenue_split is not None else None,
-        margin_split=Decimal(str(margin_split)) if margin_split is not None else None,
+        revenue_split=revenue_split, margin_split=margin_split,
         approvals=settings.approval_rules)
     write_report(result, output, settings.template_dirs)
     for f in result.failed:

@@ -125,7 +125,8 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
 
     name = str(path)
     try:
-        data = tomllib.loads(read_text(path, MAX_SETTINGS_BYTES, "settings file"))
+        data = tomllib.loads(_bounded(read_text(path, MAX_SETTINGS_BYTES, "settings file"),
+                                      name))
     except InputError as e:
         raise SpecError([Finding("config", str(e).removeprefix(f"{name}: "),
                                  file=name)]) from None
@@ -209,7 +210,8 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
     import tomllib
 
     try:
-        data = tomllib.loads(read_text(path, MAX_SETTINGS_BYTES, "column map"))
+        data = tomllib.loads(_bounded(read_text(path, MAX_SETTINGS_BYTES, "column map"),
+                                      str(path)))
     except InputError as e:
         raise SpecError([Finding("config", str(e), file=str(path))]) from None
     except tomllib.TOMLDecodeError as e:
@@ -220,3 +222,15 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
                                  "\"spec.path\" (an empty path ignores the column)",
                                  file=str(path))])
     return tuple(table.items())
+
+
+def _bounded(text: str, name: str) -> str:
+    """The text, if tomllib may read it: it would raise a bare RecursionError or
+    ValueError on deep nesting or a number of thousands of digits."""
+    from expectmatrix.spec.bounds import line_of, structure_problem
+
+    problem = structure_problem(text, toml=True)
+    if problem is not None:
+        raise SpecError([Finding("config", problem[1], file=name,
+                                 line=line_of(text, problem[0]))])
+    return text

@@ -98,8 +98,9 @@ def test_csv_rows_with_bom_crlf_quoted_newlines_and_semicolons(run, tmp_path):
 
 def test_csv_base_column_relative_to_the_csv(tmp_path):
     shutil.copy(SAMPLES / "minimal.yaml", tmp_path / "base.yaml")
-    csv_file = write(tmp_path, "deals.csv", "base,deal.id,deal.titel\nbase.yaml,R-1,x\n"
-                                            "base.yaml,R-2,\n")
+    csv_file = write(tmp_path, "deals.csv", "base,deal.id,parties.customer.name,deal.titel\n"
+                                            "base.yaml,R-1,Globex LLC,x\n"
+                                            "base.yaml,R-2,Globex LLC,\n")
     result = run_batch([csv_file], tmp_path / "out", ("docx",), jobs=1)
     [bad, good] = result.records
     assert bad.status == "failed" and "unknown field 'titel'" in bad.error
@@ -208,7 +209,8 @@ def test_batch_output_equals_render_output(tmp_path):
 
 
 def test_csv_column_that_does_not_fit_the_spec(tmp_path):
-    csv_file = write(tmp_path, "deals.csv", "deal.id,expectations.of_vendor.text\nX-1,Hello\n")
+    csv_file = write(tmp_path, "deals.csv", "deal.id,parties.customer.name,"
+                                            "expectations.of_vendor.text\nX-1,Globex LLC,Hello\n")
     [record] = run_batch([csv_file], tmp_path / "out", ("pdf",), base=SAMPLES / "minimal.yaml",
                          jobs=1).records
     assert record.status == "failed"

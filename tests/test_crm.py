@@ -53,7 +53,8 @@ def test_unmapped_columns_are_said_once_per_file_and_fail_it_under_strict(run, t
 
 def test_a_local_date_is_never_guessed(tmp_path):
     export = tmp_path / "deals.csv"
-    export.write_text("deal.id,deal.effective\nX-1,03/01/2027\n", encoding="utf-8")
+    export.write_text("deal.id,parties.customer.name,deal.effective\nX-1,Globex LLC,03/01/2027\n",
+                      encoding="utf-8")
     [record] = run_batch([export], tmp_path / "out", ("docx",), base=SAMPLES / "minimal.yaml",
                          jobs=1).records
     assert record.status == "failed" and "--date-format day-first or month-first" in record.error
@@ -76,8 +77,9 @@ def test_an_empty_identity_cell_fails_its_row(tmp_path):
 
 def test_failures_csv_lists_each_problem_and_holds_no_formula(tmp_path):
     export = tmp_path / "deals.csv"
-    export.write_text("deal.id,deal.title,deal.segment\nX-1,=HYPERLINK(\"http://x\"),tiny\n"
-                      "X-2,Fine,small\n", encoding="utf-8")
+    export.write_text("deal.id,parties.customer.name,deal.title,deal.segment\n"
+                      "X-1,Globex LLC,=HYPERLINK(\"http://x\"),tiny\n"
+                      "X-2,Globex LLC,Fine,small\n", encoding="utf-8")
     out = tmp_path / "out"
     run_batch([export], out, ("docx",), base=SAMPLES / "minimal.yaml", jobs=1)
     with (out / "failures.csv").open(encoding="utf-8-sig", newline="") as f:

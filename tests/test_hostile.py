@@ -351,7 +351,8 @@ def test_a_csv_index_beyond_the_models_limits_is_refused(tmp_path):
 
 def test_a_csv_base_cell_naming_a_device_fails_that_row(tmp_path):
     csv_file = tmp_path / "deals.csv"
-    csv_file.write_text(f"base,deal.id\n/dev/zero,X-1\n{SAMPLES / 'minimal.yaml'},X-2\n")
+    csv_file.write_text(f"base,deal.id,parties.customer.name\n/dev/zero,X-1,Globex LLC\n"
+                        f"{SAMPLES / 'minimal.yaml'},X-2,Globex LLC\n")
     result = run_batch([csv_file], tmp_path / "out", ("docx",), jobs=1)
     statuses = [r.status for r in result.records]
     assert statuses == ["failed", "ok"] and "a device" in result.records[0].error
@@ -359,7 +360,8 @@ def test_a_csv_base_cell_naming_a_device_fails_that_row(tmp_path):
 
 def test_a_huge_csv_cell_fails_its_row_only(tmp_path):
     csv_file = tmp_path / "deals.csv"
-    csv_file.write_text("deal.id,deal.title\nX-1," + "t" * 200_000 + "\nX-2,Fine\n")
+    csv_file.write_text("deal.id,parties.customer.name,deal.title\nX-1,Globex LLC,"
+                        + "t" * 200_000 + "\nX-2,Globex LLC,Fine\n")
     result = run_batch([csv_file], tmp_path / "out", ("docx",), base=SAMPLES / "minimal.yaml",
                        jobs=1)
     assert [r.status for r in result.records] == ["failed", "ok"]
@@ -499,7 +501,8 @@ def test_bidi_controls_are_an_error_at_their_line(run, tmp_path):
     assert result.exit_code == 1
     assert f"{spec}:{at + 1}:" in result.stderr and "U+202E" in result.stderr
     csv_file = tmp_path / "deals.csv"
-    csv_file.write_text("deal.id,deal.title\nX-1,Pays \u2066USD\u2069 10\n")
+    csv_file.write_text("deal.id,parties.customer.name,deal.title\n"
+                        "X-1,Globex LLC,Pays \u2066USD\u2069 10\n")
     [record] = run_batch([csv_file], tmp_path / "out", ("docx",), base=SAMPLES / "minimal.yaml",
                          jobs=1).records
     assert record.status == "failed" and "U+2066" in record.error

@@ -20,16 +20,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.spec.findings import Finding, SpecError, format_path
+from expectmatrix.batch.columns import header_paths, parse_column
+from expectmatrix.spec.bounds import TOO_MANY_DIGITS, too_many_digits
+from expectmatrix.spec.findings import Finding, SpecError
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.inputs import InputError, open_bounded, read_bytes
 from expectmatrix.spec.loading import Loaded, Positions, bidi_finding, decode, find_bidi, parse, validate
 
-_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_TOP_FIELDS = ("format", "deal", "branding", "approvals", "parties", "expectations", "balance",
-               "readiness")
 # Cells that identify a row's deal: empty, the row would silently become the base's deal.
 IDENTITY = ("deal.id", "parties.customer.name")
+CUSTOMER = ("parties", "customer", "name")
 # What belongs to one customer: a base spec is a template, and its customer's people,
 # notes and readiness notes must not reach another customer's agreement.
 CUSTOMER_FIELDS = ("parties.customer.contacts", "parties.customer.signatory", "deal.notes",
@@ -73,66 +73,10 @@ class Row:
         return f"{self.csv}:{self.row}"
 
 
-def parse_column(header: str) -> FieldPath:
-    """``expectations.of_vendor[0].text`` (or ``...of_vendor.0.text``) -> a field path."""
-    header = header.strip()
-    parts: list[str | int] = []
-    pos = 0
-    for m in _SEGMENT.finditer(header):
-        if header[pos:m.start()] not in ("", "."):
-            raise ValueError(header)
-        name, index = m.groups()
-        parts.append(int(index) if index is not None else (int(name) if name.isdigit() else name))
-        pos = m.end()
-    if not parts or pos != len(header):
-        raise ValueError(header)
-    return tuple(parts)
-
-
 MAX_CSV_BYTES = 2_000_000_000  # read as a stream: a million-row export is fine
 MAX_CELL = 100_000  # characters; the longest text field of a spec holds 2,000
 MAX_HEADER = 1_000_000  # characters of the header line
-DEFAULT_MAX_ITEMS = 100  # a list the models do not bound (none, today)
 csv.field_size_limit(MAX_CELL)
-
-
-def max_items(path: FieldPath) -> list[tuple[int, int]]:
-    """For each list index in ``path``: (its position, how many items the spec's model
-    allows there). A header such as ``expectations.of_vendor[99999999].text`` would
-    otherwise make a list of a hundred million entries."""
-    from pydantic import BaseModel
-
-    from expectmatrix.spec.models import Spec
-
-    out = []
-    model: Any = Spec
-    limit = DEFAULT_MAX_ITEMS
-    for position, part in enumerate(path):
-        if isinstance(part, int):
-            out.append((position, limit))
-            continue
-        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(
-            model, BaseModel) else None
-        if field is None:
-            model, limit = None, DEFAULT_MAX_ITEMS
-            continue
-        limit = next((m.max_length for m in field.metadata if hasattr(m, "max_length")),
-                     DEFAULT_MAX_ITEMS)
-        model = _item_model(field.annotation)
-    return out
-
-
-def _item_model(annotation: Any) -> Any:
-    """The model a field holds, or the model of its list's items (None for plain values)."""
-    from typing import get_args
-
-    for candidate in (annotation, *get_args(annotation)):
-        if isinstance(candidate, type) and hasattr(candidate, "model_fields"):
-            return candidate
-        for inner in get_args(candidate):
-            if isinstance(inner, type) and hasattr(inner, "model_fields"):
-                return inner
-    return None
 
 
 def read_rows(csv_path: str | Path, base: str | Path | None = None,
@@ -161,7 +105,14 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
         if not header or not any(h.strip() for h in header):
             raise SpecError([Finding("empty", "the CSV file has no header row", file=name,
                                      line=1)])
-        paths, unmapped = _columns(header, name, options)
+        paths, unmapped = header_paths(header, name, options.mapped)
+        if not any(p and p != "base" and parse_column(p) == CUSTOMER for p in paths):
+            # Every row would silently be addressed to the base spec's customer.
+            raise SpecError([Finding(
+                "csv-customer", "no column gives the customer's name (parties.customer.name), "
+                "so every row would go to the base spec's customer; add that column, or map "
+                "the export's customer column to it with --columns or [csv.columns] in "
+                "expectmatrix.toml", file=name, line=1)])
         # Which columns hold dates, decided once for the file, not for every cell.
         local = {p for p in paths if p and p != "base" and options.date_format != "iso"
                  and _is_date(parse_column(p))}
@@ -216,43 +167,6 @@ def _read_problem(e: Exception) -> str:
         return (f"a cell is longer than {MAX_CELL:,} characters; no field of a spec holds "
                 "that much (is a quote missing, so that the cell runs on?)")
     return str(e) if isinstance(e, SpecError | ValueError) else f"cannot read the row: {e}"
-
-
-def _columns(header: list[str], name: str, options: CsvOptions
-             ) -> tuple[list[str | None], list[str]]:
-    """Each column's spec path (None: left out), and the columns neither a spec path nor
-    mapped. SpecError for a mapped path that is not one, or an index past the model's."""
-    paths: list[str | None] = []
-    unmapped, problems = [], []
-    for i, h in enumerate(header):
-        mapped = options.mapped(h)
-        text = h.strip() if mapped is None else mapped.strip()
-        if text == "base" or (mapped is not None and not text):
-            paths.append(text or None)
-            continue
-        try:
-            path = parse_column(text)
-            if path[0] not in _TOP_FIELDS:
-                raise ValueError(text)
-        except ValueError:
-            paths.append(None)
-            if mapped is None:
-                unmapped.append(h.strip()[:80])
-            else:
-                problems.append(Finding("csv-header", f"column {i + 1} {h[:80]!r} is mapped to "
-                                        f"{mapped!r}, which is not a spec path such as deal.id "
-                                        "or parties.customer.name", file=name, line=1))
-            continue
-        paths.append(text)
-        for position, limit in max_items(path):
-            if path[position] >= limit:  # type: ignore[operator]
-                problems.append(Finding(
-                    "csv-header", f"column {i + 1} {h[:80]!r}: a spec holds at most {limit} "
-                    f"items in {format_path(path[:position])}, so the index goes up to "
-                    f"{limit - 1}", file=name, line=1))
-    if problems:
-        raise SpecError(problems)
-    return paths, unmapped
 
 
 def _is_date(path: FieldPath) -> bool:
@@ -360,6 +274,8 @@ def load_row(row: Row) -> Loaded:
                           "if the export writes dates as 31/01/2027 or 01/31/2027, say which "
                           "with --date-format day-first or month-first ([csv] date_format)",
                           "csv-date", path)
+        if too_many_digits(cell):
+            return at_row(f"{TOO_MANY_DIGITS} (column {header})", "too-many-digits", path)
         bidi = find_bidi(cell)
         if bidi is not None:
             return Loaded(row.csv, None, [bidi_finding(cell[bidi], path, row.row, None, row.csv)],

@@ -113,8 +113,8 @@ class Ledger:
         try:
             data = json.loads(read_bytes(outdir / MANIFEST, MAX_MANIFEST_BYTES, "manifest"))
             items = data.get("items", [])
-        except (InputError, ValueError, AttributeError):
-            return
+        except (InputError, ValueError, AttributeError, RecursionError):
+            return  # not an earlier run's manifest: nothing to keep
         self._begin()
         for n, item in enumerate(items if isinstance(items, list) else []):
             if not isinstance(item, dict) or not isinstance(item.get("source"), str):
@@ -314,7 +314,14 @@ class Manifest:
 
 
 FAILURES = "failures.csv"
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
+# A spreadsheet runs a cell as a formula when it starts with one of these; some trim
+# leading spaces first, and some read full-width or small forms (＝, ﹦) and other minus
+# and dash signs as the ASCII ones. A tab or carriage return first hides what follows.
+_FORMULA_SIGNS = "=+-@"
+_LOOKALIKES = "\u2212\u2010\u2011\u2012\u2013\u2014\u2015\u2795\u2796\u02d7\ufe58"
+_HIDING = ("\t", "\r", "\n")
+# Invisible characters that are not str.isspace() but display as nothing.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e"
 
 
 def failure_rows(records: Iterable[Record]) -> Iterator[tuple[str, str, str, str]]:
@@ -333,9 +340,23 @@ def failure_rows(records: Iterable[Record]) -> Iterator[tuple[str, str, str, str
             yield (source, row or (str(f.line) if f.line else ""), f.field, f.message)
 
 
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could take the text for a formula: its first visible
+    character is a formula sign in any of its forms (NFKC folds ＝ ﹢ ＠ and the like to
+    = + @), or the text starts with a tab or line break."""
+    import unicodedata
+
+    if text.startswith(_HIDING):
+        return True
+    first = next((c for c in text if not c.isspace() and c not in _INVISIBLE), "")
+    if not first:
+        return False
+    return first in _LOOKALIKES or unicodedata.normalize("NFKC", first)[:1] in _FORMULA_SIGNS
+
+
 def spreadsheet_cell(text: str) -> str:
     """Text a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text.startswith(_FORMULA) else text
+    return "'" + text if formula_like(text) else text
 
 
 def write_failures(outdir: Path, records: Iterable[Record]) -> Path:

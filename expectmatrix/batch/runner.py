@@ -50,7 +50,7 @@ from expectmatrix.render.pipeline import (
 )
 from expectmatrix.render.workers import Pool, WorkerFailed, cpu_count
 from expectmatrix.spec.findings import ExpectmatrixError, Finding, RenderError, SpecError, errors
-from expectmatrix.spec.inputs import walk_folder
+from expectmatrix.spec.inputs import os_problem, shown_path, walk_folder
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.terms import is_spec_name
 
@@ -70,7 +70,16 @@ class Item:
 
 
 def _folder_items(folder: Path, follow_symlinks: bool) -> Iterator[Item]:
-    for path, outside in walk_folder(folder, is_spec_name, follow_symlinks):
+    # A folder that cannot be searched (too deep for the system's paths) fails as one
+    # item, after the files that could be found.
+    refused: list[Item] = []
+
+    def refuse(path: Path, e: OSError) -> None:
+        problem = Finding("unreadable", f"cannot search this folder: {os_problem(e)}",
+                          file=shown_path(path))
+        refused.append(Item(shown_path(path), problems=(problem,)))
+
+    for path, outside in walk_folder(folder, is_spec_name, follow_symlinks, refuse):
         if outside is None:
             yield Item(str(path), path=str(path))
         else:
@@ -78,6 +87,7 @@ def _folder_items(folder: Path, follow_symlinks: bool) -> Iterator[Item]:
                 "outside-folder", f"skipped: a symbolic link out of the folder {folder} (to "
                 f"{outside}); not read unless links are followed (--follow-symlinks)",
                 "warning", file=str(path)))
+    yield from refused
 
 
 def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,
@@ -107,7 +117,7 @@ def count_items(inputs: Iterable[str | Path], follow_symlinks: bool = False) -> 
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            total += sum(1 for _ in walk_folder(path, is_spec_name, follow_symlinks))
+            total += sum(1 for _ in _folder_items(path, follow_symlinks))
         elif path.suffix.lower() == ".csv":
             total += count_rows(path)
         else:

@@ -8,6 +8,7 @@ memory a report needs grows with the accounts, not with the specs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -104,6 +105,44 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral() else float(value)
 
 
+# Bounds that keep every sum and ratio of a report finite as a float (the charts draw
+# floats): an amount has at most 13 whole digits, so no revenue passes 10^22.
+MIN_RATE, MAX_RATE = Decimal("0.000000001"), Decimal(1_000_000_000)
+SPLITS = {"revenue": (Decimal(0), Decimal(10) ** 18, "an amount"),
+          "margin": (Decimal(-1000), Decimal(1000), "a percent of revenue")}
+
+
+def _rate(value: object, currency: str, base: str, name: str) -> Decimal:
+    """One rate of a rates file, within bounds (NaN, infinity, 0 and 1e308 are not)."""
+    rate = Decimal("NaN")
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        with contextlib.suppress(ArithmeticError):  # not a number: refused below
+            rate = Decimal(str(value).strip())
+    if not (rate.is_finite() and MIN_RATE <= rate <= MAX_RATE):
+        shown = str(value)[:40] if isinstance(value, int | float | str) else "not a number"
+        raise SpecError([Finding(
+            "rates", f"the rate for {currency[:40]} is {shown}; a rate is a positive number from "
+            f"{MIN_RATE:f} to {MAX_RATE:,}: what one {currency[:40]} is worth in {base[:40]}",
+            file=name)])
+    return rate
+
+
+def parse_split(text: str, which: str) -> Decimal:
+    """A --revenue-split or --margin-split as given on the command line; ValueError with
+    what is allowed (NaN and infinity would make every comparison false, 1e308 overflow)."""
+    low, high, what = SPLITS[which]
+    allowed = f"give {what} from {low:,} to {high:,}"
+    try:
+        value = Decimal(text.strip())
+    except ArithmeticError:
+        raise ValueError(f"{text[:40]!r} is not a number; {allowed}") from None
+    if not value.is_finite():
+        raise ValueError(f"{text[:40]} is not a number; {allowed}")
+    if not low <= value <= high:
+        raise ValueError(f"{text[:40]} is out of range; {allowed}")
+    return value
+
+
 class Rates:
     """Exchange rates into one currency: a JSON or TOML file {"base": "EUR", "rates":
     {"USD": 0.92}}; without one, every amount must be in the same currency."""
@@ -120,19 +159,20 @@ class Rates:
         from expectmatrix.spec.inputs import InputError, read_text
 
         name = str(path)
+        is_json = name.lower().endswith(".json")
         try:
             text = read_text(path, 1_000_000, "rates file")
-            data = json.loads(text) if name.lower().endswith(".json") else tomllib.loads(text)
+            bounded(text, name, "rates", toml=not is_json)
+            data = json.loads(text) if is_json else tomllib.loads(text)
             base = str(data["base"])
-            rates = {str(k): Decimal(str(v)) for k, v in dict(data["rates"]).items()}
+            table = dict(data["rates"])
         except InputError as e:
             raise SpecError([Finding("rates", str(e), file=name)]) from None
         except (ValueError, KeyError, TypeError, ArithmeticError, tomllib.TOMLDecodeError) as e:
             raise SpecError([Finding("rates", f"a rates file holds base = \"EUR\" and a "
                                      f"[rates] table of CURRENCY = rate ({e})", file=name)]
                             ) from None
-        if any(not r.is_finite() or r <= 0 for r in rates.values()):
-            raise SpecError([Finding("rates", "every rate is a positive number", file=name)])
+        rates = {str(k): _rate(v, str(k), base, name) for k, v in table.items()}
         return cls(base, {**rates, base: Decimal(1)})
 
     def convert(self, money: Money, source: str) -> Decimal:
@@ -213,7 +253,9 @@ def read_manifest(path: str | Path) -> Iterator[str]:
     from expectmatrix.spec.inputs import InputError, read_text
 
     try:
-        data = json.loads(read_text(path, MAX_MANIFEST_BYTES, "manifest"))
+        text = read_text(path, MAX_MANIFEST_BYTES, "manifest")
+        bounded(text, str(path), "manifest")
+        data = json.loads(text)
         items = data["items"]
         sources = [str(item["source"]) for item in items]
     except InputError as e:
@@ -229,6 +271,16 @@ def read_manifest(path: str | Path) -> Iterator[str]:
         if source not in seen:
             seen.add(source)
             yield source
+
+
+def bounded(text: str, name: str, code: str, toml: bool = False) -> None:
+    """SpecError for a text nested too deeply or holding too long a number, before the
+    parser (which would raise a bare RecursionError or ValueError) reads it."""
+    from expectmatrix.spec.bounds import line_of, structure_problem
+
+    problem = structure_problem(text, toml)
+    if problem is not None:
+        raise SpecError([Finding(code, problem[1], file=name, line=line_of(text, problem[0]))])
 
 
 def read_portfolio(inputs: Iterable[str | Path], library: Any = None, *,

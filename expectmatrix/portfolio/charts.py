@@ -50,7 +50,14 @@ def scatter(portfolio: Portfolio, labels: dict[str, str]) -> str:
                          linewidths=0.6)
     axes.axvline(float(portfolio.revenue_split), color="#888", linestyle="--", linewidth=0.8)
     axes.axhline(float(portfolio.margin_split), color="#888", linestyle="--", linewidth=0.8)
-    axes.set_xscale("log")  # a portfolio spans small and large deals: orders of magnitude
+    # A portfolio spans small and large deals: orders of magnitude. A log scale has no
+    # place for an account without revenue (or a split at 0): it would vanish, with a
+    # warning on the terminal; symlog shows it at 0.
+    positive = all(a.revenue > 0 for a in portfolio.accounts) and portfolio.revenue_split > 0
+    if positive:
+        axes.set_xscale("log")
+    else:
+        axes.set_xscale("symlog", linthresh=1)
     axes.xaxis.set_major_formatter(_amounts())
     axes.set_xlabel(labels["revenue_axis"])
     axes.set_ylabel(labels["margin_axis"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +33,42 @@ def _csv(data: dict[str, object]) -> str:
                          a["margin_percent"], a["quadrant"], a["strategy"],
                          " ".join(a["segments"]), a["deals"]])
     return out.getvalue()
+
+
+# Full-width and small forms of ASCII signs and letters (＝, ＋, ＠, Ａ), the ideographic
+# space and full-width currency signs: only a CJK font draws them, while their plain
+# forms are in every font; a PDF laid out on a machine without one would fail on them.
+_WIDTH_FORMS = re.compile("[\u3000\ufe50-\ufe6b\uff01-\uff5e\uffe0-\uffe6]")
+
+
+def _fold(text: str) -> str:
+    return _WIDTH_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+def printable(portfolio: Portfolio) -> Portfolio:
+    """The portfolio as the PDF shows it: width forms folded to their plain forms (the
+    same name to a reader; escaped as any text is), and a clear error for Chinese,
+    Japanese or Korean text when this machine has no font for it."""
+    from dataclasses import replace
+
+    from expectmatrix.checks import has_cjk
+
+    accounts = [replace(a, customer=_fold(a.customer)) for a in portfolio.accounts]
+    failed = [replace(f, file=_fold(f.file or "") or None, message=_fold(f.message))
+              for f in portfolio.failed]
+    texts = [("the customer name", a.customer) for a in accounts] + [
+        ("the text", t) for f in failed for t in (f.file or "", f.message)]
+    wide = next(((what, t) for what, t in texts if has_cjk(t)), None)
+    if wide is not None:
+        from expectmatrix.spec.assets import cjk_font_available
+
+        if not cjk_font_available():
+            raise RenderError(f"{wide[0]} {wide[1][:80]!r} has Chinese, Japanese or Korean "
+                              "characters and "
+                              "this machine has no font for them, so the PDF cannot show it; "
+                              "install one (on Debian or Ubuntu: apt-get install "
+                              "fonts-noto-cjk), or write the report as .html")
+    return replace(portfolio, accounts=accounts, failed=failed)
 
 
 def html_page(portfolio: Portfolio, template_dirs: Sequence[str | Path] = ()) -> str:
@@ -64,7 +102,7 @@ def write_report(portfolio: Portfolio, path: str | Path,
 
         from expectmatrix.render.pdf import PdfRenderer
 
-        page = html_page(portfolio, template_dirs)
+        page = html_page(printable(portfolio), template_dirs)
         content = PdfRenderer(template_dirs).write(
             page, hashlib.sha256(page.encode()).hexdigest(), matrix_style=False)
     else:

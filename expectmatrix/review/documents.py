@@ -76,7 +76,33 @@ def read_bytes(data: bytes, path: Path, text: bool = False) -> Embedded:
         found = _read_docx(data, path)
     else:
         raise DocumentError(f"{path}: neither a PDF nor a DOCX file")
+    if found.spec_json is not None:
+        _check_embedded(found.spec_json, path)
     return replace(found, digest=hashlib.sha256(data).hexdigest())
+
+
+MAX_EMBEDDED_BYTES = 5_000_000  # as for a spec file
+
+
+def _check_embedded(data: bytes, path: Path) -> None:
+    """Whoever made the file chose the embedded spec's bytes: every reader of it (verify,
+    extract, diff, sign) may hand them to json.loads, which must not meet a bare
+    RecursionError, a number too long for int() or undecodable bytes."""
+    from expectmatrix.spec.bounds import structure_problem
+
+    def refuse(why: str) -> None:
+        raise DocumentError(f"{path}: the document's embedded spec is not valid: {why}")
+
+    if len(data) > MAX_EMBEDDED_BYTES:
+        refuse(f"it is larger than {MAX_EMBEDDED_BYTES // 1_000_000} MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        refuse(f"it is not UTF-8 text (byte {e.start + 1})")
+        return
+    problem = structure_problem(text)
+    if problem is not None:
+        refuse(problem[1])
 
 
 MAX_PAGES = 2000  # far beyond any matrix; a hostile PDF's page tree is not walked further

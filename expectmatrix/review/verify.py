@@ -317,4 +317,13 @@ def extract(document: str | Path) -> bytes:
     if embedded.fingerprint and fingerprint_of(data) != embedded.fingerprint:
         raise DocumentError(f"{document}: the embedded spec does not match the document's "
                             "fingerprint; it was changed after generation")
+    # What is written out must be a spec: rendering it is what it is for.
+    from expectmatrix.spec.loading import load_bytes
+
+    loaded = load_bytes(data, f"{document} (embedded spec)", "json")
+    if not loaded.ok:
+        first = (errors(loaded.findings) or loaded.findings)[0]
+        where = f"{first.field}: " if first.path else ""
+        raise DocumentError(f"{document}: the document's embedded spec is not valid: "
+                            f"{where}{first.message}")
     return data

@@ -9,6 +9,7 @@ packages checked member by member before anything is inflated.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -39,6 +40,54 @@ def _kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
+
+
+def os_problem(e: OSError) -> str:
+    """An operating system's refusal, in words: a name too long for the file system is
+    the one people meet most with generated or pasted names."""
+    if e.errno == errno.ENAMETOOLONG:
+        return ("the name is longer than the file system allows; choose a shorter file or "
+                "folder name, or a folder nearer the top")
+    return str(e.strerror or e)
+
+
+def shown_path(name: object) -> str:
+    """A path as a message shows it: one of thousands of characters, cut in the middle."""
+    text = str(name)
+    return text if len(text) <= 240 else f"{text[:120]}…{text[-100:]}"
+
+
+# A file is written beside itself under a temporary name this much longer
+# (".NAME.XXXXXXXX.tmp"), then renamed; a folder must leave room for the files in it.
+TEMPORARY_EXTRA = 14
+FOLDER_ROOM = 100
+
+
+def output_name_problem(path: Path, folder: bool = False) -> str | None:
+    """Why ``path`` cannot be written as given (a name or a path longer than the file
+    system takes), in words; None when it can be tried."""
+    probe = os.path.abspath(path)
+    while not os.path.exists(probe) and os.path.dirname(probe) != probe:
+        probe = os.path.dirname(probe)
+    try:
+        name_max, path_max = os.pathconf(probe, "PC_NAME_MAX"), os.pathconf(probe, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    parts = path.parts
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        limit = name_max - (TEMPORARY_EXTRA if last and not folder else 0)
+        size = len(os.fsencode(part))
+        if size > limit:
+            shown = part if len(part) <= 40 else part[:30] + "…"
+            return (f"the name {shown!r} is too long for the file system ({size} bytes; at "
+                    f"most {limit} here): choose a shorter one")
+    room = FOLDER_ROOM if folder else TEMPORARY_EXTRA
+    size = len(os.fsencode(os.path.abspath(path)))
+    if size + room >= path_max:
+        return (f"the path is too long for the file system ({size} bytes; at most "
+                f"{path_max - room - 1} here): choose a folder nearer the top")
+    return None
 
 
 def _size(n: int) -> str:
@@ -75,7 +124,8 @@ def open_bounded(path: str | Path, limit: int, what: str = "file") -> IO[bytes]:
     try:
         fd = os.open(name, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
     except OSError as e:
-        raise InputError(f"{name}: cannot read the {what}: {e.strerror or e}") from None
+        raise InputError(f"{shown_path(name)}: cannot read the {what}: {os_problem(e)}"
+                         ) from None
     try:
         check_regular(fd, name, limit, what)
     except BaseException:
@@ -103,7 +153,8 @@ def read_bytes(path: str | Path, limit: int, what: str = "file") -> bytes:
         with open_bounded(path, limit, what) as f:
             return f.read()
     except OSError as e:
-        raise InputError(f"{path}: cannot read the {what}: {e.strerror or e}") from None
+        raise InputError(f"{shown_path(path)}: cannot read the {what}: {os_problem(e)}"
+                         ) from None
 
 
 def read_text(path: str | Path, limit: int, what: str = "file") -> str:
@@ -176,13 +227,17 @@ def macro_parts(names: Iterable[str]) -> list[str]:
 
 
 def walk_folder(folder: str | Path, wanted: Callable[[str], bool],
-                follow_symlinks: bool = False) -> Iterator[tuple[Path, Path | None]]:
+                follow_symlinks: bool = False,
+                refused: Callable[[Path, OSError], None] | None = None,
+                ) -> Iterator[tuple[Path, Path | None]]:
     """The files under ``folder`` whose name is ``wanted``, in name order, as (path, None).
 
     A symbolic link, to a file or a folder, that leads out of ``folder`` would let a
     folder someone hands over read ``/etc/passwd`` or ``/proc/self/environ``: unless
     ``follow_symlinks``, it is not read but yielded as (link, where it leads). A link to a
-    folder inside ``folder`` is not entered (its files are found where they are)."""
+    folder inside ``folder`` is not entered (its files are found where they are). A
+    folder that cannot be read (a path longer than the system takes, say) goes to
+    ``refused``, if given."""
     root = Path(folder).resolve()
     entered: set[tuple[int, int]] = set()  # folders walked, against links that loop
 
@@ -194,7 +249,9 @@ def walk_folder(folder: str | Path, wanted: Callable[[str], bool],
             entered.add((info.st_dev, info.st_ino))
             with os.scandir(current) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
-        except OSError:
+        except OSError as e:
+            if refused is not None:
+                refused(current, e)
             return
         for entry in entries:
             path = Path(entry.path)

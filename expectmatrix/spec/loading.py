@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from expectmatrix.spec.bounds import TOO_MANY_DIGITS, too_many_digits
 from expectmatrix.spec.findings import Finding, SpecError, errors
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.messages import pydantic_finding
@@ -287,6 +288,10 @@ class _Walker:
 
     def _scalar(self, node: Any, path: FieldPath) -> Any:
         value = node.value
+        if too_many_digits(value):  # the models' int() would refuse it with no position
+            line, col = _pos(node)
+            raise _Stop(Finding("too-many-digits", TOO_MANY_DIGITS, path=path, line=line,
+                                column=col))
         bidi = find_bidi(value)
         if bidi is not None:
             line, col = _pos(node)
@@ -386,7 +391,8 @@ def _yaml_hint(problem: str) -> str:
 
 def _check_json_syntax(text: str, file: str) -> None:
     try:
-        json.loads(text, parse_constant=lambda c: c)
+        # Numbers stay text: more than 4,300 digits would make int() raise a bare ValueError.
+        json.loads(text, parse_constant=lambda c: c, parse_int=str, parse_float=str)
     except json.JSONDecodeError as e:
         raise SpecError([Finding("json-syntax", f"JSON syntax error: {e.msg}", file=file,
                                  line=e.lineno, column=e.colno)]) from None
@@ -409,7 +415,12 @@ def _json_fallback(text: str, file: str) -> tuple[Any, Positions, list[Finding]]
     def reject(c: str) -> Any:
         raise SpecError([Finding("not-a-number", f"{c} is not a number JSON allows", file=file)])
 
-    tree = json.loads(text, object_pairs_hook=pairs, parse_int=str, parse_float=str,
+    def number(c: str) -> str:
+        if too_many_digits(c):
+            raise SpecError([Finding("too-many-digits", TOO_MANY_DIGITS, file=file)])
+        return c
+
+    tree = json.loads(text, object_pairs_hook=pairs, parse_int=number, parse_float=number,
                       parse_constant=reject)
     if not isinstance(tree, dict):
         raise SpecError([Finding("not-a-mapping", "the top level must be a JSON object",
