@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import io
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,29 @@ from click.testing import CliRunner
 from expectmatrix.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Nothing a test runs may reach the network: every Python process the tests start loads
+# the guard in tests/netguard (through PYTHONPATH), this one too; what it refused is
+# written to one log, which must be empty when the session ends.
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+_netlog_fd, NETLOG = tempfile.mkstemp(prefix="expectmatrix-netlog-")
+os.close(_netlog_fd)
+os.environ["EXPECTMATRIX_TEST_NETLOG"] = NETLOG
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(NETGUARD), *filter(None, [os.environ.get("PYTHONPATH")])])
+_guard_spec = importlib.util.spec_from_file_location("expectmatrix_netguard",
+                                                     NETGUARD / "sitecustomize.py")
+assert _guard_spec is not None and _guard_spec.loader is not None
+_guard = importlib.util.module_from_spec(_guard_spec)
+_guard_spec.loader.exec_module(_guard)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_reaches_the_network():
+    yield
+    attempts = Path(NETLOG).read_text(encoding="utf-8")
+    Path(NETLOG).unlink(missing_ok=True)
+    assert attempts == "", f"tests reached for the network:\n{attempts}"
 SAMPLES = ROOT / "samples"
 
 BASE: dict[str, Any] = {
