@@ -29,7 +29,7 @@ CAUSED = frozenset({"missing", "params", "no-measure", "no-owner", "missing-para
                     "unknown-param", "param-type", "clause-side", "unknown-clause",
                     "nonstandard", "no-details", "no-signatory", "no-signatory-title",
                     "one-sided-area", "duplicate-text", "untranslated", "clause-language",
-                    "readiness"})
+                    "readiness", "duplicate-approval", "approval-date"})
 
 
 def salvage(tree: Any) -> tuple[Spec | None, list[FieldPath]]:
@@ -41,7 +41,7 @@ def salvage(tree: Any) -> tuple[Spec | None, list[FieldPath]]:
     tries: Counter[FieldPath] = Counter()
     for _ in range(MAX_ROUNDS):
         try:
-            return Spec.model_validate(work), set_aside
+            return _named(Spec.model_validate(work), set_aside), set_aside
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
         progress = False
@@ -59,6 +59,22 @@ def salvage(tree: Any) -> tuple[Spec | None, list[FieldPath]]:
         if not progress:
             return None, set_aside
     return None, set_aside
+
+
+def _named(spec: Spec, set_aside: list[FieldPath]) -> Spec:
+    """An expectation whose id was set aside is called by its place (of_customer[2]) in
+    what the later checks say of it; no id can be written that way, so none is taken."""
+    from expectmatrix.spec.shape import format_path
+
+    lists: dict[str, list[Any]] = {}
+    for path in set_aside:
+        if len(path) == 4 and path[0] == "expectations" and path[3] == "id":
+            name, index = str(path[1]), int(path[2])
+            items = lists.setdefault(name, list(getattr(spec.expectations, name)))
+            items[index] = items[index].model_copy(update={"id": format_path(path[1:3])})
+    if not lists:
+        return spec
+    return spec.model_copy(update={"expectations": spec.expectations.model_copy(update=lists)})
 
 
 def _set_aside(work: Any, path: FieldPath, kind: str) -> bool:
@@ -183,6 +199,9 @@ def caused(finding: Finding, set_aside: list[FieldPath], balance: str = "count")
             return True
         if finding.code == "unbalanced" and aside[:1] == ("expectations",) and _moves(
                 aside, balance):
+            return True
+        if finding.code == "one-sided-area" and aside[:1] == ("expectations",) and _moves(
+                aside, "area"):
             return True
     return False
 
