@@ -420,7 +420,12 @@ def frame_clauses(chosen: Library, library: LibrarySource) -> dict[str, FrameCla
 def frame_defaults(chosen: Library, library: LibrarySource) -> dict[str, FrameChoice]:
     """The organisation's frame choices (expectmatrix.toml [frame.PART]): carried by the
     library its settings describe, or told by the loader that has not read it yet."""
-    return dict(chosen.frame_defaults or getattr(library, "frame_defaults", None) or {})
+    if chosen.frame_defaults:
+        return dict(chosen.frame_defaults)
+    told = getattr(library, "frame_defaults", None)
+    if told is None and callable(library):  # a loader that cannot tell: ask its library
+        told = library().frame_defaults
+    return dict(told or {})
 
 
 def library_if_needed(spec: Spec, library: LibrarySource) -> Library:

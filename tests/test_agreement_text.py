@@ -276,3 +276,15 @@ def test_open_readiness_answers_are_explained_and_settled_ones_are_not(run, tmp_
     settled = texts(run, write(tmp_path, data, "settled.json"), tmp_path / "settled")
     for kind, text in settled.items():
         assert squash("records a risk") not in squash(text), kind
+
+
+def test_batch_and_verify_use_the_organisations_frame_too(run, tmp_path):
+    (tmp_path / "expectmatrix.toml").write_text('[frame.binding]\nclause = "binding-intent"\n')
+    config = ("--config", str(tmp_path / "expectmatrix.toml"))
+    spec = write(tmp_path, BASE)
+    out = tmp_path / "out"
+    batch = run(*config, "batch", spec, "-o", out, "-f", "pdf", "--jobs", "1")
+    assert batch.exit_code == 0, batch.stderr
+    pdf = out / "T-1-v1.pdf"
+    assert squash("they create no legal obligation") in squash(pdf_text(pdf.read_bytes())[0])
+    assert run(*config, "verify", pdf, spec).exit_code == 0
