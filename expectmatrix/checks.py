@@ -17,11 +17,13 @@ from expectmatrix.library.clauses import resolve
 from expectmatrix.library.contents import Library
 from expectmatrix.library.frame import resolve_frame
 from expectmatrix.spec.clock import today
-from expectmatrix.spec.findings import Finding, errors, make_strict
+from expectmatrix.spec.completeness import check_parties, check_translated
+from expectmatrix.spec.findings import Finding, errors, in_file_order, make_strict
 from expectmatrix.spec.loading import Loaded
 from expectmatrix.spec.messages import did_you_mean
-from expectmatrix.spec.models import EFFECTIVE, Spec
-from expectmatrix.spec.shape import SIDE_LIST, expectations_of, format_path, located, path_of, sides
+from expectmatrix.spec.models import EFFECTIVE, FrameChoice, Spec
+from expectmatrix.spec.salvage import caused, salvage
+from expectmatrix.spec.shape import expectations_of, format_path, located, path_of, sides
 from expectmatrix.spec.terms import Side
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ def check_balance(spec: Spec) -> list[Finding]:
     found = []
     v_areas, c_areas = Counter(e.area for e in vendor), Counter(e.area for e in customer)
     for area in dict.fromkeys([e.area for e in vendor] + [e.area for e in customer]):
+        if area is None:  # a clause that could not be used: reported where it is named
+            continue
         nv, nc = v_areas[area], c_areas[area]
         if nv != nc:
             side: Side = "vendor" if nv else "customer"
@@ -134,7 +138,9 @@ VAGUE = ("best effort", "best efforts", "reasonable", "reasonably", "as soon as 
          "asap", "timely", "in a timely manner", "as needed", "as required", "promptly",
          "where possible", "if possible", "appropriate", "adequate", "sufficient",
          "commercially reasonable", "from time to time", "regularly", "quickly")
-_VAGUE = re.compile(r"\b(" + "|".join(re.escape(v) for v in VAGUE) + r")\b", re.IGNORECASE)
+# Longest first, so that "commercially reasonable" is one phrase, not "reasonable".
+_VAGUE = re.compile(r"\b(" + "|".join(re.escape(v) for v in sorted(VAGUE, key=len, reverse=True))
+                    + r")\b", re.IGNORECASE)
 
 
 # Due dates that name no time: the promise cannot be missed, so it cannot be kept either.
@@ -154,10 +160,10 @@ def check_wording(spec: Spec) -> list[Finding]:
     seen: dict[str, str] = {}
     for _side, at, e in located(spec):
         text = e.text or ""
-        vague = _VAGUE.search(text)
-        if vague:
-            # A measure says how fulfilment is checked; it does not make the promise exact.
-            found.append(Finding("vague", f"{e.id} promises {vague.group(0)!r}, which legal reads "
+        # Every vague phrase, each once: the first alone would hide the rest until the
+        # next run. A measure says how fulfilment is checked; it does not make them exact.
+        for phrase in dict.fromkeys(m.group(0) for m in _VAGUE.finditer(text)):
+            found.append(Finding("vague", f"{e.id} promises {phrase!r}, which legal reads "
                                  "as no promise at all; say what it means in numbers or dates "
                                  "(\"within 2 business days\", \"by 2027-03-01\")", "warning",
                                  (*at, "text")))
@@ -243,6 +249,7 @@ class CheckContext:
     # built-in labels lack (reading the settings costs more than validating a spec)
     template_dirs: Callable[[], Sequence[Path]] = tuple
     approvals: ApprovalRules = ApprovalRules()
+    written: Spec | None = None  # the spec as written, before the library filled it in
 
 
 def check_language(spec: Spec, context: CheckContext) -> list[Finding]:
@@ -287,7 +294,7 @@ def check_dates(spec: Spec, context: CheckContext) -> list[Finding]:
     undated = []
     for side in sides():
         for i, e in enumerate(expectations_of(spec, side)):
-            where = ("expectations", SIDE_LIST[side], i)
+            where = path_of(side, i)
             if e.due_by is None:
                 undated.append((e.id, where))
                 continue
@@ -324,11 +331,20 @@ def _check_calendar(code: str) -> list[Finding]:
                     path=("deal", "calendar"))]
 
 
+def _parties(spec: Spec, context: CheckContext) -> list[Finding]:
+    return check_parties(spec)
+
+
+def _translated(spec: Spec, context: CheckContext) -> list[Finding]:
+    return check_translated(context.written or spec, spec.deal.language)
+
+
 # The phases after the clauses are resolved, in order. Each returns findings located by
 # field path; check_loaded adds file, line and column, and applies --strict once, at the end.
 PHASES: tuple[tuple[str, Callable[[Spec, CheckContext], list[Finding]]], ...] = (
     ("rules", _rules), ("assets", _assets), ("scripts", _scripts), ("language", check_language),
-    ("approvals", check_approvals), ("dates", check_dates))
+    ("approvals", check_approvals), ("dates", check_dates), ("parties", _parties),
+    ("translated", _translated))
 
 
 def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = None,
@@ -344,20 +360,32 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
     findings = list(loaded.findings)
     spec, nonstandard, frame = loaded.spec, loaded.nonstandard, loaded.frame
     located: list[Finding] = []
+    # A spec the model refused still goes through the checks below, as far as what it
+    # refused can be set aside: one run reports every problem, not one round per run.
+    set_aside: list[tuple[str | int, ...]] = []
+    if spec is None and loaded.tree is not None and errors(findings):
+        spec, set_aside = salvage(loaded.tree)
+    written = spec
     if spec is not None:
         chosen = library_if_needed(spec, library)
         resolved = resolve(spec, chosen)
-        spec, nonstandard = resolved.spec, resolved.nonstandard
-        located += resolved.findings
-        if spec is not None:
-            frame, found = resolve_frame(spec, frame_clauses(chosen, library))
-            located += found
-            dirs = template_dirs if callable(template_dirs) else (lambda: template_dirs)
-            context = CheckContext(loaded.folder or Path.cwd(), dirs, approvals)
-            for _, phase in PHASES:
-                located += phase(spec, context)
-            located += [Finding("nonstandard", f"{eid} is non-standard: {why}", "info",
-                                _path_of(spec, eid)) for eid, why in nonstandard.items()]
+        nonstandard = resolved.nonstandard
+        located += [f for f in resolved.findings if not caused(f, set_aside, spec.balance)]
+        # Clauses that could not be used leave their expectations unfilled: the checks
+        # run on the rest, and say nothing the unfilled ones would cause.
+        broken = set_aside + [f.path for f in resolved.findings if f.severity == "error"]
+        checked = resolved.partial or spec
+        frame, found = resolve_frame(checked, frame_clauses(chosen, library),
+                                     frame_defaults(chosen, library))
+        later = list(found)
+        dirs = template_dirs if callable(template_dirs) else (lambda: template_dirs)
+        context = CheckContext(loaded.folder or Path.cwd(), dirs, approvals, written)
+        for _, phase in PHASES:
+            later += phase(checked, context)
+        later += [Finding("nonstandard", f"{eid} is non-standard: {why}", "info",
+                          _path_of(checked, eid)) for eid, why in nonstandard.items()]
+        located += [f for f in later if not caused(f, broken, spec.balance)]
+        spec = None if set_aside else resolved.spec
     for f in located:
         line, col = loaded.positions.locate(f.path)
         findings.append(replace(f, file=loaded.file, line=line, column=col))
@@ -365,7 +393,8 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
         findings = make_strict(findings)
     if errors(findings):
         spec = None
-    return replace(loaded, spec=spec, findings=findings, nonstandard=nonstandard, frame=frame)
+    return replace(loaded, spec=spec, findings=in_file_order(findings), nonstandard=nonstandard,
+                   frame=frame)
 
 
 def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
@@ -438,6 +467,17 @@ def frame_clauses(chosen: Library, library: LibrarySource) -> dict[str, FrameCla
     from expectmatrix.library.files import builtin_frame
 
     return builtin_frame()
+
+
+def frame_defaults(chosen: Library, library: LibrarySource) -> dict[str, FrameChoice]:
+    """The organisation's frame choices (expectmatrix.toml [frame.PART]): carried by the
+    library its settings describe, or told by the loader that has not read it yet."""
+    if chosen.frame_defaults:
+        return dict(chosen.frame_defaults)
+    told = getattr(library, "frame_defaults", None)
+    if told is None and callable(library):  # a loader that cannot tell: ask its library
+        told = library().frame_defaults
+    return dict(told or {})
 
 
 def library_if_needed(spec: Spec, library: LibrarySource) -> Library:

@@ -521,19 +521,35 @@ def clauses(segment: str | None, area: str | None, side: str | None, as_json: bo
 @click.option("--id", "deal_id", default="DEAL-1", show_default=True, help="Deal id.")
 @click.option("--title", help="Title of the agreement.")
 @click.option("--playbook", "playbook", help="Playbook name or file (default: the segment's).")
+@click.option("--language", default="en", show_default=True,
+              help="Document language (en, de, fr, es, ar, he): the title, clauses and "
+                   "readiness questions are drafted in it.")
+@click.option("--vendor-signatory", metavar="'NAME, TITLE'", help="Who signs for the vendor.")
+@click.option("--customer-signatory", metavar="'NAME, TITLE'",
+              help="Who signs for the customer.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               callback=_writable,
               default=Path("deal.yaml"), show_default=True, help="Spec file to write.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @_fail_cleanly
 def init(segment: str | None, vendor: str | None, customer: str | None, deal_id: str,
-         title: str | None, playbook: str | None, output: Path, force: bool) -> None:
-    """Write a first draft spec from a segment playbook: commented, valid and balanced."""
-    from expectmatrix.library.playbooks import Draft, draft_spec, pick_playbook
+         title: str | None, playbook: str | None, language: str,
+         vendor_signatory: str | None, customer_signatory: str | None, output: Path,
+         force: bool) -> None:
+    """Write a first draft spec from a segment playbook: commented, valid and balanced.
+
+    On a terminal it asks for what is missing, the signatories too (Enter leaves one
+    for later: validate then reports it)."""
+    import re
+
+    from expectmatrix.library.playbooks import Draft, draft_spec, pick_playbook, signatory
     from expectmatrix.render.output import write_atomic
 
     if output.exists() and not force:
         raise click.UsageError(f"{output} exists; choose another -o or add --force")
+    if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
+        raise click.UsageError(f"--language {language!r}: write a language code such as en, "
+                               "de or fr")
     library, playbook, segment = pick_playbook(_library(), playbook, segment)
     asked = {"segment": segment, "vendor": vendor, "customer": customer}
     for name, value in asked.items():
@@ -543,8 +559,15 @@ def init(segment: str | None, vendor: str | None, customer: str | None, deal_id:
             raise click.UsageError(f"missing --{name} (no terminal to ask on)")
         choice = click.Choice(SEGMENTS) if name == "segment" else None
         asked[name] = click.prompt(name.capitalize(), type=choice)
+    signs = {"vendor": vendor_signatory, "customer": customer_signatory}
+    for side, given in signs.items():
+        if not given and _can_ask():
+            signs[side] = click.prompt(f"Who signs for {asked[side]} (name, title; Enter: "
+                                       "later)", default="", show_default=False) or None
     draft = Draft(str(asked["segment"]), str(asked["vendor"]), str(asked["customer"]), deal_id,
-                  title, None, playbook)
+                  title, None, playbook, language,
+                  *(signatory(text) if text and text.strip(", ") else None
+                    for text in signs.values()))
     text = draft_spec(library, draft)
     write_atomic(output, text.encode("utf-8"))
     click.echo(f"wrote {output}: edit it, then run expectmatrix validate {output}")

@@ -16,6 +16,12 @@
     sides = ["vendor", "customer"]     # an approval from each side
     roles = ["General Counsel"]        # and one by each of these roles
 
+    [frame.binding]                    # the organisation's frame clauses and values,
+    clause = "binding-intent"          # used unless a spec chooses its own (frame:)
+    [frame.law]
+    clause = "law-named"
+    params = {law = "England and Wales", courts = "London"}
+
     [audience]                         # what only the internal edition shows
     internal = ["deal.notes", "deal.margin", "deal.nps", "readiness.note", "approvals"]
 
@@ -35,8 +41,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from expectmatrix.checks import ApprovalRules
 from expectmatrix.spec.findings import Finding, SpecError
 from expectmatrix.spec.inputs import InputError, read_text
-from expectmatrix.spec.models import Branding
-from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, InternalField, Side
+from expectmatrix.spec.models import Branding, ClauseRef, FrameChoice, ParamValue
+from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, FramePart, InternalField, Side
 
 if TYPE_CHECKING:
     from expectmatrix.library.contents import Library
@@ -80,6 +86,14 @@ class ApprovalSettings(_Strict):
     roles: list[str] = Field(default_factory=list)  # ... and one by each of these roles
 
 
+class FrameDefault(_Strict):
+    """An organisation's choice for one part of the agreement frame: a clause of the
+    library and values for its parameters (its own wording belongs in a library file)."""
+
+    clause: ClauseRef | None = None
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+
+
 class SettingsFile(_Strict):
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     audience: AudienceSettings = Field(default_factory=AudienceSettings)
@@ -88,6 +102,7 @@ class SettingsFile(_Strict):
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
     csv: CsvSettings = Field(default_factory=CsvSettings)
     branding: Branding | None = None  # defaults for every spec; paths relative to the file
+    frame: dict[FramePart, FrameDefault] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,8 @@ class Settings:
     csv_shared: tuple[str, ...] = ()
     internal_fields: frozenset[str] = frozenset(INTERNAL_FIELDS)
     approval_rules: ApprovalRules = field(default_factory=ApprovalRules)
+    # part of the agreement frame -> the organisation's clause and values for it
+    frame_defaults: tuple[tuple[str, FrameChoice], ...] = ()
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -149,7 +166,9 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         csv_columns=tuple(parsed.csv.columns.items()), date_format=parsed.csv.date_format,
         csv_shared=tuple(parsed.csv.shared), internal_fields=frozenset(parsed.audience.internal),
         approval_rules=ApprovalRules(tuple(parsed.approvals.sides),
-                                     tuple(parsed.approvals.roles)))
+                                     tuple(parsed.approvals.roles)),
+        frame_defaults=tuple((part, FrameChoice(clause=d.clause, params=d.params or None))
+                             for part, d in parsed.frame.items()))
     missing = [p for p in (*resolved.clause_files, *resolved.playbook_files,
                            *resolved.template_dirs, resolved.docx_base) if p and not p.exists()]
     if missing:
@@ -167,12 +186,18 @@ def _message(err: Any) -> str:
 
 def library_for(settings: Settings) -> Library:
     """The clause library these settings describe (the built-in one when there are none)."""
+    from dataclasses import replace
+
     from expectmatrix.library.files import builtin, load_library
 
     if not (settings.clause_files or settings.playbook_files or settings.replace_library):
-        return builtin()
-    return load_library(settings.clause_files, settings.playbook_files,
-                        builtin=not settings.replace_library)
+        library = builtin()
+    else:
+        library = load_library(settings.clause_files, settings.playbook_files,
+                               builtin=not settings.replace_library)
+    if settings.frame_defaults:  # a copy: the built-in library is shared by the process
+        library = replace(library, frame_defaults=dict(settings.frame_defaults))
+    return library
 
 
 class LibraryLoader:
@@ -182,6 +207,11 @@ class LibraryLoader:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._library: Library | None = None
+
+    @property
+    def frame_defaults(self) -> dict[str, FrameChoice]:
+        """The organisation's frame choices, known without reading the library."""
+        return dict(self.settings.frame_defaults)
 
     @property
     def builtin_only(self) -> bool:

@@ -45,8 +45,10 @@ SAMPLES = ROOT / "samples"
 BASE: dict[str, Any] = {
     "deal": {"id": "T-1", "title": "Test deal", "segment": "medium", "effective": "2026-12-01"},
     "parties": {
-        "vendor": {"name": "Vendor Co", "signatory": {"name": "Val Vendor", "title": "CEO"}},
-        "customer": {"name": "Customer Co", "signatory": {"name": "Cas Customer", "title": "COO"}},
+        "vendor": {"name": "Vendor Co", "registration": "Company no. 01234567",
+                   "signatory": {"name": "Val Vendor", "title": "CEO"}},
+        "customer": {"name": "Customer Co", "registration": "Company no. 07654321",
+                     "signatory": {"name": "Cas Customer", "title": "COO"}},
     },
     "expectations": {
         "of_vendor": [

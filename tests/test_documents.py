@@ -136,6 +136,7 @@ def test_markup_and_template_syntax_print_literally(spec_data):
     pdf, _ = pdf_text(docs["pdf"])
     docx, _ = docx_text(docs["docx"])
     html = re.sub(r"data:[^\"')]+", "data:", docs["html"].decode())  # inlined fonts aside
+    html = re.sub(r"[0-9a-f]{64}", "", html)  # and the fingerprint, whose digits are chance
     for text in HOSTILE:
         assert squash(text) in squash(pdf), text
         assert text in docx, text

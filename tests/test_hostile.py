@@ -696,7 +696,7 @@ def test_frame_texts_addresses_and_terms_are_printed_literally(run, tmp_path):
     for text in (pdf_text((out / "T-1-v1.pdf").read_bytes())[0],
                  docx_text((out / "T-1-v1.docx").read_bytes())[0]):
         flat = "".join(text.split())
-        assert "<b>{{7*7}}</b>" in flat and "49" not in flat
+        assert "<b>{{7*7}}</b>" in flat and "49" not in re.sub(r"[0-9a-f]{64}", "", flat)
         # {vendor} in the spec's own wording stays as written: only the library's
         # clauses are filled in with the parties' names.
         assert "{vendor}" in flat

@@ -73,7 +73,7 @@ def test_init_asks_on_a_terminal_for_what_is_missing(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "_can_ask", lambda: True)
     out = tmp_path / "asked.yaml"
     result = CliRunner().invoke(cli.cli, ["init", "-o", str(out)],
-                                input="large\nAcme Software Ltd\nGlobex LLC\n")
+                                input="large\nAcme Software Ltd\nGlobex LLC\n\n\n")
     assert result.exit_code == 0, result.output
     assert "Segment" in result.output and "Vendor" in result.output
     spec = check_loaded(load(out)).spec

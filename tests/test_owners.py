@@ -86,7 +86,8 @@ def test_a_missing_harfbuzz_subset_library_is_said_once(run, tmp_path, monkeypat
     result = run("render", spec, "-o", tmp_path / "out", "-f", "pdf")
     assert result.exit_code == 0
     assert result.stderr.count("no HarfBuzz subsetting library") == 1
-    assert result.stderr.startswith("warning: this machine has no HarfBuzz")
+    assert any(line.startswith("warning: this machine has no HarfBuzz")
+               for line in result.stderr.splitlines())  # about the machine: no file named
     data = json.loads(run("render", spec, "-o", tmp_path / "out", "-f", "pdf", "--json").stdout)
     assert "harfbuzz-subset" in [f["code"] for f in data["findings"]]
     # DOCX output does not depend on it: nothing said.

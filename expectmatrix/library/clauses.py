@@ -43,6 +43,9 @@ class Resolved:
     spec: Spec | None
     findings: list[Finding]
     nonstandard: dict[str, str]  # expectation id -> why it is non-standard
+    # filled as far as the clauses allow, even when some could not be used: the later
+    # checks still run on it, so that one run reports every problem
+    partial: Spec | None = None
 
 
 def resolve(spec: Spec, library: Library) -> Resolved:
@@ -112,10 +115,11 @@ def resolve(spec: Spec, library: Library) -> Resolved:
                 update["due_by"] = clause_due_by(clause.due_by, values, spec)
             out.append(e.model_copy(update=update))
         lists[side_key] = out
-    if any(f.severity == "error" for f in findings):
-        return Resolved(None, findings, nonstandard)
     expectations = spec.expectations.model_copy(update=lists)
-    return Resolved(spec.model_copy(update={"expectations": expectations}), findings, nonstandard)
+    filled = spec.model_copy(update={"expectations": expectations})
+    if any(f.severity == "error" for f in findings):
+        return Resolved(None, findings, nonstandard, filled)
+    return Resolved(filled, findings, nonstandard, filled)
 
 
 _WORDED = ("area", "text", "measure", "due", "owner")

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from expectmatrix.library.models import Clause, ClauseText, FrameClause, Playbook
+    from expectmatrix.spec.models import FrameChoice
 
 
 @dataclass
@@ -24,3 +25,5 @@ class Library:
     translations: dict[str, dict[str, ClauseText]] = field(default_factory=dict)
     translation_dirs: list[Path] = field(default_factory=list)
     loaded_languages: set[str] = field(default_factory=set)
+    # the organisation's choice of frame clause (and values) per part, from its settings
+    frame_defaults: dict[str, FrameChoice] = field(default_factory=dict)

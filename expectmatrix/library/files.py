@@ -139,7 +139,8 @@ def add_playbooks(library: Library, files: Sequence[str | Path]) -> tuple[Librar
         paths += sorted(p.glob("*.y*ml")) if p.is_dir() else [p]
     result = Library(dict(library.clauses), dict(library.sources), dict(library.playbooks),
                      dict(library.playbook_sources), dict(library.frame),
-                     dict(library.translations), list(library.translation_dirs))
+                     dict(library.translations), list(library.translation_dirs),
+                     set(library.loaded_languages), dict(library.frame_defaults))
     names, problems = [], []
     for path in paths:
         try:

@@ -1,29 +1,44 @@
 """The agreement frame: which reviewed clause words each part around the matrix.
 
-Decided here, once, when a spec is checked: the clause of each part (the spec's choice or
-the library's first that applies), its wording in the document's language with the
-parameters filled, or the spec's own wording. The view only fills in the parties' names
-and the dates, which need the document's language.
+Decided here, once, when a spec is checked: the clause of each part (the spec's choice,
+else the organisation's, else the library's first that applies), its wording in the
+document's language with the parameters filled, or the spec's own wording. The view only
+fills in the parties' names, the dates and the counted parameters ("2 business days"),
+which need the document's language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from expectmatrix.library.params import param_values
-from expectmatrix.spec import placeholders
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import FrameChoice, FrameText, Spec
+from expectmatrix.spec.shape import expectations_of, sides
 from expectmatrix.spec.terms import FRAME_PARTS
 
 if TYPE_CHECKING:
     from expectmatrix.library.models import FrameClause
 
+FrameDefaults = Mapping[str, FrameChoice]  # part -> the organisation's choice (settings)
 
-def _applies(clause: FrameClause, spec: Spec) -> bool:
-    return clause.needs is None or getattr(spec.deal, clause.needs) is not None
+
+def _has(spec: Spec, need: str) -> bool:
+    parties = [spec.parties.vendor, spec.parties.customer]
+    if need == "details":
+        return all(p.address or p.registration for p in parties)
+    if need == "signatories":
+        return all(p.signatory is not None for p in parties)
+    if need == "open-readiness":
+        return any(r.answer != "yes" for r in spec.readiness)
+    return getattr(spec.deal, need, None) is not None
+
+
+def applies(clause: FrameClause, spec: Spec) -> bool:
+    return clause.needs is None or _has(spec, clause.needs)
 
 
 def _text_in(clause: FrameClause, language: str) -> str | None:
@@ -33,10 +48,30 @@ def _text_in(clause: FrameClause, language: str) -> str | None:
     return None
 
 
-def resolve_frame(spec: Spec, clauses: dict[str, FrameClause]
+def _complete(clause: FrameClause, values: Mapping[str, object]) -> bool:
+    """Every parameter without a default has a value."""
+    return all(name in values or p.default is not None for name, p in clause.params.items())
+
+
+def _pick(part: str, spec: Spec, clauses: Mapping[str, FrameClause],
+          own: Mapping[str, object], inherited: Mapping[str, object]) -> FrameClause | None:
+    """The library's first clause of ``part`` that applies to the spec, has a value for
+    each parameter it needs, and takes every parameter the spec gives (so that
+    ``law: {params: {law: ..., courts: ...}}`` chooses the clause that names them);
+    failing that, the first that applies and is complete, else the first that applies."""
+    candidates = [c for c in clauses.values() if c.part == part and applies(c, spec)]
+    values = {**inherited, **own}
+    complete = [c for c in candidates if _complete(c, values)]
+    return next((c for c in complete if all(name in c.params for name in own)),
+                complete[0] if complete else (candidates[0] if candidates else None))
+
+
+def resolve_frame(spec: Spec, clauses: Mapping[str, FrameClause],
+                  defaults: FrameDefaults | None = None
                   ) -> tuple[tuple[FrameText, ...], list[Finding]]:
-    """Each frame part's text for this spec, and what is wrong with the spec's choices."""
+    """Each frame part's text for this spec, and what is wrong with the choices made."""
     language = spec.deal.language
+    defaults = defaults or {}
     findings: list[Finding] = []
     texts: list[FrameText] = []
     for part in FRAME_PARTS:
@@ -48,6 +83,8 @@ def resolve_frame(spec: Spec, clauses: dict[str, FrameClause]
                                         "clause: with params:, not both", path=where))
             texts.append(FrameText(part, None, choice.text))
             continue
+        own = dict(choice.params or {})
+        organisation = defaults.get(part) or FrameChoice()
         if choice.clause is not None:
             clause = clauses.get(choice.clause)
             if clause is None or clause.part != part:
@@ -57,18 +94,21 @@ def resolve_frame(spec: Spec, clauses: dict[str, FrameClause]
                                         f"{choice.clause!r} in the library{hint}",
                                         path=(*where, "clause")))
                 continue
-            if not _applies(clause, spec):
+            if not applies(clause, spec):
                 findings.append(Finding("frame", f"frame clause {clause.id!r} needs "
-                                        f"deal.{clause.needs}: add it, or choose another "
-                                        f"{part} clause", path=(*where, "clause")))
+                                        f"{_NEEDS[clause.needs or '']}: add it, or choose "
+                                        f"another {part} clause", path=(*where, "clause")))
                 continue
         else:
-            found = next((c for c in clauses.values() if c.part == part and _applies(c, spec)),
-                         None)
-            if found is None:
+            found = _organisation_clause(part, spec, clauses, organisation, findings)
+            clause = found or _pick(part, spec, clauses, own, dict(organisation.params or {}))
+            if clause is None:
                 continue  # a company library that leaves a part out prints none
-            clause = found
-        values, bad = param_values(clause.id, clause.params, dict(choice.params or {}), where)
+        # The organisation's values apply where the clause takes them; the spec's own
+        # are checked, so a misspelt one is reported.
+        inherited = {k: v for k, v in (organisation.params or {}).items()
+                     if k in clause.params and (organisation.clause in (None, clause.id))}
+        values, bad = param_values(clause.id, clause.params, {**inherited, **own}, where)
         findings += bad
         wording = _text_in(clause, language)
         if wording is None:
@@ -77,5 +117,52 @@ def resolve_frame(spec: Spec, clauses: dict[str, FrameClause]
                 f"document's language ({language}), so its English text is printed; give "
                 f"frame.{part}.text, or add the language to the library", "warning", where))
             wording = clause.text.get("en") or next(iter(clause.text.values()))
-        texts.append(FrameText(part, clause.id, placeholders.fill(wording, **values)))
+        counts = tuple((name, int(str(values[name])), str(p.unit))
+                       for name, p in clause.params.items()
+                       if p.unit is not None and p.type == "integer" and name in values)
+        plain = tuple((k, str(v)) for k, v in values.items() if k not in {c[0] for c in counts})
+        texts.append(FrameText(part, clause.id, wording, plain, counts))
+    findings += _balance_wording(spec, texts, clauses)
     return tuple(texts), findings
+
+
+_NEEDS = {"agreement": "deal.agreement", "term": "deal.term",
+          "details": "an address or registration of both parties",
+          "signatories": "a signatory of both parties",
+          "open-readiness": "a readiness answer of no or unknown"}
+
+
+def _organisation_clause(part: str, spec: Spec, clauses: Mapping[str, FrameClause],
+                         organisation: FrameChoice, findings: list[Finding]) -> FrameClause | None:
+    """The clause the organisation chose for ``part``, when it applies to this spec (one
+    it cannot use, say for deals without a main agreement, leaves the library's choice)."""
+    if organisation.clause is None:
+        return None
+    clause = clauses.get(organisation.clause)
+    if clause is None or clause.part != part:
+        findings.append(Finding("unknown-clause", f"the settings (expectmatrix.toml, "
+                                f"[frame.{part}]) choose the {part} clause "
+                                f"{organisation.clause!r}, which the library does not have",
+                                path=("frame", part)))
+        return None
+    return clause if applies(clause, spec) else None
+
+
+def _balance_wording(spec: Spec, texts: list[FrameText],
+                     clauses: Mapping[str, FrameClause]) -> list[Finding]:
+    """Balanced by weight, the sides may hold different numbers of expectations: a
+    preamble that does not say how they are balanced may promise equal numbers."""
+    if spec.balance != "weight":
+        return []
+    counts = [len(expectations_of(spec, side)) for side in sides()]
+    preamble = next((t for t in texts if t.part == "preamble"), None)
+    if counts[0] == counts[1] or preamble is None or "{balance}" in preamble.text:
+        return []
+    whose = (f"the wording of frame clause {preamble.clause!r}" if preamble.clause
+             else "your own wording of the preamble")
+    chosen = spec.frame is not None and spec.frame.preamble is not None
+    return [Finding("balance-wording", f"balanced by weight, the sides hold {counts[0]} and "
+                    f"{counts[1]} expectations, and {whose} does not say how they are "
+                    "balanced: check that it does not promise equal numbers, or use a "
+                    "preamble with {balance}", "warning",
+                    ("frame", "preamble") if chosen else ("balance",))]

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from expectmatrix.spec.models import Model, ShortText, Text
-from expectmatrix.spec.terms import Balance, FramePart, Segment, Side
+from expectmatrix.spec.terms import Balance, FrameNeed, FramePart, Segment, Side
 
 ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
@@ -17,10 +17,18 @@ ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$"
 _ALL_SEGMENTS: tuple[Segment, ...] = ("small", "medium", "large")
 
 
+# What an integer parameter of a frame clause may count; the labels of each language word
+# the number with it by CLDR plural category ("2 business days", "يومي عمل").
+Unit = Literal["days", "business_days"]
+
+
 class Param(Model):
     type: Literal["integer", "number", "text"] = Field("text", description="Value type.")
     default: int | Decimal | Annotated[str, StringConstraints(max_length=200)] | None = Field(
         None, description="Used when the spec gives no value.")
+    unit: Unit | None = Field(
+        None, description="What an integer counts: its value is printed with the unit, in "
+        "the plural form the document's language needs.")
 
 
 # A clause's due_by with {name} placeholders in its values, filled from the params:
@@ -61,8 +69,10 @@ class ClauseText(Model):
 class FrameClause(Model):
     id: ClauseId = Field(description="Lower-case id, e.g. missed-expectation.")
     part: FramePart = Field(description="Which part of the frame it words.")
-    needs: Literal["agreement", "term"] | None = Field(
-        None, description="Used only when the spec gives deal.agreement or deal.term.")
+    needs: FrameNeed | None = Field(
+        None, description="Used only when the spec gives it: deal.agreement, deal.term, the "
+        "parties' details (address or registration of both), both signatories, or a "
+        "readiness answer of no or unknown.")
     text: Annotated[dict[LanguageTag, Text], Field(min_length=1, max_length=200)] = Field(
         description="Wording per language tag; en is the one every other falls back to.")
     params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")], Param] = Field(
@@ -88,6 +98,8 @@ class PlaybookClause(Model):
 class PlaybookQuestion(Model):
     question: Text
     note: Text | None = None
+    # the question in other languages, so a draft in that language asks it in its words
+    translations: dict[LanguageTag, Text] = Field(default_factory=dict)
 
 
 class PlaybookExpectations(Model):

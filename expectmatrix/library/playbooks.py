@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from expectmatrix.library.clauses import fill
 from expectmatrix.library.contents import Library
 from expectmatrix.library.files import clause_entry
 from expectmatrix.library.models import Playbook
+from expectmatrix.spec import placeholders
 from expectmatrix.spec.findings import ExpectmatrixError
 from expectmatrix.spec.shape import ID_PREFIX, SIDE_LIST, list_name, sides
 
@@ -36,6 +38,31 @@ class Draft:
     title: str | None = None
     effective: dt.date | None = None
     playbook: str | None = None  # defaults to the segment's name
+    language: str = "en"  # the document's: the title, clauses and questions are drafted in it
+    # who signs for each side: (name, title or None); None leaves it for the rep to fill in
+    vendor_signatory: tuple[str, str | None] | None = None
+    customer_signatory: tuple[str, str | None] | None = None
+
+
+def signatory(text: str) -> tuple[str, str | None]:
+    """ "Sam Ortiz, VP Customer Success" -> ("Sam Ortiz", "VP Customer Success")."""
+    name, _, title = text.partition(",")
+    return name.strip(), title.strip() or None
+
+
+def _party_lines(name: str, signs: tuple[str, str | None] | None, q: Callable[[object], str]
+                 ) -> list[str]:
+    lines = [f"    name: {q(name)}",
+             '    # address: "Street 1\\nPostcode City\\nCountry"   # the registered address',
+             "    # registration: Company number and register",
+             "    contacts: []          # - {name: ..., role: ..., email: ..., phone: ...}"]
+    if signs is None:
+        lines.append("    # signatory: {name: ..., title: ...}   # who signs; validate asks "
+                     "until it is given")
+    else:
+        title = f", title: {q(signs[1])}" if signs[1] else ""
+        lines.append(f"    signatory: {{name: {q(signs[0])}{title}}}")
+    return lines
 
 
 def pick_playbook(library: Library, playbook: str | None, segment: str | None
@@ -90,9 +117,15 @@ def _milestone_lines(library: Library, book: Playbook) -> list[str]:
 
 def draft_spec(library: Library, draft: Draft) -> str:
     """The YAML text of a spec drafted from the playbook; it validates and is balanced."""
+    from expectmatrix.library.clauses import wording
+    from expectmatrix.spec.i18n import labels_for
+
     book = choose_playbook(library, draft)
     effective = draft.effective or dt.date.today() + dt.timedelta(days=30)
-    title = draft.title or f"Rollout for {draft.customer}"
+    language = draft.language
+    title = draft.title or placeholders.fill(str(labels_for(language)["draft_title"]),
+                                             customer=draft.customer)
+    texts = wording(library, language) or {}
     q = yaml_scalar
     lines = [
         f"# Expectations matrix drafted from the {book.playbook!r} playbook: {book.description}",
@@ -108,16 +141,13 @@ def draft_spec(library: Library, draft: Draft) -> str:
         f"  effective: {effective.isoformat()}",
         "  version: 1",
         "  status: draft",
+        *([f"  language: {draft.language}"] if language != "en" else []),
         *_milestone_lines(library, book),
         "parties:",
         "  vendor:",
-        f"    name: {q(draft.vendor)}",
-        "    contacts: []          # - {name: ..., role: ..., email: ..., phone: ...}",
-        "    # signatory: {name: ..., title: ...}",
+        *_party_lines(draft.vendor, draft.vendor_signatory, q),
         "  customer:",
-        f"    name: {q(draft.customer)}",
-        "    contacts: []",
-        "    # signatory: {name: ..., title: ...}",
+        *_party_lines(draft.customer, draft.customer_signatory, q),
         f"balance: {book.balance}",
         "expectations:",
     ]
@@ -130,10 +160,12 @@ def draft_spec(library: Library, draft: Draft) -> str:
             entry = clause_entry(raw)
             clause = library.clauses[entry.clause]
             values = {name: entry.params.get(name, p.default) for name, p in clause.params.items()}
-            if clause.area != area:
-                area = clause.area
+            own = texts.get(clause.id)
+            shown_area = (own.area if own and own.area else clause.area)
+            if shown_area != area:
+                area = shown_area
                 lines.append(f"    # --- {area}")
-            lines.append(f"    # {fill(clause.text, values)}")
+            lines.append(f"    # {fill(own.text if own and own.text else clause.text, values)}")
             lines.append(f"    - id: {ID_PREFIX[side]}{n}")
             lines.append(f"      clause: {clause.id}")
             if values:
@@ -141,7 +173,9 @@ def draft_spec(library: Library, draft: Draft) -> str:
                 lines.append(f"      params: {{{params}}}")
     lines.append("readiness:  # answer yes, no or unknown; on small deals no/unknown is flagged")
     for item in book.readiness:
-        lines.append(f"  - question: {q(item.question)}")
+        asked = item.translations.get(language) or item.translations.get(
+            language.split("-")[0]) or item.question
+        lines.append(f"  - question: {q(asked)}")
         lines.append("    answer: unknown")
         if item.note:
             lines.append(f"    note: {q(item.note)}")

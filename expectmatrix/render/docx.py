@@ -286,11 +286,7 @@ class DocxRenderer:
                                             "EmDetail")))
             if p.contacts:
                 lines.append(ox.para(ox.run(str(labels["contacts"]).upper(), "EmSmall"), before=3))
-            for c in p.contacts:
-                extra = ", ".join(x for x in (c.role,) if x)
-                rest = " · ".join(x for x in (c.email, c.phone) if x)
-                text = c.name + (f", {extra}" if extra else "") + (f" · {rest}" if rest else "")
-                lines.append(ox.para(ox.run(text, "EmDetail")))
+            lines += [ox.para(ox.run(c.line, "EmDetail")) for c in p.contacts]
             return lines
 
         yield tbl([half, half], [ox.row([ox.cell(half, party(view.vendor)),
@@ -330,6 +326,7 @@ class DocxRenderer:
                     cells.append(ox.cell(widths[2], [ox.para(ox.run(r.note or ""))]))
                 body.append(ox.row(cells))
             yield tbl(widths, body)
+            yield from frame(view.readiness_terms)
 
         if view.remedies:
             yield ox.para(ox.run(str(labels["missed_heading"])), style="Heading1", keep_next=True)

@@ -22,6 +22,7 @@ from expectmatrix.spec.i18n import format_date, format_money, format_number, lab
 from expectmatrix.spec.models import Expectation, FrameText, Spec
 from expectmatrix.spec.placeholders import fill
 from expectmatrix.spec.shape import expectations_of, sides
+from expectmatrix.spec.terms import OPENING_PARTS, REMEDY_PARTS
 from expectmatrix.version import __version__
 
 NONSTANDARD_MARK = "†"  # in Noto Sans and Arial alike, and a legal reader's footnote sign
@@ -53,6 +54,9 @@ class ContactView:
     role: str | None
     email: str | None
     phone: str | None
+    # "name, role · email · phone" as one run, isolated as a whole in a right-to-left
+    # document so that an English name stays before its title
+    line: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,10 @@ class View:
     notes: str | None = None
     balance_label: str | None = None
     legend: str | None = None  # explains the mark, printed when a mark is
-    preamble: tuple[FrameView, ...] = ()  # preamble, precedence, term
+    preamble: tuple[FrameView, ...] = ()  # preamble, precedence, binding, term, ending, law
     remedies: tuple[FrameView, ...] = ()  # missed, escalation
+    # what an open readiness answer means, printed below the readiness answers
+    readiness_terms: tuple[FrameView, ...] = ()
     signature_caption: str = ""
     options: str = ""  # how it was made, embedded for verify: "mark-nonstandard=yes;..."
     rtl: bool = False
@@ -156,18 +162,12 @@ def _isolator(rtl: bool) -> Callable[[str], str]:
     return lambda text: f"\u2068{text}\u2069" if _LTR_STRONG.search(text) else text
 
 
-def _sentence(value: str) -> str:
-    """A detail as a sentence starts: "weekly until go-live" -> "Weekly until go-live";
-    a first word with capitals of its own (iPhone, eBay) is left as written."""
-    first = value.split(" ", 1)[0]
-    return value[0].upper() + value[1:] if first.isalpha() and first.islower() else value
-
-
 def _cell(e: Expectation | None, marked: set[str], labels: dict[str, Any],
           iso: Callable[[str], str]) -> Cell | None:
     if e is None:
         return None
-    details = [(str(labels[k]), iso(_sentence(v))) for k, v in
+    # Printed as written: a measure "x < y" or an "iOS app" is not a sentence to recase.
+    details = [(str(labels[k]), iso(v)) for k, v in
                (("measure", e.measure), ("due", e.due), ("owner", e.owner)) if v]
     return Cell(e.id, iso(e.text or ""), details, e.id in marked)
 
@@ -189,7 +189,8 @@ def _areas(spec: Spec, marked: set[str], labels: dict[str, Any],
 def _party(spec: Spec, side: str, labels: dict[str, Any], iso: Callable[[str], str]) -> PartyView:
     party = getattr(spec.parties, side)
     sig = party.signatory
-    contacts = tuple(ContactView(iso(c.name), iso(c.role) if c.role else None, c.email, c.phone)
+    contacts = tuple(ContactView(iso(c.name), iso(c.role) if c.role else None, c.email, c.phone,
+                                 iso(_contact_line(c.name, c.role, c.email, c.phone)))
                      for c in party.contacts)
     address = tuple(iso(line.strip()) for line in (party.address or "").splitlines()
                     if line.strip())
@@ -198,10 +199,20 @@ def _party(spec: Spec, side: str, labels: dict[str, Any], iso: Callable[[str], s
                      address, iso(party.registration) if party.registration else None)
 
 
-def _signatory(party: PartyView, labels: dict[str, Any]) -> str:
-    if party.signatory_name:
-        return ", ".join(x for x in (party.signatory_name, party.signatory_title) if x)
-    return fill(str(labels["signatory_unknown"]), party=party.name)
+def _contact_line(name: str, role: str | None, email: str | None, phone: str | None) -> str:
+    rest = " · ".join(x for x in (email, phone) if x)
+    return name + (f", {role}" if role else "") + (f" · {rest}" if rest else "")
+
+
+def _signatory(spec: Spec, side: str, labels: dict[str, Any],
+               iso: Callable[[str], str]) -> str:
+    """"Name, title" as one isolated run: isolating name and title apart would let a
+    right-to-left paragraph put the title first."""
+    party = getattr(spec.parties, side)
+    sig = party.signatory
+    if sig is not None:
+        return iso(", ".join(x for x in (sig.name, sig.title) if x))
+    return fill(str(labels["signatory_unknown"]), party=iso(party.name))
 
 
 def _frame(spec: Spec, frame: Sequence[FrameText], vendor: PartyView, customer: PartyView,
@@ -213,14 +224,33 @@ def _frame(spec: Spec, frame: Sequence[FrameText], vendor: PartyView, customer: 
         agreement = iso(a.title + (f" ({a.reference})" if a.reference else "")) + (
             " " + fill(str(labels["dated"]), date=format_date(a.date, deal.language))
             if a.date else "")
+    answers = labels["answers"]
     values = {"vendor": vendor.name, "customer": customer.name,
               "effective": effective,
               "term": iso(deal.term or ""), "agreement": agreement or "",
-              "vendor_signatory": _signatory(vendor, labels),
-              "customer_signatory": _signatory(customer, labels)}
-    # The library's wording is filled in; the spec's own is printed as written.
-    return [FrameView(f.part, fill(f.text, **values) if f.clause else iso(f.text),
-                      f.clause is None) for f in frame]
+              "vendor_signatory": _signatory(spec, "vendor", labels, iso),
+              "customer_signatory": _signatory(spec, "customer", labels, iso),
+              "balance": str(labels["balance_phrase"][spec.balance]),
+              "answer_no": str(answers["no"]), "answer_unknown": str(answers["unknown"])}
+    # The library's wording is filled in (in one pass, so that no value is read as a
+    # placeholder); the spec's own is printed as written.
+    return [FrameView(f.part, fill(f.text, **{name: iso(v) for name, v in f.values}, **{
+        name: plural(labels[unit], n, deal.language) for name, n, unit in f.counts}, **values)
+        if f.clause else iso(f.text), f.clause is None) for f in frame]
+
+
+def _summary(spec: Spec, labels: dict[str, Any], names: Mapping[str, str]) -> str:
+    """How many things each side can expect; balanced by weight, the numbers may differ,
+    so the sentence also says the weight both sides carry."""
+    language = spec.deal.language
+    n_vendor, n_customer = (len(expectations_of(spec, side)) for side in sides())
+    text = fill(str(labels["summary"]), n_vendor=n_vendor, n_customer=n_customer,
+                vendor_things=plural(labels["things"], n_vendor, language),
+                customer_things=plural(labels["things"], n_customer, language), **names)
+    if spec.balance == "weight":
+        weight = sum(e.weight for e in expectations_of(spec, "vendor"))
+        text += " " + fill(str(labels["weight_note"]), weight=format_number(weight, language))
+    return text
 
 
 def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
@@ -264,7 +294,7 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
     status_label = str(labels["statuses"][deal.status])
     value = format_money(deal.value.amount, deal.value.currency, language) if deal.value else None
     facts: list[tuple[str, str]] = [
-        (str(labels["deal"]), deal.id), (str(labels["version"]), format_number(deal.version, language)),
+        (str(labels["deal"]), iso(deal.id)), (str(labels["version"]), format_number(deal.version, language)),
         (str(labels["effective"]), effective),
         (str(labels["status"]), status_label)]
     if value:
@@ -296,9 +326,7 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         customer=customer,
         vendor_heading=fill(str(labels["vendor_column"]), **names),
         customer_heading=fill(str(labels["customer_column"]), **names),
-        summary=fill(str(labels["summary"]), n_vendor=n_vendor, n_customer=n_customer,
-                     vendor_things=plural(labels["things"], n_vendor, language),
-                     customer_things=plural(labels["things"], n_customer, language), **names),
+        summary=_summary(spec, labels, names),
         areas=_areas(spec, set(nonstandard) if mark else set(), labels, iso),
         readiness=tuple(ReadinessView(iso(r.question), r.answer,
                                       str(labels["answers"][r.answer]),
@@ -321,8 +349,9 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         notes=iso(deal.notes) if deal.notes and shows("deal.notes") else None,
         balance_label=str(labels[f"balance_{spec.balance}"]) if shows("balance") else None,
         legend=legend,
-        preamble=tuple(f for f in frames if f.part in ("preamble", "precedence", "term")),
-        remedies=tuple(f for f in frames if f.part in ("missed", "escalation")),
+        preamble=tuple(f for f in frames if f.part in OPENING_PARTS),
+        remedies=tuple(f for f in frames if f.part in REMEDY_PARTS),
+        readiness_terms=tuple(f for f in frames if f.part == "readiness"),
         signature_caption=fill(str(labels["signature_caption"]), title=iso(deal.title), **names),
         options=f"mark-nonstandard={'yes' if mark else 'no'};audience={edition.audience}",
         rtl=rtl,

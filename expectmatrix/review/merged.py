@@ -150,8 +150,8 @@ def summary(old: View, new: View) -> list[str]:
         a, b = getattr(old, attr), getattr(new, attr)
         if a != b:
             said.append(fill(str(labels["redline_party"]), party=b.name))
-    for f_old, f_new in zip(old.preamble + old.remedies, new.preamble + new.remedies,
-                            strict=False):
+    for f_old, f_new in zip(old.preamble + old.readiness_terms + old.remedies,
+                            new.preamble + new.readiness_terms + new.remedies, strict=False):
         if f_old.text != f_new.text:
             said.append(fill(str(labels["redline_frame"]), wording=f_new.text[:60] + "…"))
     cells_old, cells_new = _cells(old), _cells(new)

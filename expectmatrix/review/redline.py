@@ -76,10 +76,11 @@ def redline_pdf(diff: Diff, when: dt.datetime, template_dirs: tuple[str, ...] = 
 
 def frame_for(spec: Spec, library: LibrarySource) -> tuple[FrameText, ...]:
     """The agreement frame of a spec read for comparing, decided as checking decides it."""
-    from expectmatrix.checks import frame_clauses, library_if_needed
+    from expectmatrix.checks import frame_clauses, frame_defaults, library_if_needed
     from expectmatrix.library.frame import resolve_frame
 
-    return resolve_frame(spec, frame_clauses(library_if_needed(spec, library), library))[0]
+    chosen = library_if_needed(spec, library)
+    return resolve_frame(spec, frame_clauses(chosen, library), frame_defaults(chosen, library))[0]
 
 
 def default_author(given: str | None = None) -> str:

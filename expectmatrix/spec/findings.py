@@ -69,6 +69,13 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
 
 
+def in_file_order(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings in a stable order: by file, then where they are in it (those about the
+    file as a whole first), then by code; the same spec always lists the same way."""
+    return sorted(findings, key=lambda f: (f.file or "", f.line or 0, f.column or 0, f.code,
+                                           format_path(f.path), f.message))
+
+
 def make_strict(findings: Sequence[Finding]) -> list[Finding]:
     return [f.strict() if f.severity == "warning" else f for f in findings]
 

@@ -94,9 +94,20 @@ def format_date(value: dt.date, language: str) -> str:
 
 
 def format_money(amount: Decimal, currency: str, language: str) -> str:
+    """The amount as the language writes money, with a symbol no reader can take for
+    another currency's: where the language's own symbol is a bare sign that several
+    currencies share ("$" in German for USD), the international one ("US$") is used, as
+    English prints it."""
     from babel.numbers import format_currency
 
-    return format_currency(amount, currency, locale=_locale(language))
+    locale = _locale(language)
+    text = format_currency(amount, currency, locale=locale)
+    own = locale.currency_symbols.get(currency, currency)
+    international = _locale("en").currency_symbols.get(currency, currency)
+    if (own != international and not any(c.isalpha() for c in own)
+            and any(c.isalpha() for c in international) and own in text):
+        text = text.replace(own, international, 1)
+    return text
 
 
 def format_number(number: Decimal | int, language: str) -> str:

@@ -76,6 +76,9 @@ class Loaded:
     folder: Path | None = None
     # the agreement frame's texts, decided when the spec is checked (library.frame)
     frame: tuple[FrameText, ...] = ()
+    # the plain values read, kept so that the checks after the model can still run on
+    # what it refused (spec/salvage.py)
+    tree: Any = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -163,7 +166,7 @@ def validate_model(model: type[BaseModel], tree: Any, positions: Positions,
 def validate(tree: Mapping[str, Any], positions: Positions, file: str) -> Loaded:
     """Plain tree -> Loaded, with every model error located and explained."""
     spec, findings = validate_model(Spec, tree, positions, file)
-    return Loaded(file, spec, findings, positions)
+    return Loaded(file, spec, findings, positions, tree=tree)
 
 
 def load_bytes(data: bytes, file: str, fmt: str | None = None) -> Loaded:

@@ -83,7 +83,7 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _data_path(loc: tuple[Any, ...], tree: Any, missing: bool) -> Path:
+def data_path(loc: tuple[Any, ...], tree: Any, missing: bool) -> Path:
     """Drop the union-member tags pydantic puts into ``loc``, keep the real keys."""
     out: list[str | int] = []
     node = tree
@@ -115,7 +115,7 @@ def pydantic_finding(err: Any, tree: Any, root: type[BaseModel] = Spec) -> Findi
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
-    path = _data_path(tuple(err["loc"]), tree, missing=kind in ("missing", "extra_forbidden"))
+    path = data_path(tuple(err["loc"]), tree, missing=kind in ("missing", "extra_forbidden"))
     name = path[-1] if path else ""
 
     if kind == "missing":

@@ -320,7 +320,20 @@ class Frame(Model):
     preamble: FrameChoice | None = Field(None, description="What the document is, and who.")
     precedence: FrameChoice | None = Field(
         None, description="How the matrix relates to the main agreement.")
+    binding: FrameChoice | None = Field(
+        None, description="Whether and how the expectations bind the parties, and what a "
+        "missed one leads to (clauses binding-obligations, binding-agreement, "
+        "binding-intent).")
     term: FrameChoice | None = Field(None, description="How long the matrix applies.")
+    ending: FrameChoice | None = Field(
+        None, description="How the matrix ends (ending-notice takes notice_days).")
+    law: FrameChoice | None = Field(
+        None, description="Governing law and jurisdiction: params: {law: England and Wales, "
+        "courts: London} words it by name; default: the main agreement's, else the law of "
+        "the vendor's registered office.")
+    readiness: FrameChoice | None = Field(
+        None, description="What a readiness answer of no or unknown means for both sides "
+        "(printed when one is open).")
     missed: FrameChoice | None = Field(
         None, description="How a missed expectation is raised and answered.")
     escalation: FrameChoice | None = Field(None, description="Where an unresolved issue goes.")
@@ -332,7 +345,13 @@ class FrameText:
 
     part: str
     clause: str | None  # None: the spec's own wording, which makes it non-standard
-    text: str  # parameters filled; {vendor}, {effective} and the like left for the view
+    # the wording with its {placeholders}: the view fills them all in one pass, so that
+    # no value is read as a placeholder
+    text: str
+    values: tuple[tuple[str, str], ...] = ()  # the parameters' values, as written
+    # parameters that count something (name, number, unit such as business_days), which
+    # the view words in the document's language ("2 business days", "يومي عمل")
+    counts: tuple[tuple[str, int, str], ...] = ()
 
 
 class ReadinessItem(Model):

@@ -21,8 +21,15 @@ PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
 RedlineFormat = Literal["text", "md", "html", "pdf", "docx"]
 DateFormat = Literal["iso", "day-first", "month-first"]
 Audience = Literal["counterparty", "internal"]
-# The parts of the agreement frame, in the order a document prints them.
-FramePart = Literal["preamble", "precedence", "term", "missed", "escalation"]
+# The parts of the agreement frame, in the order a document prints them: what the matrix
+# is and how it binds, how long it lasts and how it ends, the law it is under; what an open
+# readiness answer means (beside the readiness answers); what happens when one is missed.
+FramePart = Literal["preamble", "precedence", "binding", "term", "ending", "law", "readiness",
+                    "missed", "escalation"]
+# What a frame clause may need from the spec before it can be used (library/frame.py):
+# the main agreement, a term, the parties' address or registration, both signatories'
+# names, a readiness answer of no or unknown.
+FrameNeed = Literal["agreement", "term", "details", "signatories", "open-readiness"]
 # What a document may show only to the vendor's own people (an organisation may change the
 # list in expectmatrix.toml): the contract's defaults, and the balance statement.
 InternalField = Literal["deal.segment", "deal.notes", "deal.margin", "deal.nps",
@@ -56,5 +63,9 @@ DATE_FORMATS: tuple[str, ...] = get_args(DateFormat)
 AUDIENCES: tuple[str, ...] = get_args(Audience)
 FRAME_PARTS: tuple[str, ...] = get_args(FramePart)
 TRACK_EVENTS: tuple[str, ...] = get_args(TrackEvent)
+# Which frame parts the document prints in its opening section (the others are printed
+# beside the readiness answers and under "when an expectation is missed").
+OPENING_PARTS: tuple[str, ...] = ("preamble", "precedence", "binding", "term", "ending", "law")
+REMEDY_PARTS: tuple[str, ...] = ("missed", "escalation")
 INTERNAL_FIELDS: tuple[str, ...] = get_args(InternalField)
 WITHHELD_FIELDS: tuple[str, ...] = get_args(WithheldField)
