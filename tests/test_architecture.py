@@ -1,5 +1,6 @@
 """The layout is the pipeline: each stage imports only the stages before it, no module
-imports another that imports it back, and validate stays free of the renderers."""
+imports another that imports it back (counting imports inside functions), and validate
+stays free of the renderers."""
 
 from __future__ import annotations
 
@@ -22,13 +23,10 @@ def _modules() -> dict[str, Path]:
             for p in PACKAGE.rglob("*.py")}
 
 
-def _imports(path: Path, top_level_only: bool) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    nodes = tree.body if top_level_only else list(ast.walk(tree))
+def _imports(path: Path) -> set[str]:
+    """Every expectmatrix module ``path`` imports, wherever the import statement is."""
     found = set()
-    for node in nodes:
-        if isinstance(node, ast.If) and top_level_only:  # `if TYPE_CHECKING:` imports nothing
-            continue
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
                 "expectmatrix"):
             found.add(node.module)
@@ -53,7 +51,7 @@ def test_no_stage_imports_a_later_one():
         own = _stage(module)
         if own is None:  # the package's own __init__: the public API, imported lazily
             continue
-        for target in _imports(path, top_level_only=False):
+        for target in _imports(path):
             stage = _stage(target)
             if stage is not None and stage > own:
                 wrong.append(f"{module} (stage {own}) imports {target} (stage {stage})")
@@ -61,8 +59,10 @@ def test_no_stage_imports_a_later_one():
 
 
 def test_no_import_cycles():
+    """Counting every import: those inside functions and under TYPE_CHECKING too, which
+    delay a cycle but do not remove it."""
     modules = _modules()
-    graph = {m: {t for t in _imports(p, top_level_only=True) if t in modules and t != m}
+    graph = {m: {t for t in _imports(p) if t in modules and t != m}
              for m, p in modules.items()}
     state: dict[str, int] = {}
 

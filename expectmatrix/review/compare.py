@@ -234,8 +234,7 @@ def read_for_compare(path: str | Path, library: LibrarySource = None) -> Spec:
 
     path = Path(path)
     if path.suffix.lower() in (".pdf", ".docx"):
-        from expectmatrix.review.documents import read_document
-        from expectmatrix.review.verify import embedded_spec
+        from expectmatrix.review.documents import embedded_spec, read_document
 
         data = embedded_spec(read_document(path), str(path))
         loaded = load_bytes(data, f"{path} (embedded spec)", "json")

@@ -243,3 +243,11 @@ def _paragraph_texts(node: ElementTree.Element, fields: list[bool]) -> Iterator[
                 yield child.text or ""
         else:
             yield from _paragraph_texts(child, fields)
+
+
+def embedded_spec(embedded: Embedded, name: str) -> bytes:
+    """The spec the document carries, or an error saying it carries none."""
+    if embedded.spec_json is None:
+        raise DocumentError(f"{name}: carries no expectmatrix spec; it was not made by "
+                            "expectmatrix, or the embedded spec was removed")
+    return embedded.spec_json

@@ -18,6 +18,7 @@ from expectmatrix.review.documents import (
     DocumentError,
     Embedded,
     document_bytes,
+    embedded_spec,
     read_bytes,
     read_document,
 )
@@ -59,13 +60,6 @@ class Report:
 
     def add(self, name: str, ok: bool, detail: str = "", kind: str = "spec") -> None:
         self.checks.append(Check(name, ok, detail, kind))
-
-
-def embedded_spec(embedded: Embedded, name: str) -> bytes:
-    if embedded.spec_json is None:
-        raise DocumentError(f"{name}: carries no expectmatrix spec; it was not made by "
-                            "expectmatrix, or the embedded spec was removed")
-    return embedded.spec_json
 
 
 def _fingerprint_label(data: bytes, options: RenderOptions | None) -> str:
