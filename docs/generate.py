@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from expectmatrix.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, cli  # noqa: E402
+from expectmatrix.cli import cli  # noqa: E402
+from expectmatrix.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE  # noqa: E402
 from expectmatrix.spec.docs import reference as spec_reference  # noqa: E402
 
 REFERENCE = ROOT / "docs" / "reference"

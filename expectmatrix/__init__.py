@@ -8,21 +8,57 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+# The errors are cheap to import and every caller may catch them: here at once.
+from expectmatrix.errors import (
+    AssetError,
+    ClockError,
+    DocumentError,
+    EditRefused,
+    ExpectmatrixError,
+    InputError,
+    InvalidFile,
+    JournalError,
+    LabelsError,
+    LibraryError,
+    OutputError,
+    PathRefused,
+    RatesError,
+    RefusedError,
+    RenderError,
+    SettingsError,
+    SigningError,
+    SpecError,
+    UsageError,
+    WorkerFailed,
+)
 from expectmatrix.version import __version__
 
 __all__ = [
+    "AssetError",
     "BatchResult",
+    "ClockError",
     "DocumentError",
+    "EditRefused",
     "ExpectmatrixError",
     "Finding",
     "InputError",
+    "InvalidFile",
+    "JournalError",
+    "LabelsError",
+    "LibraryError",
     "Loaded",
     "OutputError",
+    "PathRefused",
+    "RatesError",
+    "RefusedError",
     "RenderError",
     "RenderOptions",
     "Report",
+    "SettingsError",
+    "SigningError",
     "Spec",
     "SpecError",
+    "UsageError",
     "WorkerFailed",
     "__version__",
     "check",
@@ -38,16 +74,13 @@ __all__ = [
 # Where each public name lives; imported on first use, so `import expectmatrix` stays
 # cheap (no pydantic models, no renderers).
 _PUBLIC = {
-    "Finding": "expectmatrix.spec.findings", "SpecError": "expectmatrix.spec.findings",
-    "RenderError": "expectmatrix.spec.findings", "OutputError": "expectmatrix.spec.findings",
-    "ExpectmatrixError": "expectmatrix.spec.findings", "InputError": "expectmatrix.spec.inputs",
+    "Finding": "expectmatrix.spec.findings",
     "load": "expectmatrix.spec.loading", "Loaded": "expectmatrix.spec.loading",
     "Spec": "expectmatrix.spec.models", "fingerprint": "expectmatrix.spec.canonical",
     "check": "expectmatrix.checks", "check_loaded": "expectmatrix.checks",
     "render_file": "expectmatrix.render.pipeline", "render_spec": "expectmatrix.render.pipeline",
-    "RenderOptions": "expectmatrix.render.pipeline", "WorkerFailed": "expectmatrix.render.workers",
+    "RenderOptions": "expectmatrix.render.pipeline",
     "verify": "expectmatrix.review.verify", "Report": "expectmatrix.review.verify",
-    "DocumentError": "expectmatrix.review.documents",
     "run_batch": "expectmatrix.batch.runner", "BatchResult": "expectmatrix.batch.runner",
 }
 
@@ -55,18 +88,9 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from expectmatrix.batch.runner import BatchResult, run_batch
     from expectmatrix.checks import check, check_loaded
     from expectmatrix.render.pipeline import RenderOptions, render_file, render_spec
-    from expectmatrix.render.workers import WorkerFailed
-    from expectmatrix.review.documents import DocumentError
     from expectmatrix.review.verify import Report, verify
     from expectmatrix.spec.canonical import fingerprint
-    from expectmatrix.spec.findings import (
-        ExpectmatrixError,
-        Finding,
-        OutputError,
-        RenderError,
-        SpecError,
-    )
-    from expectmatrix.spec.inputs import InputError
+    from expectmatrix.spec.findings import Finding
     from expectmatrix.spec.loading import Loaded, load
     from expectmatrix.spec.models import Spec
 

@@ -18,13 +18,16 @@ from typing import Any
 
 import click
 
-from expectmatrix.spec.findings import (
+from expectmatrix.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
     ExpectmatrixError,
-    Finding,
     SpecError,
-    errors,
-    findings_json,
+    exit_code,
+    message,
 )
+from expectmatrix.spec.findings import Finding, errors, findings_json
 from expectmatrix.spec.terms import (
     AUDIENCES,
     DATE_FORMATS,
@@ -39,8 +42,6 @@ from expectmatrix.spec.terms import (
 )
 from expectmatrix.version import __version__
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
 
 def _echo_finding(f: Finding) -> None:
     color = "red" if f.severity == "error" else "yellow"
@@ -48,24 +49,17 @@ def _echo_finding(f: Finding) -> None:
 
 
 def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Library errors become a one-line message on stderr and exit 1, never a traceback."""
+    """Errors become a one-line message on stderr and their exit code (errors.py says
+    which), never a traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except ExpectmatrixError as e:
-            _error(str(e))
-        except OSError as e:  # a folder that cannot be written, a disk that is full
-            from expectmatrix.spec.inputs import os_problem, shown_path
-
-            where = f"{shown_path(e.filename)}: " if e.filename else ""
-            _error(f"{where}{os_problem(e)}")
-        except MemoryError:
-            _error("out of memory: the input is too large for this machine")
-        except KeyboardInterrupt:
-            click.secho("interrupted", fg="red", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except (ExpectmatrixError, OSError, MemoryError, KeyboardInterrupt) as e:
+            click.secho(f"error: {message(e)}" if not isinstance(e, KeyboardInterrupt)
+                        else message(e), fg="red", err=True)
+            sys.exit(exit_code(e))
 
     return wrapper
 

@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING, Any, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from expectmatrix.checks import ApprovalRules
-from expectmatrix.spec.findings import Finding, SpecError
-from expectmatrix.spec.inputs import InputError, read_text
+from expectmatrix.errors import InputError, SettingsError
+from expectmatrix.spec.findings import Finding
+from expectmatrix.spec.inputs import read_text
 from expectmatrix.spec.models import Branding, ClauseRef, FrameChoice, ParamValue
 from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, FramePart, InternalField, Side
 
@@ -145,14 +146,14 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         data = tomllib.loads(_bounded(read_text(path, MAX_SETTINGS_BYTES, "settings file"),
                                       name))
     except InputError as e:
-        raise SpecError([Finding("config", str(e).removeprefix(f"{name}: "),
+        raise SettingsError([Finding("config", str(e).removeprefix(f"{name}: "),
                                  file=name)]) from None
     except tomllib.TOMLDecodeError as e:
-        raise SpecError([Finding("config", f"not valid TOML: {e}", file=name)]) from None
+        raise SettingsError([Finding("config", f"not valid TOML: {e}", file=name)]) from None
     try:
         parsed = SettingsFile.model_validate(data)
     except ValidationError as e:
-        raise SpecError([Finding("config", _message(err), path=tuple(err["loc"]), file=name)
+        raise SettingsError([Finding("config", _message(err), path=tuple(err["loc"]), file=name)
                          for err in e.errors(include_url=False)]) from None
     base = path.parent
     resolved = Settings(
@@ -172,7 +173,7 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
     missing = [p for p in (*resolved.clause_files, *resolved.playbook_files,
                            *resolved.template_dirs, resolved.docx_base) if p and not p.exists()]
     if missing:
-        raise SpecError([Finding("config", f"{p} does not exist", file=name) for p in missing])
+        raise SettingsError([Finding("config", f"{p} does not exist", file=name) for p in missing])
     return resolved
 
 
@@ -234,7 +235,7 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
         builtin = builtin_library() / "crm" / f"{name_or_file}.toml"
         if not builtin.is_file():
             known = sorted(p.stem for p in (builtin_library() / "crm").glob("*.toml"))
-            raise SpecError([Finding("config", f"{name_or_file!r} is neither a column map file "
+            raise SettingsError([Finding("config", f"{name_or_file!r} is neither a column map file "
                                      f"nor a built-in map ({', '.join(known)})")])
         path = builtin
     import tomllib
@@ -243,12 +244,12 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
         data = tomllib.loads(_bounded(read_text(path, MAX_SETTINGS_BYTES, "column map"),
                                       str(path)))
     except InputError as e:
-        raise SpecError([Finding("config", str(e), file=str(path))]) from None
+        raise SettingsError([Finding("config", str(e), file=str(path))]) from None
     except tomllib.TOMLDecodeError as e:
-        raise SpecError([Finding("config", f"not valid TOML: {e}", file=str(path))]) from None
+        raise SettingsError([Finding("config", f"not valid TOML: {e}", file=str(path))]) from None
     table = data.get("csv", {}).get("columns", data) if isinstance(data.get("csv"), dict) else data
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
-        raise SpecError([Finding("config", "a column map is a table of \"CRM column\" = "
+        raise SettingsError([Finding("config", "a column map is a table of \"CRM column\" = "
                                  "\"spec.path\" (an empty path ignores the column)",
                                  file=str(path))])
     return tuple(table.items())
@@ -261,6 +262,6 @@ def _bounded(text: str, name: str) -> str:
 
     problem = structure_problem(text, toml=True)
     if problem is not None:
-        raise SpecError([Finding("config", problem[1], file=name,
+        raise SettingsError([Finding("config", problem[1], file=name,
                                  line=line_of(text, problem[0]))])
     return text

@@ -17,7 +17,7 @@ import pytest
 from conftest import BASE, SAMPLES, pdf_text
 
 from expectmatrix.batch.runner import run_batch
-from expectmatrix.spec.findings import OutputError
+from expectmatrix.errors import OutputError
 
 
 def spec(deal_id: str, **deal) -> dict:

@@ -20,8 +20,8 @@ import pytest
 from conftest import BASE, SAMPLES
 
 from expectmatrix.batch.runner import run_batch
+from expectmatrix.errors import OutputError
 from expectmatrix.render.output import folder_lock, write_documents
-from expectmatrix.spec.findings import OutputError
 
 CLI = [sys.executable, "-m", "expectmatrix"]
 
@@ -151,7 +151,8 @@ def test_the_time_limit_stops_a_template_that_loops(tmp_path):
 def test_a_job_that_ignores_its_alarm_is_killed(tmp_path):
     from slowjob import init, stuck
 
-    from expectmatrix.render.workers import Pool, WorkerFailed
+    from expectmatrix.errors import WorkerFailed
+    from expectmatrix.render.workers import Pool
 
     started = time.monotonic()
     with Pool(1, init, (), timeout=1) as pool:

@@ -10,10 +10,11 @@ import pytest
 from conftest import BASE, docx_text, pdf_text
 
 from expectmatrix.checks import check, check_loaded
+from expectmatrix.errors import LibraryError
 from expectmatrix.library.files import load_library
 from expectmatrix.render.audience import Edition
 from expectmatrix.render.pipeline import render_spec
-from expectmatrix.spec.findings import SpecError, errors
+from expectmatrix.spec.findings import errors
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.models import Spec
 from expectmatrix.spec.shape import located
@@ -170,7 +171,7 @@ def test_missing_parameter_needs_a_value(write_spec, tmp_path):
 def test_broken_library_file_is_a_located_error(tmp_path):
     (tmp_path / "lib.yaml").write_text("clauses:\n  - id: x\n    side: seller\n    area: A\n"
                                        "    text: T\n")
-    with pytest.raises(SpecError) as caught:
+    with pytest.raises(LibraryError) as caught:
         load_library([tmp_path / "lib.yaml"])
     [f] = caught.value.findings
     assert f.file == str(tmp_path / "lib.yaml") and f.line == 3 and f.field == "clauses[0].side"

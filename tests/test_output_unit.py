@@ -9,8 +9,8 @@ import os
 import pytest
 from conftest import BASE
 
+from expectmatrix.errors import OutputError
 from expectmatrix.render.output import write_documents
-from expectmatrix.spec.findings import OutputError
 
 OLD_PDF = b"%PDF-1.7 the earlier, signed-off version"
 

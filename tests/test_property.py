@@ -63,8 +63,8 @@ def _both_ways(text: str, fmt: str = "yaml"):
     problems) or the findings of the error, for each."""
     from unittest import mock
 
+    from expectmatrix.errors import SpecError
     from expectmatrix.spec import loading
-    from expectmatrix.spec.findings import SpecError
 
     def run():
         try:

@@ -9,7 +9,8 @@ import json
 import pytest
 from conftest import SAMPLES
 
-from expectmatrix.serve.edits import Edit, EditRefused, apply, dump, load, steps
+from expectmatrix.errors import EditRefused
+from expectmatrix.serve.edits import Edit, apply, dump, load, steps
 from expectmatrix.serve.versions import bump, new_version_name
 
 

@@ -20,9 +20,9 @@ import pytest
 from conftest import BASE, pdf_text
 
 from expectmatrix.batch.runner import run_batch
+from expectmatrix.errors import ExpectmatrixError, WorkerFailed
 from expectmatrix.render.pipeline import RenderOptions, check_setup, render_file
-from expectmatrix.render.workers import START_ATTEMPTS, Pool, WorkerFailed, run_one
-from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.render.workers import START_ATTEMPTS, Pool, run_one
 
 CLI = [sys.executable, "-m", "expectmatrix"]
 

@@ -8,7 +8,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from expectmatrix.spec.findings import Finding, SpecError, format_path
+from expectmatrix.errors import SpecError
+from expectmatrix.spec.findings import Finding, format_path
 from expectmatrix.spec.findings import Path as FieldPath
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

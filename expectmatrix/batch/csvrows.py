@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.batch.columns import header_paths, parse_column
+from expectmatrix.errors import InputError, SpecError
 from expectmatrix.spec.bounds import TOO_MANY_DIGITS, too_many_digits
-from expectmatrix.spec.findings import Finding, SpecError
+from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
-from expectmatrix.spec.inputs import InputError, open_bounded, read_bytes
+from expectmatrix.spec.inputs import open_bounded, read_bytes
 from expectmatrix.spec.loading import Loaded, Positions, bidi_finding, decode, find_bidi, parse, validate
 
 # Cells that identify a row's deal: empty, the row would silently become the base's deal.

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, overload
 
+from expectmatrix.errors import InputError
 from expectmatrix.render.output import write_atomic_stream
 from expectmatrix.spec.findings import Finding
-from expectmatrix.spec.inputs import InputError, read_bytes
+from expectmatrix.spec.inputs import read_bytes
 from expectmatrix.version import __version__
 
 MANIFEST = "manifest.json"

@@ -37,6 +37,14 @@ from expectmatrix.batch.manifest import (
     write_failures,
 )
 from expectmatrix.checks import check_loaded
+from expectmatrix.errors import (
+    ExpectmatrixError,
+    RenderError,
+    SpecError,
+    WorkerFailed,
+    os_problem,
+    shown_path,
+)
 from expectmatrix.render.audience import edition_fingerprint
 from expectmatrix.render.output import folder_lock, output_name, prepare_dir, remove_stale, write_documents
 from expectmatrix.render.pipeline import (
@@ -48,9 +56,9 @@ from expectmatrix.render.pipeline import (
     render_job,
     worker_renderers,
 )
-from expectmatrix.render.workers import Pool, WorkerFailed, cpu_count
-from expectmatrix.spec.findings import ExpectmatrixError, Finding, RenderError, SpecError, errors
-from expectmatrix.spec.inputs import os_problem, shown_path, walk_folder
+from expectmatrix.render.workers import Pool, cpu_count
+from expectmatrix.spec.findings import Finding, errors
+from expectmatrix.spec.inputs import walk_folder
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.terms import is_spec_name
 

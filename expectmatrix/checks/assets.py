@@ -10,7 +10,8 @@ from expectmatrix.spec.models import Spec
 
 def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
     """The logo and font a spec names exist and are what they claim to be."""
-    from expectmatrix.spec.assets import BUNDLED_FONTS, AssetError, check_image, font_file, resolve
+    from expectmatrix.errors import AssetError
+    from expectmatrix.spec.assets import BUNDLED_FONTS, check_image, font_file, resolve
 
     found = []
     branding = spec.branding

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
+from expectmatrix.errors import InputError, LibraryError, SpecError
 from expectmatrix.library.contents import Library
 from expectmatrix.library.models import (
     ClauseFile,
@@ -23,9 +24,9 @@ from expectmatrix.library.models import (
 )
 from expectmatrix.library.params import clause_values
 from expectmatrix.resources import builtin_library
-from expectmatrix.spec.findings import Finding, SpecError
+from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
-from expectmatrix.spec.inputs import InputError, read_bytes
+from expectmatrix.spec.inputs import read_bytes
 from expectmatrix.spec.loading import decode, parse, validate_model
 from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Expectation, Model
@@ -43,7 +44,7 @@ def _load_model(path: Path, model: type[M], trusted: bool = False) -> M:
     try:
         data = read_bytes(path, MAX_LIBRARY_BYTES, "library file")
     except InputError as e:
-        raise SpecError([Finding("library", str(e).removeprefix(f"{name}: "),
+        raise LibraryError([Finding("library", str(e).removeprefix(f"{name}: "),
                                  file=name)]) from None
     if trusted:
         import yaml
@@ -54,7 +55,7 @@ def _load_model(path: Path, model: type[M], trusted: bool = False) -> M:
                                       "json" if name.lower().endswith(".json") else "yaml")
     value, findings = validate_model(model, tree, positions, name)
     if problems or findings or not isinstance(value, model):
-        raise SpecError(problems + findings)
+        raise LibraryError(problems + findings)
     return value
 
 
@@ -77,7 +78,7 @@ def load_library(clause_files: Sequence[str | Path] = (), playbook_files: Sequen
             continue
         add_clauses(library, loaded, str(path))
     if problems:
-        raise SpecError(problems)
+        raise LibraryError(problems)
     builtin_books = sorted((root / "playbooks").glob("*.yaml")) if builtin else []
     return add_playbooks(library, [*builtin_books, *playbook_files])[0]
 
@@ -153,7 +154,7 @@ def add_playbooks(library: Library, files: Sequence[str | Path]) -> tuple[Librar
         names.append(book.playbook)
     problems += _check_playbooks(result, names)
     if problems:
-        raise SpecError(problems)
+        raise LibraryError(problems)
     return result, names
 
 

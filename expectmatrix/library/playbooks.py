@@ -8,12 +8,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from expectmatrix.errors import ExpectmatrixError
 from expectmatrix.library.clauses import fill
 from expectmatrix.library.contents import Library
 from expectmatrix.library.files import clause_entry
 from expectmatrix.library.models import Playbook
 from expectmatrix.spec import placeholders
-from expectmatrix.spec.findings import ExpectmatrixError
 from expectmatrix.spec.shape import ID_PREFIX, SIDE_LIST, list_name, sides
 
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,'()/&+-]*$")

@@ -18,7 +18,8 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from expectmatrix.spec.findings import Finding, SpecError
+from expectmatrix.errors import InvalidFile, RatesError, SpecError
+from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.models import Money, Spec
 from expectmatrix.spec.shape import located
 from expectmatrix.spec.terms import SEGMENTS, STATUSES
@@ -120,7 +121,7 @@ def _rate(value: object, currency: str, base: str, name: str) -> Decimal:
             rate = Decimal(str(value).strip())
     if not (rate.is_finite() and MIN_RATE <= rate <= MAX_RATE):
         shown = str(value)[:40] if isinstance(value, int | float | str) else "not a number"
-        raise SpecError([Finding(
+        raise RatesError([Finding(
             "rates", f"the rate for {currency[:40]} is {shown}; a rate is a positive number from "
             f"{MIN_RATE:f} to {MAX_RATE:,}: what one {currency[:40]} is worth in {base[:40]}",
             file=name)])
@@ -156,7 +157,8 @@ class Rates:
     def read(cls, path: str | Path) -> Rates:
         import tomllib
 
-        from expectmatrix.spec.inputs import InputError, read_text
+        from expectmatrix.errors import InputError
+        from expectmatrix.spec.inputs import read_text
 
         name = str(path)
         is_json = name.lower().endswith(".json")
@@ -167,9 +169,9 @@ class Rates:
             base = str(data["base"])
             table = dict(data["rates"])
         except InputError as e:
-            raise SpecError([Finding("rates", str(e), file=name)]) from None
+            raise RatesError([Finding("rates", str(e), file=name)]) from None
         except (ValueError, KeyError, TypeError, ArithmeticError, tomllib.TOMLDecodeError) as e:
-            raise SpecError([Finding("rates", f"a rates file holds base = \"EUR\" and a "
+            raise RatesError([Finding("rates", f"a rates file holds base = \"EUR\" and a "
                                      f"[rates] table of CURRENCY = rate ({e})", file=name)]
                             ) from None
         rates = {str(k): _rate(v, str(k), base, name) for k, v in table.items()}
@@ -180,7 +182,7 @@ class Rates:
         if self.base is None:
             return money.amount
         if money.currency not in self.rates:
-            raise SpecError([Finding("rates", f"no exchange rate for {money.currency} (used "
+            raise RatesError([Finding("rates", f"no exchange rate for {money.currency} (used "
                                      f"by {source}); add it to the rates file")])
         return money.amount * self.rates[money.currency]
 
@@ -189,7 +191,7 @@ class Rates:
             return self.base
         if len(self.seen) > 1:
             used = ", ".join(f"{c} ({f})" for c, f in sorted(self.seen.items()))
-            raise SpecError([Finding("currency", f"amounts in more than one currency: {used}; "
+            raise RatesError([Finding("currency", f"amounts in more than one currency: {used}; "
                                      "give exchange rates with --rates FILE")])
         return next(iter(self.seen), None)
 
@@ -250,7 +252,8 @@ def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
 
 def read_manifest(path: str | Path) -> Iterator[str]:
     """The sources a batch's manifest.json lists, relative paths as the batch wrote them."""
-    from expectmatrix.spec.inputs import InputError, read_text
+    from expectmatrix.errors import InputError
+    from expectmatrix.spec.inputs import read_text
 
     try:
         text = read_text(path, MAX_MANIFEST_BYTES, "manifest")
@@ -259,9 +262,9 @@ def read_manifest(path: str | Path) -> Iterator[str]:
         items = data["items"]
         sources = [str(item["source"]) for item in items]
     except InputError as e:
-        raise SpecError([Finding("manifest", str(e), file=str(path))]) from None
+        raise InvalidFile([Finding("manifest", str(e), file=str(path))]) from None
     except (ValueError, KeyError, TypeError) as e:
-        raise SpecError([Finding("manifest", f"not a batch manifest.json ({e})",
+        raise InvalidFile([Finding("manifest", f"not a batch manifest.json ({e})",
                                  file=str(path))]) from None
     seen: set[str] = set()
     for source in sources:
@@ -274,13 +277,13 @@ def read_manifest(path: str | Path) -> Iterator[str]:
 
 
 def bounded(text: str, name: str, code: str, toml: bool = False) -> None:
-    """SpecError for a text nested too deeply or holding too long a number, before the
+    """InvalidFile for a text nested too deeply or holding too long a number, before the
     parser (which would raise a bare RecursionError or ValueError) reads it."""
     from expectmatrix.spec.bounds import line_of, structure_problem
 
     problem = structure_problem(text, toml)
     if problem is not None:
-        raise SpecError([Finding(code, problem[1], file=name, line=line_of(text, problem[0]))])
+        raise InvalidFile([Finding(code, problem[1], file=name, line=line_of(text, problem[0]))])
 
 
 def read_portfolio(inputs: Iterable[str | Path], library: Any = None, *,

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from expectmatrix.batch.manifest import spreadsheet_cell
+from expectmatrix.errors import RenderError, UsageError
 from expectmatrix.portfolio import charts
 from expectmatrix.portfolio.accounts import Portfolio
-from expectmatrix.spec.findings import RenderError
 
 FORMATS = (".json", ".csv", ".html", ".pdf")
 LABELS = {"small": "Small", "medium": "Medium", "large": "Large", "revenue": "Revenue",
@@ -106,6 +106,6 @@ def write_report(portfolio: Portfolio, path: str | Path,
         content = PdfRenderer(template_dirs).write(
             page, hashlib.sha256(page.encode()).hexdigest(), matrix_style=False)
     else:
-        raise RenderError(f"{path}: a report is written as {', '.join(FORMATS)} (by the "
+        raise UsageError(f"{path}: a report is written as {', '.join(FORMATS)} (by the "
                           "file's suffix)")
     return write_atomic(path, content)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from expectmatrix.spec.findings import RenderError
+from expectmatrix.errors import RenderError
 from expectmatrix.spec.models import Spec
 from expectmatrix.spec.terms import INTERNAL_FIELDS, WITHHELD_FIELDS, Audience
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from expectmatrix.errors import RenderError
 from expectmatrix.render.plain import Data, plain
 from expectmatrix.render.templating import (
     environment,
@@ -23,7 +24,6 @@ from expectmatrix.render.templating import (
     template_file,
 )
 from expectmatrix.render.view import View
-from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import read_text
 
 LOGO, FONT = "@logo", "@font"

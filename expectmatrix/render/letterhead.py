@@ -25,8 +25,8 @@ from docx.opc.part import XmlPart
 from docx.oxml.ns import qn
 from lxml import etree
 
-from expectmatrix.spec.findings import RenderError
-from expectmatrix.spec.inputs import InputError, check_zip, macro_parts, read_bytes
+from expectmatrix.errors import InputError, RenderError
+from expectmatrix.spec.inputs import check_zip, macro_parts, read_bytes
 
 MAX_LETTERHEAD_BYTES = 20_000_000
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from expectmatrix.spec.findings import OutputError
+from expectmatrix.errors import OutputError
 
 
 def output_name(deal_id: str, version: int, fmt: str, suffix: str = "") -> str:

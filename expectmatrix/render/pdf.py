@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from expectmatrix.errors import InputError, RenderError, TimeUp
 from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files
 from expectmatrix.render.templating import template_file
 from expectmatrix.render.view import View
 from expectmatrix.spec.assets import file_url_path, may_read
-from expectmatrix.spec.findings import RenderError, TimeUp
-from expectmatrix.spec.inputs import InputError, read_bytes, read_text
+from expectmatrix.spec.inputs import read_bytes, read_text
 
 SPEC_ATTACHMENT = "expectmatrix-spec.json"
 

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.checks import LibrarySource, check_loaded
+from expectmatrix.errors import AssetError, RenderError, TimeUp
 from expectmatrix.render.audience import Edition, edition_fingerprint
 from expectmatrix.render.output import ensure_dir, folder_lock, output_name, write_documents
 from expectmatrix.render.view import View, build_view
 from expectmatrix.settings import Settings
-from expectmatrix.spec.assets import AssetError, Look, look_for
-from expectmatrix.spec.findings import Finding, RenderError, TimeUp, errors
+from expectmatrix.spec.assets import Look, look_for
+from expectmatrix.spec.findings import Finding, errors
 from expectmatrix.spec.i18n import labels_for
 from expectmatrix.spec.loading import Loaded, load
 from expectmatrix.spec.models import FrameText, Spec

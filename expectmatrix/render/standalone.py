@@ -29,9 +29,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from expectmatrix.errors import InputError, RenderError
 from expectmatrix.render.templating import template_file
-from expectmatrix.spec.findings import RenderError
-from expectmatrix.spec.inputs import InputError, read_bytes
+from expectmatrix.spec.inputs import read_bytes
 
 CSP = ("default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; "
        "base-uri 'none'; form-action 'none'; frame-src 'none'; object-src 'none'")

@@ -23,9 +23,9 @@ from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from jinja2.utils import Cycler, Joiner, Namespace
 
+from expectmatrix.errors import RenderError
 from expectmatrix.render.plain import Data
 from expectmatrix.resources import builtin_templates
-from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import read_text
 from expectmatrix.spec.messages import did_you_mean
 

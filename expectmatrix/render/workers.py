@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from expectmatrix.spec.findings import ExpectmatrixError, TimeUp
+from expectmatrix.errors import ExpectmatrixError, TimeUp, WorkerFailed
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of data a worker may allocate
 RECYCLE_AFTER = 250  # jobs, then a fresh process: keeps a long batch's workers flat
@@ -39,8 +39,6 @@ START_TIMEOUT = 60.0  # seconds a worker may take to import its libraries and be
 START_ATTEMPTS = 3  # workers that die before they are ready, in a row, before giving up
 
 
-class WorkerFailed(ExpectmatrixError):
-    """A job could not finish: it ran out of time or memory, or its worker died."""
 
 
 @dataclass

@@ -228,8 +228,9 @@ def read_for_compare(path: str | Path, library: LibrarySource = None) -> Spec:
     from dataclasses import replace
 
     from expectmatrix.checks import library_if_needed
+    from expectmatrix.errors import SpecError
     from expectmatrix.library.clauses import resolve
-    from expectmatrix.spec.findings import SpecError, errors
+    from expectmatrix.spec.findings import errors
     from expectmatrix.spec.loading import load, load_bytes
 
     path = Path(path)

@@ -12,16 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
-from expectmatrix.spec.findings import ExpectmatrixError
-from expectmatrix.spec.inputs import InputError, check_zip, read_member
+from expectmatrix.errors import DocumentError, InputError
+from expectmatrix.spec.inputs import check_zip, read_member
 from expectmatrix.spec.inputs import read_bytes as read_file
 
 _HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-class DocumentError(ExpectmatrixError):
-    """The file is not a document expectmatrix can read back."""
 
 
 @dataclass

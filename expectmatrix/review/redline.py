@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from expectmatrix.errors import RenderError
 from expectmatrix.render import ooxml as ox
 from expectmatrix.render.html import spec_files
 from expectmatrix.render.plain import Data, plain
-from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.shape import sides
 from expectmatrix.version import __version__
 

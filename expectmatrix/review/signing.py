@@ -23,9 +23,8 @@ from typing import Any
 
 from cryptography.utils import CryptographyDeprecationWarning
 
-from expectmatrix.review.documents import DocumentError, Embedded, read_bytes
-from expectmatrix.spec.findings import ExpectmatrixError
-from expectmatrix.spec.inputs import InputError
+from expectmatrix.errors import DocumentError, InputError, RefusedError, SigningError
+from expectmatrix.review.documents import Embedded, read_bytes
 from expectmatrix.spec.inputs import read_bytes as read_file
 
 MAX_P12_BYTES = 1_000_000
@@ -44,12 +43,8 @@ for _logger in ("pyhanko", "pyhanko_certvalidator"):
     logging.getLogger(_logger).setLevel(logging.ERROR + 10)
 
 
-class SigningError(ExpectmatrixError):
-    """The PDF, the certificate or its passphrase cannot be used to sign."""
 
 
-class RefusedError(SigningError):
-    """The PDF may not be signed, or not with this certificate on this block."""
 
 
 def _read(path: str | Path, limit: int, what: str) -> bytes:

@@ -14,14 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expectmatrix.review.documents import (
-    DocumentError,
-    Embedded,
-    document_bytes,
-    embedded_spec,
-    read_bytes,
-    read_document,
-)
+from expectmatrix.errors import DocumentError
+from expectmatrix.review.documents import Embedded, document_bytes, embedded_spec, read_bytes, read_document
 from expectmatrix.spec.canonical import fingerprint_of
 from expectmatrix.spec.findings import errors
 

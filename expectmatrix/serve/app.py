@@ -22,11 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from expectmatrix.errors import EditRefused, ExpectmatrixError, InputError, PathRefused
 from expectmatrix.render.output import output_name
 from expectmatrix.serve import editor as editor_handlers
-from expectmatrix.serve.edits import EditRefused, Recent
+from expectmatrix.serve.edits import Recent
 from expectmatrix.serve.form import form_clauses
-from expectmatrix.serve.guard import Guard, GuardMiddleware, PathRefused
+from expectmatrix.serve.guard import Guard, GuardMiddleware
 from expectmatrix.serve.preview import Previews
 from expectmatrix.serve.rendering import DEFAULT_TIMEOUT, Rendering, RenderTimedOut, ShuttingDown
 from expectmatrix.serve.state import (
@@ -39,8 +40,7 @@ from expectmatrix.serve.state import (
     page,
     read_spec,
 )
-from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
-from expectmatrix.spec.inputs import InputError
+from expectmatrix.spec.findings import Finding, findings_json
 from expectmatrix.spec.terms import AUDIENCES, SEGMENTS, STATUSES
 
 

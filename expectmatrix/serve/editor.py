@@ -13,7 +13,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from expectmatrix.serve.edits import Edit, EditRefused, apply_lines, apply_to, dump
+from expectmatrix.errors import EditRefused, ExpectmatrixError
+from expectmatrix.serve.edits import Edit, apply_lines, apply_to, dump
 from expectmatrix.serve.preview import PREVIEW_CSP
 from expectmatrix.serve.state import (
     MEDIA,
@@ -25,7 +26,7 @@ from expectmatrix.serve.state import (
     spec_format,
 )
 from expectmatrix.serve.versions import bump, new_version_name, previous_version
-from expectmatrix.spec.findings import ExpectmatrixError, Finding, findings_json
+from expectmatrix.spec.findings import Finding, findings_json
 from expectmatrix.spec.terms import AUDIENCES
 
 

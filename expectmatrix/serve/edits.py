@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.errors import EditRefused
 
 Op = Literal["set", "add", "remove", "move", "clause", "own-text"]
 OPS: tuple[Op, ...] = ("set", "add", "remove", "move", "clause", "own-text")
@@ -37,8 +37,6 @@ _ID_PREFIX = {"of_vendor": "V", "of_customer": "C"}
 _WORDING = ("text", "measure", "due", "owner", "params")
 
 
-class EditRefused(ExpectmatrixError):
-    """An edit that cannot apply to this text; the text is left as it was."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +195,7 @@ def apply_lines(text: str, edit: Edit, fmt: str = "yaml") -> str | None:
     the comments written above each item go with it (the round trip keeps a comment with
     the node before it: a drafted spec's clause wording would end up above the wrong
     row). None where this cannot be done safely; the round trip then makes the edit."""
-    from expectmatrix.spec.findings import SpecError
+    from expectmatrix.errors import SpecError
     from expectmatrix.spec.loading import parse
 
     path = steps(edit.path)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.errors import PathRefused
 from expectmatrix.spec.terms import SPEC_SUFFIXES
 
 MAX_BODY_BYTES = 2_000_000  # a spec is a few kilobytes; a pasted novel is refused
@@ -22,8 +22,6 @@ READ_ONLY_POSTS = {"/api/validate", "/api/render"}
 COOKIE = "expectmatrix-token"
 
 
-class PathRefused(ExpectmatrixError):
-    """A path that leaves the served folder, or is not a spec file."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.errors import ExpectmatrixError
 
 DEFAULT_TIMEOUT = 120.0  # seconds, as `render --timeout`
 WORKERS = 2  # one slow document leaves the other worker to the rest of the team
@@ -111,7 +111,7 @@ class Rendering:
             self._run(ready, None)
 
     def _run(self, fn: Callable[..., Any], item: Any, *args: Any) -> Any:
-        from expectmatrix.render.workers import WorkerFailed
+        from expectmatrix.errors import WorkerFailed
 
         pool = self._take()
         started = time.monotonic()

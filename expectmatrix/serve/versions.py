@@ -36,8 +36,8 @@ def spec_files(folder: Path) -> list[Path]:
 def previous_version(folder: Path, deal_id: str, version: int,
                      max_bytes: int = 2_000_000) -> Path | None:
     """The file of ``deal_id`` at ``version - 1``, if the folder has it."""
-    from expectmatrix.spec.findings import ExpectmatrixError
-    from expectmatrix.spec.inputs import InputError, read_bytes
+    from expectmatrix.errors import ExpectmatrixError, InputError
+    from expectmatrix.spec.inputs import read_bytes
     from expectmatrix.spec.loading import load_bytes
 
     if version <= 1:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from expectmatrix.spec.findings import ExpectmatrixError
-from expectmatrix.spec.inputs import InputError, read_bytes
+from expectmatrix.errors import AssetError, InputError
+from expectmatrix.spec.inputs import read_bytes
 
 MAX_IMAGE_BYTES = 5_000_000
 MAX_FONT_BYTES = 30_000_000  # Noto CJK fonts are about 20 MB
@@ -35,8 +35,6 @@ _CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})(?:\r\n|[ \t\n\r\f])?|(\r\n|[\
 _CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.DOTALL)
 
 
-class AssetError(ExpectmatrixError, ValueError):
-    """A logo or font file a spec names cannot be used."""
 
 
 @dataclass(frozen=True)

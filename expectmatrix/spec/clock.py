@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from expectmatrix.spec.findings import RenderError
+from expectmatrix.errors import ClockError
 
 
 def source_date() -> dt.datetime | None:
@@ -20,7 +20,7 @@ def source_date() -> dt.datetime | None:
     except (OverflowError, OSError, ValueError):
         when = None
     if when is None or when.year < 1980:
-        raise RenderError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a time documents can "
+        raise ClockError(f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a time documents can "
                           "carry: give whole seconds since 1970 for a date from 1980 to 9999, "
                           "or unset it")
     return when
@@ -30,6 +30,6 @@ def today() -> dt.date:
     """The day checks judge dates against: SOURCE_DATE_EPOCH's when set and usable."""
     try:
         when = source_date()
-    except RenderError:  # render reports it; a check needs only a day
+    except ClockError:  # render reports it; a check needs only a day
         when = None
     return when.date() if when else dt.date.today()

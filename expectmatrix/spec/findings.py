@@ -80,31 +80,14 @@ def make_strict(findings: Sequence[Finding]) -> list[Finding]:
     return [f.strict() if f.severity == "warning" else f for f in findings]
 
 
-class ExpectmatrixError(Exception):
-    """Base of every error the library raises on purpose."""
 
 
-class SpecError(ExpectmatrixError):
-    """A spec could not be used; ``findings`` says why and where."""
-
-    def __init__(self, findings: Sequence[Finding]) -> None:
-        self.findings = list(findings)
-        first = errors(self.findings)[:1] or self.findings[:1]
-        super().__init__(str(first[0]) if first else "invalid spec")
 
 
-class RenderError(ExpectmatrixError):
-    """A valid spec could not be turned into a document."""
 
 
-class OutputError(ExpectmatrixError):
-    """An output file or folder could not be written."""
 
 
-class TimeUp(BaseException):
-    """A document's time limit ran out. Not an Exception: libraries that catch every
-    Exception (Jinja tries to fold each constant expression it compiles and gives up
-    quietly on any error) must not swallow it; the limit turns it into a RenderError."""
 
 
 def findings_json(source: str, findings: Sequence[Finding]) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from expectmatrix.errors import LabelsError
 from expectmatrix.resources import builtin_templates
-from expectmatrix.spec.findings import RenderError
 from expectmatrix.spec.inputs import read_text
 from expectmatrix.spec.placeholders import fill
 
@@ -43,9 +43,9 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         data = YAML(typ="safe", pure=True).load(read_text(path, MAX_LABELS_BYTES, "labels file"))
     except Exception as e:  # a user's labels file: report it, whatever the parser raised
-        raise RenderError(f"{path}: cannot read the labels: {e}") from None
+        raise LabelsError(f"{path}: cannot read the labels: {e}") from None
     if not isinstance(data, dict) or not all(_is_label(v) for v in data.values()):
-        raise RenderError(f"{path}: a labels file is a mapping of label: text (a few labels "
+        raise LabelsError(f"{path}: a labels file is a mapping of label: text (a few labels "
                           "hold a mapping or a list of texts, as in labels/en.yaml)")
     return data
 

@@ -9,7 +9,6 @@ packages checked member by member before anything is inflated.
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import stat
@@ -17,17 +16,15 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from expectmatrix.errors import InputError, os_problem, shown_path
+
 if TYPE_CHECKING:
     import zipfile
 
-from expectmatrix.spec.findings import ExpectmatrixError
 
 MB = 1_000_000
 
 
-class InputError(ExpectmatrixError):
-    """A file we were given cannot be read safely: not a regular file, too large, or a
-    package that would expand too far."""
 
 
 def _kind(mode: int) -> str:
@@ -40,21 +37,6 @@ def _kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
-
-
-def os_problem(e: OSError) -> str:
-    """An operating system's refusal, in words: a name too long for the file system is
-    the one people meet most with generated or pasted names."""
-    if e.errno == errno.ENAMETOOLONG:
-        return ("the name is longer than the file system allows; choose a shorter file or "
-                "folder name, or a folder nearer the top")
-    return str(e.strerror or e)
-
-
-def shown_path(name: object) -> str:
-    """A path as a message shows it: one of thousands of characters, cut in the middle."""
-    text = str(name)
-    return text if len(text) <= 240 else f"{text[:120]}…{text[-100:]}"
 
 
 # A file is written beside itself under a temporary name this much longer

@@ -19,8 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from expectmatrix.errors import SpecError
 from expectmatrix.spec.bounds import TOO_MANY_DIGITS, too_many_digits
-from expectmatrix.spec.findings import Finding, SpecError, errors
+from expectmatrix.spec.findings import Finding, errors
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.messages import pydantic_finding
 from expectmatrix.spec.models import FrameText, Spec
@@ -186,7 +187,8 @@ def load_bytes(data: bytes, file: str, fmt: str | None = None) -> Loaded:
 
 def load(path: str | Path) -> Loaded:
     """Read and validate one spec file."""
-    from expectmatrix.spec.inputs import InputError, read_bytes
+    from expectmatrix.errors import InputError
+    from expectmatrix.spec.inputs import read_bytes
 
     try:
         data = read_bytes(path, MAX_BYTES, "spec")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from expectmatrix import __version__
-from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.errors import ExpectmatrixError
 from expectmatrix.track.dates import Due
 from expectmatrix.track.status import DealStatus, ExpectationStatus
 

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from expectmatrix.spec.inputs import InputError, check_regular
+from expectmatrix.errors import InputError
+from expectmatrix.spec.inputs import check_regular
 
 LOCK_WAIT = 30.0  # seconds to wait for another writer to finish
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)

@@ -23,9 +23,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Discriminator, Field, StringConstraints, Tag
 
-from expectmatrix.spec.findings import Finding, SpecError
+from expectmatrix.errors import InputError, JournalError, SpecError
+from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
-from expectmatrix.spec.inputs import InputError
 from expectmatrix.spec.loading import Positions, decode, parse, validate_model
 from expectmatrix.spec.models import (
     DealId,
@@ -162,8 +162,8 @@ def digests(spec: Spec) -> dict[str, str]:
 
 def now() -> dt.datetime:
     """The time an entry is recorded at: SOURCE_DATE_EPOCH's when set, else the clock's."""
+    from expectmatrix.errors import ExpectmatrixError
     from expectmatrix.spec.clock import source_date
-    from expectmatrix.spec.findings import ExpectmatrixError
 
     try:
         when = source_date()
@@ -323,7 +323,7 @@ def append(path: str | Path, make: Make) -> JournalFile:
             addition = "\n" + addition
         after = parse_journal(text + addition, path)
         if after.findings or after.journal is None or len(after.journal.events) != entries:
-            raise SpecError([Finding(
+            raise JournalError([Finding(
                 "journal", "the journal does not end with its events: list, so nothing can be "
                 "added to it; move what was written after events: back above it",
                 file=str(path)), *after.findings[:5]])

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.checks import ApprovalRules, LibrarySource, frame_clauses, library_if_needed
-from expectmatrix.spec.findings import Finding, SpecError
+from expectmatrix.errors import SpecError
+from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.models import Contact, Spec
 from expectmatrix.spec.shape import expectations_of, sides
 from expectmatrix.spec.terms import Side, is_spec_name

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.checks import ApprovalRules, LibrarySource, check_loaded
+from expectmatrix.errors import InputError, JournalError, SpecError
 from expectmatrix.spec.canonical import fingerprint
-from expectmatrix.spec.findings import Finding, SpecError, errors
-from expectmatrix.spec.inputs import InputError, open_bounded
+from expectmatrix.spec.findings import Finding, errors
+from expectmatrix.spec.inputs import open_bounded
 from expectmatrix.spec.loading import Loaded, Positions, find_bidi, load, validate_model
 from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Spec
@@ -70,7 +71,7 @@ def open_deal(path: str | Path, library: LibrarySource = None,
     journal = read_journal(journal_path(path))
     problems = journal.findings or binding_problems(journal, loaded.spec, fp, path.name)
     if errors(problems):
-        raise SpecError(problems)
+        raise JournalError(problems)
     return Tracked(path, loaded, loaded.spec, fp, journal)
 
 
@@ -138,13 +139,13 @@ def record(path: str | Path, expectation_id: str, event: TrackEvent, *,
 
     def make(current: JournalFile) -> tuple[str, int]:
         if current.findings:
-            raise SpecError(current.findings)
+            raise JournalError(current.findings)
         if current.journal is None:
             created.append(True)
             return header_text(path.name, spec.deal.id, binding) + event_text(entry), 1
         problems = binding_problems(current, spec, fp, path.name)
         if problems:
-            raise SpecError(problems)
+            raise JournalError(problems)
         return event_text(entry), len(current.journal.events) + 1
 
     written = append(journal_path(path), make)
@@ -218,7 +219,7 @@ def carry_over(path: str | Path, library: LibrarySource = None,
 
     def make(current: JournalFile) -> tuple[str, int]:
         if current.findings:
-            raise SpecError(current.findings)
+            raise JournalError(current.findings)
         if current.journal is None:
             raise SpecError([Finding("no-journal", f"{path.name} has no journal to carry over "
                                      f"({current.path.name} does not exist); `record` starts "
