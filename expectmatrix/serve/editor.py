@@ -61,9 +61,9 @@ def form_for_text(served: Served, text: str, name: str, loaded: Any) -> str:
         doc = served.recent.load(text, fmt)
     except EditRefused as e:
         return render_template(served.pages, "serve/form-problem.html", problem=str(e))
-    served.recent.remember(text, doc)  # unchanged: the next edit starts here
-    view = form_view(doc.data, loaded, served.library(), served.settings.internal_fields)
-    return render_template(served.pages, "serve/form.html", form=plain(view))
+    view = plain(form_view(doc.data, loaded, served.library(), served.settings.internal_fields))
+    served.recent.remember(text, doc)  # read, not changed: the next edit starts here
+    return render_template(served.pages, "serve/form.html", form=view)
 
 
 def edit(served: Served, request: Request, body: bytes) -> Response:
