@@ -108,6 +108,10 @@ class EditRefused(ExpectmatrixError):
     """An edit that cannot apply to this text; the text is left as it was."""
 
 
+class NoSuchField(EditRefused):
+    """An edit's path names nothing the text holds."""
+
+
 class PathRefused(ExpectmatrixError):
     """A path that leaves the served folder, or is not a spec file."""
 

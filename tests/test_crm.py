@@ -91,13 +91,13 @@ def test_failures_csv_lists_each_problem_and_holds_no_formula(tmp_path):
 
 
 def test_the_built_in_column_maps_name_real_spec_paths():
-    from expectmatrix.batch.csvrows import parse_column
+    from expectmatrix.spec.shape import parse_path
 
     for name in ("salesforce", "hubspot", "pipedrive"):
         columns = column_map(name)
         assert ("deal.id" in dict(columns).values()) and len(columns) >= 6
         for _, path in columns:
-            assert path == "" or parse_column(path)[0] in ("deal", "parties")
+            assert path == "" or parse_path(path)[0] in ("deal", "parties")
 
 
 def test_a_base_spec_is_a_template_not_another_customers_agreement(tmp_path):

@@ -4,107 +4,17 @@ read, so that a header the spec cannot hold fails the file once, naming the colu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import Any
 
 from expectmatrix.errors import SpecError
-from expectmatrix.spec.findings import Finding, format_path
-from expectmatrix.spec.findings import Path as FieldPath
-
-_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-TOP_FIELDS = ("format", "deal", "branding", "approvals", "parties", "expectations", "balance",
-              "readiness")
+from expectmatrix.spec.findings import Finding
+from expectmatrix.spec.shape import format_path, index_problem, list_bound, parse_path
 
 
-def parse_column(header: str) -> FieldPath:
-    """``expectations.of_vendor[0].text`` (or ``...of_vendor.0.text``) -> a field path."""
-    header = header.strip()
-    parts: list[str | int] = []
-    pos = 0
-    for m in _SEGMENT.finditer(header):
-        if header[pos:m.start()] not in ("", "."):
-            raise ValueError(header)
-        name, index = m.groups()
-        parts.append(int(index) if index is not None else (int(name) if name.isdigit() else name))
-        pos = m.end()
-    if not parts or pos != len(header):
-        raise ValueError(header)
-    return tuple(parts)
-
-
-DEFAULT_MAX_ITEMS = 100  # a list the models do not bound (none, today)
-
-
-def max_items(path: FieldPath) -> list[tuple[int, int]]:
-    """For each list index in ``path``: (its position, how many items the spec's model
-    allows there). A header such as ``expectations.of_vendor[99999999].text`` would
-    otherwise make a list of a hundred million entries."""
-    from pydantic import BaseModel
-
+def top_fields() -> tuple[str, ...]:
     from expectmatrix.spec.models import Spec
 
-    out = []
-    model: Any = Spec
-    limit = DEFAULT_MAX_ITEMS
-    for position, part in enumerate(path):
-        if isinstance(part, int):
-            out.append((position, limit))
-            continue
-        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(
-            model, BaseModel) else None
-        if field is None:
-            model, limit = None, DEFAULT_MAX_ITEMS
-            continue
-        # A text's max_length bounds characters, not items (and may be None).
-        limit = next((m.max_length for m in field.metadata
-                      if getattr(m, "max_length", None) is not None), DEFAULT_MAX_ITEMS)
-        model = _item_model(field.annotation)
-    return out
-
-
-def index_problem(path: FieldPath) -> str | None:
-    """What is wrong with a path that gives an index ([0]) to a field that is not a list
-    (``deal.id[0]``), in words for the person who wrote the header; None otherwise."""
-    import typing
-
-    from pydantic import BaseModel
-
-    from expectmatrix.spec.messages import unwrap
-    from expectmatrix.spec.models import Spec
-
-    annotation: Any = Spec
-    for position, part in enumerate(path):
-        kinds = [k for k in unwrap(annotation) if k is not type(None)]
-        if isinstance(part, int):
-            lists = [k for k in kinds if typing.get_origin(k) is list]
-            if not lists:
-                where = format_path(path[:position])
-                grouped = any((isinstance(k, type) and issubclass(k, BaseModel))
-                              or typing.get_origin(k) is dict for k in kinds)
-                what = "a group of fields" if grouped else "a single value"
-                return f"{where} is {what}, not a list, so it has no [{part}]"
-            annotation = typing.get_args(lists[0])[0]
-            continue
-        models = [k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)]
-        field = next((m.model_fields[part] for m in models if part in m.model_fields), None)
-        if field is None:
-            return None  # an unknown field or a free mapping: the model says what is wrong
-        annotation = field.annotation
-    return None
-
-
-def _item_model(annotation: Any) -> Any:
-    """The model a field holds, or the model of its list's items (None for plain values)."""
-    from typing import get_args
-
-    for candidate in (annotation, *get_args(annotation)):
-        if isinstance(candidate, type) and hasattr(candidate, "model_fields"):
-            return candidate
-        for inner in get_args(candidate):
-            if isinstance(inner, type) and hasattr(inner, "model_fields"):
-                return inner
-    return None
+    return tuple(Spec.model_fields)
 
 
 def header_paths(header: list[str], name: str, mapped_to: Callable[[str], str | None]
@@ -120,8 +30,8 @@ def header_paths(header: list[str], name: str, mapped_to: Callable[[str], str | 
             paths.append(text or None)
             continue
         try:
-            path = parse_column(text)
-            if path[0] not in TOP_FIELDS:
+            path = parse_path(text)
+            if path[0] not in top_fields():
                 raise ValueError(text)
         except ValueError:
             paths.append(None)
@@ -138,8 +48,9 @@ def header_paths(header: list[str], name: str, mapped_to: Callable[[str], str | 
             problems.append(Finding("csv-header", f"column {i + 1} {h[:80]!r}: {problem}",
                                     file=name, line=1))
             continue
-        for position, limit in max_items(path):
-            if path[position] >= limit:  # type: ignore[operator]
+        for position, index in enumerate(path):
+            limit = list_bound(path[:position])
+            if isinstance(index, int) and index >= limit:
                 problems.append(Finding(
                     "csv-header", f"column {i + 1} {h[:80]!r}: a spec holds at most {limit} "
                     f"items in {format_path(path[:position])}, so the index goes up to "

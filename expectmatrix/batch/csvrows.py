@@ -20,13 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.batch.columns import header_paths, parse_column
+from expectmatrix.batch.columns import header_paths
 from expectmatrix.errors import InputError, SpecError
 from expectmatrix.spec.bounds import TOO_MANY_DIGITS, too_many_digits
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.inputs import open_bounded, read_bytes
 from expectmatrix.spec.loading import Loaded, Positions, bidi_finding, decode, find_bidi, parse, validate
+from expectmatrix.spec.shape import parse_path
 
 # Cells that identify a row's deal: empty, the row would silently become the base's deal.
 IDENTITY = ("deal.id", "parties.customer.name")
@@ -107,7 +108,7 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
             raise SpecError([Finding("empty", "the CSV file has no header row", file=name,
                                      line=1)])
         paths, unmapped = header_paths(header, name, options.mapped)
-        if not any(p and p != "base" and parse_column(p) == CUSTOMER for p in paths):
+        if not any(p and p != "base" and parse_path(p) == CUSTOMER for p in paths):
             # Every row would silently be addressed to the base spec's customer.
             raise SpecError([Finding(
                 "csv-customer", "no column gives the customer's name (parties.customer.name), "
@@ -116,7 +117,7 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
                 "expectmatrix.toml", file=name, line=1)])
         # Which columns hold dates, decided once for the file, not for every cell.
         local = {p for p in paths if p and p != "base" and options.date_format != "iso"
-                 and _is_date(parse_column(p))}
+                 and _is_date(parse_path(p))}
         if unmapped:
             finding = Finding(
                 "csv-unmapped", f"{len(unmapped)} column(s) are neither a spec path nor mapped "
@@ -249,7 +250,7 @@ def load_row(row: Row) -> Loaded:
             return Loaded(row.base, None, e.findings, Positions())
         tree = copy.deepcopy(base_tree)
     # The row's non-empty cells, each with its spec path, parsed once.
-    cells = [(header, parse_column(header), cell) for header, cell in row.cells
+    cells = [(header, parse_path(header), cell) for header, cell in row.cells
              if header != "base"]
     for header, path, cell in cells:
         if header in IDENTITY and not cell.strip():
@@ -317,7 +318,7 @@ def _customer_fields(tree: Any, row: Row) -> dict[str, list[FieldPath]]:
                                       enumerate(items if isinstance(items, list) else [])
                                       if isinstance(item, dict) and item.get("note")]
         else:
-            path = parse_column(field)
+            path = parse_path(field)
             node: Any = tree
             for part in path:
                 node = node.get(part) if isinstance(node, dict) else None

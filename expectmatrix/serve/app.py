@@ -7,15 +7,12 @@ never holds the others."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,19 +21,21 @@ from starlette.routing import Route
 
 from expectmatrix.errors import EditRefused, ExpectmatrixError, InputError, PathRefused
 from expectmatrix.render.output import output_name
-from expectmatrix.serve import editor as editor_handlers
+from expectmatrix.serve import editor
 from expectmatrix.serve.edits import Recent
-from expectmatrix.serve.form import form_clauses
 from expectmatrix.serve.guard import Guard, GuardMiddleware
 from expectmatrix.serve.preview import Previews
 from expectmatrix.serve.rendering import DEFAULT_TIMEOUT, Rendering, RenderTimedOut, ShuttingDown
 from expectmatrix.serve.state import (
     MEDIA,
+    Handler,
     Served,
     answer,
     balance,
     checked,
     disposition,
+    etag,
+    json_body,
     page,
     read_spec,
 )
@@ -90,10 +89,6 @@ def _raw_facts(loaded: Any) -> dict[str, str]:
     return {}
 
 
-def _etag(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 class ServedApp:
     """The ASGI app, with what stops the documents it is making."""
 
@@ -140,47 +135,39 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         prepare(pages, template)  # a broken page template fails at start, not per request
     served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages,
                     Previews(), Rendering(settings, timeout), Recent(), {})
-
-    def threaded(handler: Callable[[Served, Request, bytes], Response]
-                 ) -> Callable[[Request], Awaitable[Response]]:
-        """The route of a handler: the body is read here, the work done on a thread."""
-        async def route(request: Request) -> Response:
-            body = await request.body()
-            return await run_in_threadpool(handler, served, request, body)
-        return route
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        threading.Thread(target=served.rendering.warm, daemon=True).start()
-        yield
-        served.rendering.close()
-
-    async def refused(request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": str(exc)}, status_code=400)
-
-    async def failed(request: Request, exc: Exception) -> Response:
-        status = 504 if isinstance(exc, RenderTimedOut) else \
-            503 if isinstance(exc, ShuttingDown) else 422
-        return JSONResponse({"error": str(exc)}, status_code=status)
-
-    app = Starlette(routes=[
-        Route("/", threaded(index)), Route("/deals/{name}", threaded(editor)),
-        Route("/deals/{name}", threaded(save), methods=["PUT"]),
-        Route("/new", threaded(new), methods=["POST"]),
-        Route("/api/validate", threaded(validate), methods=["POST"]),
-        Route("/api/render", threaded(render), methods=["POST", "GET"]),
-        Route("/static/{name}", threaded(asset)),
-        Route("/favicon.ico", lambda request: Response(status_code=204)),
-        Route("/api/edit", threaded(editor_handlers.edit), methods=["POST"]),
-        Route("/api/preview", threaded(editor_handlers.preview), methods=["POST"]),
-        Route("/preview/{key}", threaded(editor_handlers.preview_page)),
-        Route("/deals/{name}/versions", threaded(editor_handlers.new_version),
-              methods=["POST"]),
-        Route("/deals/{name}/compare", threaded(editor_handlers.compare)),
-    ], lifespan=lifespan, exception_handlers={
-        PathRefused: refused, KeyError: refused, ValueError: refused, EditRefused: refused,
-        InputError: refused, ExpectmatrixError: failed})  # the most specific one answers
+    app = Starlette(routes=[Route(path, threaded(handler), methods=list(methods))
+                            for path, handler, methods in ROUTES],
+                    lifespan=lifespan, exception_handlers=ERRORS)
+    app.state.served = served
     return ServedApp(GuardMiddleware(app, served.guard), served.rendering)
+
+
+def threaded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of a handler: the body is read on the event loop, everything else
+    (YAML round trips, checks, folder scans, documents) is done on a thread."""
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        return await run_in_threadpool(handler, request.app.state.served, request, body)
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    served: Served = app.state.served
+    threading.Thread(target=served.rendering.warm, daemon=True).start()
+    yield
+    await run_in_threadpool(served.rendering.close)
+
+
+async def refused(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=400)
+
+
+async def failed(request: Request, exc: Exception) -> Response:
+    status = 504 if isinstance(exc, RenderTimedOut) else \
+        503 if isinstance(exc, ShuttingDown) else 422
+    return JSONResponse({"error": str(exc)}, status_code=status)
 
 
 def index(served: Served, request: Request, body: bytes) -> Response:
@@ -195,21 +182,6 @@ def index(served: Served, request: Request, body: bytes) -> Response:
     return page(served, "serve/deals.html", deals=rows, segment=segment, status=status,
                 segments=list(SEGMENTS), statuses=list(STATUSES),
                 q=request.query_params.get("q", ""))
-
-
-def editor(served: Served, request: Request, body: bytes) -> Response:
-    path = served.guard.spec_path(request.path_params["name"])
-    if not path.is_file():
-        return Response("no such spec", status_code=404)
-    data = read_spec(path)
-    text = data.decode("utf-8", "replace")
-    loaded = editor_handlers.loaded_or_none(served, text, path.name)
-    previous = editor_handlers.previous_of(served, loaded)
-    return page(served, "serve/editor.html", spec_name=path.name, text=text,
-                etag=_etag(data), previous=previous.name if previous else "",
-                # our own template's output, escaped as it was drawn
-                form=Markup(editor_handlers.form_for_text(served, text, path.name, loaded)),
-                clauses=form_clauses(served.library()))
 
 
 def validate(served: Served, request: Request, body: bytes) -> Response:
@@ -253,29 +225,29 @@ def save(served: Served, request: Request, body: bytes) -> Response:
     from expectmatrix.render.output import write_atomic
 
     path = served.guard.spec_path(request.path_params["name"])
-    payload = _json_object(body)
+    payload = json_body(body)
     if not isinstance(payload.get("text"), str):
         return JSONResponse({"error": "the request needs the spec's text"}, status_code=400)
     text, seen = payload["text"], str(payload.get("etag", ""))
     current = read_spec(path) if path.exists() else b""
-    if path.exists() and _etag(current) != seen and not payload.get("overwrite"):
+    if path.exists() and etag(current) != seen and not payload.get("overwrite"):
         # Changed on disk since it was opened: show both, let the rep choose.
         return JSONResponse({"conflict": True, "disk": current.decode("utf-8", "replace"),
-                             "etag": _etag(current)}, status_code=409)
+                             "etag": etag(current)}, status_code=409)
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # JSON may carry lone surrogates, which no file can hold
         return JSONResponse({"error": "the text holds characters that are not Unicode "
                                       "text"}, status_code=400)
     write_atomic(path, data)
-    return JSONResponse({"saved": path.name, "etag": _etag(data)})
+    return JSONResponse({"saved": path.name, "etag": etag(data)})
 
 
 def new(served: Served, request: Request, body: bytes) -> Response:
     from expectmatrix.library.playbooks import Draft, draft_spec, pick_playbook
     from expectmatrix.render.output import write_atomic
 
-    form = _json_object(body)
+    form = json_body(body)
     fields = ("id", "segment", "vendor", "customer", "title")
     if any(not isinstance(form.get(k, ""), str) for k in fields):
         return JSONResponse({"error": "the new deal's fields are text"}, status_code=400)
@@ -311,12 +283,27 @@ def asset(served: Served, request: Request, body: bytes) -> Response:
     return Response(data, media_type=files[name], headers={"Cache-Control": "no-cache"})
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
-    """A request's JSON object; EditRefused (a 400) for anything else."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError) as e:  # a decode error is a ValueError
-        raise EditRefused("the request is not JSON") from e
-    if not isinstance(payload, dict):
-        raise EditRefused("the request is not a JSON object")
-    return payload
+def favicon(served: Served, request: Request, body: bytes) -> Response:
+    return Response(status_code=204)
+
+
+# Every request the app answers: path, handler (served, request, body) -> response, methods.
+ROUTES: tuple[tuple[str, Handler, tuple[str, ...]], ...] = (
+    ("/", index, ("GET",)),
+    ("/deals/{name}", editor.editor_page, ("GET",)),
+    ("/deals/{name}", save, ("PUT",)),
+    ("/new", new, ("POST",)),
+    ("/api/validate", validate, ("POST",)),
+    ("/api/render", render, ("POST", "GET")),
+    ("/static/{name}", asset, ("GET",)),
+    ("/favicon.ico", favicon, ("GET",)),
+    ("/api/edit", editor.edit, ("POST",)),
+    ("/api/preview", editor.preview, ("POST",)),
+    ("/preview/{key}", editor.preview_page, ("GET",)),
+    ("/deals/{name}/versions", editor.new_version, ("POST",)),
+    ("/deals/{name}/compare", editor.compare, ("GET",)),
+)
+# What a refused request answers; the most specific class answers.
+ERRORS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+    PathRefused: refused, KeyError: refused, ValueError: refused, EditRefused: refused,
+    InputError: refused, ExpectmatrixError: failed}

@@ -1,20 +1,21 @@
-"""The editor's requests: form edits checked as the rep types, previews of both editions,
-a new version of a deal, and the redline against the previous one. Each is a plain
-function of the served folder, the request and its body, run off the event loop; app.py
-routes them."""
+"""The editor's requests: its page, form edits checked as the rep types, previews of
+both editions, a new version of a deal, and the redline against the previous one. Each is
+a plain function of the served folder, the request and its body, run off the event loop;
+app.py routes them."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from expectmatrix.errors import EditRefused, ExpectmatrixError
-from expectmatrix.serve.edits import Edit, apply_lines, apply_to, dump
+from expectmatrix.serve.edits import Edit, apply
+from expectmatrix.serve.form import form_clauses
 from expectmatrix.serve.preview import PREVIEW_CSP
 from expectmatrix.serve.state import (
     MEDIA,
@@ -22,6 +23,9 @@ from expectmatrix.serve.state import (
     answer,
     checked,
     disposition,
+    etag,
+    json_body,
+    page,
     read_spec,
     spec_format,
 )
@@ -30,81 +34,57 @@ from expectmatrix.spec.findings import Finding, findings_json
 from expectmatrix.spec.terms import AUDIENCES
 
 
-def _payload(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError) as e:  # a decode error is a ValueError
-        raise EditRefused("the request is not JSON") from e
-    if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
-        raise EditRefused("the request needs the spec's text")
-    try:  # JSON may carry lone surrogates, which no file can hold
-        json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise EditRefused("the request holds characters that are not Unicode text") from e
-    return payload
+def editor_page(served: Served, request: Request, body: bytes) -> Response:
+    path = served.guard.spec_path(request.path_params["name"])
+    if not path.is_file():
+        return Response("no such spec", status_code=404)
+    data = read_spec(path)
+    text = data.decode("utf-8", "replace")
+    loaded = _loaded(served, text, path.name)
+    loaded = None if isinstance(loaded, Finding) else loaded
+    previous = previous_of(served, loaded)
+    return page(served, "serve/editor.html", spec_name=path.name, text=text,
+                etag=etag(data), previous=previous.name if previous else "",
+                # our own template's output, escaped as it was drawn
+                form=Markup(form_for_text(served, text, path.name, loaded)),
+                clauses=form_clauses(served.library()))
 
 
-def form_html(served: Served, data: Any, loaded: Any) -> str:
-    """The form of a spec as written, or what keeps it from being a form."""
+def form_for_text(served: Served, text: str, name: str, loaded: Any) -> str:
+    """The form of a spec's text (``loaded``: it checked, or None), or what keeps the
+    text from being a form."""
     from expectmatrix.render.plain import plain
     from expectmatrix.render.templating import render_template
     from expectmatrix.serve.form import form_view
 
-    return render_template(served.pages, "serve/form.html",
-                           form=plain(form_view(data, loaded, served.library())))
-
-
-def form_for_text(served: Served, text: str, name: str, loaded: Any) -> str:
-    """The form of a spec's text, or what keeps the text from being a form."""
     fmt = spec_format(name, text)
     try:
-        data, layout = served.recent.load(text, fmt)
-    except (EditRefused, ValueError) as e:
-        return render_problem(served, str(e))
-    served.recent.remember(text, fmt, data, layout)  # unchanged: the next edit starts here
-    return form_html(served, data, loaded)
-
-
-def loaded_or_none(served: Served, text: str, name: str) -> Any:
-    loaded = _loaded(served, text, name)
-    return None if isinstance(loaded, Finding) else loaded
-
-
-def render_problem(served: Served, problem: str) -> str:
-    from expectmatrix.render.templating import render_template
-
-    return render_template(served.pages, "serve/form-problem.html", problem=problem)
+        doc = served.recent.load(text, fmt)
+    except EditRefused as e:
+        return render_template(served.pages, "serve/form-problem.html", problem=str(e))
+    view = plain(form_view(doc.data, loaded, served.library(), served.settings.internal_fields))
+    served.recent.remember(text, doc)  # read, not changed: the next edit starts here
+    return render_template(served.pages, "serve/form.html", form=view)
 
 
 def edit(served: Served, request: Request, body: bytes) -> Response:
     """One form edit (or none: the text was edited) -> the new text, validate's answer
     and, when asked, the form drawn anew."""
-    payload = _payload(body)
+    payload = json_body(body, text=True)
     name = request.query_params.get("name", "request")
     text = payload["text"]
-    fmt = spec_format(name, text)
-    data = None
     if payload.get("edit") is not None:
         change = Edit.from_json(payload["edit"])
-        resolved = None
-        if change.op == "own-text":
-            resolved = checked(text.encode("utf-8"), name, served).spec
-        spliced = apply_lines(text, change, fmt)  # rows that move take their comments
-        if spliced is not None:
-            text = spliced
-        else:
-            data, layout = served.recent.load(text, fmt)
-            apply_to(data, change, resolved)
-            text = dump(data, layout, fmt)
-            served.recent.remember(text, fmt, data, layout)
+        resolved = checked(text.encode("utf-8"), name, served).spec \
+            if change.op == "own-text" else None
+        text = apply(text, change, spec_format(name, text), resolved, served.recent)
     loaded = _loaded(served, text, name)
     result = answer(loaded) if not isinstance(loaded, Finding) else \
         findings_json(name, [loaded]) | {"status": "not valid yet: see the findings"}
     result["text"] = text
     if payload.get("form"):
         spec = None if isinstance(loaded, Finding) else loaded
-        result["form"] = form_html(served, data, spec) if data is not None else \
-            form_for_text(served, text, name, spec)
+        result["form"] = form_for_text(served, text, name, spec)
     return JSONResponse(result)
 
 
@@ -117,7 +97,7 @@ def _loaded(served: Served, text: str, name: str) -> Any:
 
 def preview(served: Served, request: Request, body: bytes) -> Response:
     """The page of an edition of the (unsaved) spec, kept under a key for the frame."""
-    payload = _payload(body)
+    payload = json_body(body, text=True)
     audience = payload.get("audience", "counterparty")
     if audience not in AUDIENCES:
         raise EditRefused("audience is counterparty or internal")
@@ -144,7 +124,7 @@ def new_version(served: Served, request: Request, body: bytes) -> Response:
     """The edited spec as version + 1, written to a new file; the old file stays."""
     from expectmatrix.render.output import write_atomic
 
-    payload = _payload(body)
+    payload = json_body(body, text=True)
     source = served.guard.spec_path(request.path_params["name"])
     fmt = spec_format(source.name, payload["text"])
     loaded = checked(payload["text"].encode("utf-8"), source.name, served)

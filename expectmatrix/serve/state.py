@@ -3,17 +3,23 @@ goes through (the same as `validate`), and pages sent with the app's security he
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from starlette.responses import HTMLResponse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 
+from expectmatrix.errors import EditRefused
 from expectmatrix.serve.edits import Recent
 from expectmatrix.serve.guard import COOKIE, MAX_BODY_BYTES, Guard
 from expectmatrix.serve.preview import Previews
 from expectmatrix.serve.rendering import Rendering
+from expectmatrix.spec.shape import expectations_of, sides
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -34,6 +40,11 @@ class Served:
     rendering: Rendering
     recent: Recent  # the form's last documents, so an edit need not parse its text again
     listing: dict[str, Any]  # the deals list's rows by file, with the size and time read
+
+
+# Every handler of the app: a plain function of the served folder, the request and its
+# body, run on a thread (app.threaded).
+Handler = Callable[[Served, Request, bytes], Response]
 
 
 def read_spec(path: Path) -> bytes:
@@ -61,8 +72,8 @@ def balance(loaded: Any) -> str:
     spec = loaded.spec
     if spec is None:
         return "not valid yet: see the findings"
-    return (f"balanced: {len(spec.expectations.of_vendor)} of vendor, "
-            f"{len(spec.expectations.of_customer)} of customer")
+    counts = ", ".join(f"{len(expectations_of(spec, side))} of {side}" for side in sides())
+    return f"balanced: {counts}"
 
 
 def page(served: Served, template: str, **values: Any) -> HTMLResponse:
@@ -106,3 +117,26 @@ def spec_format(name: str, data: bytes | str) -> str:
     start = data.lstrip()[:1]
     return "json" if name.lower().endswith(".json") or start in ("{", "[", b"{", b"[") \
         else "yaml"
+
+
+def etag(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def json_body(body: bytes, text: bool = False) -> dict[str, Any]:
+    """A request's JSON object (with the spec's ``text`` when ``text``); EditRefused (a
+    400) for anything else."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as e:  # a decode error is a ValueError
+        raise EditRefused("the request is not JSON") from e
+    if not isinstance(payload, dict):
+        raise EditRefused("the request is not a JSON object")
+    if text and not isinstance(payload.get("text"), str):
+        raise EditRefused("the request needs the spec's text")
+    if text:
+        try:  # JSON may carry lone surrogates, which no file can hold
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise EditRefused("the request holds characters that are not Unicode text") from e
+    return payload

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from expectmatrix.serve.edits import Edit, apply
+from expectmatrix.spec.roundtrip import set_at
 from expectmatrix.spec.terms import is_spec_name
 
 _VERSIONED = re.compile(r"^(?P<stem>.+?)-v\d+$")
@@ -23,7 +23,7 @@ def new_version_name(name: str, version: int) -> str:
 
 def bump(text: str, fmt: str, version: int) -> str:
     """The spec's text as the next version: only deal.version changes."""
-    return apply(text, Edit("set", "deal.version", str(version), "integer"), fmt)
+    return set_at(text, ("deal", "version"), version, fmt)
 
 
 def spec_files(folder: Path) -> list[Path]:

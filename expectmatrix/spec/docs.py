@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from expectmatrix.spec.messages import unwrap
 from expectmatrix.spec.models import Spec
+from expectmatrix.spec.shape import concrete
 
 INTRO = """\
 # Spec field reference
@@ -26,7 +26,7 @@ for editors that complete and check fields as you type. Unknown fields are an er
 
 def _type_name(annotation: Any) -> str:
     names = []
-    for t in unwrap(annotation):
+    for t in concrete(annotation):
         if t is type(None):
             continue
         origin = typing.get_origin(t)
@@ -55,9 +55,9 @@ def _default(info: FieldInfo) -> str:
 def _models(model: type[BaseModel], seen: dict[str, type[BaseModel]]) -> None:
     seen.setdefault(model.__name__, model)
     for info in model.model_fields.values():
-        for t in unwrap(info.annotation):
+        for t in concrete(info.annotation):
             inner = typing.get_args(t)[0] if typing.get_origin(t) is list else t
-            for c in unwrap(inner):
+            for c in concrete(inner):
                 if isinstance(c, type) and issubclass(c, BaseModel) and c.__name__ not in seen:
                     _models(c, seen)
 

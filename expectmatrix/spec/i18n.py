@@ -5,6 +5,8 @@ formats that go with them."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -125,3 +127,63 @@ def plural(forms: object, n: int, language: str) -> str:
     else:
         text = forms
     return fill(str(text), n=format_number(n, language))
+
+
+# --- dates as a form shows them -------------------------------------------------------------
+
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+_NUMERIC = re.compile(r"^\s*(\d{1,4})[^\d]{1,3}(\d{1,4})[^\d]{1,3}(\d{1,4})[^\d]{0,3}$")
+
+
+@lru_cache(maxsize=64)
+def date_order(language: str) -> tuple[str, tuple[str, str]]:
+    """The order of day, month and year in the language's numeric dates (``"dMy"`` for
+    en and de, ``"Mdy"`` for en-US, ``"yMd"`` for ja and sv) and the two separators, read
+    off CLDR's short date pattern."""
+    from babel.dates import get_date_format
+
+    pattern = re.sub(r"'[^']*'", "", get_date_format("short", locale=_locale(language)).pattern)
+    parts = re.findall(r"[dMy]+|[^dMy]+", pattern)
+    fields = [i for i, p in enumerate(parts) if p[0] in "dMy"]
+    order = "".join(parts[i][0] for i in fields)
+    if sorted(order) != sorted("dMy") or len(fields) != 3:
+        return "dMy", ("/", "/")
+    between = tuple(parts[a + 1] if b == a + 2 else "/" for a, b in itertools.pairwise(fields))
+    return order, (between[0], between[1])
+
+
+def numeric_date_pattern(language: str) -> str:
+    """How a person of the language writes a date with digits: ``DD/MM/YYYY``,
+    ``MM/DD/YYYY`` (en-US), ``DD.MM.YYYY`` (de), ``YYYY-MM-DD`` (sv)."""
+    order, (first, second) = date_order(language)
+    names = [{"d": "DD", "M": "MM", "y": "YYYY"}[c] for c in order]
+    return f"{names[0]}{first}{names[1]}{second}{names[2]}"
+
+
+def format_numeric_date(value: dt.date, language: str) -> str:
+    """``value`` as :func:`numeric_date_pattern` writes it."""
+    order, (first, second) = date_order(language)
+    parts = [{"d": f"{value.day:02}", "M": f"{value.month:02}", "y": f"{value.year:04}"}[c]
+             for c in order]
+    return f"{parts[0]}{first}{parts[1]}{second}{parts[2]}"
+
+
+def parse_numeric_date(text: str, language: str) -> dt.date | None:
+    """A date written as :func:`numeric_date_pattern` says (any of . / - or a space
+    between the numbers), or as YYYY-MM-DD; None for anything else, an impossible day
+    included. Never guessed: the order is the language's."""
+    iso = _ISO.match(text)
+    numbers = iso.groups() if iso else None
+    order = "yMd"
+    if numbers is None:
+        m = _NUMERIC.match(text)
+        if m is None:
+            return None
+        numbers, order = m.groups(), date_order(language)[0]
+    values = dict(zip(order, numbers, strict=True))
+    if len(values["y"]) != 4 or len(values["d"]) > 2 or len(values["M"]) > 2:
+        return None  # a two-digit year is a different century to different people
+    try:
+        return dt.date(int(values["y"]), int(values["M"]), int(values["d"]))
+    except ValueError:
+        return None

@@ -6,7 +6,6 @@ did-you-mean without touching this file.
 
 from __future__ import annotations
 
-import types
 import typing
 from typing import Any
 
@@ -14,7 +13,7 @@ from pydantic import BaseModel
 
 from expectmatrix.spec.findings import Finding, Path
 from expectmatrix.spec.models import Spec
-from expectmatrix.spec.shape import side_at
+from expectmatrix.spec.shape import concrete, side_at
 
 _PATTERN_HINTS = {
     ("deal", "id"): "use 1-64 characters of A-Z a-z 0-9 . _ - (no spaces, no slashes); "
@@ -35,16 +34,6 @@ for _key in ("milestones", "after", "before", "from", "until"):
     _PATTERN_HINTS[(_key,)] = _MILESTONE_HINT
 
 
-def unwrap(annotation: Any) -> list[Any]:
-    """The concrete types inside Optional/Union/Annotated/list."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return unwrap(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [t for arg in typing.get_args(annotation) for t in unwrap(arg)]
-    return [annotation]
-
-
 def field_names(model: type[BaseModel]) -> dict[str, str]:
     """The keys a spec writes for a model's fields (``from`` for ``from_``) -> field name."""
     return {info.alias or name: name for name, info in model.model_fields.items()}
@@ -54,7 +43,7 @@ def model_at(path: Path, root: type[BaseModel] = Spec) -> type[BaseModel] | None
     """The model class that describes the mapping at ``path`` (None if not a model)."""
     current: Any = root
     for part in path:
-        candidates = unwrap(current)
+        candidates = concrete(current)
         nxt = None
         for c in candidates:
             if isinstance(part, int) and typing.get_origin(c) is list:
@@ -68,7 +57,7 @@ def model_at(path: Path, root: type[BaseModel] = Spec) -> type[BaseModel] | None
         if nxt is None:
             return None
         current = nxt
-    for c in unwrap(current):
+    for c in concrete(current):
         if isinstance(c, type) and issubclass(c, BaseModel):
             return c
     return None

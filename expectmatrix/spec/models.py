@@ -124,15 +124,18 @@ class Agreement(Model):
 
 
 class Deal(Model):
-    id: DealId = Field(description="1-64 characters of A-Z a-z 0-9 . _ -; names the output files.")
+    id: DealId = Field(
+        title="Deal id", description="1-64 characters of A-Z a-z 0-9 . _ -; names the output files.")
     title: ShortText = Field(description="Title of the agreement.")
     # Required, but null in a counterparty copy that withholds it (see Spec.withheld).
     segment: Segment | None = Field(
         description="Customer segment (null only in a copy that withholds it).")
-    effective: IsoDate = Field(description="Effective date, YYYY-MM-DD.")
+    effective: IsoDate = Field(title="Effective date",
+                               description="Effective date, YYYY-MM-DD.")
     version: Annotated[int, Field(gt=0, le=100000)] = Field(1, description="Version number.")
     status: Status = Field("draft", description="Review status.")
-    value: Money | None = Field(None, description="Annual contract value.")
+    value: Money | None = Field(None, title="Annual value",
+                                description="Annual contract value.")
     notes: Text | None = Field(None, description="Notes for the vendor's own people "
                                "(internal edition only).")
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = (
@@ -144,7 +147,7 @@ class Deal(Model):
     margin: Money | None = Field(
         None, description="Annual contribution margin (internal edition only).")
     nps: Annotated[int, Field(ge=-100, le=100)] | None = Field(
-        None, description="Latest Net Promoter Score, -100..100 (internal edition only).")
+        None, title="NPS", description="Latest Net Promoter Score, -100..100 (internal edition only).")
     milestones: Annotated[dict[MilestoneName, TrackDate], Field(max_length=50)] | None = Field(
         None, description="Named dates that `due_by` counts from, e.g. signature: 2027-01-15, "
                           "go-live: 2027-04-01 (lower-case names; `effective` is always "

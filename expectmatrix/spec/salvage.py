@@ -18,8 +18,9 @@ from pydantic import BaseModel, ValidationError
 
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
-from expectmatrix.spec.messages import data_path, model_at, unwrap
+from expectmatrix.spec.messages import data_path, model_at
 from expectmatrix.spec.models import Spec
+from expectmatrix.spec.shape import concrete
 
 MAX_ROUNDS = 12  # each round sets aside what the last refused; nesting is six deep
 
@@ -121,7 +122,7 @@ def _field(path: FieldPath) -> tuple[Any, bool]:
         info = holder.model_fields.get(str(name)) if holder else None
         if info is None:
             return None, True
-        lists = [t for t in unwrap(info.annotation) if typing.get_origin(t) is list]
+        lists = [t for t in concrete(info.annotation) if typing.get_origin(t) is list]
         return (typing.get_args(lists[0])[0], True) if lists else (None, True)
     holder = model_at(path[:-1])
     info = holder.model_fields.get(key) if holder else None
@@ -131,7 +132,7 @@ def _field(path: FieldPath) -> tuple[Any, bool]:
 
 
 def _nullable(annotation: Any) -> bool:
-    return type(None) in unwrap(annotation)
+    return type(None) in concrete(annotation)
 
 
 _NONE = object()
@@ -142,7 +143,7 @@ def _stand_in(annotation: Any, path: FieldPath) -> Any:
     import zlib
     from decimal import Decimal
 
-    for t in unwrap(annotation):
+    for t in concrete(annotation):
         if typing.get_origin(t) is typing.Literal:
             return typing.get_args(t)[0]
         if t is str:  # named after its place: an id that no other expectation has

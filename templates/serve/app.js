@@ -66,6 +66,7 @@ function editor(main) {
       // Not while the rep is typing: a later change draws the form again.
       if (result.form && pending.size === 0) swapForm(result.form);
       showAnswer(result);
+      refreshPreview(result.ok);
     }).catch((error) => { $("#saved").textContent = "the app did not answer: " + error; });
     return queue;
   };
@@ -190,23 +191,55 @@ function editor(main) {
     location.href = "/deals/" + encodeURIComponent(result.created);
   });
 
-  // Previews of both editions, of the text as it is now.
-  document.querySelectorAll("[data-preview]").forEach((button) => {
-    button.addEventListener("click", async () => {
+  // Previews of both editions, of the text as it is now: once one is shown, it follows
+  // every change (when the rep pauses), and says so when the text cannot be shown yet.
+  const frame = $("#preview");
+  const note = $("#preview-note");
+  let shown = null;  // the audience of the preview in the frame
+  let previewed = null;  // the text it shows
+  let previews = Promise.resolve();
+  let previewTimer = null;
+  const showPreview = (audience) => {
+    previews = previews.then(async () => {
       flush();
       await queue;
+      const sent = text.value;
       const response = await post("/api/preview?name=" + name,
-        JSON.stringify({text: text.value, audience: button.dataset.preview}));
+        JSON.stringify({text: sent, audience}));
       const result = await response.json();
-      const frame = $("#preview");
       if (!response.ok) {  // findings to fix, or a document that took too long
-        $("#preview-note").textContent = "no preview: " + (result.error || "fix the findings first");
+        const why = result.error || "fix the findings first";
+        if (shown) { stale(why); return; }
+        note.textContent = "no preview: " + why;
         return;
       }
-      frame.title = `Preview of the ${button.dataset.preview} edition`;
+      frame.title = `Preview of the ${audience} edition`;
       frame.src = result.url;
       frame.hidden = false;
-      $("#preview-note").textContent = `The ${button.dataset.preview} edition, as of now.`;
+      shown = audience;
+      previewed = sent;
+      note.textContent = `The ${audience} edition, as of your last change.`;
+      note.className = "";
+    }).catch((error) => { note.textContent = "the app did not answer: " + error; });
+    return previews;
+  };
+  const stale = (why) => {
+    note.textContent = `Not updated: ${why}. The preview shows the ${shown} edition ` +
+      "before your last changes.";
+    note.className = "bad";
+  };
+  const refreshPreview = (valid) => {
+    if (!shown || text.value === previewed) return;
+    clearTimeout(previewTimer);
+    if (!valid) { stale("fix the findings first"); return; }  // no document to make yet
+    note.textContent = `Updating the ${shown} edition…`;
+    note.className = "";
+    previewTimer = setTimeout(() => showPreview(shown), 600);
+  };
+  document.querySelectorAll("[data-preview]").forEach((button) => {
+    button.addEventListener("click", () => {
+      clearTimeout(previewTimer);
+      showPreview(button.dataset.preview);
     });
   });
 
