@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from expectmatrix.spec.models import Model, ShortText, Text
+from expectmatrix.spec.models import Model, ShortText, SideLists, Text
 from expectmatrix.spec.terms import Balance, FrameNeed, FramePart, Segment, Side
 
 ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -102,9 +102,8 @@ class PlaybookQuestion(Model):
     translations: dict[LanguageTag, Text] = Field(default_factory=dict)
 
 
-class PlaybookExpectations(Model):
-    of_vendor: list[ClauseId | PlaybookClause]
-    of_customer: list[ClauseId | PlaybookClause]
+class PlaybookExpectations(SideLists[ClauseId | PlaybookClause]):
+    """A playbook's clauses for each side, in the lists a spec has."""
 
 
 class Playbook(Model):

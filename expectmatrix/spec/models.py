@@ -8,7 +8,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -302,6 +302,17 @@ class Expectation(Model):
 
 
 ExpectationList = Annotated[list[Expectation], Field(min_length=1, max_length=500)]
+
+
+Item = TypeVar("Item")
+
+
+class SideLists(Model, Generic[Item]):
+    """One list for each side, named as a spec names its expectations' lists; other
+    files that follow the spec's shape (a playbook's clauses) use it too."""
+
+    of_vendor: list[Item] = Field(description="For what the customer can expect of the vendor.")
+    of_customer: list[Item] = Field(description="For what the vendor can expect of the customer.")
 
 
 class Expectations(Model):
