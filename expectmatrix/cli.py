@@ -884,6 +884,43 @@ def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
                + (f"; {total - count} expectation(s) have no date" if total > count else ""))
 
 
+@cli.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The statement to write: .pdf or .docx.")
+@click.option("--today", type=_DATE, help="Judge as on this day, YYYY-MM-DD (default: today).")
+@audience_option
+@click.option("--template-dir", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of templates (statement.html, labels) searched before the "
+                   "built-in ones.")
+@docx_base_option
+@timeout_option
+@_fail_cleanly
+@_fail_with_findings
+def statement(spec: Path, output: Path, today: Any, audience: Audience,
+              template_dirs: tuple[Path, ...], docx_base: Path | None, timeout: float) -> None:
+    """Write the fulfilment statement of SPEC and its journal: the matrix with each
+    expectation's status, dates and evidence, the summary per side, the escalations, and
+    the fingerprints of the spec and of the journal, in the document's language.
+
+    The counterparty edition (the default) is for the customer and shows nothing internal;
+    the internal edition is for your own steering meeting. Nothing is written on error.
+    """
+    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.track.statement import FORMATS as STATEMENT_FORMATS
+    from expectmatrix.track.statement import write_statement
+
+    if output.suffix.lower() not in STATEMENT_FORMATS:
+        raise click.UsageError(f"-o {output}: the statement is written as "
+                               f"{' or '.join(STATEMENT_FORMATS)}, by the file's suffix")
+    day = today.date() if today else clock_today()
+    options = _render_options((), template_dirs, None, None, docx_base, timeout, audience)
+    written = write_statement(spec, output, day, options, _library_loader(),
+                              _settings().approval_rules)
+    click.echo(f"wrote {written}: the {audience} statement as of {day.isoformat()}")
+
+
 def main() -> None:
     try:
         cli(prog_name="expectmatrix")

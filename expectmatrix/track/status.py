@@ -89,6 +89,7 @@ class DealStatus:
     today: dt.date
     escalation_days: int | None
     expectations: tuple[ExpectationStatus, ...]
+    journal_sha256: str | None = None  # of the journal's bytes as read
 
     @property
     def summary(self) -> dict[str, dict[str, int]]:
@@ -107,7 +108,8 @@ class DealStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {"deal": self.deal, "title": self.title, "file": self.file,
-                "journal": self.journal, "fingerprint": self.fingerprint,
+                "journal": self.journal, "journal_sha256": self.journal_sha256,
+                "fingerprint": self.fingerprint,
                 "version": self.version,
                 "today": self.today.isoformat(), "escalation_days": self.escalation_days,
                 "expectations": [e.to_dict() for e in self.expectations],
@@ -229,7 +231,8 @@ def deal_status(tracked: Tracked, today: dt.date, library: LibrarySource = None)
     journal = tracked.journal
     return DealStatus(spec.deal.id, spec.deal.title, str(tracked.path),
                       str(journal.path) if journal.journal is not None else None,
-                      tracked.fingerprint, spec.deal.version, today, window, tuple(rows))
+                      tracked.fingerprint, spec.deal.version, today, window, tuple(rows),
+                      journal.sha256 if journal.journal is not None else None)
 
 
 def spec_paths(inputs: Iterable[str | Path]) -> list[Path]:
