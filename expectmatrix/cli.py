@@ -39,6 +39,7 @@ from expectmatrix.spec.terms import (
 from expectmatrix.version import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_DATE = click.DateTime(["%Y-%m-%d"])
 
 
 def _echo_finding(f: Finding) -> None:
@@ -636,16 +637,21 @@ def sign(pdf: Path, out: Path, p12: Path, side: str) -> None:
 @click.option("--columns", "columns", help="CRM column map, as for batch.")
 @click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
               help="How a CSV writes dates, as for batch.")
+@click.option("--today", type=_DATE,
+              help="Judge the fulfilment of tracked deals as on this day, YYYY-MM-DD "
+                   "(default: today).")
 @_fail_cleanly
 def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
            margin_split: float | None, rates: Path | None, base: Path | None,
-           columns: str | None, date_format: str | None) -> None:
+           columns: str | None, date_format: str | None, today: Any) -> None:
     """The portfolio: accounts by revenue and margin, and segments, from specs, folders,
     CSV exports or a batch's manifest.json.
 
     Accounts in quadrants split at the medians (or the splits given), each with a
-    strategy: protect, grow, expand, or serve at lower cost. Exit 1 if any input could
-    not be read (the report lists it and leaves it out).
+    strategy: protect, grow, expand, or serve at lower cost. Deals with a journal beside
+    their spec add their fulfilment: per segment and side, and the customer's misses by
+    readiness answers. Exit 1 if any input could not be read (the report lists it and
+    leaves it out).
     """
     from decimal import Decimal
 
@@ -665,7 +671,7 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: float | None,
         rates=Rates.read(rates) if rates else None,
         revenue_split=Decimal(str(revenue_split)) if revenue_split is not None else None,
         margin_split=Decimal(str(margin_split)) if margin_split is not None else None,
-        approvals=settings.approval_rules)
+        approvals=settings.approval_rules, today=today.date() if today else None)
     write_report(result, output, settings.template_dirs)
     for f in result.failed:
         _echo_finding(f)
@@ -708,9 +714,6 @@ def serve(folder: Path, port: int, host: str, timeout: float) -> None:
         running.run()
     if not running.started:  # the port is taken, say: uvicorn said why
         sys.exit(EXIT_FAILED)
-
-
-_DATE = click.DateTime(["%Y-%m-%d"])
 
 
 def _fail_with_findings(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -802,27 +805,39 @@ def status(inputs: tuple[Path, ...], today: Any, as_json: bool) -> None:
     INPUTS are specs or folders (searched for specs). Exit 1 if any could not be read.
     """
     from expectmatrix.spec.clock import today as clock_today
-    from expectmatrix.track.status import statuses
+    from expectmatrix.track.status import each_status
 
     day = today.date() if today else clock_today()
-    found, problems = statuses(inputs, day, _library_loader(), _settings().approval_rules)
-    for f in problems:
-        _echo_finding(f)
+    problems: list[Finding] = []
+    if as_json:  # written deal by deal: the same JSON as one json.dumps(..., indent=2)
+        click.echo(f'{{\n  "today": "{day.isoformat()}",\n  "deals": [', nl=False)
+    shown = 0
+    for item in each_status(inputs, day, _library_loader(), _settings().approval_rules):
+        if isinstance(item, SpecError):
+            for f in item.findings:
+                _echo_finding(f)
+            problems += item.findings
+        elif as_json:
+            text = json.dumps(item.to_dict(), indent=2, ensure_ascii=False)
+            click.echo(("," if shown else "") + "\n    " + text.replace("\n", "\n    "),
+                       nl=False)
+            shown += 1
+        else:
+            click.echo(_status_text(item))
     if as_json:
-        click.echo(json.dumps({"today": day.isoformat(), "deals": [d.to_dict() for d in found],
-                               "findings": [f.to_dict() for f in problems]},
-                              indent=2, ensure_ascii=False))
-    else:
-        for deal in found:
-            _print_status(deal)
-    sys.exit(EXIT_FAILED if errors(problems) else EXIT_OK)
+        findings = json.dumps([f.to_dict() for f in problems], indent=2, ensure_ascii=False)
+        click.echo(("\n  ]" if shown else "]") + ',\n  "findings": '
+                   + findings.replace("\n", "\n  ") + "\n}")
+    # Nothing to close: skip the interpreter's teardown, as validate does.
+    raise _QuickExit(EXIT_FAILED if errors(problems) else EXIT_OK)
 
 
-def _print_status(deal: Any) -> None:
+def _status_text(deal: Any) -> str:
+    """One deal's table, notes and summary, as one block (one write per deal)."""
     window = (f", escalation after {deal.escalation_days} business days"
               if deal.escalation_days is not None else "")
-    click.secho(f"{deal.deal}  {deal.title}", bold=True)
-    click.echo(f"  {deal.file}, today {deal.today.isoformat()}{window}")
+    out = [click.style(f"{deal.deal}  {deal.title}", bold=True),
+           f"  {deal.file}, today {deal.today.isoformat()}{window}"]
     rows = [("ID", "SIDE", "STATUS", "DUE", "OWNER", "LAST EVENT")]
     notes = []
     for e in deal.expectations:
@@ -841,11 +856,10 @@ def _print_status(deal: Any) -> None:
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
         line = "  " + "  ".join(cells).rstrip()
         colour = _STATUS_COLOURS.get(row[2]) if n else None
-        click.secho(line, fg=colour, bold=n == 0)
-    for note in notes:
-        click.echo(f"  {note}")
-    click.echo(f"  {deal.summary_line()}")
-    click.echo("")
+        out.append(click.style(line, fg=colour, bold=n == 0))
+    out += [f"  {note}" for note in notes]
+    out += [f"  {deal.summary_line()}", ""]
+    return "\n".join(out)
 
 
 @cli.command()
