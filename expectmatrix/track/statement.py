@@ -10,6 +10,7 @@ document's language, as a StatementView the writers lay out (render/statement*.p
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,8 @@ def write_statement(path: str | Path, output: str | Path, today: dt.date,
         raise RenderError(f"{output}: a statement is written as {' or '.join(FORMATS)} (by "
                           "the file's suffix)")
     statement = build_statement(path, today, options, library, approvals)
-    with time_limit(options.timeout, "making the statement"):
+    # The limit is an alarm, which only the main thread can set (the command line's).
+    limit = options.timeout if threading.current_thread() is threading.main_thread() else None
+    with time_limit(limit, "making the statement"):
         data = render_statement(statement, fmt, options)
     return write_atomic(output, data)
