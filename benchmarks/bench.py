@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py            # everything (a few minutes)
     python benchmarks/bench.py --quick    # fewer repetitions, a 400/40 memory pair
+    python benchmarks/bench.py --only status   # one part (with --quick: 2,000 specs)
 
 The machine may be shared and noisy, so every figure is a ratio of two timings taken
 side by side in this run, never an absolute limit. Targets:
@@ -15,6 +16,7 @@ side by side in this run, never an absolute limit. Targets:
   batch process, CSV rows x10       <= 1.2x (a CRM export is streamed, not held)
   report of 10,000 specs            <= 1.5x validate of the same specs
   report's memory, 10,000 specs     <= 1.2x that of 1,000 specs (flat)
+  status of 10,000 specs, journals  <= 1.5x validate of the same specs
   serve: validation answer, 15x15   <= 20 ms at the 95th percentile, in-process
   serve: preview of an edition      <= 1.3x `render` of the same spec, warm process
 """
@@ -198,6 +200,65 @@ def report_figures(tmp: Path, n_small: int, n_big: int) -> None:
           f"{peaks[1]:.0f} MB, ratio {peaks[1] / peaks[0]:.2f} (target <= 1.2)")
 
 
+def make_tracked(folder: Path, n: int) -> list[str]:
+    """``n`` copies of the after-signing sample, each its own deal, with a journal of
+    three events bound to it (written as `record` writes them, without a process each)."""
+    import datetime as dt
+
+    from expectmatrix.checks import check_loaded
+    from expectmatrix.spec.canonical import fingerprint
+    from expectmatrix.spec.loading import load
+    from expectmatrix.track.journal import Binding, Event, digests, event_text, header_text
+
+    text = (ROOT / "samples" / "after-signing" / "deal.yaml").read_text(encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    when = dt.datetime(2026, 4, 8, tzinfo=dt.UTC)
+    events = (("V1", "met", dt.date(2026, 3, 5)), ("C1", "missed", dt.date(2026, 3, 2)),
+              ("V6", "waived", dt.date(2026, 3, 30)))
+    paths = []
+    for i in range(n):
+        path = folder / f"t{i:05}.yaml"
+        path.write_text(text.replace("  id: NWK-2026-003", f"  id: T{i:05}", 1), encoding="utf-8")
+        spec = check_loaded(load(path)).spec
+        assert spec is not None
+        binding = Binding(fingerprint=fingerprint(spec), version=spec.deal.version,
+                          expectations=digests(spec))
+        journal = header_text(path.name, spec.deal.id, binding) + "".join(
+            event_text(Event(id=e, event=kind, date=day, by="Jonas Weber",  # type: ignore[arg-type]
+                             recorded=when)) for e, kind, day in events)
+        path.with_name(f"{path.stem}.track.yaml").write_text(journal, encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def status_figures(tmp: Path, n: int) -> None:
+    """`status` of n tracked deals against `validate` of the same specs: the journals,
+    due dates, business days and the table are all the extra `status` may cost. Timed
+    both by the clock and by the processor time of each command (the children's user and
+    system time), which other work on a shared machine does not inflate."""
+    import resource
+
+    paths = make_tracked(tmp / f"tracked{n}", n)
+    cli = [PY, "-m", "expectmatrix"]
+    commands = {"validate": [*cli, "validate", *paths],
+                "status": [*cli, "status", str(tmp / f"tracked{n}"), "--today", "2026-04-08"]}
+    wall = dict.fromkeys(commands, float("inf"))
+    cpu = dict.fromkeys(commands, float("inf"))
+    for _ in range(2):  # interleaved, best of two: both see the same machine load
+        for name, args in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            run(args)
+            wall[name] = min(wall[name], time.perf_counter() - t)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name] = min(cpu[name], after.ru_utime - before.ru_utime
+                            + after.ru_stime - before.ru_stime)
+    print(f"status of {n:,} tracked specs: {wall['status']:.1f} s, validate of them "
+          f"{wall['validate']:.1f} s, ratio {wall['status'] / wall['validate']:.2f}; "
+          f"processor time {cpu['status']:.1f} s / {cpu['validate']:.1f} s, ratio "
+          f"{cpu['status'] / cpu['validate']:.2f} (target <= 1.5)")
+
+
 def serve_figures(n: int) -> None:
     """The web app in-process (no start-up): the validation answer the editor gets as a
     rep types, a form edit's answer, and a preview against render of the same spec."""
@@ -275,8 +336,13 @@ def serve_figures(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=["status"], help="Measure this part alone.")
     opts = parser.parse_args()
     reps = 5 if opts.quick else 15
+    if opts.only == "status":
+        with tempfile.TemporaryDirectory() as d:
+            status_figures(Path(d), 2_000 if opts.quick else 10_000)
+        return
     validate_ratio(reps)
     serve_figures(40 if opts.quick else 200)
 
@@ -323,6 +389,7 @@ def main() -> None:
         print(f"batch process, CSV export streamed: {r_small:,} rows {p_small:.0f} MB, "
               f"{r_big:,} rows {p_big:.0f} MB, ratio {p_big / p_small:.2f} (target <= 1.2)")
         report_figures(tmp, *((200, 2_000) if opts.quick else (1_000, 10_000)))
+        status_figures(tmp, 2_000 if opts.quick else 10_000)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from expectmatrix.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     ExpectmatrixError,
-    SpecError,
+    InvalidFile,
     exit_code,
     message,
 )
@@ -41,6 +41,8 @@ from expectmatrix.spec.terms import (
     Audience,
 )
 from expectmatrix.version import __version__
+
+_DATE = click.DateTime(["%Y-%m-%d"])
 
 
 def _echo_finding(f: Finding) -> None:
@@ -689,16 +691,21 @@ def _split(ctx: click.Context, param: click.Parameter, value: str | None) -> Dec
 @click.option("--columns", "columns", help="CRM column map, as for batch.")
 @click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
               help="How a CSV writes dates, as for batch.")
+@click.option("--today", type=_DATE,
+              help="Judge the fulfilment of tracked deals as on this day, YYYY-MM-DD "
+                   "(default: today).")
 @_fail_cleanly
 def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None,
            margin_split: Decimal | None, rates: Path | None, base: Path | None,
-           columns: str | None, date_format: str | None) -> None:
+           columns: str | None, date_format: str | None, today: Any) -> None:
     """The portfolio: accounts by revenue and margin, and segments, from specs, folders,
     CSV exports or a batch's manifest.json.
 
     Accounts in quadrants split at the medians (or the splits given), each with a
-    strategy: protect, grow, expand, or serve at lower cost. Exit 1 if any input could
-    not be read (the report lists it and leaves it out).
+    strategy: protect, grow, expand, or serve at lower cost. Deals with a journal beside
+    their spec add their fulfilment: per segment and side, and the customer's misses by
+    readiness answers. Exit 1 if any input could not be read (the report lists it and
+    leaves it out).
     """
     from expectmatrix.batch.csvrows import CsvOptions
     from expectmatrix.portfolio.accounts import Rates, read_portfolio
@@ -715,7 +722,7 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None
         inputs, _library_loader(), base=base, csv=csv,
         rates=Rates.read(rates) if rates else None,
         revenue_split=revenue_split, margin_split=margin_split,
-        approvals=settings.approval_rules)
+        approvals=settings.approval_rules, today=today.date() if today else None)
     write_report(result, output, settings.template_dirs)
     for f in result.failed:
         _echo_finding(f)
@@ -760,18 +767,15 @@ def serve(folder: Path, port: int, host: str, timeout: float) -> None:
         sys.exit(EXIT_FAILED)
 
 
-_DATE = click.DateTime(["%Y-%m-%d"])
-
-
 def _fail_with_findings(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Every finding of a SpecError, located, then exit 1 (not only the first, as
-    _fail_cleanly prints)."""
+    """Every finding of an invalid file (spec, journal, settings), located, then exit 1
+    (not only the first, as _fail_cleanly prints)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except SpecError as e:
+        except InvalidFile as e:
             for f in e.findings:
                 _echo_finding(f)
             sys.exit(EXIT_FAILED)
@@ -852,27 +856,39 @@ def status(inputs: tuple[Path, ...], today: Any, as_json: bool) -> None:
     INPUTS are specs or folders (searched for specs). Exit 1 if any could not be read.
     """
     from expectmatrix.spec.clock import today as clock_today
-    from expectmatrix.track.status import statuses
+    from expectmatrix.track.status import each_status
 
     day = today.date() if today else clock_today()
-    found, problems = statuses(inputs, day, _library_loader(), _settings().approval_rules)
-    for f in problems:
-        _echo_finding(f)
+    problems: list[Finding] = []
+    if as_json:  # written deal by deal: the same JSON as one json.dumps(..., indent=2)
+        click.echo(f'{{\n  "today": "{day.isoformat()}",\n  "deals": [', nl=False)
+    shown = 0
+    for item in each_status(inputs, day, _library_loader(), _settings().approval_rules):
+        if isinstance(item, InvalidFile):
+            for f in item.findings:
+                _echo_finding(f)
+            problems += item.findings
+        elif as_json:
+            text = json.dumps(item.to_dict(), indent=2, ensure_ascii=False)
+            click.echo(("," if shown else "") + "\n    " + text.replace("\n", "\n    "),
+                       nl=False)
+            shown += 1
+        else:
+            click.echo(_status_text(item))
     if as_json:
-        click.echo(json.dumps({"today": day.isoformat(), "deals": [d.to_dict() for d in found],
-                               "findings": [f.to_dict() for f in problems]},
-                              indent=2, ensure_ascii=False))
-    else:
-        for deal in found:
-            _print_status(deal)
-    sys.exit(EXIT_FAILED if errors(problems) else EXIT_OK)
+        findings = json.dumps([f.to_dict() for f in problems], indent=2, ensure_ascii=False)
+        click.echo(("\n  ]" if shown else "]") + ',\n  "findings": '
+                   + findings.replace("\n", "\n  ") + "\n}")
+    # Nothing to close: skip the interpreter's teardown, as validate does.
+    raise _QuickExit(EXIT_FAILED if errors(problems) else EXIT_OK)
 
 
-def _print_status(deal: Any) -> None:
+def _status_text(deal: Any) -> str:
+    """One deal's table, notes and summary, as one block (one write per deal)."""
     window = (f", escalation after {deal.escalation_days} business days"
               if deal.escalation_days is not None else "")
-    click.secho(f"{deal.deal}  {deal.title}", bold=True)
-    click.echo(f"  {deal.file}, today {deal.today.isoformat()}{window}")
+    out = [click.style(f"{deal.deal}  {deal.title}", bold=True),
+           f"  {deal.file}, today {deal.today.isoformat()}{window}"]
     rows = [("ID", "SIDE", "STATUS", "DUE", "OWNER", "LAST EVENT")]
     notes = []
     for e in deal.expectations:
@@ -891,11 +907,10 @@ def _print_status(deal: Any) -> None:
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
         line = "  " + "  ".join(cells).rstrip()
         colour = _STATUS_COLOURS.get(row[2]) if n else None
-        click.secho(line, fg=colour, bold=n == 0)
-    for note in notes:
-        click.echo(f"  {note}")
-    click.echo(f"  {deal.summary_line()}")
-    click.echo("")
+        out.append(click.style(line, fg=colour, bold=n == 0))
+    out += [f"  {note}" for note in notes]
+    out += [f"  {deal.summary_line()}", ""]
+    return "\n".join(out)
 
 
 @cli.command()
@@ -932,6 +947,43 @@ def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
     total = sum(len(d.expectations) for d in shown)
     click.echo(f"wrote {output}: {count} to-do(s)"
                + (f"; {total - count} expectation(s) have no date" if total > count else ""))
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The statement to write: .pdf or .docx.")
+@click.option("--today", type=_DATE, help="Judge as on this day, YYYY-MM-DD (default: today).")
+@audience_option
+@click.option("--template-dir", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of templates (statement.html, labels) searched before the "
+                   "built-in ones.")
+@docx_base_option
+@timeout_option
+@_fail_cleanly
+@_fail_with_findings
+def statement(spec: Path, output: Path, today: Any, audience: Audience,
+              template_dirs: tuple[Path, ...], docx_base: Path | None, timeout: float) -> None:
+    """Write the fulfilment statement of SPEC and its journal: the matrix with each
+    expectation's status, dates and evidence, the summary per side, the escalations, and
+    the fingerprints of the spec and of the journal, in the document's language.
+
+    The counterparty edition (the default) is for the customer and shows nothing internal;
+    the internal edition is for your own steering meeting. Nothing is written on error.
+    """
+    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.track.statement import FORMATS as STATEMENT_FORMATS
+    from expectmatrix.track.statement import write_statement
+
+    if output.suffix.lower() not in STATEMENT_FORMATS:
+        raise click.UsageError(f"-o {output}: the statement is written as "
+                               f"{' or '.join(STATEMENT_FORMATS)}, by the file's suffix")
+    day = today.date() if today else clock_today()
+    options = _render_options((), template_dirs, None, None, docx_base, timeout, audience)
+    written = write_statement(spec, output, day, options, _library_loader(),
+                              _settings().approval_rules)
+    click.echo(f"wrote {written}: the {audience} statement as of {day.isoformat()}")
 
 
 def main() -> None:

@@ -177,7 +177,7 @@ def test_workers_that_die_at_start_are_not_restarted_forever():
 RENDER_SCRIPT = """\
 import sys
 from expectmatrix.render.pipeline import RenderOptions, render_file
-from expectmatrix.spec.findings import ExpectmatrixError
+from expectmatrix.errors import ExpectmatrixError
 
 try:
     result = render_file({spec!r}, {out!r}, RenderOptions(formats=("pdf",), timeout={timeout}))

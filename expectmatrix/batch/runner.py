@@ -39,8 +39,8 @@ from expectmatrix.batch.manifest import (
 from expectmatrix.checks import check_loaded
 from expectmatrix.errors import (
     ExpectmatrixError,
+    InvalidFile,
     RenderError,
-    SpecError,
     WorkerFailed,
     os_problem,
     shown_path,
@@ -113,7 +113,7 @@ def collect_items(inputs: Iterable[str | Path], base: str | Path | None = None,
             try:
                 for row in read_rows(path, base, csv, notices):
                     yield Item(row.source, row=row)
-            except SpecError as e:
+            except InvalidFile as e:  # the export, or the column map it is read with
                 yield Item(str(path), problems=tuple(e.findings))
         else:
             yield Item(str(path), path=str(path))

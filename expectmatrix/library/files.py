@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
-from expectmatrix.errors import InputError, LibraryError, SpecError
+from expectmatrix.errors import InputError, InvalidFile, LibraryError
 from expectmatrix.library.contents import Library
 from expectmatrix.library.models import (
     ClauseFile,
@@ -73,7 +73,7 @@ def load_library(clause_files: Sequence[str | Path] = (), playbook_files: Sequen
     for path in clause_paths:
         try:
             loaded = _load_model(path, ClauseFile, trusted=builtin and path.parent == root)
-        except SpecError as e:
+        except InvalidFile as e:
             problems += e.findings
             continue
         add_clauses(library, loaded, str(path))
@@ -146,7 +146,7 @@ def add_playbooks(library: Library, files: Sequence[str | Path]) -> tuple[Librar
     for path in paths:
         try:
             book = _load_model(path, Playbook)
-        except SpecError as e:
+        except InvalidFile as e:
             problems += e.findings
             continue
         result.playbooks[book.playbook] = book

@@ -1,6 +1,7 @@
 """Specs -> the portfolio: accounts (customers, case-folded) with their revenue and
 margin, in quadrants split at the medians (or given splits), each with a strategy; and
-per segment: deals, revenue, margin, NPS, readiness risk, non-standard share, statuses.
+per segment: deals, revenue, margin, NPS, readiness risk, non-standard share, statuses;
+and, from the deals with a journal, their fulfilment (fulfilment.py).
 
 Read one spec at a time, keeping only running sums per account and per segment, so the
 memory a report needs grows with the accounts, not with the specs.
@@ -9,6 +10,7 @@ memory a report needs grows with the accounts, not with the specs.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,10 +21,12 @@ from statistics import median
 from typing import Any
 
 from expectmatrix.errors import InvalidFile, RatesError, SpecError
+from expectmatrix.portfolio.fulfilment import Fulfilment
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.models import Money, Spec
 from expectmatrix.spec.shape import located
 from expectmatrix.spec.terms import SEGMENTS, STATUSES
+from expectmatrix.track.status import DealStatus
 
 STRATEGIES = {"high-revenue-high-margin": "protect", "low-revenue-high-margin": "grow",
               "high-revenue-low-margin": "expand",
@@ -37,6 +41,9 @@ class Account:
     margin: Decimal = Decimal(0)
     deals: int = 0
     segments: set[str] = field(default_factory=set)
+    tracked: int = 0  # deals with a journal
+    vendor_misses: int = 0  # on the report's day, over its tracked deals
+    customer_misses: int = 0
 
     @property
     def margin_percent(self) -> Decimal:
@@ -65,6 +72,7 @@ class Portfolio:
     revenue_split: Decimal
     margin_split: Decimal  # percent
     failed: list[Finding]
+    fulfilment: Fulfilment = field(default_factory=lambda: Fulfilment(dt.date.today()))
 
     def quadrant(self, account: Account) -> str:
         revenue = "high" if account.revenue >= self.revenue_split else "low"
@@ -81,7 +89,9 @@ class Portfolio:
                           "margin_percent": _number(_round(a.margin_percent)),
                           "quadrant": (q := self.quadrant(a)), "strategy": STRATEGIES[q],
                           "segments": [s for s in SEGMENTS if s in a.segments],
-                          "deals": a.deals} for a in self.accounts],
+                          "deals": a.deals, "tracked_deals": a.tracked,
+                          "vendor_misses": a.vendor_misses,
+                          "customer_misses": a.customer_misses} for a in self.accounts],
             "segments": [{"segment": s.segment, "deals": s.deals, "revenue": _number(s.revenue),
                           "margin": _number(s.margin),
                           "margin_percent": _number(_round(s.margin / s.revenue * 100))
@@ -93,6 +103,7 @@ class Portfolio:
                               Decimal(s.nonstandard) / s.expectations * 100))
                           if s.expectations else 0,
                           "statuses": s.statuses} for s in self.segments],
+            "fulfilment": self.fulfilment.to_dict(),
             "failed": [{"file": f.file, "line": f.line, "message": f.message}
                        for f in self.failed],
         }
@@ -196,16 +207,21 @@ class Rates:
         return next(iter(self.seen), None)
 
 
+Tracking = DealStatus | InvalidFile | None  # a deal's status, why its journal failed, or no journal
+
+
 def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
-                                    Mapping[str, str]]],
+                                    Mapping[str, str], Tracking]],
               rates: Rates | None = None, revenue_split: Decimal | None = None,
-              margin_split: Decimal | None = None) -> Portfolio:
-    """``specs``: (source, checked spec or None, its findings, its non-standard ids)."""
+              margin_split: Decimal | None = None, today: dt.date | None = None) -> Portfolio:
+    """``specs``: (source, checked spec or None, its findings, its non-standard ids, and
+    its status on ``today`` when it has a journal)."""
     rates = rates or Rates()
     accounts: dict[str, Account] = {}
     segments = {s: SegmentTotals(s) for s in SEGMENTS}
     failed: list[Finding] = []
-    for source, spec, findings, nonstandard in specs:
+    fulfilment = Fulfilment(today or dt.date.today())
+    for source, spec, findings, nonstandard, tracking in specs:
         if spec is None:
             failed += [f for f in findings if f.severity == "error"][:3] or [
                 Finding("failed", "could not be read", file=source)]
@@ -237,6 +253,13 @@ def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
         totals.nonstandard += len(nonstandard)
         totals.expectations += len(located(spec))
         totals.statuses[deal.status] += 1
+        if isinstance(tracking, InvalidFile):  # the deal counts; its fulfilment cannot
+            failed += [f for f in tracking.findings if f.severity == "error"][:3]
+        elif tracking is not None:
+            misses = fulfilment.add(segment, spec, tracking)
+            account.tracked += 1
+            account.vendor_misses += misses["vendor"]
+            account.customer_misses += misses["customer"]
     currency = rates.currency()
     listed = sorted(accounts.values(), key=lambda a: (-a.revenue, a.customer.casefold()))
     revenues = [a.revenue for a in listed]
@@ -247,7 +270,7 @@ def portfolio(specs: Iterable[tuple[str, Spec | None, list[Finding],
             Decimal(median(revenues)) if revenues else Decimal(0)),
         margin_split if margin_split is not None else (
             Decimal(median(percents)) if percents else Decimal(0)),
-        failed)
+        failed, fulfilment)
 
 
 def read_manifest(path: str | Path) -> Iterator[str]:
@@ -290,9 +313,10 @@ def read_portfolio(inputs: Iterable[str | Path], library: Any = None, *,
                    base: str | Path | None = None, csv: Any = None,
                    rates: Rates | None = None, revenue_split: Decimal | None = None,
                    margin_split: Decimal | None = None,
-                   approvals: Any = None) -> Portfolio:
+                   approvals: Any = None, today: dt.date | None = None) -> Portfolio:
     """Spec files, folders, CSV exports and batch manifests -> the portfolio, checked as
-    ``validate`` checks them (a spec that fails is listed, not counted)."""
+    ``validate`` checks them (a spec that fails is listed, not counted); a spec with a
+    journal beside it adds its fulfilment on ``today`` (default: today)."""
     from expectmatrix.batch.csvrows import load_row
     from expectmatrix.batch.runner import collect_items
     from expectmatrix.checks import ApprovalRules, check_loaded
@@ -302,10 +326,15 @@ def read_portfolio(inputs: Iterable[str | Path], library: Any = None, *,
     for raw in inputs:
         expanded += list(read_manifest(raw)) if Path(raw).name == "manifest.json" else [raw]
 
-    def checked() -> Iterator[tuple[str, Spec | None, list[Finding], Mapping[str, str]]]:
+    from expectmatrix.spec.clock import today as clock_today
+
+    day = today or clock_today()
+
+    def checked() -> Iterator[tuple[str, Spec | None, list[Finding], Mapping[str, str],
+                                    Tracking]]:
         for item in collect_items(expanded, base, csv):
             if item.problems:
-                yield item.source, None, list(item.problems), {}
+                yield item.source, None, list(item.problems), {}, None
                 continue
             try:
                 loaded = load_row(item.row) if item.row is not None else load(
@@ -313,8 +342,30 @@ def read_portfolio(inputs: Iterable[str | Path], library: Any = None, *,
                 loaded = check_loaded(loaded, library=library,
                                       approvals=approvals or ApprovalRules())
             except SpecError as e:
-                yield item.source, None, e.findings, {}
+                yield item.source, None, e.findings, {}, None
                 continue
-            yield item.source, loaded.spec, loaded.findings, loaded.nonstandard
+            tracking = None
+            if item.row is None and loaded.ok:
+                tracking = _tracking(Path(item.path or item.source), loaded, day, library)
+            yield item.source, loaded.spec, loaded.findings, loaded.nonstandard, tracking
 
-    return portfolio(checked(), rates, revenue_split, margin_split)
+    return portfolio(checked(), rates, revenue_split, margin_split, day)
+
+
+def _tracking(path: Path, loaded: Any, day: dt.date, library: Any) -> Tracking:
+    """The deal's status on ``day`` when a journal lies beside its spec."""
+    import os
+
+    from expectmatrix.track.journal import journal_path
+    from expectmatrix.track.status import deal_status
+    from expectmatrix.track.tracked import with_journal
+
+    if not os.path.lexists(journal_path(path)):  # untracked: no fingerprint, no reading
+        return None
+    try:
+        tracked = with_journal(path, loaded)
+    except InvalidFile as e:  # a journal that cannot be read, or tracks another version
+        return e
+    if tracked.journal.journal is None:  # an empty file: nothing recorded yet
+        return None
+    return deal_status(tracked, day, library)

@@ -25,13 +25,15 @@ LABELS = {"small": "Small", "medium": "Medium", "large": "Large", "revenue": "Re
 def _csv(data: dict[str, object]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    # The last three: deals with a journal, and their misses on the report's day.
     writer.writerow(["customer", "revenue", "margin", "margin_percent", "quadrant", "strategy",
-                     "segments", "deals"])
+                     "segments", "deals", "tracked_deals", "vendor_misses", "customer_misses"])
     for a in data["accounts"]:  # type: ignore[attr-defined]
         # A customer name is someone else's text: never a formula in a spreadsheet.
         writer.writerow([spreadsheet_cell(str(a["customer"])), a["revenue"], a["margin"],
                          a["margin_percent"], a["quadrant"], a["strategy"],
-                         " ".join(a["segments"]), a["deals"]])
+                         " ".join(a["segments"]), a["deals"], a["tracked_deals"],
+                         a["vendor_misses"], a["customer_misses"]])
     return out.getvalue()
 
 

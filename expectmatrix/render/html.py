@@ -135,9 +135,14 @@ class HtmlRenderer:
         raise RenderError("asset() is only available while a document is rendered")
 
     def _render(self, view: Data, stylesheet: str, asset: Callable[[str], str]) -> str:
+        return self.page("matrix.html", asset, view=view, stylesheet=stylesheet)
+
+    def page(self, name: str, asset: Callable[[str], str], **context: object) -> str:
+        """Template ``name`` with ``context`` (plain data), ``asset()`` answering as
+        ``asset`` does while it renders, and the view's direction marks as spans."""
         self._asset = asset
         try:
-            page = render_template(self.env, "matrix.html", view=view, stylesheet=stylesheet)
+            page = render_template(self.env, name, **context)
         finally:
             self._asset = self._no_asset
         return isolates_as_spans(page)

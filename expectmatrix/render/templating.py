@@ -29,7 +29,7 @@ from expectmatrix.resources import builtin_templates
 from expectmatrix.spec.inputs import read_text
 from expectmatrix.spec.messages import did_you_mean
 
-TEMPLATE_FILES = ("matrix.html", "matrix.css", "redline.html")
+TEMPLATE_FILES = ("matrix.html", "matrix.css", "redline.html", "statement.html")
 MAX_OUTPUT = 20_000_000  # characters of HTML: a template that produces more is refused
 MAX_TEMPLATE_BYTES = 1_000_000
 

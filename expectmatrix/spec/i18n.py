@@ -69,7 +69,7 @@ def labels_for(language: str, template_dirs: Sequence[Path] = ()) -> dict[str, A
     path = label_file(language, template_dirs)
     own = _read(path) if path else {}
     merged = {**english, **own}
-    for key in ("answers", "statuses", "segments", "sides"):
+    for key in ("answers", "statuses", "segments", "sides", "track_statuses", "track_events"):
         merged[key] = {**english[key], **own.get(key, {})}
     return merged
 

@@ -31,9 +31,11 @@ FramePart = Literal["preamble", "precedence", "binding", "term", "ending", "law"
 # names, a readiness answer of no or unknown.
 FrameNeed = Literal["agreement", "term", "details", "signatories", "open-readiness"]
 # What a document may show only to the vendor's own people (an organisation may change the
-# list in expectmatrix.toml): the contract's defaults, and the balance statement.
+# list in expectmatrix.toml): the contract's defaults, the balance statement, and the notes
+# of a deal's journal after signing (remarks of the vendor's team, not for the customer).
 InternalField = Literal["deal.segment", "deal.notes", "deal.margin", "deal.nps",
-                        "readiness.note", "nonstandard", "approvals", "balance"]
+                        "readiness.note", "nonstandard", "approvals", "balance",
+                        "journal.note"]
 # The internal fields that are data of the spec (the others are what a document says about
 # it): the ones a counterparty copy of the spec leaves out and names in `withheld`.
 WithheldField = Literal["deal.segment", "deal.notes", "deal.margin", "deal.nps",

@@ -35,6 +35,16 @@ def _holidays(country: str) -> object:
     return holidays.country_holidays(country)
 
 
+@cache
+def _holiday_dates(country: str, year: int) -> frozenset[dt.date]:
+    """The public holidays of ``country`` in ``year``, as a set: asking the ``holidays``
+    object day by day costs ten times more, and `status` counts business days for every
+    dated expectation of every deal."""
+    off = _holidays(country)
+    off.get(dt.date(year, 1, 1))  # type: ignore[attr-defined]  # fills in that year
+    return frozenset(day for day in off if day.year == year)  # type: ignore[attr-defined]
+
+
 class BusinessDays:
     """Monday to Friday, less the public holidays of ``country`` (ISO 3166) when given."""
 
@@ -50,7 +60,8 @@ class BusinessDays:
         return str(name) if name else None
 
     def is_business_day(self, day: dt.date) -> bool:
-        return day.weekday() < 5 and (self._off is None or day not in self._off)  # type: ignore[operator]
+        return day.weekday() < 5 and (self.country is None
+                                      or day not in _holiday_dates(self.country, day.year))
 
     def add(self, day: dt.date, count: int) -> dt.date:
         """``count`` business days after ``day`` (before it, when negative); 0 is ``day``."""

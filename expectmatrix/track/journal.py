@@ -137,6 +137,7 @@ class JournalFile:
     findings: list[Finding] = field(default_factory=list)
     positions: Positions = field(default_factory=Positions)
     size: int = 0
+    sha256: str | None = None  # of the file's bytes as read: what a statement prints
 
     def at(self, code: str, message: str, path: FieldPath) -> Finding:
         line, col = self.positions.locate(path)
@@ -231,7 +232,9 @@ def read_journal(path: str | Path) -> JournalFile:
         return JournalFile(path, findings=[_unreadable(path, str(e).removeprefix(f"{path}: "))])
     except SpecError as e:
         return JournalFile(path, findings=e.findings)
-    return parse_journal(text, path)
+    found = parse_journal(text, path)
+    found.sha256 = hashlib.sha256(data).hexdigest()
+    return found
 
 
 def _unreadable(path: Path, message: str) -> Finding:

@@ -13,13 +13,13 @@ its end without that, it is overdue.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from expectmatrix.checks import ApprovalRules, LibrarySource, frame_clauses, library_if_needed
-from expectmatrix.errors import SpecError
+from expectmatrix.errors import InvalidFile
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.models import Contact, Spec
 from expectmatrix.spec.shape import expectations_of, sides
@@ -90,6 +90,7 @@ class DealStatus:
     today: dt.date
     escalation_days: int | None
     expectations: tuple[ExpectationStatus, ...]
+    journal_sha256: str | None = None  # of the journal's bytes as read
 
     @property
     def summary(self) -> dict[str, dict[str, int]]:
@@ -108,7 +109,8 @@ class DealStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {"deal": self.deal, "title": self.title, "file": self.file,
-                "journal": self.journal, "fingerprint": self.fingerprint,
+                "journal": self.journal, "journal_sha256": self.journal_sha256,
+                "fingerprint": self.fingerprint,
                 "version": self.version,
                 "today": self.today.isoformat(), "escalation_days": self.escalation_days,
                 "expectations": [e.to_dict() for e in self.expectations],
@@ -195,16 +197,29 @@ def escalation_days(tracked: Tracked, library: LibrarySource = None) -> int | No
     return value
 
 
-def owner_of(spec: Spec, side: Side, role: str | None) -> Owner | None:
+def _role_key(role: str) -> str:
+    return " ".join(role.casefold().split())
+
+
+def owner_of(spec: Spec, side: Side, role: str | None,
+             roles: dict[str, Contact] | None = None) -> Owner | None:
     """The owner role, with the name and e-mail of the promising side's contact who has
-    that role (case and spacing aside)."""
+    that role (case and spacing aside). ``roles``: the side's contacts by role, when the
+    caller looks up many (:func:`contacts_by_role`)."""
     if role is None:
         return None
-    key = " ".join(role.casefold().split())
-    contacts: list[Contact] = getattr(spec.parties, side).contacts
-    match = next((c for c in contacts if c.role and " ".join(c.role.casefold().split()) == key),
-                 None)
+    match = (roles if roles is not None else contacts_by_role(spec, side)).get(_role_key(role))
     return Owner(role, match.name if match else None, match.email if match else None)
+
+
+def contacts_by_role(spec: Spec, side: Side) -> dict[str, Contact]:
+    """The side's contacts by role (the first one with a role, case and spacing aside)."""
+    out: dict[str, Contact] = {}
+    contacts: list[Contact] = getattr(spec.parties, side).contacts
+    for c in contacts:
+        if c.role:
+            out.setdefault(_role_key(c.role), c)
+    return out
 
 
 def deal_status(tracked: Tracked, today: dt.date, library: LibrarySource = None) -> DealStatus:
@@ -219,18 +234,20 @@ def deal_status(tracked: Tracked, today: dt.date, library: LibrarySource = None)
             ever[entry.id] = ever.get(entry.id, 0) + 1
     rows = []
     for side in sides():
+        roles = contacts_by_role(spec, side)
         for e in expectations_of(spec, side):
             due = due_of(e, named, days)
             events = in_force.get(e.id, [])
             status, shown, escalates = status_on(due, state_of(events), today, days, window)
             rows.append(ExpectationStatus(e.id, side, status, shown, e.due, e.text, e.measure,
-                                          owner_of(spec, side, e.owner), due,
+                                          owner_of(spec, side, e.owner, roles), due,
                                           events[-1] if events else None, escalates,
                                           ever.get(e.id, 0)))
     journal = tracked.journal
     return DealStatus(spec.deal.id, spec.deal.title, str(tracked.path),
                       str(journal.path) if journal.journal is not None else None,
-                      tracked.fingerprint, spec.deal.version, today, window, tuple(rows))
+                      tracked.fingerprint, spec.deal.version, today, window, tuple(rows),
+                      journal.sha256 if journal.journal is not None else None)
 
 
 def spec_paths(inputs: Iterable[str | Path]) -> list[Path]:
@@ -245,15 +262,26 @@ def spec_paths(inputs: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def each_status(inputs: Iterable[str | Path], today: dt.date, library: LibrarySource = None,
+                approvals: ApprovalRules = NO_RULES) -> Iterator[DealStatus | InvalidFile]:
+    """The status of each deal among ``inputs`` in turn, or why it could not be read: a
+    caller that prints as it goes holds one deal at a time, however many there are."""
+    for path in spec_paths(inputs):
+        try:
+            yield deal_status(open_deal(path, library, approvals), today, library)
+        except InvalidFile as e:  # the spec, or its journal
+            yield e
+
+
 def statuses(inputs: Iterable[str | Path], today: dt.date, library: LibrarySource = None,
              approvals: ApprovalRules = NO_RULES
              ) -> tuple[list[DealStatus], list[Finding]]:
     """The status of every deal among ``inputs``, and the problems of those that could
     not be read (each left out)."""
     found, problems = [], []
-    for path in spec_paths(inputs):
-        try:
-            found.append(deal_status(open_deal(path, library, approvals), today, library))
-        except SpecError as e:
-            problems += e.findings
+    for item in each_status(inputs, today, library, approvals):
+        if isinstance(item, InvalidFile):
+            problems += item.findings
+        else:
+            found.append(item)
     return found, problems

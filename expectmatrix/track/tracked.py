@@ -65,7 +65,12 @@ def open_deal(path: str | Path, library: LibrarySource = None,
     """The spec and its journal; SpecError naming every problem of either, including a
     journal that tracks another version of the spec."""
     path = Path(path)
-    loaded = checked_spec(path, library, approvals)
+    return with_journal(path, checked_spec(path, library, approvals))
+
+
+def with_journal(path: Path, loaded: Loaded) -> Tracked:
+    """A spec already checked (``loaded``, valid) with the journal beside ``path``;
+    SpecError naming every problem of the journal."""
     assert loaded.spec is not None
     fp = fingerprint(loaded.spec)
     journal = read_journal(journal_path(path))
