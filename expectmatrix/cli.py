@@ -365,9 +365,9 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
     and balance too. html and pdf strike deletions and underline insertions; docx uses
     Word tracked changes that can be accepted or rejected.
     """
-    from expectmatrix.render.output import write_atomic
     from expectmatrix.render.view import document_time
     from expectmatrix.review.compare import compare, format_text
+    from expectmatrix.writing import write_atomic
 
     if fmt in ("pdf", "docx") and output is None:
         raise click.UsageError(f"-f {fmt} needs -o FILE")
@@ -470,8 +470,8 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
 def extract(document: Path, output: Path | None) -> None:
     """Write out the spec embedded in a PDF or DOCX (JSON); rendering it gives the same
     document."""
-    from expectmatrix.render.output import write_atomic
     from expectmatrix.review.verify import extract as run_extract
+    from expectmatrix.writing import write_atomic
 
     data = run_extract(document)
     if output:
@@ -539,7 +539,7 @@ def init(segment: str | None, vendor: str | None, customer: str | None, deal_id:
     import re
 
     from expectmatrix.library.playbooks import Draft, draft_spec, pick_playbook, signatory
-    from expectmatrix.render.output import write_atomic
+    from expectmatrix.writing import write_atomic
 
     if output.exists() and not force:
         raise click.UsageError(f"{output} exists; choose another -o or add --force")
@@ -606,7 +606,7 @@ def templates_copy(target: Path, force: bool) -> None:
 @_fail_cleanly
 def schema(output: Path | None, markdown: bool) -> None:
     """Print the JSON Schema of the spec format (for YAML editors)."""
-    from expectmatrix.render.output import write_atomic
+    from expectmatrix.writing import write_atomic
 
     if markdown:
         from expectmatrix.spec.docs import reference
@@ -928,11 +928,11 @@ def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
     Import it again after `record` or a new version: each to-do keeps its UID, so the
     calendar updates it. Nothing is written if any input could not be read.
     """
-    from expectmatrix.render.output import write_atomic
     from expectmatrix.spec.clock import today as clock_today
     from expectmatrix.track.calendar import calendar_for, dated, latest_versions
     from expectmatrix.track.journal import now
     from expectmatrix.track.status import statuses
+    from expectmatrix.writing import write_atomic
 
     found, problems = statuses(inputs, clock_today(), _library_loader(),
                                _settings().approval_rules)

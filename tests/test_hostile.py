@@ -21,7 +21,7 @@ from conftest import BASE, SAMPLES
 
 from expectmatrix.batch.runner import run_batch
 from expectmatrix.errors import OutputError
-from expectmatrix.render.output import folder_lock, write_documents
+from expectmatrix.writing import folder_lock, write_documents
 
 CLI = [sys.executable, "-m", "expectmatrix"]
 

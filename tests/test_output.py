@@ -7,8 +7,8 @@ import os
 import pytest
 
 from expectmatrix.errors import OutputError
-from expectmatrix.render.output import prepare_dir, write_atomic
 from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
+from expectmatrix.writing import prepare_dir, write_atomic
 
 
 def test_write_atomic_replaces_content(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from conftest import BASE
 
 from expectmatrix.errors import OutputError
-from expectmatrix.render.output import write_documents
+from expectmatrix.writing import write_documents
 
 OLD_PDF = b"%PDF-1.7 the earlier, signed-off version"
 

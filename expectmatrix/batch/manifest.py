@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import IO, Any, overload
 
 from expectmatrix.errors import InputError
-from expectmatrix.render.output import write_atomic_stream
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.inputs import read_bytes
 from expectmatrix.version import __version__
+from expectmatrix.writing import write_atomic_stream
 
 MANIFEST = "manifest.json"
 MANIFEST_EVERY = 1.0  # seconds at least between rewrites; the last one is always written

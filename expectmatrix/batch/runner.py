@@ -46,7 +46,7 @@ from expectmatrix.errors import (
     shown_path,
 )
 from expectmatrix.render.audience import edition_fingerprint
-from expectmatrix.render.output import folder_lock, output_name, prepare_dir, remove_stale, write_documents
+from expectmatrix.render.output import output_name
 from expectmatrix.render.pipeline import (
     RenderJob,
     RenderOptions,
@@ -61,6 +61,7 @@ from expectmatrix.spec.findings import Finding, errors
 from expectmatrix.spec.inputs import walk_folder
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.terms import is_spec_name
+from expectmatrix.writing import folder_lock, prepare_dir, remove_stale, write_documents
 
 __all__ = ["MANIFEST", "BatchResult", "Item", "Record", "collect_items", "run_batch"]
 

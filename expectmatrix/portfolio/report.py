@@ -88,7 +88,7 @@ def html_page(portfolio: Portfolio, template_dirs: Sequence[str | Path] = ()) ->
 def write_report(portfolio: Portfolio, path: str | Path,
                  template_dirs: Sequence[str | Path] = ()) -> Path:
     """Written whole or not at all, in the format of the file's suffix."""
-    from expectmatrix.render.output import write_atomic
+    from expectmatrix.writing import write_atomic
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ from expectmatrix.errors import InputError, RenderError, TimeUp
 from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files
 from expectmatrix.render.templating import template_file
 from expectmatrix.render.view import View
-from expectmatrix.spec.assets import file_url_path, may_read
 from expectmatrix.spec.inputs import read_bytes, read_text
 
 SPEC_ATTACHMENT = "expectmatrix-spec.json"
@@ -160,3 +159,18 @@ class PdfRenderer:
             )
         assert isinstance(pdf, bytes)
         return pdf
+
+
+def may_read(path: Path, roots: Iterable[Path], files: Collection[Path]) -> bool:
+    """The one rule for any file a document uses, in the PDF or a standalone page: inside
+    a template folder, or the spec's own checked logo or font (all paths resolved)."""
+    path = path.resolve()
+    return path in files or any(path.is_relative_to(r) for r in roots)
+
+
+def file_url_path(url: str) -> Path:
+    """``file:///a/b%20c.png?x`` -> ``/a/b c.png``."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    return Path(url2pathname(urlsplit(url).path))

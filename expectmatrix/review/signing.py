@@ -192,7 +192,7 @@ def sign(pdf_path: str | Path, out: str | Path, p12: str | Path, passphrase: byt
     from pyhanko.sign import fields, signers
     from pyhanko.stamp import TextStampStyle
 
-    from expectmatrix.render.output import write_atomic
+    from expectmatrix.writing import write_atomic
 
     data = _read(pdf_path, MAX_PDF_BYTES, "PDF")
     if not data.startswith(b"%PDF"):

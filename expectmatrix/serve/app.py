@@ -222,7 +222,7 @@ def render(served: Served, request: Request, body: bytes) -> Response:
 
 
 def save(served: Served, request: Request, body: bytes) -> Response:
-    from expectmatrix.render.output import write_atomic
+    from expectmatrix.writing import write_atomic
 
     path = served.guard.spec_path(request.path_params["name"])
     payload = json_body(body)
@@ -245,7 +245,7 @@ def save(served: Served, request: Request, body: bytes) -> Response:
 
 def new(served: Served, request: Request, body: bytes) -> Response:
     from expectmatrix.library.playbooks import Draft, draft_spec, pick_playbook
-    from expectmatrix.render.output import write_atomic
+    from expectmatrix.writing import write_atomic
 
     form = json_body(body)
     fields = ("id", "segment", "vendor", "customer", "title")

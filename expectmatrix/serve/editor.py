@@ -122,7 +122,7 @@ def preview_page(served: Served, request: Request, body: bytes) -> Response:
 
 def new_version(served: Served, request: Request, body: bytes) -> Response:
     """The edited spec as version + 1, written to a new file; the old file stays."""
-    from expectmatrix.render.output import write_atomic
+    from expectmatrix.writing import write_atomic
 
     payload = json_body(body, text=True)
     source = served.guard.spec_path(request.path_params["name"])

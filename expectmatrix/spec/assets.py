@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -252,18 +251,3 @@ def cjk_font_available() -> bool:
         if out.strip():
             return True
     return False
-
-
-def may_read(path: Path, roots: Iterable[Path], files: Collection[Path]) -> bool:
-    """The one rule for any file a document uses, in the PDF or a standalone page: inside
-    a template folder, or the spec's own checked logo or font (all paths resolved)."""
-    path = path.resolve()
-    return path in files or any(path.is_relative_to(r) for r in roots)
-
-
-def file_url_path(url: str) -> Path:
-    """``file:///a/b%20c.png?x`` -> ``/a/b c.png``."""
-    from urllib.parse import urlsplit
-    from urllib.request import url2pathname
-
-    return Path(url2pathname(urlsplit(url).path))

@@ -168,7 +168,7 @@ def write_statement(path: str | Path, output: str | Path, today: dt.date,
                     approvals: ApprovalRules = NO_RULES) -> Path:
     """Write the statement of the spec at ``path`` to ``output`` (.pdf or .docx), whole or
     not at all; within the time limit of ``options`` (templates are untrusted)."""
-    from expectmatrix.render.output import write_atomic
+    from expectmatrix.writing import write_atomic
 
     options = options or RenderOptions()
     output = Path(output)
