@@ -216,8 +216,10 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
     ``Client.get_executor()``, left open for the caller to close. Its workers must run
     this version of expectmatrix and see the templates, letterhead, base specs and logos
     at the same absolute paths; this process reads the specs and writes the documents.
-    Its workers cannot be killed: the time limit stops a template between two Python
-    steps, not during one long C-level step (see executors.py for dask's workers).
+    It cannot kill their workers: the time limit stops a template between two Python
+    steps, and only on a dask worker that a nanny restarts does a job that overruns
+    further end its worker process (executors.py); elsewhere, one long C-level step is
+    not cut short.
     """
     options = options or RenderOptions(timeout=120.0)
     if formats:
