@@ -264,6 +264,10 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
               help="Output format; repeat for several. Default: pdf and docx.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes. Default: the number of CPUs.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run the jobs on the workers of this dask.distributed scheduler "
+                   "(tcp://host:port) rather than on this machine; needs "
+                   "pip install 'expectmatrix[dask]'.")
 @click.option("--resume", is_flag=True,
               help="Skip items whose outputs exist and carry the current spec's fingerprint.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed item.")
@@ -290,7 +294,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_fail_cleanly
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
-          resume: bool, fail_fast: bool, strict: bool, follow_symlinks: bool,
+          scheduler: str | None, resume: bool, fail_fast: bool, strict: bool, follow_symlinks: bool,
           base: Path | None, columns: str | None,
           date_format: str | None, template_dirs: tuple[Path, ...], audience: Audience,
           mark: bool | None, pdf_variant: str | None, docx_base: Path | None, timeout: float,
@@ -301,6 +305,7 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     alone; exit 1 if any item failed or conflicted.
     """
     from expectmatrix.batch.csvrows import CsvOptions
+    from expectmatrix.batch.executors import cluster
     from expectmatrix.batch.progress import BatchProgress
     from expectmatrix.batch.runner import run_batch
     from expectmatrix.settings import column_map
@@ -311,11 +316,15 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     csv = CsvOptions(settings.csv_columns + (column_map(columns) if columns else ()),
                      date_format or settings.date_format, shared=settings.csv_shared)
     _library()  # a broken library is reported once, here, not once per item
-    with BatchProgress(quiet=as_json) as progress:
+    if scheduler and jobs:
+        raise click.UsageError("--jobs and --scheduler do not go together: a cluster's "
+                               "workers are its own")
+    workers = cluster(scheduler) if scheduler else contextlib.nullcontext()
+    with workers as executor, BatchProgress(quiet=as_json) as progress:
         result = run_batch(inputs, outdir, options=options, jobs=jobs, resume=resume,
                            fail_fast=fail_fast, strict=strict, base=base, csv=csv,
                            on_item=progress.item, on_total=progress.total,
-                           follow_symlinks=follow_symlinks)
+                           follow_symlinks=follow_symlinks, executor=executor)
     summary = result.summary()
     if as_json:
         click.echo(json.dumps(summary, indent=2))

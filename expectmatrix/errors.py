@@ -88,6 +88,11 @@ class WorkerFailed(ExpectmatrixError):
     """A job could not finish: it ran out of time or memory, or its worker died."""
 
 
+class ClusterError(ExpectmatrixError):
+    """A dask scheduler could not be used (not installed, not reachable, another
+    version of expectmatrix on its workers)."""
+
+
 class OutputError(ExpectmatrixError):
     """An output file or folder could not be written."""
 

@@ -22,7 +22,7 @@ from conftest import BASE, pdf_text
 from expectmatrix.batch.runner import run_batch
 from expectmatrix.errors import ExpectmatrixError, WorkerFailed
 from expectmatrix.render.pipeline import RenderOptions, check_setup, render_file
-from expectmatrix.render.workers import START_ATTEMPTS, Pool, run_one
+from expectmatrix.render.workers import START_ATTEMPTS, ProcessExecutor, run_one
 
 CLI = [sys.executable, "-m", "expectmatrix"]
 
@@ -162,12 +162,17 @@ def test_a_broken_template_still_fails_the_batch_once_with_its_line(tmp_path):
 
 def test_workers_that_die_at_start_are_not_restarted_forever():
     started = time.monotonic()
-    pool = Pool(1, functools.partial(os._exit, 3), (), timeout=5)
-    with pool, pytest.raises(WorkerFailed) as failed:
-        list(pool.map(str, ["a", "b"]))
+    executor = ProcessExecutor(1, functools.partial(os._exit, 3), (), timeout=5)
+    with executor:
+        futures = [executor.submit(str, "a"), executor.submit(str, "b")]
+        failures = [f.exception() for f in futures]
+        with pytest.raises(WorkerFailed, match="could not start"):
+            executor.submit(str, "c")  # and every later job, at once
     assert time.monotonic() - started < 30
-    assert pool.failed_starts == START_ATTEMPTS and pool.workers == []
-    message = str(failed.value)
+    assert executor.failed_starts == START_ATTEMPTS and executor.workers == []
+    assert all(isinstance(f, WorkerFailed) for f in failures)
+    assert str(failures[0]) == str(failures[1])
+    message = str(failures[0])
     assert "could not start a worker process" in message and "exited with code 3" in message
     assert "timeout=None" in message and "--timeout 0" in message
     with pytest.raises(WorkerFailed, match="could not start a worker process"):

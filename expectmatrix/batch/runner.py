@@ -6,7 +6,10 @@ each would write, so that two valid inputs aiming at the same name are both repo
 a conflict and neither is written. The second renders the rest. Each worker builds its
 renderers once, in its first job and within that job's time limit (compiling a template
 is untrusted work, never done in this process); a job that runs past the time limit, or
-a worker that dies, fails only its own item (workers.py). Before the first pass, one
+a worker that dies, fails only its own item (workers.py). The jobs run on any
+``concurrent.futures.Executor`` (executors.py): this machine's worker processes by
+default, or a dask cluster's workers (tasks.py says what changes there). Before the
+first pass, one
 worker builds them on its own, so a broken or far too slow template fails the batch
 once rather than every item. Between and after the passes, items and records wait in a
 ledger on disk (manifest.py), and the manifest is rewritten atomically as results
@@ -17,16 +20,21 @@ The output folder is locked for the run: a second batch into it is refused.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import Executor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.batch.csvrows import CsvOptions, Row, count_rows, load_row, read_rows
+from expectmatrix.batch import tasks
+from expectmatrix.batch.csvrows import CsvOptions, count_rows, read_rows
+from expectmatrix.batch.executors import each_done, parallelism
 from expectmatrix.batch.manifest import (
     MANIFEST,
     Ledger,
@@ -36,46 +44,27 @@ from expectmatrix.batch.manifest import (
     Records,
     write_failures,
 )
-from expectmatrix.checks import check_loaded
+from expectmatrix.batch.tasks import Item, Setup
 from expectmatrix.errors import (
     ExpectmatrixError,
+    InputError,
     InvalidFile,
     RenderError,
     WorkerFailed,
     os_problem,
     shown_path,
 )
-from expectmatrix.render.audience import edition_fingerprint
-from expectmatrix.render.output import output_name
-from expectmatrix.render.pipeline import (
-    RenderJob,
-    RenderOptions,
-    init_worker,
-    machine_notices,
-    prepare_job,
-    render_job,
-    worker_renderers,
-)
-from expectmatrix.render.workers import Pool, cpu_count
+from expectmatrix.render.pipeline import RenderJob, RenderOptions, machine_notices
+from expectmatrix.render.workers import ProcessExecutor, cpu_count
 from expectmatrix.spec.findings import Finding, errors
-from expectmatrix.spec.inputs import walk_folder
-from expectmatrix.spec.loading import load
+from expectmatrix.spec.inputs import read_bytes, walk_folder
+from expectmatrix.spec.loading import MAX_BYTES, load
 from expectmatrix.spec.terms import is_spec_name
+from expectmatrix.version import __version__
 from expectmatrix.writing import folder_lock, prepare_dir, remove_stale, write_documents
 
 __all__ = ["MANIFEST", "BatchResult", "Item", "Record", "collect_items", "run_batch"]
 
-
-
-@dataclass(frozen=True)
-class Item:
-    """One input: a spec file, a CSV row, or an input that could not be read at all."""
-
-    source: str
-    path: str | None = None
-    row: Row | None = None
-    problems: tuple[Finding, ...] = ()
-    skipped: Finding | None = None  # why it is not read at all (a link out of its folder)
 
 
 def _folder_items(folder: Path, follow_symlinks: bool) -> Iterator[Item]:
@@ -163,79 +152,46 @@ class BatchResult:
                 "notices": [f.message for f in self.notices]}
 
 
-# --- in the workers ---------------------------------------------------------------------
-
-_library: Any = None
-
-
-def _init(options: RenderOptions, strict: bool, hook: Callable[[], None] | None) -> None:
-    global _library
-    from functools import cache
-
-    from expectmatrix.settings import library_for
-
-    init_worker(options, hook)
-    # read on first use: a batch whose specs name no clause never needs it
-    _library = (strict, cache(lambda: library_for(options.settings)))
-
-
-def _prepare(pair: tuple[int, Item]) -> dict[str, Any]:
-    _index, item = pair
-    strict, library = _library
-    try:
-        loaded = load_row(item.row) if item.row is not None else load(item.path or item.source)
-        options, _ = worker_renderers()
-        loaded = check_loaded(loaded, strict=strict, library=library,
-                              template_dirs=options.template_dirs,
-                              approvals=options.settings.approval_rules)
-    except ExpectmatrixError as e:
-        return {"ok": False, "findings": [Finding("failed", str(e), file=item.source)]}
-    spec = loaded.spec
-    if errors(loaded.findings) or spec is None:
-        return {"ok": False, "findings": loaded.findings}
-    job = RenderJob.of(loaded)
-    return {"ok": True, "findings": loaded.findings, "deal_id": spec.deal.id,
-            "version": spec.deal.version,
-            # the one the documents print: what a reader checks them against, and what
-            # --resume compares (a change the edition does not carry renders nothing anew)
-            "fingerprint": edition_fingerprint(spec, options.edition()),
-            "job": job, "names": [output_name(spec.deal.id, spec.deal.version, f,
-                                              options.edition().suffix)
-                                  for f in options.formats]}
-
-
-def _render(job: RenderJob, outdir: str) -> dict[str, Any]:
-    # The first pass already parsed and checked this item; its canonical form rebuilds the
-    # same Spec without reading and parsing the file again.
-    import hashlib
-
-    try:
-        documents, notices = render_job(job)
-        spec = job.spec()
-        suffix = worker_renderers()[0].edition().suffix
-        names = {output_name(spec.deal.id, spec.deal.version, fmt, suffix): data
-                 for fmt, data in documents.items()}
-        write_documents(Path(outdir), names)
-    except ExpectmatrixError as e:
-        return {"ok": False, "findings": [Finding("failed", str(e), file=job.source)]}
-    return {"ok": True, "findings": [replace(f, file=job.source) for f in notices],
-            "outputs": [{"file": name, "bytes": len(data),
-                         "sha256": hashlib.sha256(data).hexdigest()}
-                        for name, data in names.items()]}
-
-
 # --- in the parent ----------------------------------------------------------------------
 
 
+@dataclass
+class _Jobs:
+    """Where a batch's jobs run, and how they get there."""
+
+    executor: Executor
+    setup: Setup | str  # what each job carries (the key alone where initializers set up)
+    outdir: str | None  # where workers write the documents; None: they send them here
+    window: int  # jobs in flight at most
+    stopping: bool = False  # set by Ctrl-C or --fail-fast: nothing new starts
+
+    def stop(self) -> None:
+        self.stopping = True
+        if isinstance(self.executor, ProcessExecutor):  # jobs queued there stay unstarted
+            self.executor.paused = True
+
+    def run(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any
+            ) -> Iterator[tuple[Any, Any]]:
+        def submit(item: Any) -> Any:
+            return self.executor.submit(tasks.run, self.setup, fn, item, *args)
+
+        return each_done(submit, items, self.window, lambda: self.stopping)
+
+    @property
+    def ships(self) -> bool:
+        """Whether the parent reads the inputs and writes the outputs for the workers."""
+        return self.outdir is None
+
+
 @contextmanager
-def _ctrl_c(pool: Pool) -> Iterator[list[bool]]:
+def _ctrl_c(jobs: _Jobs) -> Iterator[list[bool]]:
     """Ctrl-C sets a flag the loop reads, rather than raising wherever the parent
     happens to be: the jobs in flight finish and are recorded, nothing new starts."""
     seen = [False]
 
     def stop(signum: int, frame: object) -> None:
         seen[0] = True
-        pool.stopping = True
+        jobs.stop()
 
     try:
         previous = signal.signal(signal.SIGINT, stop)
@@ -266,13 +222,23 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
               on_item: Callable[[Record, int], None] | None = None,
               on_total: Callable[[int], None] | None = None,
               worker_hook: Callable[[], None] | None = None,
-              follow_symlinks: bool = False) -> BatchResult:
+              follow_symlinks: bool = False, executor: Executor | None = None) -> BatchResult:
     """Render every input into ``outdir`` and return what happened to each.
 
     ``on_total(n)`` is called once the inputs are counted, ``on_item(record, done)`` as each
     item ends. A symbolic link that leads out of a folder given is skipped with a warning,
     unless ``follow_symlinks``. Raises OutputError before any rendering if ``outdir`` cannot be written or
     another batch is using it.
+
+    The jobs run on ``jobs`` worker processes of this machine, or on ``executor`` if
+    given: any ``concurrent.futures.Executor``, such as a dask cluster's
+    ``Client.get_executor()``, left open for the caller to close. Its workers must run
+    this version of expectmatrix and see the templates, letterhead, base specs and logos
+    at the same absolute paths; this process reads the specs and writes the documents.
+    It cannot kill their workers: the time limit stops a template between two Python
+    steps, and only on a dask worker that a nanny restarts does a job that overruns
+    further end its worker process (executors.py); elsewhere, one long C-level step is
+    not cut short.
     """
     options = options or RenderOptions(timeout=120.0)
     if formats:
@@ -287,35 +253,68 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
         # Lives as long as the result's records, which are read back from it.
         ledger = Ledger()
         csv = replace(csv or CsvOptions(), strict=strict)
-        return _run(inputs, folder, options, ledger, total, started, jobs=jobs,
-                    resume=resume, fail_fast=fail_fast, strict=strict, base=base, csv=csv,
-                    on_item=on_item, worker_hook=worker_hook, follow_symlinks=follow_symlinks)
+        setup = Setup(uuid.uuid4().hex, options, strict, worker_hook)
+        if executor is None:
+            workers = max(1, min(jobs or cpu_count(), max(total, 1)))
+            context: Any = ProcessExecutor(workers, tasks.set_up, (setup,),
+                                           timeout=options.timeout)
+            run = _Jobs(context, setup.key, str(folder), 2 * workers)
+        else:
+            context = nullcontext()
+            setup = replace(setup, options=_portable(options))
+            run = _Jobs(executor, setup, None, 2 * parallelism(executor))
+        with context:
+            _check_setup(run)
+            return _run_passes(inputs, folder, options, ledger, started, run,
+                               resume=resume, fail_fast=fail_fast, base=base, csv=csv,
+                               on_item=on_item, follow_symlinks=follow_symlinks)
 
 
-def _check_setup(pool: Pool) -> None:
+def _portable(options: RenderOptions) -> RenderOptions:
+    """The same options with absolute paths, which a worker elsewhere reads alike."""
+    return replace(options, template_dirs=tuple(Path(p).resolve() for p in options.template_dirs),
+                   docx_base=Path(options.docx_base).resolve() if options.docx_base else None)
+
+
+def _check_setup(jobs: _Jobs) -> None:
     """A broken template or letterhead, or one that takes longer than the time limit to
     compile, fails the batch once, up front. Checked in a worker, within the limit."""
-    for _, outcome in pool.map(prepare_job, [None]):
+    for _, outcome in jobs.run(tasks.check, [None]):
         if isinstance(outcome, WorkerFailed):
             raise RenderError(str(outcome))
+        if outcome != __version__:
+            raise RenderError(f"the workers run expectmatrix {outcome} and this machine "
+                              f"{__version__}: install the same version on both, so that "
+                              "their documents are the same")
 
 
-def _run(inputs: Sequence[str | Path], folder: Path, options: RenderOptions, ledger: Ledger,
-         total: int, started: float, *, jobs: int | None, resume: bool, fail_fast: bool,
-         strict: bool, base: str | Path | None, csv: CsvOptions,
-         on_item: Callable[[Record, int], None] | None,
-         worker_hook: Callable[[], None] | None, follow_symlinks: bool) -> BatchResult:
-    workers = max(1, min(jobs or cpu_count(), max(total, 1)))
-    pool = Pool(workers, _init, (options, strict, worker_hook), options.timeout)
-    with pool:
-        _check_setup(pool)
-        return _run_passes(inputs, folder, options, ledger, started, pool,
-                           resume=resume, fail_fast=fail_fast, base=base, csv=csv,
-                           on_item=on_item, follow_symlinks=follow_symlinks)
+def _shipped(item: Item) -> Item:
+    """An item as a cluster's worker can read it: a spec file's text read here, a CSV
+    row's base spec named by its absolute path."""
+    if item.skipped is not None or item.problems:
+        return item
+    if item.row is not None:
+        if item.row.base is None:
+            return item
+        return replace(item, row=replace(item.row, base=os.path.abspath(item.row.base)))
+    path = item.path or item.source
+    try:
+        data = read_bytes(path, MAX_BYTES, "spec")
+    except InputError:  # the same message as a worker reading it gives
+        return replace(item, problems=tuple(load(path).findings))
+    return replace(item, data=data, folder=os.path.dirname(os.path.abspath(path)))
+
+
+def _write_here(folder: Path, source: str, outcome: dict[str, Any]) -> dict[str, Any]:
+    try:
+        write_documents(folder, outcome.pop("documents"))
+    except ExpectmatrixError as e:
+        return tasks.failed(source, e)
+    return outcome
 
 
 def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptions,
-                ledger: Ledger, started: float, pool: Pool, *, resume: bool,
+                ledger: Ledger, started: float, jobs: _Jobs, *, resume: bool,
                 fail_fast: bool, base: str | Path | None, csv: CsvOptions,
                 on_item: Callable[[Record, int], None] | None, follow_symlinks: bool
                 ) -> BatchResult:
@@ -336,6 +335,8 @@ def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptio
     def readable() -> Iterator[tuple[int, Item]]:
         for index, item in enumerate(collect_items(inputs, base, csv, notices,
                                                    follow_symlinks)):
+            if jobs.ships:
+                item = _shipped(item)
             if item.skipped is not None:
                 finish(index, Record(item.source, "skipped", findings=[item.skipped],
                                      error=item.skipped.message))
@@ -345,9 +346,9 @@ def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptio
             else:
                 yield index, item
 
-    with _ctrl_c(pool) as interrupted:
+    with _ctrl_c(jobs) as interrupted:
         # Pass 1: validate everything, learn the names each valid item would write.
-        for (index, item), outcome in pool.map(_prepare, readable()):
+        for (index, item), outcome in jobs.run(tasks.prepare, readable()):
             if isinstance(outcome, dict) and outcome["ok"]:
                 job: RenderJob = outcome["job"]
                 ledger.prepare(Prepared(index, item.source, outcome["deal_id"],
@@ -357,7 +358,8 @@ def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptio
             else:
                 finish(index, _failure(item.source, outcome))
                 if fail_fast:
-                    stopped = pool.stopping = True
+                    jobs.stop()
+                    stopped = True
         ledger.find_conflicts()
 
         def to_render() -> Iterator[tuple[Prepared, RenderJob]]:
@@ -382,7 +384,9 @@ def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptio
         # Pass 2: render.
         if not (stopped or interrupted[0]):
             pending = to_render()
-            for (info, _), outcome in pool.map(_render_pair, pending, str(folder)):
+            for (info, _), outcome in jobs.run(tasks.render, pending, jobs.outdir):
+                if isinstance(outcome, dict) and "documents" in outcome:
+                    outcome = _write_here(folder, info.source, outcome)
                 if isinstance(outcome, dict) and outcome["ok"]:
                     # The first pass's warnings (readiness, wording...) stay on the record.
                     record = Record(info.source, "ok", info.deal_id, info.version,
@@ -394,7 +398,8 @@ def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptio
                     record.deal_id, record.version = info.deal_id, info.version
                 finish(info.index, record)
                 if fail_fast and record.status == "failed":
-                    stopped = pool.stopping = True
+                    jobs.stop()
+                    stopped = True
             if fail_fast and ledger.statuses["conflict"]:
                 stopped = True
         result = BatchResult(Records(ledger), time.monotonic() - started, documents,
@@ -402,10 +407,6 @@ def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptio
     manifest.write(result.summary())
     write_failures(folder, result.records)
     return result
-
-
-def _render_pair(pair: tuple[Prepared, RenderJob], outdir: str) -> dict[str, Any]:
-    return _render(pair[1], outdir)
 
 
 def _pickle(value: object) -> bytes:

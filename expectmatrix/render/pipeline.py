@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -206,8 +207,9 @@ class RenderJob:
         return Spec.model_validate_json(self.canonical)
 
 
-# The one piece of state a worker process keeps: its options and the renderers it built.
-_worker: tuple[RenderOptions, Renderers] | None = None
+# The one piece of state a worker keeps: its options and the renderers it built. One per
+# thread: a dask worker runs jobs on threads, and no two of them share a renderer.
+_worker = threading.local()
 
 # What each format's writer imports: loaded when a worker starts, so that a document's
 # time goes to its templates and layout, not to importing libraries.
@@ -221,20 +223,20 @@ def init_worker(options: RenderOptions, hook: Callable[[], None] | None = None) 
     the user's templates or letterhead read yet. Compiling those can take as long as
     rendering (Jinja folds constant expressions while it compiles), so it happens in the
     first job, within that document's time limit, and is kept for the next ones."""
-    global _worker
     from importlib import import_module
 
     for fmt in options.formats:
         for module in _WRITER_MODULES.get(fmt, ()):
             import_module(module)
-    _worker = (options, options.renderers())
+    _worker.state = (options, options.renderers())
     if hook is not None:
         hook()
 
 
 def worker_renderers() -> tuple[RenderOptions, Renderers]:
-    assert _worker is not None, "init_worker was not called in this process"
-    return _worker
+    state: tuple[RenderOptions, Renderers] | None = getattr(_worker, "state", None)
+    assert state is not None, "init_worker was not called in this process"
+    return state
 
 
 def render_job(job: RenderJob) -> tuple[dict[str, bytes], list[Finding]]:
@@ -331,16 +333,27 @@ def time_limit(seconds: float | None, what: str = "rendering") -> Iterator[None]
     """Stop one document that takes too long (a template that loops or is slow to
     compile, a huge table).
 
-    Documents are rendered on the main thread (batch workers too), so an alarm can
+    Documents are rendered on the main thread of a worker process, so an alarm can
     interrupt Jinja and WeasyPrint between any two Python steps; the atomic writes leave
     nothing behind. The alarm raises TimeUp, which no library's ``except Exception``
     swallows. It cannot cut one long C-level step short: the parent process kills a
-    worker that overruns (workers.py).
+    worker that overruns (workers.py). On another thread (a dask worker's), where no
+    signal can be caught, a timer raises TimeUp in that thread instead, between the
+    same Python steps.
     """
     if not seconds:
         yield
         return
+    main = threading.current_thread() is threading.main_thread()
+    try:
+        with (_alarm if main else _thread_alarm)(seconds):
+            yield
+    except TimeUp:
+        raise RenderError(f"{what} took longer than {seconds:g} s and was stopped") from None
 
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
     def expire(signum: int, frame: object) -> None:
         raise TimeUp
 
@@ -348,8 +361,31 @@ def time_limit(seconds: float | None, what: str = "rendering") -> Iterator[None]
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
-    except TimeUp:
-        raise RenderError(f"{what} took longer than {seconds:g} s and was stopped") from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _thread_alarm(seconds: float) -> Iterator[None]:
+    import ctypes
+
+    ident, lock, armed = threading.get_ident(), threading.Lock(), [True]
+    raise_in = ctypes.pythonapi.PyThreadState_SetAsyncExc
+
+    def expire() -> None:
+        with lock:
+            if armed[0]:
+                raise_in(ctypes.c_ulong(ident), ctypes.py_object(TimeUp))
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            armed[0] = False
+            # a TimeUp raised just as the block ended, not delivered yet, is taken back
+            raise_in(ctypes.c_ulong(ident), ctypes.c_void_p(None))
+        timer.cancel()

@@ -2,14 +2,16 @@
 
 A template is untrusted code, and neither a signal nor a thread can interrupt one long
 C-level step (a huge number, a huge string) in the same process. So documents are made
-in spawned worker processes, each with a memory bound, and the parent kills a worker
-whose job runs past its time limit and starts a fresh one: the limit holds whatever the
-job does. A worker that dies takes only its own job with it.
+in spawned worker processes, each with a memory bound, and a thread of the parent kills
+a worker whose job runs past its time limit and starts a fresh one: the limit holds
+whatever the job does. A worker that dies takes only its own job with it.
 
-Workers are spawned (forked WeasyPrint workers have crashed) with SIGINT blocked from
-their first instruction, so a Ctrl-C reaches the parent alone, which lets the jobs in
-flight finish and records them. A worker is replaced after a number of jobs, so caches
-in the libraries it uses cannot grow with the length of a batch.
+:class:`ProcessExecutor` is a ``concurrent.futures.Executor``, so the batch drives it as
+it drives any other (a dask cluster's, say). Workers are spawned (forked WeasyPrint
+workers have crashed) with SIGINT blocked from their first instruction, so a Ctrl-C
+reaches the parent alone, which lets the jobs in flight finish and records them. A
+worker is replaced after a number of jobs, so caches in the libraries it uses cannot
+grow with the length of a batch.
 
 A worker that dies before it is ready is started again, but not forever: spawning
 re-imports the program's main module, which a program read from standard input does not
@@ -20,19 +22,31 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
-import sys
+import threading
 import time
-import traceback
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Literal
 
-from expectmatrix.errors import ExpectmatrixError, TimeUp, WorkerFailed
+from expectmatrix.errors import WorkerFailed
+from expectmatrix.render.worker_process import (
+    MEMORY_LIMIT,
+    cannot_start,
+    failure_message,
+    main_module_problem,
+    nothing,
+    serve_jobs,
+    sigint_blocked,
+    signal_name,
+)
 
-MEMORY_LIMIT = 3 * 1024**3  # bytes of data a worker may allocate
+__all__ = ["GRACE", "MEMORY_LIMIT", "START_ATTEMPTS", "ProcessExecutor",
+           "cpu_count", "failure_message", "nothing", "run_one"]
+
 RECYCLE_AFTER = 250  # jobs, then a fresh process: keeps a long batch's workers flat
 GRACE = 2.0  # seconds a job may overrun its limit (the worker stops it itself first)
 START_TIMEOUT = 60.0  # seconds a worker may take to import its libraries and be ready
@@ -42,106 +56,173 @@ START_ATTEMPTS = 3  # workers that die before they are ready, in a row, before g
 
 
 @dataclass
+class _Task:
+    future: Future[Any]
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+@dataclass
 class _Worker:
     process: Any
     conn: Connection
+    born: float
     ready: bool = False
     jobs: int = 0
+    task: _Task | None = None
     started: float = 0.0
-    item: Any = None
-    busy: bool = False
-    born: float = 0.0
 
 
-@contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """A child started in here inherits a blocked SIGINT and never sees Ctrl-C; the
-    parent's own Ctrl-C waits, pending, and arrives when this ends."""
-    try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    except (AttributeError, ValueError, OSError):  # not POSIX, or not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+class ProcessExecutor(Executor):
+    """``max_workers`` spawned processes, each set up once by ``initializer(*initargs)``;
+    every job submitted runs within ``timeout`` seconds (its worker is killed and
+    replaced when it runs over) and a job whose worker dies fails alone, with
+    :class:`WorkerFailed`. Workers that cannot start fail every job waiting, and every
+    later submit, after a few tries."""
 
-
-def _main(conn: Connection, initializer: Callable[..., None], initargs: tuple[Any, ...],
-          memory: int | None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if memory:
-        import resource
-
-        with suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-    try:
-        initializer(*initargs)
-    except BaseException as e:  # told to the parent, which reports it once
-        conn.send(("init-failed", _describe(e)))
-        return
-    conn.send(("ready", None))
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        if message is None:
-            return
-        fn, args = message
-        try:
-            outcome: tuple[str, Any] = ("ok", fn(*args))
-        except MemoryError:
-            outcome = ("error", "the document needed more memory than a worker may use "
-                                f"({MEMORY_LIMIT // 1024**3} GB) and was stopped")
-        except ExpectmatrixError as e:
-            outcome = ("error", str(e))
-        except TimeUp:  # the alarm rang just as the job ended, past its time limit
-            outcome = ("error", "the document took longer than its time limit and was stopped")
-        except Exception as e:  # a bug in one job must not stop the others
-            outcome = ("error", _describe(e))
-        conn.send(outcome)
-
-
-def _describe(e: BaseException) -> str:
-    if isinstance(e, ExpectmatrixError):
-        return str(e)
-    frame = traceback.extract_tb(e.__traceback__)[-1:] if e.__traceback__ else []
-    where = f" (at {frame[0].filename}:{frame[0].lineno})" if frame else ""
-    return f"unexpected {type(e).__name__}: {e}{where}"
-
-
-class Pool:
-    """``jobs`` worker processes built with ``initializer(*initargs)``; :meth:`map` runs
-    a function over items, each within ``timeout`` seconds, and yields (item, result or
-    WorkerFailed) as they finish. Set :attr:`stopping` to take no new items."""
-
-    def __init__(self, jobs: int, initializer: Callable[..., None], initargs: tuple[Any, ...],
-                 timeout: float | None, memory: int | None = MEMORY_LIMIT,
+    def __init__(self, max_workers: int | None = None,
+                 initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
+                 *, timeout: float | None = None, memory: int | None = MEMORY_LIMIT,
                  recycle_after: int = RECYCLE_AFTER) -> None:
-        self.jobs = max(1, jobs)
-        self.initializer, self.initargs = initializer, initargs
+        self.jobs = max(1, max_workers or cpu_count())
+        self.initializer, self.initargs = initializer or nothing, initargs
         self.timeout, self.memory, self.recycle_after = timeout, memory, recycle_after
         self.context = multiprocessing.get_context("spawn")
-        self.workers: list[_Worker] = []
-        self.stopping = False
+        self.workers: list[_Worker] = []  # the manager thread's alone
         self.failed_starts = 0  # workers that died before they were ready, since one was
+        self.broken: str | None = None
+        # While set, no job waiting starts (and at shutdown, they are cancelled): a plain
+        # flag, so that a signal handler may set it. Ctrl-C: the jobs running finish.
+        self.paused = False
+        self._tasks: deque[_Task] = deque()
+        self._lock = threading.Lock()
+        # The manager thread waits on its workers and on this, which a submit writes to.
+        self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
+        self._thread: threading.Thread | None = None
+        self._closing = self._killing = False
 
-    def _start(self) -> _Worker:
-        problem = _main_module_problem()
-        if problem:
-            self.close()
-            raise WorkerFailed(problem)
+    # --- the caller's side ----------------------------------------------------------------
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            if self.broken:
+                raise WorkerFailed(self.broken)
+            if self._closing:
+                raise RuntimeError("cannot submit a job after shutdown")
+            if self._thread is None:
+                problem = main_module_problem()
+                if problem:
+                    self.broken = problem
+                    raise WorkerFailed(problem)
+                self._thread = threading.Thread(target=self._manage, daemon=True,
+                                                name="expectmatrix-workers")
+                self._thread.start()
+            future: Future[Any] = Future()
+            self._tasks.append(_Task(future, fn, args, kwargs))
+        self._wake()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._closing = True
+            if cancel_futures:
+                for task in self._tasks:
+                    if task.future.cancel():  # and tell whoever waits for it
+                        task.future.set_running_or_notify_cancel()
+                self._tasks.clear()
+            thread = self._thread
+        self._wake()
+        if thread is None:
+            self._close_wake()
+        elif wait:
+            thread.join()
+
+    def terminate(self) -> None:
+        """Stop now: the jobs running are killed (and fail), those waiting are cancelled."""
+        self._killing = True
+        self.shutdown(wait=True, cancel_futures=True)
+
+    def __exit__(self, exc_type: object, *exc: object) -> Literal[False]:
+        if exc_type is not None:  # an error or Ctrl-C in the caller: do not wait for jobs
+            self.terminate()
+        else:
+            self.shutdown(wait=True)
+        return False
+
+    def _wake(self) -> None:
+        with suppress(OSError):
+            self._wake_w.send_bytes(b"")
+
+    def _close_wake(self) -> None:
+        self._wake_r.close()
+        self._wake_w.close()
+
+    # --- the manager thread ---------------------------------------------------------------
+
+    def _manage(self) -> None:
+        try:
+            while self._step():
+                pass
+        except BaseException as e:  # a fault here must not leave callers waiting forever
+            self._break(f"the worker processes stopped: {failure_message(e)}")
+        finally:
+            for worker in list(self.workers):
+                self._retire(worker, kill=True)
+            self._close_wake()
+
+    def _step(self) -> bool:
+        if self._killing:
+            self._break("stopped before it finished: the work was interrupted")
+            return False
+        with self._lock:
+            done = False
+            if self._closing and not any(w.task for w in self.workers):
+                if self.paused:  # what waits will never start
+                    for waiting in self._tasks:
+                        waiting.future.cancel()
+                        waiting.future.set_running_or_notify_cancel()
+                    self._tasks.clear()
+                done = not self._tasks
+        if done:
+            for worker in list(self.workers):
+                self._retire(worker)
+            return False
+        while len(self.workers) < self.jobs:
+            self._start()
+        for worker in self.workers:
+            if worker.ready and worker.task is None:
+                task = self._next_task()
+                if task is None:
+                    break
+                worker.task, worker.started = task, time.monotonic()
+                try:
+                    worker.conn.send((task.fn, task.args, task.kwargs))
+                except OSError:
+                    pass  # the worker died: noticed below, and its job fails with it
+                except Exception as e:  # the job cannot be sent (not picklable)
+                    worker.task = None
+                    task.future.set_exception(e)
+        return self._collect()
+
+    def _next_task(self) -> _Task | None:
+        if self.paused:
+            return None
+        with self._lock:
+            while self._tasks:
+                task = self._tasks.popleft()
+                if task.future.set_running_or_notify_cancel():
+                    return task
+        return None
+
+    def _start(self) -> None:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_main, daemon=True,
+        process = self.context.Process(target=serve_jobs, daemon=True,
                                        args=(child, self.initializer, self.initargs, self.memory))
-        with _sigint_blocked():
+        with sigint_blocked():
             process.start()
         child.close()
-        worker = _Worker(process, parent, born=time.monotonic())
-        self.workers.append(worker)
-        return worker
+        self.workers.append(_Worker(process, parent, born=time.monotonic()))
 
     def _retire(self, worker: _Worker, kill: bool = False) -> None:
         self.workers.remove(worker)
@@ -158,33 +239,16 @@ class Pool:
             worker.process.join()
         worker.conn.close()
 
-    def map(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any
-            ) -> Iterator[tuple[Any, Any]]:
-        source = iter(items)
-        exhausted = False
-        while len(self.workers) < self.jobs:
-            self._start()
-        while True:
-            for worker in list(self.workers):
-                if worker.ready and not worker.busy and not exhausted and not self.stopping:
-                    item = next(source, _END)
-                    if item is _END:
-                        exhausted = True
-                        break
-                    worker.item, worker.busy, worker.started = item, True, time.monotonic()
-                    worker.conn.send((fn, (item, *args)))
-            busy = [w for w in self.workers if w.busy]
-            if not busy and (exhausted or self.stopping):
-                return
-            yield from self._collect()
-
-    def _collect(self) -> Iterator[tuple[Any, Any]]:
+    def _collect(self) -> bool:
         now = time.monotonic()
         deadlines = [w.started + self.timeout + GRACE - now
-                     for w in self.workers if w.busy and self.timeout]
-        wait_for = max(0.0, min([0.2, *deadlines]))
-        handles = [w.conn for w in self.workers] + [w.process.sentinel for w in self.workers]
-        ready = set(wait(handles, timeout=wait_for))
+                     for w in self.workers if w.task and self.timeout]
+        deadlines += [w.born + START_TIMEOUT - now for w in self.workers if not w.ready]
+        handles: list[Any] = [w.conn for w in self.workers]
+        handles += [w.process.sentinel for w in self.workers] + [self._wake_r]
+        ready = set(wait(handles, timeout=max(0.0, min([5.0, *deadlines]))))
+        while self._wake_r.poll():
+            self._wake_r.recv_bytes()
         for worker in list(self.workers):
             message = None
             if worker.conn in ready:
@@ -198,102 +262,68 @@ class Pool:
                     worker.ready = True
                     self.failed_starts = 0
                 elif kind == "init-failed":
-                    self.close()
-                    raise WorkerFailed(f"a worker could not start: {value}")
-                else:
-                    item = worker.item
-                    worker.busy, worker.item = False, None
+                    self._break(f"a worker could not start: {value}")
+                    return False
+                elif worker.task is not None:
+                    task, worker.task = worker.task, None
                     worker.jobs += 1
                     if worker.jobs >= self.recycle_after:
                         self._retire(worker)
-                        self._start()
-                    yield item, value if kind == "ok" else WorkerFailed(value)
+                    if kind == "ok":
+                        task.future.set_result(value)
+                    else:
+                        task.future.set_exception(WorkerFailed(value))
                 continue
             died = not worker.process.is_alive()
-            late = (worker.busy and self.timeout is not None
+            late = (worker.task is not None and self.timeout is not None
                     and time.monotonic() - worker.started > self.timeout + GRACE)
             stalled = not worker.ready and time.monotonic() - worker.born > START_TIMEOUT
             if not worker.ready and (died or stalled):
-                self._failed_start(worker, stalled)
-                self._start()
+                if not self._failed_start(worker, stalled):
+                    return False
             elif died or late:
-                item, busy = worker.item, worker.busy
+                lost = worker.task
                 self._retire(worker, kill=True)
-                self._start()
-                if busy:
-                    yield item, WorkerFailed(
+                if lost is not None:
+                    lost.future.set_exception(WorkerFailed(
                         f"stopped after {self.timeout:g} s: the document took too long (a "
                         "template that loops or is slow to compile, or a table far too large)"
                         if late and not died
                         else "the worker making this document crashed (out of memory, or a "
-                        "fault in a library)")
+                        "fault in a library)"))
+        return True
 
-    def _failed_start(self, worker: _Worker, stalled: bool) -> None:
+    def _failed_start(self, worker: _Worker, stalled: bool) -> bool:
         """Count a worker that died (or hung) before it was ready; give up after a few
         in a row: such a worker would die the same way however often it is started."""
         code = worker.process.exitcode
         self._retire(worker, kill=True)
         self.failed_starts += 1
         if self.failed_starts < START_ATTEMPTS:
-            return
+            return True
         if stalled:
             last = f"was not ready after {START_TIMEOUT:g} s"
         elif code is not None and code < 0:
-            last = f"was stopped by signal {_signal_name(-code)}"
+            last = f"was stopped by signal {signal_name(-code)}"
         else:
             last = f"exited with code {code}"
-        self.close()
-        raise WorkerFailed(_cannot_start(f"{START_ATTEMPTS} in a row stopped before they were "
-                                         f"ready; the last {last}"))
+        self._break(cannot_start(f"{START_ATTEMPTS} in a row stopped before they were "
+                                  f"ready; the last {last}"))
+        return False
 
-    def close(self) -> None:
+    def _break(self, message: str) -> None:
+        """Fail every job, running or waiting, and every later submit, with ``message``."""
+        running = [w.task for w in self.workers if w.task is not None]
         for worker in list(self.workers):
-            self._retire(worker, kill=worker.busy)
-
-    def __enter__(self) -> Pool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-_END = object()
-
-
-def _main_module_problem() -> str | None:
-    """Why a spawned worker could not load this program's main module, if that is known
-    before trying: a program read from standard input names ``<stdin>`` as its file,
-    which no worker can read again. (A program without a file, such as an interactive
-    session or ``python -c``, is not re-imported and is fine.)"""
-    main = sys.modules.get("__main__")
-    if main is None or getattr(getattr(main, "__spec__", None), "name", None):
-        return None
-    path = getattr(main, "__file__", None)
-    if isinstance(path, str) and path.startswith("<") and path.endswith(">"):
-        return (f"could not start a worker process (this program was read from {path}, "
-                "which a worker process cannot load again); save it as a file and run "
-                f"that, or {_NO_LIMIT}")
-    return None
-
-
-_NO_LIMIT = "render without a time limit (timeout=None, or --timeout 0 on the command line)"
-
-
-def _cannot_start(reason: str) -> str:
-    return (f"could not start a worker process ({reason}); if this program was read from "
-            "standard input or an interactive session, save it as a file (with its work "
-            f"under `if __name__ == \"__main__\":`), or {_NO_LIMIT}")
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return str(number)
-
-
-def nothing() -> None:
-    """An initializer for workers that need no set-up."""
+            self._retire(worker, kill=True)
+        with self._lock:
+            self.broken = self.broken or message
+            waiting, self._tasks = list(self._tasks), deque()
+        for task in running:
+            task.future.set_exception(WorkerFailed(message))
+        for task in waiting:
+            if task.future.set_running_or_notify_cancel():
+                task.future.set_exception(WorkerFailed(message))
 
 
 def run_one(initializer: Callable[..., None], initargs: tuple[Any, ...], fn: Callable[..., Any],
@@ -303,12 +333,8 @@ def run_one(initializer: Callable[..., None], initargs: tuple[Any, ...], fn: Cal
     if not timeout:
         initializer(*initargs)
         return fn(item, *args)
-    with Pool(1, initializer, initargs, timeout) as pool:
-        for _, outcome in pool.map(fn, [item], *args):
-            if isinstance(outcome, WorkerFailed):
-                raise outcome
-            return outcome
-    raise WorkerFailed("the worker stopped before it made the document")
+    with ProcessExecutor(1, initializer, initargs, timeout=timeout) as executor:
+        return executor.submit(fn, item, *args).result()
 
 
 def cpu_count() -> int:

@@ -10,6 +10,7 @@ import contextlib
 import queue
 import time
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from typing import Any
 
 from expectmatrix.errors import ExpectmatrixError
@@ -78,15 +79,19 @@ class Rendering:
 
     def __init__(self, settings: Any, timeout: float = DEFAULT_TIMEOUT,
                  workers: int = WORKERS) -> None:
-        from expectmatrix.render.workers import Pool
-
         self.settings = settings
         self.timeout = timeout
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
-        self._all = [Pool(1, warm_up, (), timeout) for _ in range(max(1, workers))]
+        self._all = [self._pool() for _ in range(max(1, workers))]
         for pool in self._all:
             self._idle.put(pool)
         self._closed = False
+
+    def _pool(self) -> Any:
+        """One warm worker, killed when a document overruns the time limit."""
+        from expectmatrix.render.workers import ProcessExecutor
+
+        return ProcessExecutor(1, warm_up, (), timeout=self.timeout)
 
     def options(self, fmt: str, audience: str) -> Any:
         from expectmatrix.render.pipeline import RenderOptions
@@ -118,13 +123,11 @@ class Rendering:
         failure: ExpectmatrixError = RenderFailed("the document could not be made: its "
                                                   "worker stopped")
         try:
-            with contextlib.closing(pool.map(fn, [item], *args)) as outcomes:
-                for _, outcome in outcomes:
-                    if not isinstance(outcome, WorkerFailed):
-                        return outcome
-                    failure = self._failure(outcome, time.monotonic() - started)
-        except WorkerFailed as e:  # the worker could not even start
-            failure = RenderFailed(f"the document could not be made: {e}")
+            return pool.submit(fn, item, *args).result()
+        except WorkerFailed as e:  # overran, died, or could not even start
+            failure = self._failure(e, time.monotonic() - started)
+        except CancelledError:  # the app stopped the worker before the job began
+            failure = _shutting_down()
         finally:
             self._give_back(pool, discard=isinstance(failure, RenderTimedOut))
         raise _shutting_down() if self._closed else failure
@@ -149,19 +152,23 @@ class Rendering:
 
     def _give_back(self, pool: Any, discard: bool) -> None:
         if discard or self._closed:  # an overrun may leave a library half-way: start afresh
-            _stop(pool)
-            pool.close()
-        if not self._closed:
-            self._idle.put(pool)
+            pool.terminate()
+            pool.shutdown(wait=False)
+            if self._closed:
+                return
+            fresh = self._pool()
+            self._all[self._all.index(pool)] = fresh
+            pool = fresh
+        self._idle.put(pool)
 
     def stop(self) -> None:
         """Kill every worker, busy or not, and make no more documents: the app is
         shutting down, and a document in flight must not hold it. Only kills processes,
         so a signal handler may call it."""
         self._closed = True
-        for pool in self._all:
-            pool.stopping = True  # a worker starting now is sent no job
-            _stop(pool)
+        for pool in list(self._all):
+            pool.paused = True  # a worker starting now is sent no job
+            pool.terminate()
 
     def close(self) -> None:
         """Stop, and close the pools no request is using (a busy one is closed by its
@@ -169,7 +176,7 @@ class Rendering:
         self.stop()
         while True:
             try:
-                self._idle.get_nowait().close()
+                self._idle.get_nowait().shutdown(wait=False)
             except queue.Empty:
                 return
 
@@ -182,9 +189,3 @@ def ready(_: object) -> None:
     """A job that only waits for a worker to have started."""
 
 
-def _stop(pool: Any) -> None:
-    """Kill the pool's processes: safe while another thread waits on the pool, which
-    then sees its worker gone."""
-    for worker in list(pool.workers):
-        if worker.process.is_alive():
-            worker.process.kill()
