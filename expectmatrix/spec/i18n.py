@@ -5,6 +5,7 @@ formats that go with them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -93,10 +94,29 @@ def format_date(value: dt.date, language: str) -> str:
     return cldr_date(value, "long", locale=_locale(language))
 
 
-def format_money(amount: Decimal, currency: str, language: str) -> str:
+def format_money(amount: Decimal, currency: str, language: str, cents: bool = True) -> str:
+    """``amount`` in ``currency`` as the language writes it (US$1,234.00, 1.234,00 €);
+    without ``cents``, a whole amount leaves its zero cents out (a report's €2,310,900)."""
     from babel.numbers import format_currency
 
-    return format_currency(amount, currency, locale=_locale(language))
+    locale = _locale(language)
+    if cents or amount != amount.to_integral_value():
+        return format_currency(amount, currency, locale=locale)
+    pattern = re.sub(r"\.0+", "", locale.currency_formats["standard"].pattern)
+    return format_currency(amount, currency, format=pattern, locale=locale,
+                           currency_digits=False)
+
+
+def format_percent(percent: Decimal, language: str, decimals: int = 1) -> str:
+    """``percent`` (26.2 for 26.2 %) as the language writes it, with ``decimals`` digits
+    after its decimal sign: 26.2%, 26,2 %, 20.0%."""
+    from babel.numbers import format_percent as cldr_percent
+
+    locale = _locale(language)
+    pattern = locale.percent_formats[None].pattern
+    if decimals:  # the last digit of the whole part gets its decimals
+        pattern = re.sub(r"0(?![0#,.])", "0." + "0" * decimals, pattern)
+    return cldr_percent(percent / 100, format=pattern, locale=locale)
 
 
 def format_number(number: Decimal | int, language: str) -> str:
