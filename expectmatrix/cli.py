@@ -30,6 +30,7 @@ from expectmatrix.spec.terms import (
     DATE_FORMATS,
     DEFAULT_FORMATS,
     FORMATS,
+    NUMBER_FORMATS,
     PDF_VARIANTS,
     REDLINE_FORMATS,
     SEGMENTS,
@@ -283,6 +284,10 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
               help="How the CSV writes dates: iso (YYYY-MM-DD, the default), day-first "
                    "(31/01/2027) or month-first (01/31/2027). Never guessed.")
+@click.option("--number-format", type=click.Choice(NUMBER_FORMATS), default=None,
+              help="How the CSV writes amounts and other numbers: plain (48000.50, the "
+                   "default) or with thousands grouped, as 1,234.56, 1.234,56, 1 234,56 or "
+                   "1'234.56 write them. Never guessed.")
 @click.option("--template-dir", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of templates searched before the built-in ones.")
@@ -295,8 +300,8 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 @_fail_cleanly
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
           resume: bool, fail_fast: bool, strict: bool, follow_symlinks: bool,
-          base: Path | None, columns: str | None,
-          date_format: str | None, template_dirs: tuple[Path, ...], audience: Audience,
+          base: Path | None, columns: str | None, date_format: str | None,
+          number_format: str | None, template_dirs: tuple[Path, ...], audience: Audience,
           mark: bool | None, pdf_variant: str | None, docx_base: Path | None, timeout: float,
           as_json: bool) -> None:
     """Render many specs: files, folders (searched for .yaml, .yml, .json) and CSV exports.
@@ -313,7 +318,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
                               audience)
     settings = _settings()
     csv = CsvOptions(settings.csv_columns + (column_map(columns) if columns else ()),
-                     date_format or settings.date_format, shared=settings.csv_shared)
+                     date_format or settings.date_format, shared=settings.csv_shared,
+                     number_format=number_format or settings.number_format)
     _library()  # a broken library is reported once, here, not once per item
     with BatchProgress(quiet=as_json) as progress:
         result = run_batch(inputs, outdir, options=options, jobs=jobs, resume=resume,
@@ -672,10 +678,12 @@ def _split(ctx: click.Context, param: click.Parameter, value: str | None) -> Dec
 @click.option("--columns", "columns", help="CRM column map, as for batch.")
 @click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
               help="How a CSV writes dates, as for batch.")
+@click.option("--number-format", type=click.Choice(NUMBER_FORMATS), default=None,
+              help="How a CSV writes amounts, as for batch.")
 @_fail_cleanly
 def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None,
            margin_split: Decimal | None, rates: Path | None, base: Path | None,
-           columns: str | None, date_format: str | None) -> None:
+           columns: str | None, date_format: str | None, number_format: str | None) -> None:
     """The portfolio: accounts by revenue and margin, and segments, from specs, folders,
     CSV exports or a batch's manifest.json.
 
@@ -693,7 +701,8 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None
                                f"{', '.join(FORMATS)}, by the file's suffix")
     settings = _settings()
     csv = CsvOptions(settings.csv_columns + (column_map(columns) if columns else ()),
-                     date_format or settings.date_format, shared=settings.csv_shared)
+                     date_format or settings.date_format, shared=settings.csv_shared,
+                     number_format=number_format or settings.number_format)
     result = read_portfolio(
         inputs, _library_loader(), base=base, csv=csv,
         rates=Rates.read(rates) if rates else None,

@@ -36,7 +36,7 @@ from expectmatrix.checks import ApprovalRules
 from expectmatrix.spec.findings import Finding, SpecError
 from expectmatrix.spec.inputs import InputError, read_text
 from expectmatrix.spec.models import Branding
-from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, InternalField, Side
+from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, InternalField, NumberFormat, Side
 
 if TYPE_CHECKING:
     from expectmatrix.library.contents import Library
@@ -66,6 +66,7 @@ class DocxSettings(_Strict):
 class CsvSettings(_Strict):
     columns: dict[str, str] = Field(default_factory=dict)  # CRM column -> spec path
     date_format: DateFormat = "iso"
+    number_format: NumberFormat = "plain"
     # customer fields a base spec may give rows of other customers (csvrows.CUSTOMER_FIELDS)
     shared: list[str] = Field(default_factory=list)
 
@@ -103,6 +104,7 @@ class Settings:
     docx_base: Path | None = None
     csv_columns: tuple[tuple[str, str], ...] = ()
     date_format: str = "iso"
+    number_format: str = "plain"
     csv_shared: tuple[str, ...] = ()
     internal_fields: frozenset[str] = frozenset(INTERNAL_FIELDS)
     approval_rules: ApprovalRules = field(default_factory=ApprovalRules)
@@ -147,6 +149,7 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         branding=parsed.branding,
         docx_base=base / parsed.docx.base if parsed.docx.base else None,
         csv_columns=tuple(parsed.csv.columns.items()), date_format=parsed.csv.date_format,
+        number_format=parsed.csv.number_format,
         csv_shared=tuple(parsed.csv.shared), internal_fields=frozenset(parsed.audience.internal),
         approval_rules=ApprovalRules(tuple(parsed.approvals.sides),
                                      tuple(parsed.approvals.roles)))
