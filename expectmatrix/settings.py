@@ -204,12 +204,10 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
 
     path = Path(name_or_file)
     if not path.exists():  # a pipe or a device is read, and refused, as a file
-        builtin = builtin_library() / "crm" / f"{name_or_file}.toml"
-        if not builtin.is_file():
-            known = sorted(p.stem for p in (builtin_library() / "crm").glob("*.toml"))
-            raise SpecError([Finding("config", f"{name_or_file!r} is neither a column map file "
-                                     f"nor a built-in map ({', '.join(known)})")])
-        path = builtin
+        problem = unknown_column_map(name_or_file)
+        if problem is not None:
+            raise SpecError([Finding("config", problem)])
+        path = builtin_library() / "crm" / f"{name_or_file}.toml"
     import tomllib
 
     try:
@@ -225,6 +223,20 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
                                  "\"spec.path\" (an empty path ignores the column)",
                                  file=str(path))])
     return tuple(table.items())
+
+
+def unknown_column_map(name_or_file: str) -> str | None:
+    """What is wrong with a --columns that names neither a file nor a built-in map (a
+    usage error, said before anything is read); None when it names one of them."""
+    from expectmatrix.resources import builtin_library
+
+    if Path(name_or_file).exists() or (
+            Path(name_or_file).name == name_or_file
+            and (builtin_library() / "crm" / f"{name_or_file}.toml").is_file()):
+        return None
+    known = sorted(p.stem for p in (builtin_library() / "crm").glob("*.toml"))
+    return (f"{name_or_file!r} is neither a column map file nor a built-in map "
+            f"({', '.join(known)})")
 
 
 def _bounded(text: str, name: str) -> str:
