@@ -33,6 +33,7 @@ from expectmatrix.spec.terms import (
     DATE_FORMATS,
     DEFAULT_FORMATS,
     FORMATS,
+    NUMBER_FORMATS,
     PDF_VARIANTS,
     REDLINE_FORMATS,
     SEGMENTS,
@@ -58,6 +59,8 @@ def _fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            raise  # the reader stopped (`| head`): click ends quietly, nothing to report
         except (ExpectmatrixError, OSError, MemoryError, KeyboardInterrupt) as e:
             click.secho(f"error: {message(e)}" if not isinstance(e, KeyboardInterrupt)
                         else message(e), fg="red", err=True)
@@ -129,6 +132,16 @@ def _library_loader() -> Any:
     return obj["library"]
 
 
+def _column_map(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --columns that names neither a file nor a built-in map is a usage error."""
+    from expectmatrix.settings import unknown_column_map
+
+    problem = unknown_column_map(value) if value else None
+    if problem is not None:
+        raise click.BadParameter(problem)
+    return value
+
+
 docx_base_option = click.option(
     "--docx-base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A letterhead .docx: its styles, headers, footers and logo are kept.")
@@ -153,7 +166,7 @@ mark_option = click.option(
          "review, off for approved.")
 
 
-@cli.command()
+@cli.command(short_help="Check deal specs without rendering anything.")
 @click.argument("specs", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -208,7 +221,7 @@ def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
                          docx_base, mark, audience, timeout or None)
 
 
-@cli.command()
+@cli.command(short_help="Render a spec to PDF and DOCX.")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format; repeat for several. Default: pdf and docx.")
@@ -254,7 +267,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
-@cli.command()
+@cli.command(short_help="Render many specs: folders and CSV exports.")
 @click.argument("inputs", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
@@ -277,12 +290,16 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
                    "are skipped with a warning).")
 @click.option("--base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Spec supplying everything a CSV row leaves out.")
-@click.option("--columns", "columns",
+@click.option("--columns", "columns", callback=_column_map,
               help="CRM column map: a TOML file, or a built-in map (salesforce, hubspot, "
                    "pipedrive). Adds to [csv.columns] of expectmatrix.toml.")
 @click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
               help="How the CSV writes dates: iso (YYYY-MM-DD, the default), day-first "
                    "(31/01/2027) or month-first (01/31/2027). Never guessed.")
+@click.option("--number-format", type=click.Choice(NUMBER_FORMATS), default=None,
+              help="How the CSV writes amounts and other numbers: plain (48000.50, the "
+                   "default) or with thousands grouped, as 1,234.56, 1.234,56, 1 234,56 or "
+                   "1'234.56 write them. Never guessed.")
 @click.option("--template-dir", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of templates searched before the built-in ones.")
@@ -296,7 +313,8 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
           scheduler: str | None, resume: bool, fail_fast: bool, strict: bool, follow_symlinks: bool,
           base: Path | None, columns: str | None,
-          date_format: str | None, template_dirs: tuple[Path, ...], audience: Audience,
+          date_format: str | None,
+          number_format: str | None, template_dirs: tuple[Path, ...], audience: Audience,
           mark: bool | None, pdf_variant: str | None, docx_base: Path | None, timeout: float,
           as_json: bool) -> None:
     """Render many specs: files, folders (searched for .yaml, .yml, .json) and CSV exports.
@@ -314,7 +332,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
                               audience)
     settings = _settings()
     csv = CsvOptions(settings.csv_columns + (column_map(columns) if columns else ()),
-                     date_format or settings.date_format, shared=settings.csv_shared)
+                     date_format or settings.date_format, shared=settings.csv_shared,
+                     number_format=number_format or settings.number_format)
     _library()  # a broken library is reported once, here, not once per item
     if scheduler and jobs:
         raise click.UsageError("--jobs and --scheduler do not go together: a cluster's "
@@ -350,7 +369,7 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
     sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
-@cli.command()
+@cli.command(short_help="Compare two versions of a spec, or make a redline.")
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-f", "--format", "fmt", type=click.Choice(REDLINE_FORMATS),
@@ -362,7 +381,11 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
 @click.option("--author", default=None,
               help="Who the tracked changes of -f docx are by (default: "
                    "$EXPECTMATRIX_AUTHOR, else your user name).")
-@audience_option
+@click.option("--audience", type=click.Choice(AUDIENCES), default="counterparty",
+              show_default=True,
+              help="Which edition the pdf and docx redlines show: counterparty, the one you "
+                   "send and sign; internal, your own review copy (notes, margin, marks, "
+                   "approvals) with INTERNAL on every page.")
 @timeout_option
 @_fail_cleanly
 def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
@@ -424,14 +447,16 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
     sys.exit(EXIT_FAILED if exit_code and result.changed else EXIT_OK)
 
 
-@cli.command()
+@cli.command(short_help="Check a PDF or DOCX against the spec it carries.")
 @click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("spec", required=False, type=click.Path(exists=True, dir_okay=False,
                                                         path_type=Path))
 @click.option("--template-dir", "template_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The template folder the document was rendered with, if any.")
-@docx_base_option
+@click.option("--docx-base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The letterhead .docx a DOCX was rendered on, if any: its headers and "
+                   "footers are part of the text checked.")
 @timeout_option
 @click.option("--trust", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A root certificate (PEM or DER): also check the PDF's signature against "
@@ -470,7 +495,7 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
-@cli.command()
+@cli.command(short_help="Write out the spec a PDF or DOCX carries.")
 @click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               callback=_writable,
@@ -490,7 +515,7 @@ def extract(document: Path, output: Path | None) -> None:
         click.echo(data.decode("utf-8"))
 
 
-@cli.command()
+@cli.command(short_help="List the clause library.")
 @click.option("--segment", type=click.Choice(SEGMENTS),
               help="Only clauses suited to this segment.")
 @click.option("--area", help="Only clauses of this area (case does not matter).")
@@ -518,7 +543,7 @@ def clauses(segment: str | None, area: str | None, side: str | None, as_json: bo
     click.echo(f"{len(chosen)} clause(s)", err=True)
 
 
-@cli.command()
+@cli.command(short_help="Write a first draft spec from a segment playbook.")
 @click.option("--segment", type=click.Choice(SEGMENTS),
               help="Customer segment; picks the playbook of that name.")
 @click.option("--vendor", help="Vendor's legal name.")
@@ -578,7 +603,8 @@ def init(segment: str | None, vendor: str | None, customer: str | None, deal_id:
     click.echo(f"wrote {output}: edit it, then run expectmatrix validate {output}")
 
 
-@cli.group(invoke_without_command=True)
+@cli.group(invoke_without_command=True,
+           short_help="List the built-in templates and their blocks.")
 @click.pass_context
 def templates(ctx: click.Context) -> None:
     """List the built-in templates and the blocks a template folder can override.
@@ -607,7 +633,7 @@ def templates_copy(target: Path, force: bool) -> None:
         click.echo(f"wrote {path}")
 
 
-@cli.command()
+@cli.command(short_help="Print the JSON Schema of the spec format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               callback=_writable,
               help="Write the schema to this file instead of stdout.")
@@ -639,7 +665,7 @@ class _QuickExit(SystemExit):
 
 
 
-@cli.command()
+@cli.command(short_help="Sign a rendered PDF (PAdES) with a PKCS#12 certificate.")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "out", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
@@ -681,7 +707,7 @@ def _split(ctx: click.Context, param: click.Parameter, value: str | None) -> Dec
         raise click.BadParameter(str(e)) from None
 
 
-@cli.command()
+@cli.command(short_help="The portfolio by revenue, margin and segment.")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               callback=_writable,
@@ -697,16 +723,20 @@ def _split(ctx: click.Context, param: click.Parameter, value: str | None) -> Dec
                    "amounts come in more than one currency.")
 @click.option("--base", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Spec supplying everything a CSV row leaves out.")
-@click.option("--columns", "columns", help="CRM column map, as for batch.")
+@click.option("--columns", "columns", callback=_column_map,
+              help="CRM column map, as for batch.")
 @click.option("--date-format", type=click.Choice(DATE_FORMATS), default=None,
               help="How a CSV writes dates, as for batch.")
 @click.option("--today", type=_DATE,
               help="Judge the fulfilment of tracked deals as on this day, YYYY-MM-DD "
                    "(default: today).")
+@click.option("--number-format", type=click.Choice(NUMBER_FORMATS), default=None,
+              help="How a CSV writes amounts, as for batch.")
 @_fail_cleanly
 def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None,
            margin_split: Decimal | None, rates: Path | None, base: Path | None,
-           columns: str | None, date_format: str | None, today: Any) -> None:
+           columns: str | None, date_format: str | None, today: Any,
+           number_format: str | None) -> None:
     """The portfolio: accounts by revenue and margin, and segments, from specs, folders,
     CSV exports or a batch's manifest.json.
 
@@ -726,7 +756,8 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None
                                f"{', '.join(FORMATS)}, by the file's suffix")
     settings = _settings()
     csv = CsvOptions(settings.csv_columns + (column_map(columns) if columns else ()),
-                     date_format or settings.date_format, shared=settings.csv_shared)
+                     date_format or settings.date_format, shared=settings.csv_shared,
+                     number_format=number_format or settings.number_format)
     result = read_portfolio(
         inputs, _library_loader(), base=base, csv=csv,
         rates=Rates.read(rates) if rates else None,
@@ -742,7 +773,7 @@ def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None
 
 
 
-@cli.command()
+@cli.command(short_help="Serve a folder of specs in the browser.")
 @click.argument("folder", required=False, default=Path("."),
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--port", type=click.IntRange(1, 65535), default=8750, show_default=True,
@@ -792,7 +823,7 @@ def _fail_with_findings(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@cli.command()
+@cli.command(short_help="Record what happened to an expectation after signing.")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("expectation_id", metavar="ID", required=False)
 @click.argument("event", required=False, type=click.Choice(TRACK_EVENTS))
@@ -852,7 +883,7 @@ _STATUS_COLOURS = {"overdue": "red", "escalated": "red", "missed": "red", "due-s
                    "met": "green", "waived": "cyan"}
 
 
-@cli.command()
+@cli.command(short_help="Where every expectation stands after signing.")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--today", type=_DATE, help="Judge as on this day, YYYY-MM-DD (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print the statuses as JSON.")
@@ -922,7 +953,7 @@ def _status_text(deal: Any) -> str:
     return "\n".join(out)
 
 
-@cli.command()
+@cli.command(short_help="Write dated expectations as iCalendar to-dos.")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The iCalendar file to write (.ics).")
@@ -958,7 +989,7 @@ def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
                + (f"; {total - count} expectation(s) have no date" if total > count else ""))
 
 
-@cli.command()
+@cli.command(short_help="Write the fulfilment statement of a signed deal.")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The statement to write: .pdf or .docx.")

@@ -43,7 +43,14 @@ from expectmatrix.errors import InputError, SettingsError
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.inputs import read_text
 from expectmatrix.spec.models import Branding, ClauseRef, FrameChoice, ParamValue
-from expectmatrix.spec.terms import INTERNAL_FIELDS, DateFormat, FramePart, InternalField, Side
+from expectmatrix.spec.terms import (
+    INTERNAL_FIELDS,
+    DateFormat,
+    FramePart,
+    InternalField,
+    NumberFormat,
+    Side,
+)
 
 if TYPE_CHECKING:
     from expectmatrix.library.contents import Library
@@ -73,6 +80,7 @@ class DocxSettings(_Strict):
 class CsvSettings(_Strict):
     columns: dict[str, str] = Field(default_factory=dict)  # CRM column -> spec path
     date_format: DateFormat = "iso"
+    number_format: NumberFormat = "plain"
     # customer fields a base spec may give rows of other customers (csvrows.CUSTOMER_FIELDS)
     shared: list[str] = Field(default_factory=list)
 
@@ -119,6 +127,7 @@ class Settings:
     docx_base: Path | None = None
     csv_columns: tuple[tuple[str, str], ...] = ()
     date_format: str = "iso"
+    number_format: str = "plain"
     csv_shared: tuple[str, ...] = ()
     internal_fields: frozenset[str] = frozenset(INTERNAL_FIELDS)
     approval_rules: ApprovalRules = field(default_factory=ApprovalRules)
@@ -165,6 +174,7 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
         branding=parsed.branding,
         docx_base=base / parsed.docx.base if parsed.docx.base else None,
         csv_columns=tuple(parsed.csv.columns.items()), date_format=parsed.csv.date_format,
+        number_format=parsed.csv.number_format,
         csv_shared=tuple(parsed.csv.shared), internal_fields=frozenset(parsed.audience.internal),
         approval_rules=ApprovalRules(tuple(parsed.approvals.sides),
                                      tuple(parsed.approvals.roles)),
@@ -232,12 +242,10 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
 
     path = Path(name_or_file)
     if not path.exists():  # a pipe or a device is read, and refused, as a file
-        builtin = builtin_library() / "crm" / f"{name_or_file}.toml"
-        if not builtin.is_file():
-            known = sorted(p.stem for p in (builtin_library() / "crm").glob("*.toml"))
-            raise SettingsError([Finding("config", f"{name_or_file!r} is neither a column map file "
-                                     f"nor a built-in map ({', '.join(known)})")])
-        path = builtin
+        problem = unknown_column_map(name_or_file)
+        if problem is not None:
+            raise SettingsError([Finding("config", problem)])
+        path = builtin_library() / "crm" / f"{name_or_file}.toml"
     import tomllib
 
     try:
@@ -253,6 +261,20 @@ def column_map(name_or_file: str) -> tuple[tuple[str, str], ...]:
                                  "\"spec.path\" (an empty path ignores the column)",
                                  file=str(path))])
     return tuple(table.items())
+
+
+def unknown_column_map(name_or_file: str) -> str | None:
+    """What is wrong with a --columns that names neither a file nor a built-in map (a
+    usage error, said before anything is read); None when it names one of them."""
+    from expectmatrix.resources import builtin_library
+
+    if Path(name_or_file).exists() or (
+            Path(name_or_file).name == name_or_file
+            and (builtin_library() / "crm" / f"{name_or_file}.toml").is_file()):
+        return None
+    known = sorted(p.stem for p in (builtin_library() / "crm").glob("*.toml"))
+    return (f"{name_or_file!r} is neither a column map file nor a built-in map "
+            f"({', '.join(known)})")
 
 
 def _bounded(text: str, name: str) -> str:

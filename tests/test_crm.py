@@ -145,5 +145,5 @@ def test_a_column_map_that_is_not_a_file_or_not_a_map_is_refused(run, tmp_path):
     result = run("batch", export, "-o", tmp_path / "out", "--columns", bad)
     assert result.exit_code == 1 and "a column map is a table" in result.stderr
     unknown = run("batch", export, "-o", tmp_path / "out", "--columns", "zoho")
-    assert unknown.exit_code == 1 and "salesforce" in unknown.stderr
+    assert unknown.exit_code == 2 and "salesforce" in unknown.stderr  # a usage error
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.pdf"))

@@ -4,17 +4,94 @@ read, so that a header the spec cannot hold fails the file once, naming the colu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
 
 from expectmatrix.errors import SpecError
 from expectmatrix.spec.findings import Finding
-from expectmatrix.spec.shape import format_path, index_problem, list_bound, parse_path
+from expectmatrix.spec.shape import (
+    FieldPath,
+    concrete,
+    format_path,
+    index_problem,
+    list_bound,
+    parse_path,
+)
 
 
 def top_fields() -> tuple[str, ...]:
     from expectmatrix.spec.models import Spec
 
     return tuple(Spec.model_fields)
+
+
+@lru_cache(maxsize=512)
+def is_number(path: FieldPath) -> bool:
+    """Whether the spec holds only a number at ``path`` (an amount, a version, a score):
+    the cells a --number-format reads. A clause parameter may be text, so it is not."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from expectmatrix.spec.models import Spec
+
+    annotation: Any = Spec
+    for part in path:
+        kinds = [k for k in concrete(annotation) if k is not type(None)]
+        if isinstance(part, int):
+            lists = [k for k in kinds if typing.get_origin(k) is list]
+            if not lists:
+                return False
+            annotation = typing.get_args(lists[0])[0]
+            continue
+        models = [k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)]
+        field = next((m.model_fields[part] for m in models if part in m.model_fields), None)
+        if field is None:
+            return False
+        annotation = field.annotation
+    kinds = [k for k in concrete(annotation) if k is not type(None)]
+    return bool(kinds) and all(k in (int, Decimal) for k in kinds)
+
+
+# How an export may write 1234.56: the group separators and the decimal sign of each
+# --number-format. Spaces include the no-break ones spreadsheets put there.
+SEPARATORS: dict[str, tuple[str, str]] = {
+    "plain": ("", "."), "1,234.56": (",", "."), "1.234,56": (".", ","),
+    "1 234,56": (" \u00a0\u202f", ","), "1'234.56": ("'\u2019", ".")}
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:[,.' \u00a0\u202f\u2019]\d{3})+(?:[.,]\d+)?$|"
+                      r"^[+-]?\d+,\d+$")
+
+
+def read_number(cell: str, number_format: str) -> str:
+    """A number cell as the spec writes numbers (1234.56); ValueError saying how to read
+    it when the export writes it otherwise."""
+    text = cell.strip()
+    groups, point = SEPARATORS[number_format]
+    if number_format == "plain":
+        if _GROUPED.match(text) and not re.match(r"^[+-]?\d+(?:\.\d+)?$", text):
+            raise ValueError(
+                "a number written with a thousands separator or a decimal comma; say how "
+                "the export writes numbers with --number-format 1,234.56, 1.234,56, "
+                "1 234,56 or 1'234.56 ([csv] number_format in expectmatrix.toml)")
+        return cell
+    separator = "[" + re.escape(groups) + "]"
+    pattern = (rf"^[+-]?(?:\d{{1,3}}(?:{separator}\d{{3}})+|\d+)"
+               rf"(?:{re.escape(point)}\d+)?$")
+    if not re.match(pattern, text):
+        if re.match(r"^[+-]?[\d,.' \u00a0\u202f\u2019]*\d[\d,.' \u00a0\u202f\u2019]*$", text):
+            raise ValueError(
+                f"not a number as --number-format {number_format} writes them "
+                f"({_example(number_format)} or {_example(number_format, grouped=False)})")
+        return cell  # not a number at all: the spec's model says so, in its words
+    return re.sub(separator, "", text).replace(point, ".")
+
+
+def _example(number_format: str, grouped: bool = True) -> str:
+    groups, point = SEPARATORS[number_format]
+    return f"48{groups[0] if grouped else ''}000{point}50"
 
 
 def header_paths(header: list[str], name: str, mapped_to: Callable[[str], str | None]

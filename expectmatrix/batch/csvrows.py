@@ -20,12 +20,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.batch.columns import header_paths
+from expectmatrix.batch.columns import header_paths, is_number, read_number
 from expectmatrix.errors import InputError, SpecError
 from expectmatrix.spec.bounds import TOO_MANY_DIGITS, too_many_digits
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
-from expectmatrix.spec.inputs import open_bounded, read_bytes
+from expectmatrix.spec.inputs import not_text, open_bounded, read_bytes
 from expectmatrix.spec.loading import Loaded, Positions, bidi_finding, decode, find_bidi, parse, validate
 from expectmatrix.spec.shape import parse_path
 
@@ -51,6 +51,9 @@ class CsvOptions:
     strict: bool = False  # columns neither a spec path nor mapped fail the file
     # fields of one customer a base may still give every row (see CUSTOMER_FIELDS)
     shared: tuple[str, ...] = ()
+    # plain: numbers as a spec writes them (48000.50); or how the export groups them:
+    # 1,234.56 / 1.234,56 / 1 234,56 / 1'234.56. Never guessed: 1.234 is two numbers.
+    number_format: str = "plain"
 
     def mapped(self, header: str) -> str | None:
         wanted = header.strip().casefold()
@@ -69,6 +72,7 @@ class Row:
     overflow: bool = False  # more cells than the header has columns
     problem: str | None = None  # the row could not be read at all
     shared: tuple[str, ...] = ()  # customer fields the base may give rows of other customers
+    number_format: str = "plain"  # how its number cells are written (CsvOptions)
 
     @property
     def source(self) -> str:
@@ -103,7 +107,12 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
             reader = csv.reader(itertools.chain([first_line], text), delimiter=delimiter)
             header = next(reader, None)
         except (UnicodeDecodeError, csv.Error, InputError) as e:
-            raise SpecError([Finding("csv-header", _read_problem(e), file=name, line=1)]) from None
+            problem = _read_problem(e)
+            if isinstance(e, UnicodeDecodeError):  # a workbook saved as .csv, say
+                with open_bounded(csv_path, MAX_CSV_BYTES, "CSV export") as again:
+                    problem = not_text(again.read(200_000), "CSV export", problem,
+                                       "saved as CSV UTF-8")
+            raise SpecError([Finding("csv-header", problem, file=name, line=1)]) from None
         if not header or not any(h.strip() for h in header):
             raise SpecError([Finding("empty", "the CSV file has no header row", file=name,
                                      line=1)])
@@ -115,6 +124,8 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
                 "so every row would go to the base spec's customer; add that column, or map "
                 "the export's customer column to it with --columns or [csv.columns] in "
                 "expectmatrix.toml", file=name, line=1)])
+        if base and "base" not in paths:
+            _refuse_customer_base(str(base), paths, options, name)
         # Which columns hold dates, decided once for the file, not for every cell.
         local = {p for p in paths if p and p != "base" and options.date_format != "iso"
                  and _is_date(parse_path(p))}
@@ -151,7 +162,8 @@ def read_rows(csv_path: str | Path, base: str | Path | None = None,
             resolved = (str(csv_path.parent / row_base) if row_base
                         else (str(base) if base else None))
             overflow = len(record) > len(header) and any(c.strip() for c in record[len(header):])
-            yield Row(name, number, cells, resolved, overflow, shared=options.shared)
+            yield Row(name, number, cells, resolved, overflow, shared=options.shared,
+                      number_format=options.number_format)
 
 
 def count_rows(csv_path: str | Path) -> int:
@@ -260,7 +272,7 @@ def load_row(row: Row) -> Loaded:
     cells = [c for c in cells if c[2].strip()]
     if row.base is not None:
         written = {path for _, path, _ in cells}
-        taken = _customer_fields(tree, row)
+        taken = _customer_fields(tree, row.shared) if _other_customer(tree, row) else {}
         leaks = [f for f, given in taken.items() if not any(
             w[:len(p)] == p for p in given for w in written)]
         if leaks:
@@ -278,6 +290,12 @@ def load_row(row: Row) -> Loaded:
                           "csv-date", path)
         if too_many_digits(cell):
             return at_row(f"{TOO_MANY_DIGITS} (column {header})", "too-many-digits", path)
+        if is_number(path):
+            try:
+                cell = read_number(cell, row.number_format)
+            except ValueError as e:
+                return at_row(f"{cell.strip()[:40]!r} in column {header}: {e}", "csv-number",
+                              path)
         bidi = find_bidi(cell)
         if bidi is not None:
             return Loaded(row.csv, None, [bidi_finding(cell[bidi], path, row.row, None, row.csv)],
@@ -297,23 +315,24 @@ def load_row(row: Row) -> Loaded:
     return loaded
 
 
-def _customer_fields(tree: Any, row: Row) -> dict[str, list[FieldPath]]:
-    """When the row names another customer than the base: each customer field (not
-    shared) that the base fills, with the paths it fills. Empty for the base's own
-    customer."""
+def _other_customer(tree: Any, row: Row) -> bool:
+    """Whether the row names another customer than the base does."""
     given = dict(row.cells).get("parties.customer.name", "").strip()
     try:
         own = str(tree["parties"]["customer"]["name"]).strip()
     except (KeyError, TypeError):
-        return {}
-    if not given or given.casefold() == own.casefold():
-        return {}
+        return False
+    return bool(given) and given.casefold() != own.casefold()
+
+
+def _customer_fields(tree: Any, shared: tuple[str, ...]) -> dict[str, list[FieldPath]]:
+    """Each customer field (not shared) that the base fills, with the paths it fills."""
     found: dict[str, list[FieldPath]] = {}
     for field in CUSTOMER_FIELDS:
-        if field in row.shared:
+        if field in shared:
             continue
         if field == "readiness[].note":
-            items = tree.get("readiness")
+            items = tree.get("readiness") if isinstance(tree, dict) else None
             paths: list[FieldPath] = [("readiness", i, "note") for i, item in
                                       enumerate(items if isinstance(items, list) else [])
                                       if isinstance(item, dict) and item.get("note")]
@@ -326,6 +345,39 @@ def _customer_fields(tree: Any, row: Row) -> dict[str, list[FieldPath]]:
         if paths:
             found[field] = paths
     return found
+
+
+def _refuse_customer_base(base: str, paths: list[str | None], options: CsvOptions,
+                          name: str) -> None:
+    """A base spec is a template for every row. One that carries its own customer's
+    people or notes, which no column of the export replaces, would hand them to every
+    other customer's agreement (or have every such row refused, one by one): the file is
+    refused once, before any row, saying what to do."""
+    try:
+        tree, positions = _base_tree(base)
+    except (InputError, SpecError):
+        return  # every row reports the unreadable base, as it does without a CSV
+    written = [parse_path(p) for p in paths if p and p != "base"]
+    taken = _customer_fields(tree, options.shared)
+    left = {f: [p for p in fields if not any(w[:len(p)] == p for w in written)]
+            for f, fields in taken.items()}
+    left = {f: fields for f, fields in left.items() if fields}
+    if not left:
+        return
+    try:
+        customer = str(tree["parties"]["customer"]["name"]).strip()
+    except (KeyError, TypeError):
+        customer = "its customer"
+    first = next(iter(left.values()))[0]
+    raise SpecError([Finding(
+        "csv-base-customer",
+        f"the base spec carries its customer's ({customer[:80]}) {', '.join(left)}, and no "
+        f"column of {name} replaces them, so every row for another customer would carry "
+        "them; nothing was rendered. A base is a template for every row: take them out of "
+        "it, add those columns to the export (such as parties.customer.signatory.name), "
+        "or, if they are the same for every customer, list them in [csv] shared of "
+        "expectmatrix.toml",
+        path=first, file=base, line=positions.locate(first)[0])])
 
 
 def _drop(tree: Any, paths: list[FieldPath]) -> None:

@@ -71,6 +71,7 @@ CREATE TABLE items(idx INTEGER PRIMARY KEY, source TEXT NOT NULL, status TEXT,
 CREATE INDEX items_source ON items(source);
 CREATE TABLE claims(name TEXT NOT NULL, idx INTEGER NOT NULL);
 CREATE TABLE conflicts(idx INTEGER PRIMARY KEY, others TEXT NOT NULL);
+CREATE TABLE duplicates(idx INTEGER PRIMARY KEY, first TEXT NOT NULL);
 CREATE TABLE earlier(n INTEGER PRIMARY KEY, source TEXT NOT NULL, entry BLOB NOT NULL);
 CREATE INDEX earlier_source ON earlier(source);
 CREATE TABLE outputs(file TEXT PRIMARY KEY, sha256 TEXT, fingerprint TEXT);
@@ -163,7 +164,9 @@ class Ledger:
 
     def find_conflicts(self, shown: int = 3) -> int:
         """Mark the items that would write the same file name (case folded) as another;
-        each learns the sources of a few of the others. Returns how many were marked."""
+        each learns the sources of a few of the others. Items that are the same deal word
+        for word (one fingerprint, the same files) do not conflict: the first is rendered,
+        the others are marked duplicates of it. Returns how many conflict."""
         self.commit()
         self._begin()
         self.db.execute("CREATE INDEX IF NOT EXISTS claims_name ON claims(name)")
@@ -172,6 +175,14 @@ class Ledger:
         for (name,) in names:
             group = [row[0] for row in self.db.execute(
                 "SELECT DISTINCT claims.idx FROM claims WHERE name = ? ORDER BY idx", (name,))]
+            same = self.db.execute(
+                "SELECT COUNT(DISTINCT fingerprint || ' ' || names) FROM items WHERE idx IN "
+                "(SELECT idx FROM claims WHERE name = ?)", (name,)).fetchone()[0] == 1
+            if same:
+                source = self._source(group[0])
+                self.db.executemany("INSERT OR IGNORE INTO duplicates VALUES (?, ?)",
+                                    [(index, source) for index in group[1:]])
+                continue
             first = [(i, self._source(i)) for i in group[:shown + 1]]
             for index in group:
                 others = [s for i, s in first if i != index][:shown]
@@ -184,6 +195,11 @@ class Ledger:
     def _source(self, index: int) -> str:
         return str(self.db.execute("SELECT source FROM items WHERE idx = ?",
                                    (index,)).fetchone()[0])
+
+    def duplicate(self, index: int) -> str | None:
+        """The source of the item this one repeats word for word, if it does."""
+        row = self.db.execute("SELECT first FROM duplicates WHERE idx = ?", (index,)).fetchone()
+        return None if row is None else str(row[0])
 
     def conflict(self, index: int) -> str | None:
         row = self.db.execute("SELECT others FROM conflicts WHERE idx = ?", (index,)).fetchone()

@@ -59,9 +59,8 @@ class BatchProgress:
             self._bar.update(self._task, completed=done,
                              rate=f"{speed:.1f} items/s" if speed else "")
         elif not self.quiet:
+            # What went wrong is said once, in the list that closes the run.
             detail = record.deal_id or ""
-            if record.status in ("failed", "conflict") or record.error:
-                detail = record.error or ""
             click.echo(click.style(f"{record.status:8}", fg=_COLORS.get(record.status))
                        + f" {record.source}" + (f"  {detail}" if detail else ""), err=True)
 

@@ -373,6 +373,13 @@ def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptio
                         "either"))
                     if fail_fast:
                         return
+                elif (first := ledger.duplicate(info.index)) is not None:
+                    said = Finding("duplicate", f"a duplicate of {first} (the same deal, word "
+                                   f"for word): its documents are made once, from {first}",
+                                   "warning", file=info.source)
+                    finish(info.index, Record(info.source, "skipped", info.deal_id,
+                                              info.version, info.fingerprint,
+                                              findings=[said], error=said.message))
                 elif resume and (kept := ledger.up_to_date(folder, info.names,
                                                            info.fingerprint)) is not None:
                     finish(info.index, Record(info.source, "skipped", info.deal_id,

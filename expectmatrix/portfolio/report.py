@@ -8,7 +8,8 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from expectmatrix.batch.manifest import spreadsheet_cell
@@ -19,7 +20,12 @@ from expectmatrix.portfolio.accounts import Portfolio
 FORMATS = (".json", ".csv", ".html", ".pdf")
 LABELS = {"small": "Small", "medium": "Medium", "large": "Large", "revenue": "Revenue",
           "margin": "Margin", "revenue_axis": "Revenue per account",
-          "margin_axis": "Margin, % of revenue"}
+          "margin_axis": "Margin, % of revenue",
+          "quadrant_protect": "Protect\nhigh revenue, high margin",
+          "quadrant_grow": "Grow\nlow revenue, high margin",
+          "quadrant_expand": "Expand\nhigh revenue, low margin",
+          "quadrant_serve": "Serve at lower cost\nlow revenue, low margin"}
+LANGUAGE = "en"  # the language the report's labels are written in
 
 
 def _csv(data: dict[str, object]) -> str:
@@ -73,16 +79,40 @@ def printable(portfolio: Portfolio) -> Portfolio:
     return replace(portfolio, accounts=accounts, failed=failed)
 
 
-def html_page(portfolio: Portfolio, template_dirs: Sequence[str | Path] = ()) -> str:
+def html_page(portfolio: Portfolio, template_dirs: Sequence[str | Path] = (),
+              printed: bool = False) -> str:
+    """The report as a self-contained page; ``printed``: the page a PDF is made of (its
+    font comes from the template folder, which a browser's page may not reach)."""
     from expectmatrix.render.plain import plain
     from expectmatrix.render.templating import environment, prepare, render_template
 
     env = environment(template_dirs)
+    money, number, percent = amounts(portfolio.currency)
+    env.filters.update(money=money, number=number, percent=percent)
     prepare(env, "report.html")
     data = portfolio.to_dict()
-    return render_template(env, "report.html", report=plain(data),
-                           scatter=charts.scatter(portfolio, LABELS),
-                           bars=charts.bars(portfolio, LABELS))
+    return render_template(env, "report.html", report=plain(data), printed=printed,
+                           scatter=charts.scatter(portfolio, LABELS, money),
+                           bars=charts.bars(portfolio, LABELS, money))
+
+
+def amounts(currency: str | None, language: str = LANGUAGE
+            ) -> tuple[Callable[[object], str], Callable[[object], str],
+                       Callable[[object], str]]:
+    """How the report writes an amount (€2,310,900, grouped, with its currency), a count
+    and a percent, in its language."""
+    from expectmatrix.spec.i18n import format_money, format_number, format_percent
+
+    def decimal(value: object) -> Decimal:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+    def money(value: object) -> str:
+        amount = decimal(value)
+        return format_money(amount, currency, language, cents=False) if currency else \
+            format_number(amount, language)
+
+    return (money, lambda value: format_number(decimal(value), language),
+            lambda value: format_percent(decimal(value), language))
 
 
 def write_report(portfolio: Portfolio, path: str | Path,
@@ -104,7 +134,7 @@ def write_report(portfolio: Portfolio, path: str | Path,
 
         from expectmatrix.render.pdf import PdfRenderer
 
-        page = html_page(printable(portfolio), template_dirs)
+        page = html_page(printable(portfolio), template_dirs, printed=True)
         content = PdfRenderer(template_dirs).write(
             page, hashlib.sha256(page.encode()).hexdigest(), matrix_style=False)
     else:

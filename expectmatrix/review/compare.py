@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,11 +29,41 @@ EXPECTATION_FIELDS = ("area", "text", "measure", "due", "owner", "clause", "weig
 WORDS = re.compile(r"\s+|[^\s]+")  # words and the spaces between, as they are diffed
 
 
+Opcode = tuple[str, int, int, int, int]
+
+
+def phrases(opcodes: Sequence[Opcode], a: Sequence[Any], glue: Callable[[Any], bool]
+            ) -> list[Opcode]:
+    """difflib's opcodes with the changes that only ``glue`` tokens (the spaces between
+    words) keep apart joined into one: a changed phrase is struck whole and the new one
+    inserted whole, as a lawyer marks it, not interleaved word by word."""
+    out: list[Opcode] = []
+    for op in opcodes:
+        if (op[0] != "equal" and len(out) >= 2 and out[-1][0] == "equal"
+                and out[-2][0] != "equal" and all(glue(t) for t in a[out[-1][1]:out[-1][2]])):
+            out.pop()
+            first = out.pop()
+            op = ("replace", first[1], op[2], first[3], op[4])
+        elif op[0] != "equal" and out and out[-1][0] != "equal":
+            first = out.pop()
+            op = ("replace", first[1], op[2], first[3], op[4])
+        out.append(op)
+    return [(("delete" if j1 == j2 else "insert" if i1 == i2 else tag), i1, i2, j1, j2)
+            if tag != "equal" else (tag, i1, i2, j1, j2) for tag, i1, i2, j1, j2 in out]
+
+
+def _space(token: str) -> bool:
+    return token.isspace()
+
+
 def word_diff(old: str, new: str) -> list[tuple[Op, str]]:
-    """Word-level edit script; whitespace travels with the words around it."""
+    """Word-level edit script, one delete and one insert per changed phrase; whitespace
+    travels with the words around it. Joining the equal and deleted texts gives ``old``,
+    the equal and inserted ones ``new``."""
     a, b = WORDS.findall(old), WORDS.findall(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     out: list[tuple[Op, str]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in phrases(matcher.get_opcodes(), a, _space):
         if tag == "equal":
             out.append(("equal", "".join(a[i1:i2])))
             continue
@@ -41,6 +71,36 @@ def word_diff(old: str, new: str) -> list[tuple[Op, str]]:
             out.append(("delete", "".join(a[i1:i2])))
         if tag in ("insert", "replace"):
             out.append(("insert", "".join(b[j1:j2])))
+    return out
+
+
+def shown(words: list[tuple[Op, str]], between: str = " ") -> list[tuple[Op, str]]:
+    """An edit script as a reader sees it: the spaces at the edges of a deleted or
+    inserted phrase outside its marks, ``between`` a struck phrase and the one that
+    replaces it, and never two spaces where the marks meet."""
+    out: list[tuple[Op, str]] = []
+
+    def plain(text: str) -> None:
+        if out and out[-1][1][-1:].isspace():
+            text = text.lstrip()
+        if not text:
+            return
+        if out and out[-1][0] == "equal":
+            out[-1] = ("equal", out[-1][1] + text)
+        else:
+            out.append(("equal", text))
+
+    for op, text in words:
+        core = text.strip()
+        if op == "equal" or not core:
+            if op != "delete":  # a deleted space is no word to strike
+                plain(text)
+            continue
+        plain(text[:len(text) - len(text.lstrip())])
+        if op == "insert" and out and out[-1][0] == "delete":
+            plain(between)  # "~~old~~ new", not "~~old~~new"
+        out.append((op, core))
+        plain(text[len(text.rstrip()):])
     return out
 
 
@@ -177,13 +237,24 @@ def _balance(spec: Spec) -> tuple[int, int]:
 # --- plain text and Markdown ------------------------------------------------------------
 
 
+_MARKDOWN = re.compile(r"([\\`*_~\[\]<>|#])")
+
+
+def _md(text: str) -> str:
+    """Spec text printed as itself in Markdown, not read as markup."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 def _inline(words: list[tuple[Op, str]], style: str, color: bool) -> str:
     out = []
-    for op, text in words:
+    # git's word-diff glues "[-old-]{+new+}"; struck and coloured text needs the space
+    for op, text in shown(words, "" if style == "text" and not color else " "):
+        if style == "md":
+            text = _md(text)
         if op == "equal":
             out.append(text)
         elif style == "md":
-            out.append(f"~~{text.strip()}~~ " if op == "delete" else f"**{text.strip()}** ")
+            out.append(f"~~{text}~~" if op == "delete" else f"**{text}**")
         elif color:
             import click
 
@@ -196,14 +267,16 @@ def _inline(words: list[tuple[Op, str]], style: str, color: bool) -> str:
 
 def format_text(diff: Diff, style: Literal["text", "md"] = "text", color: bool = False) -> str:
     md = style == "md"
-    lines = [f"# Changes from {diff.old_name} to {diff.new_name}" if md else
-             f"Changes from {diff.old_name} to {diff.new_name}"]
+    names = (_md(diff.old_name), _md(diff.new_name)) if md else (diff.old_name, diff.new_name)
+    lines = [f"# Changes from {names[0]} to {names[1]}" if md else
+             f"Changes from {names[0]} to {names[1]}"]
     if not diff.changed:
         lines += ["", "No changes."]
         return "\n".join(lines) + "\n"
     (v0, c0), (v1, c1) = diff.balance_before, diff.balance_after
     counts = diff.counts()
     lines += ["", f"Balance: {v0} of vendor, {c0} of customer -> {v1} of vendor, {c1} of customer",
+              *([""] if md else []),  # two paragraphs, not one run-on line
               "Expectations: " + ", ".join(f"{n} {k}" for k, n in counts.items())]
     if diff.header:
         lines += ["", "## Deal" if md else "Deal and parties:"]
@@ -218,7 +291,7 @@ def format_text(diff: Diff, style: Literal["text", "md"] = "text", color: bool =
             for f in item.fields:
                 lines.append(f"{'  - ' if md else '      '}{f.name}: "
                              f"{_inline(f.words, style, color)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
 def read_for_compare(path: str | Path, library: LibrarySource = None) -> Spec:

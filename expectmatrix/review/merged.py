@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
 from expectmatrix.render.view import Cell, View
-from expectmatrix.review.compare import word_diff
+from expectmatrix.review.compare import shown, word_diff
 from expectmatrix.spec.placeholders import fill
+from expectmatrix.spec.shape import sides
 
 DEL, DEL_END, INS, INS_END = "\ue000", "\ue001", "\ue002", "\ue003"
 _MARKS = re.compile("[\ue000-\ue003]")
@@ -41,21 +43,13 @@ def _clean(value: Any) -> Any:
 
 
 def words(old: str, new: str) -> str:
-    """``new`` with the words of ``old`` it lost and the words it gained marked."""
+    """``new`` with the phrases of ``old`` it lost and the phrases it gained marked: each
+    changed phrase struck whole, then its replacement inserted whole."""
     if old == new:
         return new
-    out = []
-    ops = word_diff(old, new)
-    for i, (op, text) in enumerate(ops):
-        if op == "equal":
-            out.append(text)
-        elif op == "delete":
-            out.append(DEL + text + DEL_END)
-            if i + 1 < len(ops) and ops[i + 1][0] == "insert":
-                out.append(" ")  # never glued: "draft review", not "draftreview"
-        else:
-            out.append(INS + text + INS_END)
-    return "".join(out)
+    marks = {"delete": (DEL, DEL_END), "insert": (INS, INS_END)}
+    return "".join(text if op == "equal" else marks[op][0] + text + marks[op][1]
+                   for op, text in shown(word_diff(old, new)))
 
 
 def whole(value: Any, kind: str) -> Any:
@@ -130,48 +124,87 @@ def merged_view(old: View, new: View) -> View:
 # --- the summary ----------------------------------------------------------------------------
 
 
-def _cells(view: View) -> dict[str, Cell]:
-    return {c.id: c for a in view.areas for r in a.rows for c in (r.vendor, r.customer) if c}
+def _cells(view: View) -> dict[str, dict[str, Cell]]:
+    """Each side's cells by id, the vendor's first."""
+    return {side: {c.id: c for a in view.areas for r in a.rows
+                   if (c := getattr(r, side)) is not None} for side in sides()}
 
 
-def summary(old: View, new: View) -> list[str]:
+def _by_id(ids: Iterable[str]) -> list[str]:
+    """Ids in the order a reader counts them: V2 before V10."""
+    return sorted(ids, key=lambda i: [int(p) if p.isdigit() else p
+                                      for p in re.split(r"(\d+)", i)])
+
+
+def _cell_details(old: Cell | None, new: Cell | None) -> list[str]:
+    """What a reader needs to see of a cell's change: the text and each detail that
+    differ, the words marked; an added or removed cell whole."""
+    if old is None or new is None:
+        cell, kind = (new, "ins") if old is None else (old, "del")
+        assert cell is not None
+        return [whole(cell.text, kind)] + [f"{label}: {whole(value, kind)}"
+                                           for label, value in cell.details]
+    out = [words(old.text, new.text)] if old.text != new.text else []
+    before, after = dict(old.details), dict(new.details)
+    for label in dict.fromkeys([*after, *before]):
+        a, b = before.get(label, ""), after.get(label, "")
+        if a != b:
+            out.append(f"{label}: {words(a, b)}")
+    return out
+
+
+@dataclass(frozen=True)
+class Said:
+    """One line of the summary, and what it changed (texts with their marks)."""
+
+    line: str
+    details: tuple[str, ...] = ()
+
+
+def summary(old: View, new: View) -> list[Said]:
     """What changed, in the documents' words: "Annual contract value: US$14,400.00 ->
-    US$15,600.00", "V2 changed", "Readiness question 2 added"."""
+    US$15,600.00", the vendor's expectations then the customer's, each in id order
+    ("V2 changed" with the words that changed), "Readiness question 2 added"."""
+    old, new = _clean(old), _clean(new)  # every mark in the details is the summary's own
     labels = new.labels
-    said: list[str] = []
+    said: list[Said] = []
     arrow = " \u2192 "
     before = dict(old.facts)
     for label, value in new.facts:
         if before.get(label) != value:
-            said.append(f"{label}: {before.get(label, '–')}{arrow}{value}")
+            said.append(Said(f"{label}: {before.get(label, '–')}{arrow}{value}"))
     for label in before.keys() - dict(new.facts).keys():
-        said.append(f"{label}: {before[label]}{arrow}–")
-    for attr in ("vendor", "customer"):
+        said.append(Said(f"{label}: {before[label]}{arrow}–"))
+    for attr in sides():
         a, b = getattr(old, attr), getattr(new, attr)
         if a != b:
-            said.append(fill(str(labels["redline_party"]), party=b.name))
+            said.append(Said(fill(str(labels["redline_party"]), party=b.name)))
     for f_old, f_new in zip(old.preamble + old.readiness_terms + old.remedies,
                             new.preamble + new.readiness_terms + new.remedies, strict=False):
         if f_old.text != f_new.text:
-            said.append(fill(str(labels["redline_frame"]), wording=f_new.text[:60] + "…"))
+            said.append(Said(fill(str(labels["redline_frame"]), wording=f_new.text[:60] + "…"),
+                             (words(f_old.text, f_new.text),)))
     cells_old, cells_new = _cells(old), _cells(new)
-    for cid in cells_new:
-        if cid not in cells_old:
-            said.append(fill(str(labels["redline_added"]), what=cid))
-        elif cells_old[cid] != cells_new[cid]:
-            said.append(fill(str(labels["redline_changed"]), what=cid))
-    for cid in cells_old.keys() - cells_new.keys():
-        said.append(fill(str(labels["redline_removed"]), what=cid))
+    for side in sides():
+        was, now = cells_old[side], cells_new[side]
+        for cid in _by_id(was.keys() | now.keys()):
+            a, b = was.get(cid), now.get(cid)
+            key = "redline_added" if a is None else "redline_removed" if b is None else (
+                "redline_changed" if a != b else None)
+            if key:
+                said.append(Said(fill(str(labels[key]), what=cid),
+                                 tuple(_cell_details(a, b))))
     questions_old = [r.question for r in old.readiness]
     for i, item in enumerate(new.readiness, start=1):
         what = fill(str(labels["redline_question"]), n=i)
         if item.question not in questions_old:
-            said.append(fill(str(labels["redline_added"]), what=what))
+            said.append(Said(fill(str(labels["redline_added"]), what=what),
+                             (whole(item.question, "ins"),)))
         elif old.readiness[questions_old.index(item.question)] != item:
-            said.append(fill(str(labels["redline_changed"]), what=what))
+            said.append(Said(fill(str(labels["redline_changed"]), what=what)))
     for q in questions_old:
         if q not in [r.question for r in new.readiness]:
-            said.append(fill(str(labels["redline_removed"]), what=q))
+            said.append(Said(fill(str(labels["redline_removed"]), what=q)))
     if old.approvals != new.approvals:
-        said.append(str(labels["approvals"]))
+        said.append(Said(str(labels["approvals"])))
     return said

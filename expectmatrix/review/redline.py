@@ -24,13 +24,13 @@ if TYPE_CHECKING:
     from expectmatrix.render.pipeline import RenderOptions
     from expectmatrix.spec.models import FrameText, Spec
 from expectmatrix.render.templating import prepare, render_template
-from expectmatrix.review.compare import Diff, FieldChange
+from expectmatrix.review.compare import Diff, FieldChange, shown
 
 
 def redline_data(diff: Diff) -> Data:
     """The diff as a template sees it: plain values, word edits worked out."""
     def change(c: FieldChange) -> dict[str, object]:
-        return {"name": c.name, "old": c.old, "new": c.new, "words": c.words}
+        return {"name": c.name, "old": c.old, "new": c.new, "words": shown(c.words)}
 
     data = plain({
         "old_name": diff.old_name, "new_name": diff.new_name, "changed": diff.changed,
@@ -137,8 +137,10 @@ def agreement_redline_pdf(old: Spec, new: Spec, frames: tuple[tuple[FrameText, .
     before, after = views
     view = dataclasses.replace(merged_view(before, after), fingerprint=after.fingerprint)
     labels = after.labels
-    changes = summary(before, after)
-    items = "".join(f"<li>{html.escape(c)}</li>" for c in changes) or (
+    items = "".join(
+        f"<li><span class=\"what\">{html.escape(c.line)}</span>"
+        + "".join(f"<div class=\"detail\">{html.escape(d)}</div>" for d in c.details)
+        + "</li>" for c in summary(before, after)) or (
         f"<li>{html.escape(str(labels['redline_none']))}</li>")
     first = (f'<section class="redline-summary"><h1>'
              f"{html.escape(fill(str(labels['redline_title']), old=before.version, new=after.version))}"
@@ -151,10 +153,12 @@ def agreement_redline_pdf(old: Spec, new: Spec, frames: tuple[tuple[FrameText, .
     pdf.fetcher.files = {path.resolve(): (data, mime)
                          for path, data, mime in spec_files(view).values()}
     try:
-        page = marks_as_elements(pdf.html.html(view), {
+        # The summary goes in before the marks become elements: its details carry marks.
+        page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + first, pdf.html.html(view),
+                      count=1)
+        page = marks_as_elements(page, {
             DEL: '<del class="redline">', DEL_END: "</del>",
             INS: '<ins class="redline">', INS_END: "</ins>"}, dropped=DEL + DEL_END)
-        page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + first, page, count=1)
         identity = hashlib.sha256(page.encode("utf-8")).hexdigest()
         return bytes(pdf.write(page, identity))
     finally:

@@ -183,6 +183,14 @@ def _check_signer(cert: Any, parties: dict[str, Any], side: str) -> None:
     raise RefusedError(f"the certificate is for {who}; the {side} block is {block}{hint}")
 
 
+def _is_pkcs12(data: bytes) -> bool:
+    """Whether ``data`` is a PKCS#12 package, whatever its passphrase: a DER sequence
+    that starts with version 3 and a PKCS#7 content type (RFC 7292, PFX)."""
+    head = data[:32]
+    return (head[:1] == b"\x30" and b"\x02\x01\x03\x30" in head[:10]
+            and b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07" in head)
+
+
 def sign(pdf_path: str | Path, out: str | Path, p12: str | Path, passphrase: bytes | None,
          side: str = "vendor") -> str:
     """Sign ``pdf_path`` into ``out`` (written whole or not at all); returns the signer's
@@ -206,12 +214,15 @@ def sign(pdf_path: str | Path, out: str | Path, p12: str | Path, passphrase: byt
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(key, other_certs=(),
                                                         passphrase=passphrase)
-    except (ValueError, TypeError) as e:
-        raise SigningError(f"{p12}: cannot open the certificate: {e} (a wrong passphrase "
-                           f"in {PASSPHRASE_VARIABLE}?)") from None
-    if signer is None:  # pyHanko logs and returns None for a wrong passphrase
-        raise SigningError(f"{p12}: cannot open the certificate; is the passphrase in "
-                           f"{PASSPHRASE_VARIABLE} right?")
+    except (ValueError, TypeError):
+        signer = None
+    if signer is None:  # pyHanko returns None (or raises) for a wrong passphrase
+        raise SigningError(f"{p12}: " + (
+            "not a PKCS#12 certificate (.p12 or .pfx)" if not _is_pkcs12(key) else
+            "the certificate is protected by a passphrase and none was given; set it in "
+            f"{PASSPHRASE_VARIABLE}, or run sign on a terminal to be asked for it"
+            if passphrase is None else
+            "the passphrase given does not open the certificate; check it"))
     _check_signer(signer.signing_cert, parties, side)
     name = _person(signer.signing_cert)
     where = _signature_box(data, side, labels)

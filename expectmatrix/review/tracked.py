@@ -26,7 +26,7 @@ from difflib import SequenceMatcher
 
 from lxml import etree
 
-from expectmatrix.review.compare import WORDS
+from expectmatrix.review.compare import WORDS, phrases
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -155,7 +155,8 @@ class Differ:
         if ppr is not None:
             out.append(copy.deepcopy(ppr))
         matcher = SequenceMatcher(None, [t[:2] for t in a], [t[:2] for t in b], autojunk=False)
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        # one w:del and one w:ins per changed phrase, the spaces inside it included
+        for op, i1, i2, j1, j2 in phrases(matcher.get_opcodes(), a, lambda t: t[1].isspace()):
             if op in ("delete", "replace"):
                 holder = self.marker.mark("del")
                 for token in _grouped(a[i1:i2]):

@@ -85,10 +85,28 @@ def _normalise(text: str) -> str:
     return re.sub(r"[\s\u200e\u200f\u2066-\u2069]+", "", text)
 
 
+def _readable(text: str) -> tuple[str, list[int]]:
+    """The text as a reader sees it (each run of spaces one space, invisible marks out),
+    and where each of its letters (what _normalise keeps) stands in it."""
+    shown = re.sub(r"\s+", " ", re.sub(r"[\u200e\u200f\u2066-\u2069]", "", text)).strip()
+    return shown, [i for i, c in enumerate(shown) if not c.isspace()]
+
+
 def _first_difference(a: str, b: str) -> str:
-    a, b = _normalise(a), _normalise(b)
-    i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-    return f"document has “…{a[max(0, i - 30):i + 40]}…” where the spec gives “…{b[max(0, i - 30):i + 40]}…”"
+    """Where the document's text first differs from the spec's, in words with their
+    spaces (the comparison ignores layout, the quotation does not drop it)."""
+    x, y = _normalise(a), _normalise(b)
+    i = next((i for i, (p, q) in enumerate(zip(x, y, strict=False)) if p != q),
+             min(len(x), len(y)))
+
+    def around(text: str) -> str:
+        shown, where = _readable(text)
+        at = where[i] if i < len(where) else len(shown)
+        start = shown.rfind(" ", 0, max(0, at - 30)) + 1  # whole words at the edges
+        end = shown.find(" ", at + 40)
+        return shown[start:end if end >= 0 else len(shown)]
+
+    return f"document has “…{around(a)}…” where the spec gives “…{around(b)}…”"
 
 
 def verify(document: str | Path, spec: str | Path | None = None,

@@ -95,21 +95,39 @@ def format_date(value: dt.date, language: str) -> str:
     return cldr_date(value, "long", locale=_locale(language))
 
 
-def format_money(amount: Decimal, currency: str, language: str) -> str:
-    """The amount as the language writes money, with a symbol no reader can take for
-    another currency's: where the language's own symbol is a bare sign that several
-    currencies share ("$" in German for USD), the international one ("US$") is used, as
-    English prints it."""
+def format_money(amount: Decimal, currency: str, language: str, cents: bool = True) -> str:
+    """``amount`` in ``currency`` as the language writes money, with a symbol no reader can
+    take for another currency's: where the language's own symbol is a bare sign that
+    several currencies share ("$" in German for USD), the international one ("US$") is
+    used, as English prints it. Without ``cents``, a whole amount leaves its zero cents out
+    (a report's €2,310,900)."""
     from babel.numbers import format_currency
 
     locale = _locale(language)
-    text = format_currency(amount, currency, locale=locale)
+    if cents or amount != amount.to_integral_value():
+        text = format_currency(amount, currency, locale=locale)
+    else:
+        pattern = re.sub(r"\.0+", "", locale.currency_formats["standard"].pattern)
+        text = format_currency(amount, currency, format=pattern, locale=locale,
+                               currency_digits=False)
     own = locale.currency_symbols.get(currency, currency)
     international = _locale("en").currency_symbols.get(currency, currency)
     if (own != international and not any(c.isalpha() for c in own)
             and any(c.isalpha() for c in international) and own in text):
         text = text.replace(own, international, 1)
     return text
+
+
+def format_percent(percent: Decimal, language: str, decimals: int = 1) -> str:
+    """``percent`` (26.2 for 26.2 %) as the language writes it, with ``decimals`` digits
+    after its decimal sign: 26.2%, 26,2 %, 20.0%."""
+    from babel.numbers import format_percent as cldr_percent
+
+    locale = _locale(language)
+    pattern = locale.percent_formats[None].pattern
+    if decimals:  # the last digit of the whole part gets its decimals
+        pattern = re.sub(r"0(?![0#,.])", "0." + "0" * decimals, pattern)
+    return cldr_percent(percent / 100, format=pattern, locale=locale)
 
 
 def format_number(number: Decimal | int, language: str) -> str:

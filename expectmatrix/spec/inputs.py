@@ -139,12 +139,48 @@ def read_bytes(path: str | Path, limit: int, what: str = "file") -> bytes:
                          ) from None
 
 
+# What a file that is not text is, by its first bytes (or, in a zip package, its parts):
+# a person who gave a document where a spec belongs is told what they gave.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "a PDF document"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Word or Excel file"),
+    (b"\x89PNG", "a PNG picture"), (b"\xff\xd8\xff", "a JPEG picture"), (b"GIF8", "a GIF picture"),
+    (b"\x1f\x8b", "a gzip archive"), (b"{\\rtf", "an RTF document"),
+    (b"\xff\xfe", "UTF-16 text"), (b"\xfe\xff", "UTF-16 text"))
+_ZIPPED: tuple[tuple[bytes, str], ...] = (
+    (b"word/", "a Word document (DOCX)"), (b"xl/", "an Excel workbook (XLSX)"),
+    (b"ppt/", "a PowerPoint file (PPTX)"), (b"opendocument", "an OpenDocument file"))
+
+
+def file_kind(data: bytes) -> str | None:
+    """``a PDF document``, ``a Word document (DOCX)``... for data that is no text file,
+    by its signature; None when it does not look like any of those."""
+    if data.startswith(b"PK\x03\x04"):
+        head = data[:200_000]
+        return next((kind for mark, kind in _ZIPPED if mark in head), "a zip archive")
+    return next((kind for mark, kind in _MAGIC if data.startswith(mark)), None)
+
+
+def not_text(data: bytes, what: str, fallback: str, written: str = "UTF-8 text") -> str:
+    """Why ``data`` cannot be read as a text ``what`` (a spec, a CSV export): what it is,
+    when its first bytes tell, and what to give instead (the ``what``, ``written`` so)."""
+    kind = file_kind(data)
+    if kind is None:
+        return fallback
+    if kind == "UTF-16 text":
+        return f"the {what} is saved as UTF-16 text; save it as UTF-8"
+    return f"this is {kind}, not a {what}; give the {what} ({written})" + (
+        "; `expectmatrix extract` writes out the spec a PDF or DOCX made by expectmatrix "
+        "carries" if what == "spec" and kind in ("a PDF document", "a Word document (DOCX)")
+        else "")
+
+
 def read_text(path: str | Path, limit: int, what: str = "file") -> str:
     data = read_bytes(path, limit, what)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InputError(f"{path}: the {what} is not UTF-8 text (byte {e.start + 1})") from None
+        raise InputError(f"{path}: " + not_text(
+            data, what, f"the {what} is not UTF-8 text (byte {e.start + 1})")) from None
 
 
 # --- zip packages (DOCX) -------------------------------------------------------------------

@@ -99,6 +99,11 @@ def decode(data: bytes, file: str, limit: int = MAX_BYTES) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
+        from expectmatrix.spec.inputs import file_kind, not_text
+
+        if file_kind(data) is not None:  # a document, a picture: no line of it helps
+            raise SpecError([Finding("not-a-spec", not_text(data, "spec", "", "YAML or JSON"),
+                                     file=file)]) from None
         line = data[: e.start].count(b"\n") + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
         raise SpecError([Finding(

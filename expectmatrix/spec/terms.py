@@ -20,6 +20,9 @@ Format = Literal["pdf", "docx", "html"]
 PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
 RedlineFormat = Literal["text", "md", "html", "pdf", "docx"]
 DateFormat = Literal["iso", "day-first", "month-first"]
+# How a CSV export writes numbers: plain (1234.56, as a spec does) or grouped, each named
+# by how it writes one thousand two hundred and thirty-four and 56 hundredths.
+NumberFormat = Literal["plain", "1,234.56", "1.234,56", "1 234,56", "1'234.56"]
 Audience = Literal["counterparty", "internal"]
 # The parts of the agreement frame, in the order a document prints them: what the matrix
 # is and how it binds, how long it lasts and how it ends, the law it is under; what an open
@@ -62,6 +65,7 @@ DEFAULT_FORMATS: tuple[str, ...] = ("pdf", "docx")
 PDF_VARIANTS: tuple[str, ...] = get_args(PdfVariant)
 REDLINE_FORMATS: tuple[str, ...] = get_args(RedlineFormat)
 DATE_FORMATS: tuple[str, ...] = get_args(DateFormat)
+NUMBER_FORMATS: tuple[str, ...] = get_args(NumberFormat)
 AUDIENCES: tuple[str, ...] = get_args(Audience)
 FRAME_PARTS: tuple[str, ...] = get_args(FramePart)
 TRACK_EVENTS: tuple[str, ...] = get_args(TrackEvent)
