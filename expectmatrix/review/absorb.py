@@ -295,3 +295,32 @@ def _validated(text: str, fmt: str, name: str, library: Any) -> list[Finding]:
     checked = check_loaded(load_bytes(text.encode("utf-8"), f"{name} (absorbed)", fmt),
                            library=library)
     return [f for f in checked.findings if f.severity != "info"]
+
+
+def _by(author: str | None, date: str | None) -> str:
+    who = " ".join(x for x in (f"by {author}" if author else "", f"on {date}" if date else "")
+                   if x)
+    return f" ({who})" if who else ""
+
+
+def format_text(result: Absorbed) -> str:
+    """The change list as the rep reads it: one line per change, comment and leftover."""
+    lines = []
+    for c in result.changes:
+        if c.kind == "added":
+            lines.append(f"{c.id} added{_by(c.author, c.date)}: “{c.new}”")
+        elif c.field == "expectation":
+            lines.append(f"{c.id} removed{_by(c.author, c.date)}: “{c.old}”")
+        elif c.kind == "removed":
+            lines.append(f"{c.id} {c.field} removed{_by(c.author, c.date)}: “{c.old}”")
+        else:
+            lines.append(f"{c.id} {c.field} changed{_by(c.author, c.date)}: “{c.old}” -> "
+                         f"“{c.new}”")
+    for n in result.not_absorbed:
+        lines.append(f"NOT ABSORBED, {n.place}, {n.kind}{_by(n.author, n.date)}: “{n.text}” "
+                     "(make this change in the spec or the frame yourself)")
+    for m in result.comments:
+        lines.append(f"comment on {m.anchor}{_by(m.author, m.date)}: “{m.text}”")
+    if not lines:
+        lines.append("no changes: the document says what the spec says")
+    return "\n".join(lines) + "\n"

@@ -233,7 +233,6 @@ def read_edited(data: bytes, name: str) -> EditedDocx:
         else:
             rows.append(DocRow("expectations", cells[:2], row_mark=_row_mark(tr)))
     outside: list[Outside] = []
-    in_matrix = {id(e) for e in matrix.iter()}
     for part, blob in parts.items():
         if part == "word/comments.xml":
             continue
@@ -242,8 +241,8 @@ def read_edited(data: bytes, name: str) -> EditedDocx:
         for element in tree.iter():
             if element is matrix:
                 seen_matrix = True
-            if id(element) in in_matrix:
-                continue
+            if element is matrix or any(a is matrix for a in element.iterancestors()):
+                continue  # (the proxy of ``matrix`` is held, so ``is`` finds it)
             parent = element.getparent()
             if element.tag in _MARKS and parent is not None and \
                     parent.tag not in (w("rPr"), w("trPr")):
