@@ -470,9 +470,15 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
 @click.option("--partial", is_flag=True,
               help="Exit 0 even when some changes (frame wording, signature page, "
                    "fingerprint) could not be placed in the spec.")
+@click.option("--template-dir", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The template folder the document was rendered with, if any.")
+@docx_base_option
+@timeout_option
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @_fail_cleanly
 def absorb(document: Path, spec: Path | None, output: Path, partial: bool,
+           template_dirs: tuple[Path, ...], docx_base: Path | None, timeout: float,
            as_json: bool) -> None:
     """Bring legal's edits back: the spec of what an edited DOCX now says.
 
@@ -486,7 +492,8 @@ def absorb(document: Path, spec: Path | None, output: Path, partial: bool,
     from expectmatrix.review.absorb import absorb as run_absorb
     from expectmatrix.review.absorb import format_text
 
-    result = run_absorb(document, spec, _library_loader(), tuple(_settings().template_dirs))
+    options = _render_options(("docx",), template_dirs, None, None, docx_base, timeout)
+    result = run_absorb(document, spec, _library_loader(), options, output)
     write_atomic(output, result.text.encode("utf-8"))
     if as_json:
         click.echo(json.dumps({"document": str(document), "output": str(output),

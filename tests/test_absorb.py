@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -294,10 +295,38 @@ def test_frame_edit_is_not_absorbed_and_fails_unless_partial(made, run, tmp_path
     result, data = _absorb(run, edited, spec, "-o", out)
     assert result.exit_code == 1
     assert data["not_absorbed"] == [{"place": "frame wording", "text": " (DRAFT FOR LEGAL)",
-                                     "kind": "inserted", "author": AUTHOR, "date": DATE}]
+                                     "kind": "inserted", "author": AUTHOR, "date": DATE,
+                                     "old": None}]
     assert out.exists()
     assert run("absorb", edited, spec, "-o", out, "--partial").exit_code == 0
     assert "NOT ABSORBED, frame wording" in run("absorb", edited, spec, "-o", out).output
+
+
+def test_untracked_edits_outside_the_matrix_are_not_absorbed(made, run, tmp_path):
+    """Typed over without tracking: a party's name on the signature page and the
+    fingerprint in the footer; found against a fresh rendering of the carried spec."""
+    spec, docx = made
+    doc = Edited(docx)
+    for t in doc.root.iter(f"{W}t"):
+        if t.text == "For Customer Co":
+            t.text = "For Customer Company Ltd"
+    edited = doc.save(tmp_path / "edited.docx")
+    out = io.BytesIO()
+    with zipfile.ZipFile(edited) as a, zipfile.ZipFile(out, "w") as b:
+        for info in a.infolist():
+            data = a.read(info.filename)
+            if info.filename.startswith("word/footer"):
+                data = re.sub(rb"[0-9a-f]{64}", b"0" * 64, data)
+            b.writestr(info, data)
+    edited.write_bytes(out.getvalue())
+    result, data = _absorb(run, edited, spec, "-o", tmp_path / "new.yaml")
+    assert result.exit_code == 1
+    found = {(n["place"], n["old"], n["text"]) for n in data["not_absorbed"]}
+    assert ("text after the matrix (readiness, remedies, approvals or signature page)",
+            "For Customer Co", "For Customer Company Ltd") in found
+    (footer,) = [n for n in data["not_absorbed"] if n["place"].startswith("page footer")]
+    assert "0" * 64 in footer["text"] and footer["author"] is None
+    assert data["changes"] == []
 
 
 def test_unbalancing_edit_is_reported_and_the_spec_still_written(made, run, tmp_path):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from expectmatrix.errors import DocumentError
 from expectmatrix.review.absorb_read import (
@@ -28,6 +28,10 @@ from expectmatrix.review.absorb_read import (
 from expectmatrix.spec.findings import Finding, errors
 from expectmatrix.spec.shape import SIDE_LIST, FieldPath, expectations_of, next_id, path_of
 from expectmatrix.spec.terms import Side
+
+if TYPE_CHECKING:
+    from expectmatrix.render.pipeline import RenderOptions
+    from expectmatrix.review.documents import Embedded
 
 DETAILS = ("measure", "due", "owner")
 COLUMNS: tuple[Side, Side] = ("vendor", "customer")
@@ -51,6 +55,7 @@ class NotAbsorbed:
     kind: str  # inserted | deleted | edited
     author: str | None = None
     date: str | None = None
+    old: str | None = None  # what the document said there, for an edit not tracked
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,13 @@ def _starting(document: str, embedded: bytes, spec: str | Path | None, library: 
 
 
 def absorb(document: str | Path, spec: str | Path | None = None, library: Any = None,
-           template_dirs: Sequence[Path] = ()) -> Absorbed:
-    """The spec of what ``document`` now says, as the next version, with every change."""
+           options: RenderOptions | None = None, output: str | Path | None = None
+           ) -> Absorbed:
+    """The spec of what ``document`` now says, as the next version, with every change.
+    ``options`` as the document was made (template folders, letterhead): the text outside
+    the matrix is compared with a fresh rendering of the spec it carries. ``output``
+    names the new spec in its findings."""
+    from expectmatrix.render.pipeline import RenderOptions
     from expectmatrix.review.absorb_read import read_edited
     from expectmatrix.review.documents import document_bytes, embedded_spec, read_bytes
     from expectmatrix.spec.i18n import labels_for
@@ -139,12 +149,49 @@ def absorb(document: str | Path, spec: str | Path | None = None, library: Any = 
     found = read_bytes(data, Path(document))
     if found.kind != "docx":
         raise DocumentError(f"{name}: absorb reads a DOCX document edited in Word; this is a PDF")
-    start = _starting(name, embedded_spec(found, name), spec, library)
+    carried = embedded_spec(found, name)
+    start = _starting(name, carried, spec, library)
     edited = read_edited(data, name)
-    labels = labels_for(start.spec.deal.language, template_dirs)
+    options = options or RenderOptions()
+    labels = labels_for(start.spec.deal.language, options.template_dirs)
     plan = _Plan(start, {k: str(labels[k]) for k in DETAILS})
     plan.walk(edited)
-    return plan.finish(edited, library, name)
+    plan.not_absorbed += _untracked_outside(found, carried, edited, options, library, name)
+    return plan.finish(edited, library, str(output or f"{name} (absorbed)"))
+
+
+def _untracked_outside(found: Embedded, carried: bytes, edited: EditedDocx,
+                       options: RenderOptions, library: Any, name: str) -> list[NotAbsorbed]:
+    """Text outside the matrix typed over without tracking: the document's paragraphs
+    against a fresh rendering of the spec it carries (tracked ones are listed already)."""
+    from difflib import SequenceMatcher
+
+    from expectmatrix.render.pipeline import RenderJob, render_documents
+    from expectmatrix.review.absorb_read import read_edited
+    from expectmatrix.review.verify import load_embedded
+
+    loaded = load_embedded(carried, name, library)
+    if loaded.spec is None:
+        return []
+    mark = found.options.get("mark-nonstandard")
+    audience = found.options.get("audience", "internal")
+    options = replace(options, formats=("docx",),
+                      mark_nonstandard=None if mark is None else mark == "yes",
+                      audience="counterparty" if audience == "counterparty" else "internal")
+    fresh, _ = render_documents(loaded, options, job=RenderJob.of(loaded))
+    was = read_edited(fresh["docx"], "fresh.docx").lines
+    now = edited.lines
+    out = []
+    matcher = SequenceMatcher(None, [(x.place, x.text) for x in was],
+                              [(x.place, x.text) for x in now], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal" or any(x.tracked for x in now[j1:j2]):
+            continue
+        old = " / ".join(x.text for x in was[i1:i2]) or None
+        new = " / ".join(x.text for x in now[j1:j2])
+        place = (now[j1:j2] or was[i1:i2])[0].place
+        out.append(NotAbsorbed(place, new, "edited" if new else "deleted", old=old))
+    return out
 
 
 class _Plan:
@@ -253,7 +300,7 @@ class _Plan:
                 if p.before.strip().casefold().startswith(label)
                 or p.now.strip().casefold().startswith(label)]
 
-    def finish(self, edited: EditedDocx, library: Any, name: str) -> Absorbed:
+    def finish(self, edited: EditedDocx, library: Any, output: str) -> Absorbed:
         from expectmatrix.spec import roundtrip
 
         for eid in self.where:
@@ -285,15 +332,14 @@ class _Plan:
                                     or "document", c.author, c.date, c.text)
                     for c in edited.comments]
         return Absorbed(text, version, self.changes, self.not_absorbed, comments,
-                        _validated(text, fmt, name, library))
+                        _validated(text, fmt, output, library))
 
 
 def _validated(text: str, fmt: str, name: str, library: Any) -> list[Finding]:
     from expectmatrix.checks import check_loaded
     from expectmatrix.spec.loading import load_bytes
 
-    checked = check_loaded(load_bytes(text.encode("utf-8"), f"{name} (absorbed)", fmt),
-                           library=library)
+    checked = check_loaded(load_bytes(text.encode("utf-8"), name, fmt), library=library)
     return [f for f in checked.findings if f.severity != "info"]
 
 
@@ -317,7 +363,8 @@ def format_text(result: Absorbed) -> str:
             lines.append(f"{c.id} {c.field} changed{_by(c.author, c.date)}: “{c.old}” -> "
                          f"“{c.new}”")
     for n in result.not_absorbed:
-        lines.append(f"NOT ABSORBED, {n.place}, {n.kind}{_by(n.author, n.date)}: “{n.text}” "
+        what = f"“{n.old}” -> “{n.text}”" if n.old and n.text else f"“{n.text or n.old}”"
+        lines.append(f"NOT ABSORBED, {n.place}, {n.kind}{_by(n.author, n.date)}: {what} "
                      "(make this change in the spec or the frame yourself)")
     for m in result.comments:
         lines.append(f"comment on {m.anchor}{_by(m.author, m.date)}: “{m.text}”")

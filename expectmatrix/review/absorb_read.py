@@ -83,6 +83,15 @@ class Outside:
     mark: Mark
 
 
+@dataclass(frozen=True)
+class Line:
+    """A paragraph outside the matrix, as the document now says it."""
+
+    place: str
+    text: str
+    tracked: bool  # it holds tracked changes (listed as such)
+
+
 @dataclass
 class Comment:
     id: str
@@ -97,6 +106,7 @@ class EditedDocx:
     outside: list[Outside]
     comments: list[Comment]
     anchors: dict[str, str]  # comment id -> where it is anchored outside the matrix
+    lines: list[Line] = field(default_factory=list)
 
 
 def parse_part(data: bytes, name: str, part: str) -> etree._Element:
@@ -157,11 +167,23 @@ def read_paragraph(p: etree._Element) -> Para:
     marks: list[Mark] = []
     comments: list[str] = []
 
+    fields: list[bool] = []  # per open complex field: whether its result has begun
+
     def walk(node: etree._Element, state: str | None) -> None:
         for child in node:
             tag = child.tag
             if tag == w("pPr"):
                 continue
+            for char in child.iter(w("fldChar")) if tag == w("r") else ():
+                kind = char.get(w("fldCharType"))
+                if kind == "begin":
+                    fields.append(False)
+                elif kind == "separate" and fields:
+                    fields[-1] = True
+                elif kind == "end" and fields:
+                    fields.pop()
+            if any(fields):
+                continue  # a field's result (a page number): Word refreshes it
             if tag in _MARKS:
                 text = "".join(_run_text(r) for r in child.iter(w("r")))
                 if text:
@@ -176,7 +198,7 @@ def read_paragraph(p: etree._Element) -> Para:
             elif tag == w("commentRangeStart"):
                 comments.append(child.get(w("id")) or "")
             elif tag in (w("hyperlink"), w("smartTag"), w("sdt"), w("sdtContent"),
-                         w("customXml"), w("fldSimple")):
+                         w("customXml")):
                 walk(child, state)
 
     walk(p, None)
@@ -233,6 +255,7 @@ def read_edited(data: bytes, name: str) -> EditedDocx:
         else:
             rows.append(DocRow("expectations", cells[:2], row_mark=_row_mark(tr)))
     outside: list[Outside] = []
+    lines: list[Line] = []
     for part, blob in parts.items():
         if part == "word/comments.xml":
             continue
@@ -252,8 +275,13 @@ def read_edited(data: bytes, name: str) -> EditedDocx:
                                            _mark_of(element, text)))
             elif element.tag == w("commentRangeStart"):
                 anchors[element.get(w("id")) or ""] = _place(not seen_matrix, part)
+            elif element.tag == w("p"):
+                para = read_paragraph(element)
+                if para.now.strip():
+                    lines.append(Line(_place(not seen_matrix, part), " ".join(para.now.split()),
+                                      any(True for _ in element.iter(*_MARKS))))
     comments = _comments(parts.get("word/comments.xml"), name)
-    return EditedDocx(rows, outside, comments, anchors)
+    return EditedDocx(rows, outside, comments, anchors, lines)
 
 
 def _comments(data: bytes | None, name: str) -> list[Comment]:
