@@ -490,7 +490,7 @@ def absorb(document: Path, spec: Path | None, output: Path, partial: bool,
     """
     from expectmatrix.render.output import write_atomic
     from expectmatrix.review.absorb import absorb as run_absorb
-    from expectmatrix.review.absorb import format_text
+    from expectmatrix.review.absorb_result import format_text
 
     options = _render_options(("docx",), template_dirs, None, None, docx_base, timeout)
     result = run_absorb(document, spec, _library_loader(), options, output)

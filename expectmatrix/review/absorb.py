@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,12 @@ from expectmatrix.review.absorb_read import (
     cell_fields,
     id_before,
 )
+from expectmatrix.review.absorb_result import (
+    Absorbed,
+    AnchoredComment,
+    Change,
+    NotAbsorbed,
+)
 from expectmatrix.spec.findings import Finding, errors
 from expectmatrix.spec.shape import SIDE_LIST, FieldPath, expectations_of, next_id, path_of
 from expectmatrix.spec.terms import Side
@@ -35,57 +41,6 @@ if TYPE_CHECKING:
 
 DETAILS = ("measure", "due", "owner")
 COLUMNS: tuple[Side, Side] = ("vendor", "customer")
-
-
-@dataclass(frozen=True)
-class Change:
-    id: str
-    field: str  # text, measure, due, owner; "expectation" for a whole one added or removed
-    kind: str  # edited | added | removed
-    old: str | None
-    new: str | None
-    author: str | None = None
-    date: str | None = None
-
-
-@dataclass(frozen=True)
-class NotAbsorbed:
-    place: str
-    text: str
-    kind: str  # inserted | deleted | edited
-    author: str | None = None
-    date: str | None = None
-    old: str | None = None  # what the document said there, for an edit not tracked
-
-
-@dataclass(frozen=True)
-class AnchoredComment:
-    id: str
-    anchor: str  # the expectation id, or the part of the document
-    author: str | None
-    date: str | None
-    text: str
-
-
-@dataclass
-class Absorbed:
-    text: str  # the new spec's text
-    version: int
-    changes: list[Change] = field(default_factory=list)
-    not_absorbed: list[NotAbsorbed] = field(default_factory=list)
-    comments: list[AnchoredComment] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-
-    def exit_code(self, partial: bool = False) -> int:
-        return 1 if errors(self.findings) or (self.not_absorbed and not partial) else 0
-
-    def as_json(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return {"version": self.version, "changes": [asdict(c) for c in self.changes],
-                "not_absorbed": [asdict(n) for n in self.not_absorbed],
-                "comments": [asdict(c) for c in self.comments],
-                "findings": [f.to_dict() for f in self.findings]}
 
 
 def _who(marks: Sequence[Mark]) -> tuple[str | None, str | None]:
@@ -342,32 +297,3 @@ def _validated(text: str, fmt: str, name: str, library: Any) -> list[Finding]:
     checked = check_loaded(load_bytes(text.encode("utf-8"), name, fmt), library=library)
     return [f for f in checked.findings if f.severity != "info"]
 
-
-def _by(author: str | None, date: str | None) -> str:
-    who = " ".join(x for x in (f"by {author}" if author else "", f"on {date}" if date else "")
-                   if x)
-    return f" ({who})" if who else ""
-
-
-def format_text(result: Absorbed) -> str:
-    """The change list as the rep reads it: one line per change, comment and leftover."""
-    lines = []
-    for c in result.changes:
-        if c.kind == "added":
-            lines.append(f"{c.id} added{_by(c.author, c.date)}: “{c.new}”")
-        elif c.field == "expectation":
-            lines.append(f"{c.id} removed{_by(c.author, c.date)}: “{c.old}”")
-        elif c.kind == "removed":
-            lines.append(f"{c.id} {c.field} removed{_by(c.author, c.date)}: “{c.old}”")
-        else:
-            lines.append(f"{c.id} {c.field} changed{_by(c.author, c.date)}: “{c.old}” -> "
-                         f"“{c.new}”")
-    for n in result.not_absorbed:
-        what = f"“{n.old}” -> “{n.text}”" if n.old and n.text else f"“{n.text or n.old}”"
-        lines.append(f"NOT ABSORBED, {n.place}, {n.kind}{_by(n.author, n.date)}: {what} "
-                     "(make this change in the spec or the frame yourself)")
-    for m in result.comments:
-        lines.append(f"comment on {m.anchor}{_by(m.author, m.date)}: “{m.text}”")
-    if not lines:
-        lines.append("no changes: the document says what the spec says")
-    return "\n".join(lines) + "\n"
