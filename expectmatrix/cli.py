@@ -497,6 +497,51 @@ def verify(document: Path, spec: Path | None, template_dirs: tuple[Path, ...],
 
 @cli.command(short_help="Write out the spec a PDF or DOCX carries.")
 @click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("spec", required=False, type=click.Path(exists=True, dir_okay=False,
+                                                        path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              callback=_writable, help="Write the new version of the spec here.")
+@click.option("--partial", is_flag=True,
+              help="Exit 0 even when some changes (frame wording, signature page, "
+                   "fingerprint) could not be placed in the spec.")
+@click.option("--template-dir", "template_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The template folder the document was rendered with, if any.")
+@docx_base_option
+@timeout_option
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@_fail_cleanly
+def absorb(document: Path, spec: Path | None, output: Path, partial: bool,
+           template_dirs: tuple[Path, ...], docx_base: Path | None, timeout: float,
+           as_json: bool) -> None:
+    """Bring legal's edits back: the spec of what an edited DOCX now says.
+
+    Reads a DOCX that expectmatrix wrote and someone edited in Word (tracked changes or
+    not) and writes the next version of the spec (status review) to -o, starting from
+    SPEC (its comments kept) or else from the spec the document carries. Every change is
+    listed with who made it and when; exit 1 when a change could not be placed in the
+    spec (unless --partial) or the new spec has errors.
+    """
+    from expectmatrix.writing import write_atomic
+    from expectmatrix.review.absorb import absorb as run_absorb
+    from expectmatrix.review.absorb_result import format_text
+
+    options = _render_options(("docx",), template_dirs, None, None, docx_base, timeout)
+    result = run_absorb(document, spec, _library_loader(), options, output)
+    write_atomic(output, result.text.encode("utf-8"))
+    if as_json:
+        click.echo(json.dumps({"document": str(document), "output": str(output),
+                               **result.as_json()}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_text(result), nl=False)
+        for f in result.findings:
+            _echo_finding(f)
+        click.echo(f"wrote {output} (version {result.version})", err=True)
+    sys.exit(result.exit_code(partial))
+
+
+@cli.command()
+@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               callback=_writable,
               help="Write the spec here instead of stdout.")

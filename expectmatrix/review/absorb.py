@@ -1,0 +1,299 @@
+"""Legal's edits brought back: a DOCX expectmatrix wrote, edited in Word (with or without
+tracked changes) -> the spec of what it now says, as the next version.
+
+The starting point is the rep's spec file when given (its comments and key order are
+kept: every edit goes through spec/roundtrip.py), else the spec the document carries.
+Each cell of the matrix is compared with what the starting spec renders there (clauses
+filled from the library): a text that differs is written into the spec, so a library
+expectation whose wording changed becomes non-standard by the checks' own rule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from expectmatrix.errors import DocumentError
+from expectmatrix.review.absorb_read import (
+    DocCell,
+    EditedDocx,
+    Mark,
+    Para,
+    cell_fields,
+    id_before,
+)
+from expectmatrix.review.absorb_result import (
+    Absorbed,
+    AnchoredComment,
+    Change,
+    NotAbsorbed,
+)
+from expectmatrix.spec.findings import Finding, errors
+from expectmatrix.spec.shape import SIDE_LIST, FieldPath, expectations_of, next_id, path_of
+from expectmatrix.spec.terms import Side
+
+if TYPE_CHECKING:
+    from expectmatrix.render.pipeline import RenderOptions
+    from expectmatrix.review.documents import Embedded
+
+DETAILS = ("measure", "due", "owner")
+COLUMNS: tuple[Side, Side] = ("vendor", "customer")
+
+
+def _who(marks: Sequence[Mark]) -> tuple[str | None, str | None]:
+    authors = list(dict.fromkeys(m.author for m in marks if m.author))
+    dates = sorted(m.date for m in marks if m.date)
+    return (", ".join(authors) or None), (dates[-1] if dates else None)
+
+
+@dataclass
+class _Start:
+    text: str
+    fmt: str
+    spec: Any  # the resolved Spec: what each cell printed
+    written: Any  # the Spec as written: which fields the spec itself gives
+
+    def written_of(self, eid: str) -> Any:
+        for side in COLUMNS:
+            for e in expectations_of(self.written, side):
+                if e.id == eid:
+                    return e
+        raise KeyError(eid)
+
+
+def _starting(document: str, embedded: bytes, spec: str | Path | None, library: Any) -> _Start:
+    from expectmatrix.checks import check_loaded
+    from expectmatrix.spec.inputs import read_bytes
+    from expectmatrix.spec.loading import MAX_BYTES, decode, load_bytes
+    from expectmatrix.spec.roundtrip import Document
+
+    if spec is not None:
+        data = read_bytes(spec, MAX_BYTES, "spec")
+        name = str(spec)
+        fmt = "json" if name.lower().endswith(".json") else "yaml"
+        text = decode(data, name)
+    else:
+        data, name, fmt = embedded, f"{document} (embedded spec)", "yaml"
+        text = Document(json.loads(embedded)).dump()
+    loaded = load_bytes(data, name, "json" if spec is None else fmt)
+    checked = check_loaded(loaded, library=library)
+    if checked.spec is None or loaded.spec is None:
+        problems = "; ".join(str(f) for f in errors(checked.findings)[:3])
+        raise DocumentError(f"{name}: the spec to start from has errors, so the document "
+                            f"cannot be compared with it: {problems}")
+    return _Start(text, fmt, checked.spec, loaded.spec)
+
+
+def absorb(document: str | Path, spec: str | Path | None = None, library: Any = None,
+           options: RenderOptions | None = None, output: str | Path | None = None
+           ) -> Absorbed:
+    """The spec of what ``document`` now says, as the next version, with every change.
+    ``options`` as the document was made (template folders, letterhead): the text outside
+    the matrix is compared with a fresh rendering of the spec it carries. ``output``
+    names the new spec in its findings."""
+    from expectmatrix.render.pipeline import RenderOptions
+    from expectmatrix.review.absorb_read import read_edited
+    from expectmatrix.review.documents import document_bytes, embedded_spec, read_bytes
+    from expectmatrix.spec.i18n import labels_for
+
+    name = str(document)
+    data = document_bytes(document)
+    found = read_bytes(data, Path(document))
+    if found.kind != "docx":
+        raise DocumentError(f"{name}: absorb reads a DOCX document edited in Word; this is a PDF")
+    carried = embedded_spec(found, name)
+    start = _starting(name, carried, spec, library)
+    edited = read_edited(data, name)
+    options = options or RenderOptions()
+    labels = labels_for(start.spec.deal.language, options.template_dirs)
+    plan = _Plan(start, {k: str(labels[k]) for k in DETAILS})
+    plan.walk(edited)
+    plan.not_absorbed += _untracked_outside(found, carried, edited, options, library, name)
+    return plan.finish(edited, library, str(output or f"{name} (absorbed)"))
+
+
+def _untracked_outside(found: Embedded, carried: bytes, edited: EditedDocx,
+                       options: RenderOptions, library: Any, name: str) -> list[NotAbsorbed]:
+    """Text outside the matrix typed over without tracking: the document's paragraphs
+    against a fresh rendering of the spec it carries (tracked ones are listed already)."""
+    from difflib import SequenceMatcher
+
+    from expectmatrix.render.pipeline import RenderJob, render_documents
+    from expectmatrix.review.absorb_read import read_edited
+    from expectmatrix.review.verify import load_embedded
+
+    loaded = load_embedded(carried, name, library)
+    if loaded.spec is None:
+        return []
+    mark = found.options.get("mark-nonstandard")
+    audience = found.options.get("audience", "internal")
+    options = replace(options, formats=("docx",),
+                      mark_nonstandard=None if mark is None else mark == "yes",
+                      audience="counterparty" if audience == "counterparty" else "internal")
+    fresh, _ = render_documents(loaded, options, job=RenderJob.of(loaded))
+    was = read_edited(fresh["docx"], "fresh.docx").lines
+    now = edited.lines
+    out = []
+    matcher = SequenceMatcher(None, [(x.place, x.text) for x in was],
+                              [(x.place, x.text) for x in now], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal" or any(x.tracked for x in now[j1:j2]):
+            continue
+        old = " / ".join(x.text for x in was[i1:i2]) or None
+        new = " / ".join(x.text for x in now[j1:j2])
+        place = (now[j1:j2] or was[i1:i2])[0].place
+        out.append(NotAbsorbed(place, new, "edited" if new else "deleted", old=old))
+    return out
+
+
+class _Plan:
+    """The edits to make to the starting text, found cell by cell."""
+
+    def __init__(self, start: _Start, labels: dict[str, str]) -> None:
+        self.start = start
+        self.labels = labels
+        self.where: dict[str, tuple[Side, int]] = {}
+        for side in COLUMNS:
+            for i, e in enumerate(expectations_of(start.spec, side)):
+                self.where[e.id] = (side, i)
+        self.seen: set[str] = set()
+        self.sets: list[tuple[FieldPath, str | None]] = []
+        self.added: list[tuple[Side, dict[str, str]]] = []
+        self.changes: list[Change] = []
+        self.not_absorbed: list[NotAbsorbed] = []
+        self.anchor: dict[str, str] = {}  # comment id -> expectation id
+        self.ids = set(self.where)
+        self.removed_by: dict[str, tuple[str | None, str | None]] = {}
+
+    def _expectation(self, eid: str) -> Any:
+        side, i = self.where[eid]
+        return expectations_of(self.start.spec, side)[i]
+
+    def walk(self, edited: EditedDocx) -> None:
+        area = ""
+        for row in edited.rows:
+            deleted = row.row_mark is not None and row.row_mark.kind == "deleted"
+            if row.kind == "area":
+                area = row.area
+                continue
+            for cell in row.cells:
+                if deleted:
+                    self._gone(cell, row.row_mark)
+                else:
+                    self._cell(cell, area, row.row_mark)
+
+    def _gone(self, cell: DocCell, mark: Mark | None) -> None:
+        eid = id_before(cell)
+        if eid:
+            marks = ([mark] if mark else []) + cell.marks
+            self.removed_by[eid] = _who(marks)
+
+    def _cell(self, cell: DocCell, area: str, row_mark: Mark | None) -> None:
+        eid, fields, stray = cell_fields(cell, self.labels)
+        side = COLUMNS[min(cell.side_index, 1)]
+        for text in stray:
+            self.not_absorbed.append(NotAbsorbed(f"matrix cell {eid or 'added'}", text,
+                                                 "edited", *_who(cell.marks)))
+        if eid is None and not fields.get("text"):
+            before = id_before(cell)
+            if before:
+                self.removed_by[before] = _who(cell.marks)
+            return
+        if eid is not None and eid in self.where and eid not in self.seen \
+                and self.where[eid][0] == side:
+            self.seen.add(eid)
+            self._compare(eid, cell, fields)
+        else:
+            new_id = next_id(self.ids, side)
+            self.ids.add(new_id)
+            self.seen.add(new_id)
+            item = {"id": new_id, "area": self._area(area, side), **fields}
+            self.added.append((side, item))
+            who = _who(([row_mark] if row_mark else []) + cell.marks)
+            self.changes.append(Change(new_id, "expectation", "added", None,
+                                       fields.get("text"), *who))
+            eid = new_id
+        for c in cell.comments:
+            self.anchor[c] = eid
+
+    def _area(self, heading: str, side: Side) -> str:
+        """The area of the block a new row was added in: the one its known rows name (the
+        document prints areas in capitals), else the heading as written."""
+        for e in (*expectations_of(self.start.spec, "vendor"),
+                  *expectations_of(self.start.spec, "customer")):
+            if e.area and e.area.upper() == heading:
+                return str(e.area)
+        return heading.title() if heading.isupper() else heading
+
+    def _compare(self, eid: str, cell: DocCell, fields: dict[str, str]) -> None:
+        e = self._expectation(eid)
+        side, i = self.where[eid]
+        paragraphs = [p for p in cell.paragraphs if p.now.strip() or p.before.strip()]
+        for name in ("text", *DETAILS):
+            old = getattr(e, name)
+            new = fields.get(name)
+            if (old or None) == (new or None):
+                continue
+            who = _who(self._marks_of(name, paragraphs) or cell.marks)
+            if not new and getattr(self.start.written_of(eid), name) is None:
+                # The clause gives it: removing it from the spec would not remove it.
+                self.not_absorbed.append(NotAbsorbed(
+                    f"matrix cell {eid}", f"{self.labels[name]}: {old}", "deleted", *who))
+                continue
+            self.changes.append(Change(eid, name, "edited" if new else "removed", old, new, *who))
+            self.sets.append((path_of(side, i, name), new or None))
+
+    def _marks_of(self, name: str, paragraphs: list[Para]) -> list[Mark]:
+        """The tracked changes of the paragraph that holds field ``name``."""
+        if name == "text":
+            return paragraphs[0].marks if paragraphs else []
+        label = self.labels[name].casefold()
+        return [m for p in paragraphs for m in p.marks
+                if p.before.strip().casefold().startswith(label)
+                or p.now.strip().casefold().startswith(label)]
+
+    def finish(self, edited: EditedDocx, library: Any, output: str) -> Absorbed:
+        from expectmatrix.spec import roundtrip
+
+        for eid in self.where:
+            if eid not in self.seen:
+                who = self.removed_by.get(eid, (None, None))
+                self.changes.append(Change(eid, "expectation", "removed",
+                                           self._expectation(eid).text, None, *who))
+        text, fmt = self.start.text, self.start.fmt
+        doc = roundtrip.load(text, fmt)
+        for path, value in self.sets:
+            if value is None:
+                doc.remove(path, missing_ok=True)
+            else:
+                doc.set(path, value)
+        text = doc.dump()
+        gone = sorted((self.where[c.id] for c in self.changes if c.kind == "removed"
+                       and c.field == "expectation"), key=lambda s: -s[1])
+        for side, i in gone:
+            text = roundtrip.remove_at(text, path_of(side, i), fmt)
+        for side, item in self.added:
+            text = roundtrip.insert_at(text, ("expectations", SIDE_LIST[side]), item, fmt)
+        version = int(self.start.written.deal.version) + 1
+        text = roundtrip.set_at(text, "deal.version", version, fmt)
+        text = roundtrip.set_at(text, "deal.status", "review", fmt)
+        for out in edited.outside:
+            self.not_absorbed.append(NotAbsorbed(out.place, out.mark.text, out.mark.kind,
+                                                 out.mark.author, out.mark.date))
+        comments = [AnchoredComment(c.id, self.anchor.get(c.id) or edited.anchors.get(c.id)
+                                    or "document", c.author, c.date, c.text)
+                    for c in edited.comments]
+        return Absorbed(text, version, self.changes, self.not_absorbed, comments,
+                        _validated(text, fmt, output, library))
+
+
+def _validated(text: str, fmt: str, name: str, library: Any) -> list[Finding]:
+    from expectmatrix.checks import check_loaded
+    from expectmatrix.spec.loading import load_bytes
+
+    checked = check_loaded(load_bytes(text.encode("utf-8"), name, fmt), library=library)
+    return [f for f in checked.findings if f.severity != "info"]
+
