@@ -131,9 +131,10 @@ def test_init_asks_for_the_signatories_on_a_terminal(tmp_path, monkeypatch):
 
     from expectmatrix import cli
     from expectmatrix.checks import check_loaded
+    from expectmatrix.cli import drafting
     from expectmatrix.spec.loading import load
 
-    monkeypatch.setattr(cli, "_can_ask", lambda: True)
+    monkeypatch.setattr(drafting, "_can_ask", lambda: True)
     out = tmp_path / "asked.yaml"
     result = CliRunner().invoke(cli.cli, ["init", "--segment", "small", "--vendor", "Acme",
                                           "--customer", "Globex", "-o", str(out)],

@@ -70,8 +70,9 @@ def test_init_asks_on_a_terminal_for_what_is_missing(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from expectmatrix import cli
+    from expectmatrix.cli import drafting
 
-    monkeypatch.setattr(cli, "_can_ask", lambda: True)
+    monkeypatch.setattr(drafting, "_can_ask", lambda: True)
     out = tmp_path / "asked.yaml"
     result = CliRunner().invoke(cli.cli, ["init", "-o", str(out)],
                                 input="large\nAcme Software Ltd\nGlobex LLC\n\n\n")
