@@ -18,7 +18,14 @@ from expectmatrix.render.audience import Edition, redact, refuse_copy
 from expectmatrix.spec.assets import Look, look_for
 from expectmatrix.spec.canonical import canonical_json, fingerprint_of
 from expectmatrix.spec.clock import source_date
-from expectmatrix.spec.i18n import format_date, format_money, format_number, labels_for, plural
+from expectmatrix.spec.i18n import (
+    format_date,
+    format_money,
+    format_number,
+    labels_for,
+    plural,
+    with_apostrophes,
+)
 from expectmatrix.spec.models import Expectation, FrameText, Spec
 from expectmatrix.spec.placeholders import fill
 from expectmatrix.spec.shape import expectations_of, sides
@@ -218,9 +225,10 @@ def _frame(spec: Spec, frame: Sequence[FrameText], vendor: PartyView, customer: 
               "term": iso(deal.term or ""), "agreement": agreement or "",
               "vendor_signatory": _signatory(vendor, labels),
               "customer_signatory": _signatory(customer, labels)}
-    # The library's wording is filled in; the spec's own is printed as written.
-    return [FrameView(f.part, fill(f.text, **values) if f.clause else iso(f.text),
-                      f.clause is None) for f in frame]
+    # The library's wording is typeset and filled in; the spec's own is printed as written.
+    apostrophe = str(labels.get("apostrophe", "'"))
+    return [FrameView(f.part, fill(with_apostrophes(f.text, apostrophe), **values)
+                      if f.clause else iso(f.text), f.clause is None) for f in frame]
 
 
 def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
@@ -269,7 +277,8 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         (str(labels["status"]), status_label)]
     if value:
         facts.append((str(labels["value"]), value))
-    if deal.term:
+    if deal.term and not any(iso(deal.term) in f.text for f in frames):
+        # said once on the first page: in the facts unless the frame's words say it
         facts.append((str(labels["term"]), iso(deal.term)))
     if shows("deal.segment"):
         facts.append((str(labels["segment"]), str(labels["segments"][deal.segment])))
