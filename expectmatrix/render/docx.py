@@ -148,13 +148,13 @@ class DocxRenderer:
         for element in parse_xml(f"<w:body {ox.NS}>{body}</w:body>"):
             anchor.addprevious(element)
         self._properties(doc, view)
-        if not self.base:  # a letterhead's styles name its own fonts
-            embed_fonts(doc, (view.look.docx_font, script_family(view.language) or ""))
+        fonts = {} if self.base else (  # a letterhead's styles name its own fonts
+            embed_fonts(doc, (view.look.docx_font, script_family(view.language) or "")))
         _embed(doc, view)
         _honest_package(doc, view)
         buffer = io.BytesIO()
         doc.save(buffer)
-        return ox.fixed_zip_times(buffer.getvalue(), view.created)
+        return ox.with_members(ox.fixed_zip_times(buffer.getvalue(), view.created), fonts)
 
     def _setup(self, doc: Any, view: View) -> int:
         """Page and styles (a letterhead keeps its own); returns the text width in twips."""

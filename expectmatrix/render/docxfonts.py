@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+import zlib
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -63,27 +64,37 @@ def _embeddable(data: bytes) -> bool:
     return False
 
 
+# (raw deflate stream, CRC-32, size) of a part's bytes, as a zip member holds them
+Deflated = tuple[bytes, int, int]
+
+
 @cache
-def _font_part(filename: str) -> tuple[bytes, str] | None:
-    """(obfuscated bytes, key) of a bundled font, once per process; the key comes from the
-    font's bytes, so the same font gives the same package bytes every time."""
+def _font_part(filename: str) -> tuple[Deflated, str] | None:
+    """A bundled font's part, obfuscated and deflated once per process, and its key; the
+    key comes from the font's bytes, so the same font gives the same package bytes."""
     data = (fonts_dir() / filename).read_bytes()
     if not _embeddable(data):
         return None
     key = "{" + str(uuid.UUID(bytes=hashlib.sha256(data).digest()[:16])).upper() + "}"
-    return obfuscate(data, key), key
+    part = obfuscate(data, key)
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return (deflate.compress(part) + deflate.flush(), zlib.crc32(part), len(part)), key
 
 
-def embed_fonts(doc: Any, families: Iterable[str]) -> None:
+def embed_fonts(doc: Any, families: Iterable[str]) -> dict[str, Deflated]:
     """Embed the bundled ``families`` in ``doc``'s font table (python-docx Document),
-    replacing any entry of the same name, and ask Word to keep them when it saves."""
+    replacing any entry of the same name, and ask Word to keep them when it saves.
+
+    The font parts are left empty in ``doc``: the returned members (zip name -> deflated
+    part) go into the saved package with :func:`ooxml.with_members`."""
     from docx.opc.part import Part
 
     package = doc.part.package
     table = next((rel.target_part for rel in doc.part.rels.values()
                   if rel.reltype == RT.FONT_TABLE), None)
+    members: dict[str, Deflated] = {}
     if table is None:
-        return
+        return members
     fonts = parse_xml(table.blob)
     for family in dict.fromkeys(families):
         embeds = []
@@ -91,9 +102,10 @@ def embed_fonts(doc: Any, families: Iterable[str]) -> None:
             made = _font_part(filename)
             if made is None:
                 continue
-            data, key = made
+            deflated, key = made
             part = Part(package.next_partname("/word/fonts/font%d.odttf"), OBFUSCATED_FONT,
-                        data, package)
+                        b"", package)
+            members[part.partname.lstrip("/")] = deflated
             embeds.append(f'<w:{element} r:id="{table.relate_to(part, RT.FONT)}" '
                           f'w:fontKey="{key}"/>')
         if not embeds:
@@ -119,3 +131,4 @@ def embed_fonts(doc: Any, families: Iterable[str]) -> None:
                                          "printFractionalCharacterWidth", "printFormsData")]
         at = sum(1 for child in settings if child.tag in before)
         settings.insert(at, flag)
+    return members

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -190,3 +190,37 @@ def fixed_zip_times(data: bytes, when: dt.datetime) -> bytes:
         name_len, extra_len, comment_len = struct.unpack_from("<HHH", out, pos + 28)
         pos += 46 + name_len + extra_len + comment_len
     return bytes(out)
+
+
+def with_members(data: bytes, members: Mapping[str, tuple[bytes, int, int]]) -> bytes:
+    """The zip ``data`` with the named members' contents replaced by streams deflated
+    beforehand (raw deflate, CRC-32, size), every other member copied as it is: a large
+    part that is the same in every document (an embedded font) is compressed once per
+    process rather than once per document."""
+    if not members:
+        return data
+    out, central = bytearray(), bytearray()
+    end = data.rfind(b"PK\x05\x06")
+    count, _size, pos = struct.unpack_from("<HII", data, end + 10)
+    for _ in range(count):
+        entry = bytearray(data[pos:pos + 46])
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", entry, 28)
+        rest = data[pos + 46:pos + 46 + name_len + extra_len + comment_len]
+        pos += 46 + len(rest)
+        flags, compressed = struct.unpack_from("<H", entry, 8)[0], struct.unpack_from("<I", entry, 20)[0]
+        assert not flags & 0x08, "a zip member with a data descriptor"
+        local = struct.unpack_from("<I", entry, 42)[0]
+        start = local + 30 + sum(struct.unpack_from("<HH", data, local + 26))
+        header, body = bytearray(data[local:start]), data[start:start + compressed]
+        replacement = members.get(rest[:name_len].decode("utf-8"))
+        if replacement is not None:
+            body, crc, size = replacement
+            for record, at in ((header, 8), (entry, 10)):  # method: deflate, then sizes
+                struct.pack_into("<HHHIII", record, at, 8, *struct.unpack_from("<HH", record, at + 2),
+                                 crc, len(body), size)
+        struct.pack_into("<I", entry, 42, len(out))
+        out += header + body
+        central += entry + rest
+    tail = bytearray(data[end:])
+    struct.pack_into("<II", tail, 12, len(central), len(out))
+    return bytes(out + central + tail)
