@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import BASE, SAMPLES, docx_text, pdf_text
 
-from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
+from expectmatrix.render.pipeline import RenderOptions, render_file
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 LIBREOFFICE = pytest.mark.skipif(shutil.which("soffice") is None,
@@ -39,7 +39,8 @@ def _long_area_spec() -> dict[str, Any]:
 
 def _render(path: Path, out: Path, formats: tuple[str, ...] = ("pdf", "docx"),
             **options: Any) -> dict[str, bytes]:
-    result = render_file(path, out, RenderOptions(formats, **options), renderers=Renderers())
+    chosen = RenderOptions(formats, **options)
+    result = render_file(path, out, chosen, renderers=chosen.renderers())
     assert result.ok, result.findings
     return {p.suffix[1:]: p.read_bytes() for p in result.outputs}
 
@@ -141,7 +142,14 @@ def test_the_docx_embeds_the_pdf_font(tmp_path, write_spec, spec_data):
     arabic = _render(write_spec(spec_data), tmp_path / "ar", ("docx",))["docx"]
     with zipfile.ZipFile(io.BytesIO(arabic)) as z:
         assert '<w:font w:name="Noto Sans Arabic">' in z.read("word/fontTable.xml").decode()
-        assert 'w:cs="Noto Sans Arabic"' in z.read("word/styles.xml").decode()
+        arabic_styles = z.read("word/styles.xml").decode()
+        body = z.read("word/document.xml").decode()
+    assert 'w:cs="Noto Sans Arabic"' in arabic_styles
+    # at the PDF's sizes (complex scripts have their own), not the defaults' 11pt
+    assert re.search(r'w:styleId="Normal".*?<w:sz w:val="19"/><w:szCs w:val="19"/>',
+                     arabic_styles, re.S)
+    # set ragged, not stretched letter by letter (kashida) as the PDF never is
+    assert '<w:jc w:val="both"/>' not in body
     # Still the same bytes every time.
     assert _render(SAMPLES / "small-bakery.yaml", tmp_path / "again", ("docx",))["docx"] == docx
 
@@ -209,3 +217,29 @@ def test_a_phone_number_is_never_broken(tmp_path, write_spec, spec_data):
     assert "+1\u00a0617<w:noBreakHyphen/>" in xml.replace('</w:t>', "").replace(
         '<w:t xml:space="preserve">', "")
     assert "+1\u00a0617-555-0142" in docx_text(docx)[0]
+
+
+@LIBREOFFICE
+def test_a_printed_docx_whose_area_continues_still_verifies(tmp_path, write_spec):
+    """Word and LibreOffice repeat an area's head rows where its table continues, on pages
+    of their own making (here a letterhead's Letter paper): verify reads the repeated
+    area name as the heading it is, not as text the spec lacks."""
+    import docx as python_docx
+    from click.testing import CliRunner
+    from docx.shared import Mm
+
+    from expectmatrix.cli import cli
+
+    base = python_docx.Document()
+    section = base.sections[0]
+    section.page_width, section.page_height = Mm(215.9), Mm(279.4)
+    section.top_margin = section.bottom_margin = Mm(30)
+    base.save(tmp_path / "letter.docx")
+    spec = write_spec(_long_area_spec())
+    made = _render(spec, tmp_path / "made", ("docx",), docx_base=tmp_path / "letter.docx")
+    printed = _as_libreoffice_sets_them({"printed": made["docx"]}, tmp_path)["printed"]
+    assert sum("SUPPORT" in page for page in _pages(printed)) >= 3  # continued, twice
+    (tmp_path / "printed.pdf").write_bytes(printed)
+    result = CliRunner().invoke(cli, ["verify", str(tmp_path / "printed.pdf"), str(spec)])
+    assert result.exit_code == 0, result.output
+    assert "the text is what this spec renders to" in result.output

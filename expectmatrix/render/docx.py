@@ -82,6 +82,14 @@ _KEPT_STYLES = {"Normal", "Title", "TitleChar", "Heading1", "Heading1Char", "Hea
                 "TableGrid", "NoList"}
 
 
+def _complex_script_size(r_pr: Any, size: float) -> None:
+    """A style's size for Arabic and Hebrew text too (w:szCs, right after w:sz), which
+    Word and LibreOffice would otherwise take from the document defaults (11pt)."""
+    for old in r_pr.findall(qn("w:szCs")):
+        r_pr.remove(old)
+    r_pr.find(qn("w:sz")).addnext(parse_xml(f'<w:szCs {ox.NS} w:val="{round(size * 2)}"/>'))
+
+
 @cache
 def base_document() -> bytes:
     """The package every DOCX without a letterhead starts from, built once per process:
@@ -198,9 +206,10 @@ class DocxRenderer:
             p_pr = style.element.get_or_add_pPr()
             for extra in p_pr.xpath("w:pBdr | w:contextualSpacing"):  # the template's rule
                 p_pr.remove(extra)
-        for name in ("Normal", "Title", "Heading 1"):
+        for name, points in (("Normal", 9.5), ("Title", 20), ("Heading 1", 12)):
             # CSS line-height 1.35 over Noto Sans's own line (1.362 em), which Word calls single
             styles[name].paragraph_format.line_spacing = LINE_SPACING
+            _complex_script_size(styles[name].element.get_or_add_rPr(), points)
 
     def _add_char_styles(self, styles: Any, view: View) -> None:
         # As XML in one go: python-docx's add_style searches every style by name each time.
@@ -211,9 +220,11 @@ class DocxRenderer:
         for style_id, (name, bold, size, colour) in _CHAR_STYLES.items():
             if style_id in existing:
                 continue
-            props = ("<w:b/>" if bold else "") + (
+            # Arabic and Hebrew (complex scripts) take their own bold and size: bCs, szCs
+            props = ("<w:b/><w:bCs/>" if bold else "") + (
                 f'<w:color w:val="{ox.hex6(colours.get(colour, colour))}"/>' if colour else "") + (
-                f'<w:sz w:val="{round(size * 2)}"/>' if size else "")
+                f'<w:sz w:val="{round(size * 2)}"/><w:szCs w:val="{round(size * 2)}"/>'
+                if size else "")
             xml.append(f'<w:style w:type="character" w:customStyle="1" w:styleId="{style_id}">'
                        f'<w:name w:val="{escape(name)}"/><w:rPr>{props}</w:rPr></w:style>')
         if TABLE_STYLE not in existing:

@@ -15,6 +15,7 @@ from expectmatrix.spec.placeholders import fill
 TABLE_STYLE = "MatrixTable"
 _ANSWER = {"yes": "EmYes", "no": "EmNo", "unknown": "EmUnknown"}
 P_AFTER = 3.4  # points: p { margin-bottom: 1.2mm }
+_KASHIDA = {"ar", "fa", "ur", "ps", "sd", "ug"}  # languages written in Arabic script
 LINE_SPACING = 0.99  # of single: line-height 1.35 in a font whose single line is 1.362 em
 
 
@@ -136,11 +137,16 @@ def body_xml(view: View, width: int) -> Iterable[str]:
     if view.notes:
         yield ox.para(ox.run(view.notes, italic=True), before=_pt(3))
 
+    # .frame { text-align: justify }, but not in Arabic script: Word and LibreOffice would
+    # justify it by stretching letters (kashida), as the PDF does not, and LibreOffice
+    # writes those stretches into its PDF's text as stray characters.
+    justify = view.language.split("-")[0] not in _KASHIDA
+
     def frame(parts: Iterable[FrameView]) -> Iterable[str]:
         for f in parts:
             mark = ([ox.run(f"{NONSTANDARD_MARK} ", "EmMark")]
                     if f.nonstandard and view.mark_nonstandard else [])
-            yield ox.para(*mark, ox.run(f.text), justify=True)
+            yield ox.para(*mark, ox.run(f.text), justify=justify)
 
     if view.preamble:
         yield ox.para(ox.run(str(labels["frame_heading"])), style="Heading1", keep_next=True)

@@ -71,7 +71,7 @@ def para(*runs: str, style: str | None = None, keep_next: bool = False, before: 
     if justify:
         props += '<w:jc w:val="both"/>'
     if size:
-        props += f'<w:rPr><w:sz w:val="{round(size * 2)}"/></w:rPr>'
+        props += f'<w:rPr><w:sz w:val="{round(size * 2)}"/><w:szCs w:val="{round(size * 2)}"/></w:rPr>'
     return f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{''.join(runs)}</w:p>"
 
 
