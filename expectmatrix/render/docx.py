@@ -4,7 +4,8 @@ python-docx gives the package, the section, the styles, header, footer and prope
 The body is written as WordprocessingML text and parsed once: python-docx's run-by-run
 API costs about a millisecond per table cell, which would make the DOCX slower than the
 PDF. The same markup gives us what python-docx has no API for: repeating header rows
-(``w:tblHeader``), rows that do not split (``w:cantSplit``) and page fields.
+(``w:tblHeader``), rows that do not split (``w:cantSplit``) and page fields. The body
+is docxbody.py's; the fonts it is set in are embedded by docxfonts.py.
 """
 
 from __future__ import annotations

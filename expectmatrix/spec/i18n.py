@@ -84,7 +84,8 @@ def with_apostrophes(text: str, apostrophe: str) -> str:
     becomes the language's own (’ in English, French, German or Spanish: the labels'
     ``apostrophe``). Only our wording goes through this; a spec's text is printed as
     written."""
-    return text if apostrophe == "'" else _APOSTROPHE.sub(apostrophe, text)
+    # a function, so that a labels file's apostrophe is taken as text, never as a pattern
+    return text if apostrophe == "'" else _APOSTROPHE.sub(lambda _: apostrophe, text)
 
 
 def _typeset(value: Any, apostrophe: str) -> Any:
