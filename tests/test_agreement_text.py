@@ -65,7 +65,7 @@ FRAME_SENTENCES = (
     # whether and how the expectations bind, and what a missed one leads to
     "Each expectation in this matrix binds the party it is expected of.",
     "take away no other right or remedy a party has in law",
-    "the time for the other's is extended by the delay caused, and it is not missed.",
+    "the time for the other’s is extended by the delay caused, and it is not missed.",
     # how the matrix ends
     "Either party may end this matrix by written notice to the other, taking effect 30 days "
     "after the notice is received.",
@@ -122,8 +122,9 @@ def test_given_signatories_are_named_once_with_their_titles(run, tmp_path):
     for kind, text in texts(run, spec, tmp_path / "out").items():
         flat = squash(text)
         assert squash("goes to the signatories of this matrix, Sam Ortiz, VP Customer Success "
-                      "for Acme Software Ltd and Lee Chan, COO for Globex LLC") in flat, kind
-        assert "Name: Sam Ortiz" in text and "Title: COO" in text, kind
+                      "for Acme Software Ltd, and Lee Chan, COO for Globex LLC") in flat, kind
+        # label and value may sit in cells of their own (the DOCX's signature table)
+        assert re.search(r"Name:\s*Sam Ortiz", text) and re.search(r"Title:\s*COO", text), kind
 
 
 def test_init_asks_for_the_signatories_on_a_terminal(tmp_path, monkeypatch):

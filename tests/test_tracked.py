@@ -145,16 +145,20 @@ def test_a_moved_and_renumbered_expectation_is_tracked_as_a_move(run, tmp_path):
     assert starts["From"] and sorted(starts["From"]) == sorted(starts["To"])
     # Each name ties one move, across the tables of the document.
     assert len(set(starts["From"])) == len(starts["From"])
+    # The matrix is a table per area: the two areas that swapped places moved whole, area
+    # name and all, from table to table; so did the readiness question, in its table.
     tables = [t for t in root.iter(f"{W}tbl") if next(t.iter(f"{W}moveFromRangeStart"), None)
               is not None]
-    assert len(tables) == 2
+    assert len(tables) == 3
     moved_text = "".join(t.text or "" for m in root.iter(f"{W}moveTo") for t in m.iter(f"{W}t"))
-    # The training section moved up whole, area row and all; the rows it passed were
-    # only renumbered, which is a change of their id and nothing else.
     assert "TRAINING" in moved_text and "Run two 90-minute training" in moved_text
+    assert "IMPLEMENTATION" in moved_text and "Configure the menu" in moved_text
+    # Nothing of an expectation reads as deleted: only the column heads of the moved
+    # tables, which every area's table repeats, are struck and written again.
     deleted = "".join(t.text or "" for t in root.iter(f"{W}delText"))
-    assert "Run two" not in deleted and "Configure the menu" not in deleted
-    assert deleted == "V1V2"
+    heads = "What Harbour Bakery Ltd can expect of Tillwise GmbH" \
+            "What Tillwise GmbH can expect of Harbour Bakery Ltd"
+    assert deleted == heads * 2
 
 
 def test_no_changes_gives_the_agreement_with_no_marks(run, tmp_path):

@@ -4,14 +4,14 @@ python-docx gives the package, the section, the styles, header, footer and prope
 The body is written as WordprocessingML text and parsed once: python-docx's run-by-run
 API costs about a millisecond per table cell, which would make the DOCX slower than the
 PDF. The same markup gives us what python-docx has no API for: repeating header rows
-(``w:tblHeader``), rows that do not split (``w:cantSplit``) and page fields.
+(``w:tblHeader``), rows that do not split (``w:cantSplit``) and page fields. The body
+is docxbody.py's; the fonts it is set in are embedded by docxfonts.py.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -22,9 +22,10 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from expectmatrix.render import ooxml as ox
+from expectmatrix.render.docxbody import LINE_SPACING, P_AFTER, TABLE_STYLE, body_xml
+from expectmatrix.render.docxfonts import embed_fonts, script_family
 from expectmatrix.render.letterhead import read_letterhead
-from expectmatrix.render.view import NONSTANDARD_MARK, Cell, FrameView, PartyView, View
-from expectmatrix.spec.placeholders import fill
+from expectmatrix.render.view import View
 
 # Character styles, created once per document: (name, bold, size pt, colour or None).
 _CHAR_STYLES = {
@@ -45,7 +46,6 @@ _CHAR_STYLES = {
     "EmNo": ("Answer no", True, None, "B00020"),
     "EmUnknown": ("Answer unknown", True, None, "9A6700"),
 }
-_ANSWER = {"yes": "EmYes", "no": "EmNo", "unknown": "EmUnknown"}
 VML_NS = ('xmlns:v="urn:schemas-microsoft-com:vml" '
           'xmlns:o="urn:schemas-microsoft-com:office:office"')
 
@@ -76,12 +76,19 @@ def watermark(text: str, colour: str) -> str:
             f'string="{escape(text, {chr(34): "&quot;"})}"/></v:shape></w:pict></w:r>')
 
 
-TABLE_STYLE = "MatrixTable"
 # What the base document keeps of python-docx's template: the styles the writer uses (and
 # what they are based on); not its 160 others, latent styles, nor stylesWithEffects.
 _KEPT_STYLES = {"Normal", "Title", "TitleChar", "Heading1", "Heading1Char", "Header",
                 "HeaderChar", "Footer", "FooterChar", "DefaultParagraphFont", "TableNormal",
                 "TableGrid", "NoList"}
+
+
+def _complex_script_size(r_pr: Any, size: float) -> None:
+    """A style's size for Arabic and Hebrew text too (w:szCs, right after w:sz), which
+    Word and LibreOffice would otherwise take from the document defaults (11pt)."""
+    for old in r_pr.findall(qn("w:szCs")):
+        r_pr.remove(old)
+    r_pr.find(qn("w:sz")).addnext(parse_xml(f'<w:szCs {ox.NS} w:val="{round(size * 2)}"/>'))
 
 
 @cache
@@ -112,20 +119,10 @@ def _table_style() -> str:
     in Word reaches every table of the agreement at once."""
     return (f'<w:style w:type="table" w:customStyle="1" w:styleId="{TABLE_STYLE}">'
             '<w:name w:val="Matrix Table"/><w:basedOn w:val="TableNormal"/><w:uiPriority '
-            'w:val="59"/><w:pPr><w:spacing w:before="20" w:after="20"/></w:pPr><w:tblPr>'
+            'w:val="59"/><w:tblPr>'
             + ox.BORDERS + '<w:tblCellMar><w:top w:w="57" w:type="dxa"/><w:left w:w="85" '
             'w:type="dxa"/><w:bottom w:w="57" w:type="dxa"/><w:right w:w="85" w:type="dxa"/>'
             "</w:tblCellMar></w:tblPr></w:style>")
-
-
-def _expectation(item: Cell | None) -> list[str]:
-    if item is None:
-        return []
-    mark = [ox.run(f"{NONSTANDARD_MARK} ", "EmMark")] if item.nonstandard else []
-    out = [ox.para(*mark, ox.run(item.id + " ", "EmId"), ox.run(item.text))]
-    out += [ox.para(ox.run(f"{label}: ", "EmLabel"), ox.run(value, "EmDetail"), before=1)
-            for label, value in item.details]
-    return out
 
 
 # --- the document ------------------------------------------------------------------------
@@ -155,16 +152,18 @@ class DocxRenderer:
                     body.remove(child)
         width = self._setup(doc, view)
         self._header_footer(doc, view, width)
-        body = "".join(self._body(view, width))
+        body = "".join(body_xml(view, width))
         anchor = doc.element.body.sectPr
         for element in parse_xml(f"<w:body {ox.NS}>{body}</w:body>"):
             anchor.addprevious(element)
         self._properties(doc, view)
+        fonts = {} if self.base else (  # a letterhead's styles name its own fonts
+            embed_fonts(doc, (view.look.docx_font, script_family(view.language) or "")))
         _embed(doc, view)
         _honest_package(doc, view)
         buffer = io.BytesIO()
         doc.save(buffer)
-        return ox.fixed_zip_times(buffer.getvalue(), view.created)
+        return ox.with_members(ox.fixed_zip_times(buffer.getvalue(), view.created), fonts)
 
     def _setup(self, doc: Any, view: View) -> int:
         """Page and styles (a letterhead keeps its own); returns the text width in twips."""
@@ -187,7 +186,7 @@ class DocxRenderer:
         section.header_distance = section.footer_distance = Mm(8)
         normal = styles["Normal"]
         normal.font.size = Pt(9.5)
-        normal.paragraph_format.space_after = Pt(2)
+        normal.paragraph_format.space_after = Pt(P_AFTER)
         for name in ("Normal", "Title", "Heading 1"):
             # Theme fonts (Calibri and friends) would win over w:ascii: drop them.
             fonts = styles[name].element.get_or_add_rPr().get_or_add_rFonts()
@@ -195,11 +194,23 @@ class DocxRenderer:
                 fonts.attrib.pop(qn(f"w:{attr}"), None)
             for attr in ("ascii", "hAnsi", "cs", "eastAsia"):
                 fonts.set(qn(f"w:{attr}"), view.look.docx_font)
-        for name, size in (("Title", 20), ("Heading 1", 13)):
+            # Arabic or Hebrew text in the family the PDF sets it in
+            fonts.set(qn("w:cs"), script_family(view.language) or view.look.docx_font)
+        # matrix.css: h1 20pt then 2mm, h2 12pt after 7mm and before 2.5mm
+        for name, size, before, after in (("Title", 20, 0, 5.7), ("Heading 1", 12, 19.8, 7.1)):
             style = styles[name]
             style.font.size = Pt(size)
             style.font.color.rgb = RGBColor.from_string(ox.hex6(view.look.primary))
             style.font.bold = True
+            spacing = style.paragraph_format
+            spacing.space_before, spacing.space_after = Pt(before), Pt(after)
+            p_pr = style.element.get_or_add_pPr()
+            for extra in p_pr.xpath("w:pBdr | w:contextualSpacing"):  # the template's rule
+                p_pr.remove(extra)
+        for name, points in (("Normal", 9.5), ("Title", 20), ("Heading 1", 12)):
+            # CSS line-height 1.35 over Noto Sans's own line (1.362 em), which Word calls single
+            styles[name].paragraph_format.line_spacing = LINE_SPACING
+            _complex_script_size(styles[name].element.get_or_add_rPr(), points)
 
     def _add_char_styles(self, styles: Any, view: View) -> None:
         # As XML in one go: python-docx's add_style searches every style by name each time.
@@ -210,9 +221,11 @@ class DocxRenderer:
         for style_id, (name, bold, size, colour) in _CHAR_STYLES.items():
             if style_id in existing:
                 continue
-            props = ("<w:b/>" if bold else "") + (
+            # Arabic and Hebrew (complex scripts) take their own bold and size: bCs, szCs
+            props = ("<w:b/><w:bCs/>" if bold else "") + (
                 f'<w:color w:val="{ox.hex6(colours.get(colour, colour))}"/>' if colour else "") + (
-                f'<w:sz w:val="{round(size * 2)}"/>' if size else "")
+                f'<w:sz w:val="{round(size * 2)}"/><w:szCs w:val="{round(size * 2)}"/>'
+                if size else "")
             xml.append(f'<w:style w:type="character" w:customStyle="1" w:styleId="{style_id}">'
                        f'<w:name w:val="{escape(name)}"/><w:rPr>{props}</w:rPr></w:style>')
         if TABLE_STYLE not in existing:
@@ -225,13 +238,15 @@ class DocxRenderer:
         mark = (ox.run(str(view.labels["draft"]), "EmDraft") if view.draft
                 else ox.run(view.status_label, "EmSmall"))
         internal = [ox.run(f"{view.labels['internal']} · ", "EmInternal")] if view.internal else []
+        # the watermark Word draws behind every page: a shape anchored in the header
+        shape = [watermark(str(view.labels["draft"]), view.look.accent)] if view.draft else []
+        # no space after these lines, or the header would reach down into the body's margin
         header = ox.para(ox.run(f"{view.deal_id} · v{view.version}", "EmSmall"), ox.run("\t"),
-                         *internal, mark, tab_right=width)
-        if view.draft:  # the watermark Word draws behind every page: a shape in the header
-            header += ox.para(watermark(str(view.labels["draft"]), view.look.accent))
+                         *internal, mark, *shape, tab_right=width, after=0)
         footer = (ox.para(ox.run(f"{view.labels['fingerprint']}: ", "EmTiny"),
-                          ox.run(view.fingerprint, "EmTiny"))
-                  + ox.para(ox.run("\t"), *ox.page_runs(str(view.labels["page"])), tab_right=width))
+                          ox.run(view.fingerprint, "EmTiny"), after=0)
+                  + ox.para(ox.run("\t"), *ox.page_runs(str(view.labels["page"])), tab_right=width,
+                            after=0))
         for part, xml in ((section.header, header), (section.footer, footer)):
             element = part._element
             if not self.base:  # python-docx's own template has an empty paragraph there
@@ -243,128 +258,6 @@ class DocxRenderer:
         if logo is not None and logo.kind != "svg":  # python-docx cannot place SVG
             picture = section.header.add_paragraph().add_run()
             picture.add_picture(io.BytesIO(logo.data), height=Mm(12))
-
-    def _body(self, view: View, width: int) -> Iterable[str]:
-        """The same content in the same order as templates/matrix.html."""
-        labels = view.labels
-        half = width // 2
-        tbl = partial(ox.table, rtl=view.rtl, style=TABLE_STYLE)
-        yield ox.para(ox.run(str(labels["doc_kind"]).upper(), "EmSmall"))
-        yield ox.para(ox.run(view.title), style="Title")
-        yield ox.para(ox.run(f"{view.vendor.name} & {view.customer.name}", "EmParty"))
-        if view.internal:
-            note = fill(str(labels["internal_note"]), vendor=view.vendor.name,
-                        customer=view.customer.name)
-            more = f" {view.counterparty_note}" if view.counterparty_note else ""
-            yield ox.para(ox.run(f"{labels['internal']}: {note}{more}", "EmInternal"), before=3)
-
-        quarter = [ox.twips(38), ox.twips(50), ox.twips(38), width - ox.twips(126)]
-        facts = list(view.facts) + ([("", "")] if len(view.facts) % 2 else [])
-        pairs = [facts[i] + facts[i + 1] for i in range(0, len(facts), 2)]
-        yield tbl(quarter, (ox.row(ox.cell(w, [ox.para(ox.run(str(v), "EmStrong" if i % 2 == 0 else None))])
-                                   for i, (w, v) in enumerate(zip(quarter, pair, strict=True)))
-                            for pair in pairs))
-        if view.notes:
-            yield ox.para(ox.run(view.notes, italic=True), before=6)
-
-        def frame(parts: Iterable[FrameView]) -> Iterable[str]:
-            for f in parts:
-                mark = ([ox.run(f"{NONSTANDARD_MARK} ", "EmMark")]
-                        if f.nonstandard and view.mark_nonstandard else [])
-                yield ox.para(*mark, ox.run(f.text), before=3, justify=True)
-
-        if view.preamble:
-            yield ox.para(ox.run(str(labels["frame_heading"])), style="Heading1", keep_next=True)
-            yield from frame(view.preamble)
-        yield ox.para()
-
-        def party(p: PartyView) -> list[str]:
-            lines = [ox.para(ox.run(p.role.upper(), "EmSmall")), ox.para(ox.run(p.name, "EmParty"))]
-            lines += [ox.para(ox.run(line, "EmDetail")) for line in p.address]
-            if p.registration:
-                lines.append(ox.para(ox.run(f"{labels['registration']}: {p.registration}",
-                                            "EmDetail")))
-            if p.contacts:
-                lines.append(ox.para(ox.run(str(labels["contacts"]).upper(), "EmSmall"), before=3))
-            lines += [ox.para(ox.run(c.line, "EmDetail")) for c in p.contacts]
-            return lines
-
-        yield tbl([half, half], [ox.row([ox.cell(half, party(view.vendor)),
-                                       ox.cell(half, party(view.customer))])])
-        balance = f" {view.balance_label}." if view.balance_label else ""
-        yield ox.para(ox.run(f"{view.summary}{balance}"), before=6)
-        if view.nonstandard_note:
-            yield ox.para(ox.run(view.nonstandard_note, "EmMark"))
-
-        yield ox.para(ox.run(str(labels["matrix"])), style="Heading1", keep_next=True)
-        shade = ox.hex6(view.look.primary)
-        rows = [ox.row([ox.cell(half, [ox.para(ox.run(view.vendor_heading, "EmWhite"))], shade=shade),
-                        ox.cell(half, [ox.para(ox.run(view.customer_heading, "EmWhite"))],
-                                shade=shade)],
-                       header=True)]
-        for area in view.areas:
-            rows.append(ox.row([ox.cell(width, [ox.para(ox.run(area.name.upper(), "EmArea"), keep_next=True)],
-                                        span=2)]))
-            rows += [ox.row([ox.cell(half, _expectation(r.vendor)), ox.cell(half, _expectation(r.customer))])
-                     for r in area.rows]
-        yield tbl([half, half], rows)
-        if view.legend:
-            yield ox.para(ox.run(view.legend, "EmSmall"), before=3)
-
-        if view.readiness:
-            notes = any(r.note for r in view.readiness)
-            shares = (0.56, 0.13, 0.31) if notes else (0.8, 0.2)
-            heads = (labels["question"], labels["answer"]) + ((labels["note"],) if notes else ())
-            widths = [int(width * s) for s in shares]
-            yield ox.para(ox.run(str(labels["readiness"])), style="Heading1", keep_next=True)
-            body = [ox.row((ox.cell(w, [ox.para(ox.run(str(h), "EmStrong"))])
-                            for w, h in zip(widths, heads, strict=True)), header=True)]
-            for r in view.readiness:
-                cells = [ox.cell(widths[0], [ox.para(ox.run(r.question))]),
-                         ox.cell(widths[1], [ox.para(ox.run(r.answer_label, _ANSWER[r.answer]))])]
-                if notes:
-                    cells.append(ox.cell(widths[2], [ox.para(ox.run(r.note or ""))]))
-                body.append(ox.row(cells))
-            yield tbl(widths, body)
-            yield from frame(view.readiness_terms)
-
-        if view.remedies:
-            yield ox.para(ox.run(str(labels["missed_heading"])), style="Heading1", keep_next=True)
-            yield from frame(view.remedies)
-
-        if view.approvals:
-            widths = [int(width * s) for s in (0.31, 0.17, 0.34, 0.18)]
-            heads = (labels["name"], labels["side"], labels["title"], labels["date_label"])
-            yield ox.para(ox.run(str(labels["approvals"])), style="Heading1", keep_next=True)
-            yield tbl(widths, [ox.row((ox.cell(w, [ox.para(ox.run(str(h), "EmStrong"))])
-                                       for w, h in zip(widths, heads, strict=True)), header=True)]
-                      + [ox.row(ox.cell(w, [ox.para(ox.run(str(v)))])
-                                for w, v in zip(widths, (a.name, a.side_label, a.role, a.date),
-                                                strict=True))
-                         for a in view.approvals])
-
-        # The signature page: heading, caption and both blocks kept together; one table,
-        # so the two blocks' lines stay level whatever the names' lengths.
-        yield ox.para(ox.run(str(labels["signatures"])), style="Heading1", keep_next=True)
-        yield ox.para(ox.run(view.signature_caption, "EmDetail"), keep_next=True)
-        line = "_" * 30
-
-        def both(make: Any) -> str:
-            return ox.row([ox.cell(half, [make(view.vendor)]), ox.cell(half, [make(view.customer)])])
-
-        yield tbl([half, half], [
-            both(lambda p: ox.para(ox.run(fill(str(labels["for_party"]), party=p.name), "EmStrong"),
-                                   keep_next=True)),
-            both(lambda p: ox.para(ox.run(", ".join(p.address), "EmSmall"), keep_next=True)),
-            both(lambda p: ox.para(ox.run(line), before=30, keep_next=True)),
-            both(lambda p: ox.para(ox.run(str(labels["signature"]), "EmSmall"), keep_next=True)),
-            both(lambda p: ox.para(ox.run(f"{labels['name']}: ", "EmSmall"),
-                                   ox.run(p.signatory_name or line), before=10, keep_next=True)),
-            both(lambda p: ox.para(ox.run(f"{labels['title']}: ", "EmSmall"),
-                                   ox.run(p.signatory_title or line), before=10, keep_next=True)),
-            both(lambda p: ox.para(ox.run(f"{labels['date_label']}: ", "EmSmall"), ox.run(line),
-                                   before=10)),
-        ], borders=False)
 
     def _properties(self, doc: Any, view: View) -> None:
         props = doc.core_properties

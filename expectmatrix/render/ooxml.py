@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -30,20 +30,48 @@ def run(text: str, style: str | None = None, italic: bool = False) -> str:
             f'<w:t xml:space="preserve">{escape(text)}</w:t></w:r>')
 
 
-def para(*runs: str, style: str | None = None, keep_next: bool = False, before: int = 0,
-         tab_right: int | None = None, justify: bool = False) -> str:
+def unbroken_run(text: str, style: str | None = None) -> str:
+    """A run Word keeps on one line (a phone number): no-break spaces, and hyphens as
+    Word's non-breaking hyphen, which reads back as a hyphen."""
+    pieces = text.replace(" ", "\u00a0").split("-")
+    body = "<w:noBreakHyphen/>".join(
+        f'<w:t xml:space="preserve">{escape(piece)}</w:t>' if piece else "" for piece in pieces)
+    props = f'<w:rPr><w:rStyle w:val="{style}"/></w:rPr>' if style else ""
+    return f"<w:r>{props}{body}</w:r>"
+
+
+def para(*runs: str, style: str | None = None, keep_next: bool = False, before: float = 0,
+         tab_right: int | None = None, justify: bool = False, line_below: bool = False,
+         end_indent: int = 0, after: float | None = None, rule_above: str | None = None,
+         size: float | None = None) -> str:
+    """A paragraph; ``before``/``after``: space in points (``after`` None: the style's);
+    ``line_below``: a rule under it as wide as the paragraph, to sign or write on;
+    ``end_indent`` (twips) keeps it off the cell's end; ``rule_above``: the colour of a
+    rule over it, as the PDF draws over each party; ``size``: of the paragraph mark, in
+    points, which sets the height of the paragraph's last line in Word."""
     props = ""
     if style:
         props += f'<w:pStyle w:val="{style}"/>'
     if keep_next:
         props += "<w:keepNext/>"
+    if line_below or rule_above:
+        props += "<w:pBdr>" + (
+            f'<w:top w:val="single" w:sz="12" w:space="4" w:color="{rule_above}"/>'
+            if rule_above else "") + (
+            '<w:bottom w:val="single" w:sz="6" w:space="1" w:color="333333"/>'
+            if line_below else "") + "</w:pBdr>"
     if tab_right is not None:
         props += (f'<w:tabs><w:tab w:val="clear" w:pos="4680"/><w:tab w:val="clear" '
                   f'w:pos="9360"/><w:tab w:val="right" w:pos="{tab_right}"/></w:tabs>')
-    if before:
-        props += f'<w:spacing w:before="{before * 20}"/>'
+    if before or after is not None:
+        props += ("<w:spacing" + (f' w:before="{round(before * 20)}"' if before else "")
+                  + (f' w:after="{round(after * 20)}"' if after is not None else "") + "/>")
+    if end_indent:
+        props += f'<w:ind w:right="{end_indent}"/>'
     if justify:
         props += '<w:jc w:val="both"/>'
+    if size:
+        props += f'<w:rPr><w:sz w:val="{round(size * 2)}"/><w:szCs w:val="{round(size * 2)}"/></w:rPr>'
     return f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{''.join(runs)}</w:p>"
 
 
@@ -51,12 +79,19 @@ def field(instruction: str, style: str) -> str:
     return (f'<w:fldSimple w:instr=" {instruction} ">{run("1", style)}</w:fldSimple>')
 
 
-def cell(width: int, paragraphs: Sequence[str], shade: str | None = None, span: int = 1) -> str:
+def cell(width: int, paragraphs: Sequence[str], shade: str | None = None, span: int = 1,
+         pad: tuple[int, int, int, int] | None = None) -> str:
+    """``pad``: this cell's own top, right, bottom and left margins in twips."""
     props = f'<w:tcW w:w="{width}" w:type="dxa"/>'
     if span > 1:
         props += f'<w:gridSpan w:val="{span}"/>'
     if shade:
         props += f'<w:shd w:val="clear" w:color="auto" w:fill="{shade}"/>'
+    if pad:
+        props += "<w:tcMar>" + "".join(
+            f'<w:{edge} w:w="{value}" w:type="dxa"/>' for edge, value in zip(
+                ("top", "left", "bottom", "right"), (pad[0], pad[3], pad[2], pad[1]),
+                strict=True)) + "</w:tcMar>"
     return f"<w:tc><w:tcPr>{props}</w:tcPr>{''.join(paragraphs) or para()}</w:tc>"
 
 
@@ -78,14 +113,28 @@ NO_BORDERS = "<w:tblBorders>" + "".join(
 
 
 def table(widths: Sequence[int], rows: Iterable[str], rtl: bool = False,
-          borders: bool = True, style: str = "TableGrid") -> str:
+          borders: bool = True, style: str = "TableGrid",
+          padding: tuple[int, int, int, int] | None = None) -> str:
+    """``padding``: the cells' top, right, bottom and left margins in twips (None: the
+    style's), as the PDF's table cells are padded (CSS padding is physical too)."""
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    margins = ""
+    if padding is not None:
+        margins = "<w:tblCellMar>" + "".join(
+            f'<w:{edge} w:w="{value}" w:type="dxa"/>' for edge, value in zip(
+                ("top", "right", "bottom", "left"), padding, strict=True)) + "</w:tblCellMar>"
     return (f'<w:tbl {NS}><w:tblPr><w:tblStyle w:val="{style}"/>'
             f'{"<w:bidiVisual/>" if rtl else ""}'
             f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
             f'{BORDERS if borders else NO_BORDERS}'
-            f'<w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
+            f'<w:tblLayout w:type="fixed"/>{margins}</w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
             f"{''.join(rows)}</w:tbl>")
+
+
+def gap(mm: float) -> str:
+    """An empty paragraph exactly ``mm`` high: the space the PDF leaves above a table."""
+    return (f'<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="{twips(mm)}" '
+            'w:lineRule="exact"/></w:pPr></w:p>')
 
 
 def page_runs(label: str) -> list[str]:
@@ -141,3 +190,37 @@ def fixed_zip_times(data: bytes, when: dt.datetime) -> bytes:
         name_len, extra_len, comment_len = struct.unpack_from("<HHH", out, pos + 28)
         pos += 46 + name_len + extra_len + comment_len
     return bytes(out)
+
+
+def with_members(data: bytes, members: Mapping[str, tuple[bytes, int, int]]) -> bytes:
+    """The zip ``data`` with the named members' contents replaced by streams deflated
+    beforehand (raw deflate, CRC-32, size), every other member copied as it is: a large
+    part that is the same in every document (an embedded font) is compressed once per
+    process rather than once per document."""
+    if not members:
+        return data
+    out, central = bytearray(), bytearray()
+    end = data.rfind(b"PK\x05\x06")
+    count, _size, pos = struct.unpack_from("<HII", data, end + 10)
+    for _ in range(count):
+        entry = bytearray(data[pos:pos + 46])
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", entry, 28)
+        rest = data[pos + 46:pos + 46 + name_len + extra_len + comment_len]
+        pos += 46 + len(rest)
+        flags, compressed = struct.unpack_from("<H", entry, 8)[0], struct.unpack_from("<I", entry, 20)[0]
+        assert not flags & 0x08, "a zip member with a data descriptor"
+        local = struct.unpack_from("<I", entry, 42)[0]
+        start = local + 30 + sum(struct.unpack_from("<HH", data, local + 26))
+        header, body = bytearray(data[local:start]), data[start:start + compressed]
+        replacement = members.get(rest[:name_len].decode("utf-8"))
+        if replacement is not None:
+            body, crc, size = replacement
+            for record, at in ((header, 8), (entry, 10)):  # method: deflate, then sizes
+                struct.pack_into("<HHHIII", record, at, 8, *struct.unpack_from("<HH", record, at + 2),
+                                 crc, len(body), size)
+        struct.pack_into("<I", entry, 42, len(out))
+        out += header + body
+        central += entry + rest
+    tail = bytearray(data[end:])
+    struct.pack_into("<II", tail, 12, len(central), len(out))
+    return bytes(out + central + tail)

@@ -7,16 +7,19 @@ most of the time of a small document would otherwise go.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import mimetypes
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from expectmatrix.errors import InputError, RenderError, TimeUp
 from expectmatrix.render.html import MAX_STYLESHEET_BYTES, HtmlRenderer, spec_files
+from expectmatrix.render.pdftags import tag_tables
 from expectmatrix.render.templating import template_file
 from expectmatrix.render.view import View
 from expectmatrix.spec.inputs import read_bytes, read_text
@@ -106,6 +109,46 @@ def _fetcher_class() -> type:
     return LocalFetcher
 
 
+# The head.modified that fontTools gives the fonts it subsets while this thread writes a
+# document; None: fontTools' own answer.
+_FONT_TIMESTAMP: ContextVar[int | None] = ContextVar("font_timestamp", default=None)
+
+
+def _pin_font_timestamps() -> None:
+    """Without the HarfBuzz subsetting library, WeasyPrint subsets fonts with fontTools,
+    which stamps each font's head.modified with the current time (or SOURCE_DATE_EPOCH),
+    so the same document would give other bytes each second. Setting that variable would
+    reach every thread and child process of the program; instead fontTools' clock is
+    wrapped once, to answer with the date of the document this thread is writing, and
+    as before otherwise."""
+    from fontTools.ttLib.tables import _h_e_a_d as head
+
+    original = head.timestampNow
+    if getattr(original, "pinned_by_document", False):
+        return
+
+    def timestamp_now() -> int:
+        pinned = _FONT_TIMESTAMP.get()
+        return original() if pinned is None else pinned
+
+    timestamp_now.pinned_by_document = True  # type: ignore[attr-defined]
+    head.timestampNow = timestamp_now
+
+
+def _font_timestamp(created: str | None) -> int:
+    """A document's dcterms.created as fontTools counts time (seconds since 1904); a
+    document without a date gets fontTools' epoch, still the same every time."""
+    from fontTools.misc.timeTools import timestampSinceEpoch
+
+    try:
+        when = dt.datetime.fromisoformat(created or "")
+    except ValueError:
+        return 0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0, int(timestampSinceEpoch(when.timestamp())))
+
+
 class PdfRenderer:
     """Renders Views to PDF bytes; build once, call :meth:`render` many times."""
 
@@ -120,6 +163,7 @@ class PdfRenderer:
         self.roots = self.html.search_path
         self.fetcher = _fetcher_class()(self.roots)
         self.font_config = FontConfiguration()
+        _pin_font_timestamps()
         stylesheet = template_file("matrix.css", self.roots)
         css = read_text(stylesheet, MAX_STYLESHEET_BYTES, "stylesheet")
         with _weasyprint_errors(f"{stylesheet}"), _warnings_fail():
@@ -149,14 +193,21 @@ class PdfRenderer:
         stylesheet applies unless ``matrix_style`` is False (a redline brings its own)."""
         # Relative URLs in templates resolve against the first template folder.
         base = self.roots[0].resolve().as_uri() + "/"
+        options = {
+            "stylesheets": [self.css] if matrix_style else [],
+            "attachments": list(attachments), "custom_metadata": True, "pdf_variant": variant,
+            # Same input, same bytes: the /ID comes from the content's identity.
+            "pdf_identifier": hashlib.md5(identity.encode()).hexdigest().encode()}
         with _weasyprint_errors("the PDF could not be made"), _warnings_fail():
-            document = self._weasyprint.HTML(string=html, base_url=base, url_fetcher=self.fetcher)
-            pdf = document.write_pdf(
-                stylesheets=[self.css] if matrix_style else [], font_config=self.font_config,
-                attachments=list(attachments), custom_metadata=True, pdf_variant=variant,
-                # Same input, same bytes: the /ID comes from the content's identity.
-                pdf_identifier=hashlib.md5(identity.encode()).hexdigest().encode(),
-            )
+            html_document = self._weasyprint.HTML(string=html, base_url=base,
+                                                  url_fetcher=self.fetcher)
+            document = html_document.render(font_config=self.font_config, **options)
+            # Fonts are subset while the PDF is written: they carry the document's date.
+            token = _FONT_TIMESTAMP.set(_font_timestamp(document.metadata.created))
+            try:
+                pdf = document.write_pdf(finisher=tag_tables, **options)
+            finally:
+                _FONT_TIMESTAMP.reset(token)
         assert isinstance(pdf, bytes)
         return pdf
 

@@ -17,13 +17,13 @@ from docx.shared import Mm
 
 from expectmatrix.render import ooxml as ox
 from expectmatrix.render.docx import (
-    TABLE_STYLE,
     VML_NS,
     DocxRenderer,
     _honest_package,
     base_document,
     watermark,
 )
+from expectmatrix.render.docxbody import TABLE_STYLE
 from expectmatrix.render.statement import EscalationView, StatementView, StatusCell
 from expectmatrix.render.view import View
 from expectmatrix.spec.placeholders import fill

@@ -18,7 +18,14 @@ from expectmatrix.render.audience import Edition, redact, refuse_copy
 from expectmatrix.spec.assets import Look, look_for
 from expectmatrix.spec.canonical import canonical_json, fingerprint_of
 from expectmatrix.spec.clock import source_date
-from expectmatrix.spec.i18n import format_date, format_money, format_number, labels_for, plural
+from expectmatrix.spec.i18n import (
+    format_date,
+    format_money,
+    format_number,
+    labels_for,
+    plural,
+    with_apostrophes,
+)
 from expectmatrix.spec.models import Expectation, FrameText, Spec
 from expectmatrix.spec.placeholders import fill
 from expectmatrix.spec.shape import expectations_of, sides
@@ -232,10 +239,12 @@ def _frame(spec: Spec, frame: Sequence[FrameText], vendor: PartyView, customer: 
               "customer_signatory": _signatory(spec, "customer", labels, iso),
               "balance": str(labels["balance_phrase"][spec.balance]),
               "answer_no": str(answers["no"]), "answer_unknown": str(answers["unknown"])}
-    # The library's wording is filled in (in one pass, so that no value is read as a
-    # placeholder); the spec's own is printed as written.
-    return [FrameView(f.part, fill(f.text, **{name: iso(v) for name, v in f.values}, **{
-        name: plural(labels[unit], n, deal.language) for name, n, unit in f.counts}, **values)
+    # The library's wording is typeset and filled in (in one pass, so that no value is
+    # read as a placeholder); the spec's own is printed as written.
+    apostrophe = str(labels.get("apostrophe", "'"))
+    return [FrameView(f.part, fill(
+        with_apostrophes(f.text, apostrophe), **{name: iso(v) for name, v in f.values}, **{
+            name: plural(labels[unit], n, deal.language) for name, n, unit in f.counts}, **values)
         if f.clause else iso(f.text), f.clause is None) for f in frame]
 
 
@@ -299,7 +308,8 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
         (str(labels["status"]), status_label)]
     if value:
         facts.append((str(labels["value"]), value))
-    if deal.term:
+    if deal.term and not any(iso(deal.term) in f.text for f in frames):
+        # said once on the first page: in the facts unless the frame's words say it
         facts.append((str(labels["term"]), iso(deal.term)))
     if shows("deal.segment"):
         facts.append((str(labels["segment"]), str(labels["segments"][deal.segment])))

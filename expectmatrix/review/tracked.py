@@ -143,7 +143,16 @@ def _movable(old_rows: Sequence[etree._Element], new_rows: Sequence[etree._Eleme
 class Differ:
     def __init__(self, marker: Marker) -> None:
         self.marker = marker
-        self.moves: dict[str, str] = {}  # the movable cells of the table being diffed
+        self.moves: dict[str, str] = {}  # the movable cells of the part being diffed
+        self.named = 0
+
+    def find_moves(self, old: etree._Element, new: etree._Element) -> None:
+        """The cells of ``old`` and ``new`` (a body, a header) that may move, between
+        tables too (the matrix is a table per area), each with a name that ties both ends
+        of its move together, unique in the whole document."""
+        keys = _movable(list(old.iter(w("tr"))), list(new.iter(w("tr"))))
+        self.moves = {k: f"move{self.named + n}" for n, k in enumerate(keys, 1)}
+        self.named += len(keys)
 
     # --- paragraphs ---
 
@@ -176,7 +185,7 @@ class Differ:
         """A paragraph, row or table that only one side has, marked as a whole; a cell
         of it whose content is elsewhere in the other version, as moved."""
         element = copy.deepcopy(element)
-        cells = element.findall(w("tc")) if element.tag == w("tr") else []
+        cells = list(element.iter(w("tc"))) if element.tag != w("p") else []
         # Elements, not their id()s: lxml may hand out a new proxy for the same node.
         moved = [p for tc in cells if _cell_key(tc) in self.moves
                  for p in self._move(tc, "moveFrom" if kind == "del" else "moveTo")]
@@ -254,9 +263,6 @@ class Differ:
         for tr in out.findall(w("tr")):
             out.remove(tr)
         old_rows, new_rows = old.findall(w("tr")), new.findall(w("tr"))
-        # Move names tie both ends together, so they are unique in the whole document.
-        self.moves = {k: f"move{self.marker.next_id}-{n}"
-                      for n, k in enumerate(_movable(old_rows, new_rows), 1)}
         keys_a, keys_b = [_text(r) for r in old_rows], [_text(r) for r in new_rows]
         for op, i1, i2, j1, j2 in SequenceMatcher(None, keys_a, keys_b,
                                                   autojunk=False).get_opcodes():
@@ -313,14 +319,17 @@ def _same(a: etree._Element, b: etree._Element) -> bool:
 
 
 def _keys(blocks: Sequence[etree._Element]) -> list[tuple[str, str]]:
-    """What aligns blocks: a paragraph's text; a table's column count and the text of the
-    paragraph before it (its heading), since its own rows may all have changed."""
+    """What aligns blocks: a paragraph's text; a table's column count, the text of the
+    paragraph before it (its heading) and of its head rows (an area's name), since its
+    other rows may all have changed."""
     keys = []
     before = ""
     columns = f"{w('tblGrid')}/{w('gridCol')}"
     for block in blocks:
         if block.tag == w("tbl"):
-            keys.append(("tbl", f"{len(block.findall(columns))}|{before}"))
+            head = "|".join(_text(tr) for tr in block.findall(w("tr"))
+                            if tr.find(f"{w('trPr')}/{w('tblHeader')}") is not None)
+            keys.append(("tbl", f"{len(block.findall(columns))}|{before}|{head}"))
         else:
             before = _text(block)
             keys.append((block.tag, before))
@@ -359,6 +368,7 @@ def _diff_part(old_xml: bytes, new_xml: bytes, differ: Differ) -> bytes:
         old_body, new_body = old_root, new_root
     assert old_body is not None
     keep = [c for c in new_body if c.tag == w("sectPr")]
+    differ.find_moves(old_body, new_body)
     merged = differ.blocks([c for c in old_body if c.tag != w("sectPr")],
                            [c for c in new_body if c.tag != w("sectPr")])
     for child in list(new_body):

@@ -10,6 +10,7 @@ signature: whoever has expectmatrix can make a consistent document from any spec
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -235,19 +236,24 @@ def _verify_by_text(embedded: Embedded, spec_path: str | Path, name: str,
                "carries", bool(printed) and not wrong,
                f"printed: {', '.join(wrong)}" if wrong else "no printed fingerprint found")
     furniture, furniture_texts = _furniture(given, labels)
-    mine = furniture.sub("", _normalise(embedded.text))
+    continued, areas = _continued(given, labels)
+    mine = furniture.sub("", continued(_normalise(embedded.text)))
     detail = ""
     # Printed from Word, the text is the DOCX's; kept as a PDF, the PDF's.
     for kind in ("docx", "pdf"):
         fresh, _ = render_documents(given, replace(options, formats=(kind,), audience=audience),
                                     job=job)
         again = read_bytes(fresh[kind], Path(f"fresh.{kind}"))
-        theirs = furniture.sub("", _normalise(again.body))
+        theirs = furniture.sub("", continued(_normalise(again.body)))
         if mine == theirs:
             report.add(f"the text is what this spec renders to ({audience} edition)", True)
             return report
-        if labels.get("direction") == "rtl" and _same_letters(
-                mine, theirs, _normalise("".join(furniture_texts)) * len(embedded.footers)):
+        # Read back out of order, the heads cannot be told from the text: each area's
+        # table has its own, and each page may repeat one area's name.
+        pages = len(embedded.footers)
+        allowance = (_normalise("".join(furniture_texts)) * (pages + len(areas))
+                     + _normalise("".join(areas)) * pages)
+        if labels.get("direction") == "rtl" and _same_letters(mine, theirs, allowance):
             report.add(f"the text is what this spec renders to ({audience} edition)", True)
             report.notes.append(
                 "right-to-left text read back from pages laid out anew loses its order: "
@@ -259,6 +265,40 @@ def _verify_by_text(embedded: Embedded, spec_path: str | Path, name: str,
                detail + ("" if audience == "internal" else
                          "\nif this is the internal edition, it lost its INTERNAL mark"))
     return report
+
+
+def _continued(loaded: Loaded, labels: dict[str, object]
+               ) -> tuple[Callable[[str], str], list[str]]:
+    """A function that takes out of normalised text the area names an area's table repeats
+    (under its column heads) on each page it continues on, as Word and LibreOffice repeat
+    a table's head rows: a name under the column heads that is the name of the area
+    just before. And the area names, as printed."""
+    from expectmatrix.spec.placeholders import fill
+    from expectmatrix.spec.shape import expectations_of, sides
+
+    assert loaded.spec is not None
+    spec = loaded.spec
+    areas = list(dict.fromkeys((e.area or "").upper() for side in sides()
+                               for e in expectations_of(spec, side)))
+    names = {"vendor": spec.parties.vendor.name, "customer": spec.parties.customer.name}
+    heads = "".join(_normalise(fill(str(labels[k]), **names))
+                    for k in ("vendor_column", "customer_column"))
+    named = [_normalise(a) for a in areas if _normalise(a)]
+    if not named:
+        return (lambda text: text), areas
+    pattern = re.compile(re.escape(heads) + "(" + "|".join(
+        re.escape(a) for a in sorted(named, key=len, reverse=True)) + ")")
+
+    def drop(text: str) -> str:
+        out, last, at = [], None, 0
+        for match in pattern.finditer(text):
+            if match.group(1) == last:  # the same area, continued: its name again
+                out.append(text[at:match.start(1)])
+                at = match.end(1)
+            last = match.group(1)
+        return "".join(out) + text[at:]
+
+    return drop, areas
 
 
 def _same_letters(mine: str, theirs: str, allowance: str) -> bool:

@@ -190,7 +190,7 @@ class Look:
     logo: Image | None = None
     css_font: str = "Matrix Sans"  # the family the stylesheet uses
     font: Font | None = None  # a spec's own font, declared with @font-face
-    docx_font: str = "Arial"  # Word and LibreOffice have it or a metric twin
+    docx_font: str = "Noto Sans"  # the PDF's, embedded in the DOCX (render/docxfonts.py)
 
 
 def look_for(branding: object | None, base_dir: Path,

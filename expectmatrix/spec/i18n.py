@@ -64,14 +64,40 @@ def _is_label(value: object) -> bool:
 
 
 def labels_for(language: str, template_dirs: Sequence[Path] = ()) -> dict[str, Any]:
-    """English labels overlaid with the language's own, so a partial file still works."""
+    """English labels overlaid with the language's own, so a partial file still works;
+    their apostrophes are the language's (its ``apostrophe`` label)."""
     english = _read(builtin_templates() / "labels" / f"{DEFAULT_LANGUAGE}.yaml")
     path = label_file(language, template_dirs)
     own = _read(path) if path else {}
     merged = {**english, **own}
     for key in ("answers", "statuses", "segments", "sides", "track_statuses", "track_events"):
         merged[key] = {**english[key], **own.get(key, {})}
-    return merged
+    mark = str(merged.get("apostrophe", "'"))
+    return {key: value if key == "apostrophe" else _typeset(value, mark)
+            for key, value in merged.items()}
+
+
+_APOSTROPHE = re.compile(r"(?<=\w)'")
+
+
+def with_apostrophes(text: str, apostrophe: str) -> str:
+    """Prose we write, typeset as its language does: a straight apostrophe after a letter
+    becomes the language's own (’ in English, French, German or Spanish: the labels'
+    ``apostrophe``). Only our wording goes through this; a spec's text is printed as
+    written."""
+    # a function, so that a labels file's apostrophe is taken as text, never as a pattern
+    return text if apostrophe == "'" else _APOSTROPHE.sub(lambda _: apostrophe, text)
+
+
+def _typeset(value: Any, apostrophe: str) -> Any:
+    """A label as read (text, or one level of texts), with the language's apostrophes."""
+    if isinstance(value, str):
+        return with_apostrophes(value, apostrophe)
+    if isinstance(value, dict):
+        return {k: _typeset(v, apostrophe) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typeset(v, apostrophe) for v in value]
+    return value
 
 
 def _locale(language: str) -> Any:
