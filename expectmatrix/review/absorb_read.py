@@ -235,18 +235,19 @@ def read_edited(data: bytes, name: str) -> EditedDocx:
     parts = read_parts(data, name)
     root = parse_part(parts["word/document.xml"], name, "word/document.xml")
     body = root.find(w("body"))
-    matrix = None if body is None else next(
-        (t for t in body.iter(w("tbl")) if _is_matrix(t)), None)
-    if matrix is None:
+    # The matrix is a table per area (its heads repeat on a continued page), in order.
+    tables = [] if body is None else [t for t in body.iter(w("tbl")) if _is_matrix(t)]
+    if not tables:
         raise DocumentError(f"{name}: has no expectations matrix (no table of expectation "
                             "ids); it was not made by expectmatrix, or the matrix was removed")
+    matrix = set(tables)
     rows: list[DocRow] = []
     anchors: dict[str, str] = {}
-    for tr in matrix.findall(w("tr")):
+    for tr in (tr for table in tables for tr in table.findall(w("tr"))):
         trpr = tr.find(w("trPr"))
-        if trpr is not None and trpr.find(w("tblHeader")) is not None:
-            continue
         tcs = tr.findall(w("tc"))
+        if trpr is not None and trpr.find(w("tblHeader")) is not None and len(tcs) != 1:
+            continue  # the column heads a table repeats (its area's name is read below)
         cells = [DocCell(i, [read_paragraph(p) for p in tc.iter(w("p"))])
                  for i, tc in enumerate(tcs)]
         if len(tcs) == 1:
@@ -262,10 +263,10 @@ def read_edited(data: bytes, name: str) -> EditedDocx:
         tree = root if part == "word/document.xml" else parse_part(blob, name, part)
         seen_matrix = False
         for element in tree.iter():
-            if element is matrix:
+            if element in matrix:
                 seen_matrix = True
-            if element is matrix or any(a is matrix for a in element.iterancestors()):
-                continue  # (the proxy of ``matrix`` is held, so ``is`` finds it)
+            if element in matrix or any(a in matrix for a in element.iterancestors()):
+                continue  # (the proxies of the tables are held, so they compare as found)
             parent = element.getparent()
             if element.tag in _MARKS and parent is not None and \
                     parent.tag not in (w("rPr"), w("trPr")):
