@@ -343,7 +343,8 @@ def test_a_zip_bomb_document_is_refused_by_verify(run, tmp_path):
 
 def test_a_csv_index_beyond_the_models_limits_is_refused(tmp_path):
     csv_file = tmp_path / "deals.csv"
-    csv_file.write_text("deal.id,expectations.of_vendor[99999999].text\nX-1,Hello\n")
+    csv_file.write_text("deal.id,parties.customer.name,expectations.of_vendor[999999].text\n"
+                        "X-1,Globex LLC,Hello\n")
     result = run_batch([csv_file], tmp_path / "out", ("pdf",), base=SAMPLES / "minimal.yaml",
                        jobs=1)
     [record] = result.records

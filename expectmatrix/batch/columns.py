@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal
-from functools import lru_cache
-from typing import Any
 
 from expectmatrix.errors import SpecError
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.shape import (
-    FieldPath,
-    concrete,
     format_path,
     index_problem,
     list_bound,
@@ -26,34 +21,6 @@ def top_fields() -> tuple[str, ...]:
     from expectmatrix.spec.models import Spec
 
     return tuple(Spec.model_fields)
-
-
-@lru_cache(maxsize=512)
-def is_number(path: FieldPath) -> bool:
-    """Whether the spec holds only a number at ``path`` (an amount, a version, a score):
-    the cells a --number-format reads. A clause parameter may be text, so it is not."""
-    import typing
-
-    from pydantic import BaseModel
-
-    from expectmatrix.spec.models import Spec
-
-    annotation: Any = Spec
-    for part in path:
-        kinds = [k for k in concrete(annotation) if k is not type(None)]
-        if isinstance(part, int):
-            lists = [k for k in kinds if typing.get_origin(k) is list]
-            if not lists:
-                return False
-            annotation = typing.get_args(lists[0])[0]
-            continue
-        models = [k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)]
-        field = next((m.model_fields[part] for m in models if part in m.model_fields), None)
-        if field is None:
-            return False
-        annotation = field.annotation
-    kinds = [k for k in concrete(annotation) if k is not type(None)]
-    return bool(kinds) and all(k in (int, Decimal) for k in kinds)
 
 
 # How an export may write 1234.56: the group separators and the decimal sign of each

@@ -20,14 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from expectmatrix.batch.columns import header_paths, is_number, read_number
+from expectmatrix.batch.columns import header_paths, read_number
 from expectmatrix.errors import InputError, SpecError
 from expectmatrix.spec.bounds import TOO_MANY_DIGITS, too_many_digits
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.inputs import not_text, open_bounded, read_bytes
 from expectmatrix.spec.loading import Loaded, Positions, bidi_finding, decode, find_bidi, parse, validate
-from expectmatrix.spec.shape import parse_path
+from expectmatrix.spec.shape import is_number, parse_path
 
 # Cells that identify a row's deal: empty, the row would silently become the base's deal.
 IDENTITY = ("deal.id", "parties.customer.name")

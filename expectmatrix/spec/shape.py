@@ -250,6 +250,35 @@ def index_problem(path: FieldPath) -> str | None:
     return None
 
 
+@lru_cache(maxsize=512)
+def is_number(path: FieldPath) -> bool:
+    """Whether the spec holds only a number at ``path`` (an amount, a version, a score):
+    the cells a --number-format reads. A clause parameter may be text, so it is not."""
+    import typing
+    from decimal import Decimal
+
+    from pydantic import BaseModel
+
+    from expectmatrix.spec.models import Spec
+
+    annotation: Any = Spec
+    for part in path:
+        kinds = [k for k in concrete(annotation) if k is not type(None)]
+        if isinstance(part, int):
+            lists = [k for k in kinds if typing.get_origin(k) is list]
+            if not lists:
+                return False
+            annotation = typing.get_args(lists[0])[0]
+            continue
+        models = [k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)]
+        field = next((m.model_fields[part] for m in models if part in m.model_fields), None)
+        if field is None:
+            return False
+        annotation = field.annotation
+    kinds = [k for k in concrete(annotation) if k is not type(None)]
+    return bool(kinds) and all(k in (int, Decimal) for k in kinds)
+
+
 def description(path: FieldPath) -> str:
     """What the models say a field is for, or ""."""
     field = _field_at(path)
