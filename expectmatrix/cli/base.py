@@ -156,6 +156,18 @@ mark_option = click.option(
          "review, off for approved.")
 
 
+def document_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say how documents are made, one block for render and batch."""
+    for option in reversed((
+            click.option("--template-dir", "template_dirs", multiple=True,
+                         type=click.Path(exists=True, file_okay=False, path_type=Path),
+                         help="Folder of templates searched before the built-in ones."),
+            audience_option, mark_option, pdf_variant_option, docx_base_option,
+            timeout_option)):
+        command = option(command)
+    return command
+
+
 def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
                     mark: bool | None, pdf_variant: str | None, docx_base: Path | None,
                     timeout: float, audience: Audience = "counterparty") -> Any:

@@ -19,12 +19,8 @@ from expectmatrix.cli.base import (
     _render_options,
     _settings,
     _writable,
-    audience_option,
     cli,
-    docx_base_option,
-    mark_option,
-    pdf_variant_option,
-    timeout_option,
+    document_options,
 )
 from expectmatrix.errors import (
     EXIT_FAILED,
@@ -92,14 +88,7 @@ def validate(specs: tuple[Path, ...], strict: bool, as_json: bool, verbose: bool
               callback=_writable,
               default=Path("."), show_default=True, help="Output folder.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (nothing is written).")
-@click.option("--template-dir", "template_dirs", multiple=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of templates searched before the built-in ones.")
-@audience_option
-@mark_option
-@pdf_variant_option
-@docx_base_option
-@timeout_option
+@document_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @_fail_cleanly
 def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
@@ -163,14 +152,7 @@ def render(spec: Path, formats: tuple[str, ...], outdir: Path, strict: bool,
               help="How the CSV writes amounts and other numbers: plain (48000.50, the "
                    "default) or with thousands grouped, as 1,234.56, 1.234,56, 1 234,56 or "
                    "1'234.56 write them. Never guessed.")
-@click.option("--template-dir", "template_dirs", multiple=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of templates searched before the built-in ones.")
-@audience_option
-@mark_option
-@pdf_variant_option
-@docx_base_option
-@timeout_option
+@document_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_fail_cleanly
 def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs: int | None,
