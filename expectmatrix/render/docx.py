@@ -247,6 +247,11 @@ class DocxRenderer:
                           ox.run(view.fingerprint, "EmTiny"), after=0)
                   + ox.para(ox.run("\t"), *ox.page_runs(str(view.labels["page"])), tab_right=width,
                             after=0))
+        self._place_furniture(section, header, footer, view.look)
+
+    def _place_furniture(self, section: Any, header: str, footer: str, look: Any) -> None:
+        """The header and footer paragraphs, and the logo, put into the section (below a
+        letterhead's own)."""
         for part, xml in ((section.header, header), (section.footer, footer)):
             element = part._element
             if not self.base:  # python-docx's own template has an empty paragraph there
@@ -254,7 +259,7 @@ class DocxRenderer:
                     element.remove(p)
             for child in parse_xml(f"<w:hdr {ox.NS} {VML_NS}>{xml}</w:hdr>"):
                 element.append(child)
-        logo = view.look.logo
+        logo = look.logo
         if logo is not None and logo.kind != "svg":  # python-docx cannot place SVG
             picture = section.header.add_paragraph().add_run()
             picture.add_picture(io.BytesIO(logo.data), height=Mm(12))

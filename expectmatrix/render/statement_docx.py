@@ -13,11 +13,9 @@ from xml.sax.saxutils import escape
 from docx import Document
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
-from docx.shared import Mm
 
 from expectmatrix.render import ooxml as ox
 from expectmatrix.render.docx import (
-    VML_NS,
     DocxRenderer,
     _honest_package,
     base_document,
@@ -93,17 +91,7 @@ class StatementDocxRenderer(DocxRenderer):
                   + ox.para(ox.run(f"{labels['statement_journal_fingerprint']}: ", "EmTiny"),
                             ox.run(s.journal_sha256 or "–", "EmTiny"))
                   + ox.para(ox.run("\t"), *ox.page_runs(str(labels["page"])), tab_right=width))
-        for part, xml in ((section.header, header), (section.footer, footer)):
-            element = part._element
-            if not self.base:  # python-docx's own template has an empty paragraph there
-                for p in list(element):
-                    element.remove(p)
-            for child in parse_xml(f"<w:hdr {ox.NS} {VML_NS}>{xml}</w:hdr>"):
-                element.append(child)
-        logo = view.look.logo
-        if logo is not None and logo.kind != "svg":  # python-docx cannot place SVG
-            section.header.add_paragraph().add_run().add_picture(io.BytesIO(logo.data),
-                                                                 height=Mm(12))
+        self._place_furniture(section, header, footer, view.look)
 
     def _statement_body(self, s: StatementView, width: int) -> Iterable[str]:
         view = s.matrix
