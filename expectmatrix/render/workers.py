@@ -20,6 +20,7 @@ have, and a few failed starts in a row fail the work with a message saying so.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import threading
@@ -328,13 +329,95 @@ class ProcessExecutor(Executor):
 
 def run_one(initializer: Callable[..., None], initargs: tuple[Any, ...], fn: Callable[..., Any],
             item: Any, *args: Any, timeout: float | None) -> Any:
-    """Run one job in a fresh worker within ``timeout``; its result, or WorkerFailed.
-    Without a timeout the job runs here, in this process."""
+    """Run one job in a worker within ``timeout``; its result, or WorkerFailed. Without a
+    timeout the job runs here, in this process.
+
+    The worker is kept, idle, for the next call set up the same way: a render checks its
+    templates and then makes its documents in one process, and a program that renders one
+    document after another starts a worker once, not per document."""
     if not timeout:
         initializer(*initargs)
         return fn(item, *args)
-    with ProcessExecutor(1, initializer, initargs, timeout=timeout) as executor:
-        return executor.submit(fn, item, *args).result()
+    key = _Standby(initializer, initargs, timeout, _cwd(), _environment())
+    executor = _STANDBY.take(key) or ProcessExecutor(1, initializer, initargs, timeout=timeout)
+    try:
+        result = executor.submit(fn, item, *args).result()
+    except BaseException as e:
+        # A job's own error leaves its worker fit for the next one; anything else (the
+        # workers broke, the caller was interrupted) ends it.
+        if isinstance(e, WorkerFailed) and not executor.broken:
+            _STANDBY.put(key, executor)
+        else:
+            executor.terminate()
+        raise
+    _STANDBY.put(key, executor)
+    return result
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # removed under us: no worker started there is reused
+        return ""
+
+
+def _environment() -> int:
+    # A worker sees the environment it was started in: a changed one needs a new worker.
+    return hash(tuple(sorted(os.environ.items())))
+
+
+@dataclass(frozen=True, eq=False)
+class _Standby:
+    initializer: Callable[..., None]
+    initargs: tuple[Any, ...]
+    timeout: float
+    cwd: str
+    environment: int
+
+    def same(self, other: _Standby) -> bool:
+        return (self.initializer is other.initializer and self.initargs == other.initargs
+                and (self.timeout, self.cwd, self.environment)
+                == (other.timeout, other.cwd, other.environment))
+
+
+class _IdleWorkers:
+    """Executors of one worker each, idle, newest last. Few are kept: each holds a
+    process with the writers' libraries loaded."""
+
+    KEEP = 2
+
+    def __init__(self) -> None:
+        self._idle: list[tuple[_Standby, ProcessExecutor]] = []
+        self._lock = threading.Lock()
+        self._registered = False
+
+    def take(self, key: _Standby) -> ProcessExecutor | None:
+        with self._lock:
+            for i, (held, executor) in enumerate(self._idle):
+                if held.same(key):
+                    del self._idle[i]
+                    return executor
+        return None
+
+    def put(self, key: _Standby, executor: ProcessExecutor) -> None:
+        with self._lock:
+            self._idle.append((key, executor))
+            retired = self._idle[:-self.KEEP]
+            del self._idle[:-self.KEEP]
+            if not self._registered:
+                atexit.register(self.close)
+                self._registered = True
+        for _, old in retired:
+            old.shutdown(wait=False)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for _, executor in idle:
+            executor.shutdown(wait=True)
+
+
+_STANDBY = _IdleWorkers()
 
 
 def cpu_count() -> int:
