@@ -463,7 +463,8 @@ def test_ctrl_c_lets_running_items_finish_and_lists_every_document(tmp_path):
     for i in range(12):
         spec_file(inp, f"s{i:02}.json", id=f"I-{i:02}")
     gate = tmp_path / "gate"
-    env = {**os.environ, GATE: str(gate), "PYTHONPATH": str(Path(__file__).parent)}
+    env = {**os.environ, GATE: str(gate),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ["PYTHONPATH"]])}
     code = ("import sys, slowjob; from expectmatrix.cli import main; "
             "sys.argv = ['expectmatrix', 'batch', sys.argv[1], '-o', sys.argv[2], '-f', 'docx', "
             "'--jobs', '2']; slowjob.patch_batch(); main()")
@@ -476,9 +477,14 @@ def test_ctrl_c_lets_running_items_finish_and_lists_every_document(tmp_path):
         time.sleep(0.05)
     assert len(list(tmp_path.glob("gate.*"))) == 2
     os.killpg(proc.pid, 2)  # SIGINT to the whole group, as a terminal's Ctrl-C does
-    time.sleep(0.5)
+    assert proc.stderr is not None
+    heard = []  # the batch says it heard the Ctrl-C before the gate opens
+    while not heard or not (heard[-1].startswith(b"interrupted:") or heard[-1] == b""):
+        heard.append(proc.stderr.readline())
+    assert heard[-1].startswith(b"interrupted:"), heard
     gate.touch()  # let the two held items finish
-    _, err = proc.communicate(timeout=120)
+    _, rest = proc.communicate(timeout=120)
+    err = b"".join(heard) + rest
     assert proc.returncode == 130, err.decode()
     assert "interrupted" in err.decode() and "Traceback" not in err.decode()
     data = json.loads((out / "manifest.json").read_text())

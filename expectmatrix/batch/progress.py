@@ -64,6 +64,13 @@ class BatchProgress:
             click.echo(click.style(f"{record.status:8}", fg=_COLORS.get(record.status))
                        + f" {record.source}" + (f"  {detail}" if detail else ""), err=True)
 
+    def interrupted(self) -> None:
+        message = "interrupted: the documents in progress finish, nothing new starts"
+        if self._bar is not None:
+            self._bar.console.print(message)
+        else:
+            click.echo(message, err=True)
+
     @staticmethod
     def summary_line(summary: dict[str, Any]) -> str:
         text = (f"{summary['ok']} ok, {summary['failed']} failed, {summary['conflict']} "

@@ -184,14 +184,18 @@ class _Jobs:
 
 
 @contextmanager
-def _ctrl_c(jobs: _Jobs) -> Iterator[list[bool]]:
+def _ctrl_c(jobs: _Jobs, said: Callable[[], None] | None) -> Iterator[list[bool]]:
     """Ctrl-C sets a flag the loop reads, rather than raising wherever the parent
-    happens to be: the jobs in flight finish and are recorded, nothing new starts."""
+    happens to be: the jobs in flight finish and are recorded, nothing new starts.
+    ``said`` is told at the first Ctrl-C, so that whoever waits knows it was heard."""
     seen = [False]
 
     def stop(signum: int, frame: object) -> None:
+        first = not seen[0]
         seen[0] = True
         jobs.stop()
+        if first and said is not None:
+            said()
 
     try:
         previous = signal.signal(signal.SIGINT, stop)
@@ -221,14 +225,15 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
               csv: CsvOptions | None = None,
               on_item: Callable[[Record, int], None] | None = None,
               on_total: Callable[[int], None] | None = None,
+              on_interrupt: Callable[[], None] | None = None,
               worker_hook: Callable[[], None] | None = None,
               follow_symlinks: bool = False, executor: Executor | None = None) -> BatchResult:
     """Render every input into ``outdir`` and return what happened to each.
 
     ``on_total(n)`` is called once the inputs are counted, ``on_item(record, done)`` as each
-    item ends. A symbolic link that leads out of a folder given is skipped with a warning,
-    unless ``follow_symlinks``. Raises OutputError before any rendering if ``outdir`` cannot be written or
-    another batch is using it.
+    item ends, ``on_interrupt()`` at the first Ctrl-C. A symbolic link that leads out of a
+    folder given is skipped with a warning, unless ``follow_symlinks``. Raises OutputError
+    before any rendering if ``outdir`` cannot be written or another batch is using it.
 
     The jobs run on ``jobs`` worker processes of this machine, or on ``executor`` if
     given: any ``concurrent.futures.Executor``, such as a dask cluster's
@@ -267,7 +272,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path,
             _check_setup(run)
             return _run_passes(inputs, folder, options, ledger, started, run,
                                resume=resume, fail_fast=fail_fast, base=base, csv=csv,
-                               on_item=on_item, follow_symlinks=follow_symlinks)
+                               on_item=on_item, on_interrupt=on_interrupt,
+                               follow_symlinks=follow_symlinks)
 
 
 def _portable(options: RenderOptions) -> RenderOptions:
@@ -316,7 +322,8 @@ def _write_here(folder: Path, source: str, outcome: dict[str, Any]) -> dict[str,
 def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptions,
                 ledger: Ledger, started: float, jobs: _Jobs, *, resume: bool,
                 fail_fast: bool, base: str | Path | None, csv: CsvOptions,
-                on_item: Callable[[Record, int], None] | None, follow_symlinks: bool
+                on_item: Callable[[Record, int], None] | None,
+                on_interrupt: Callable[[], None] | None, follow_symlinks: bool
                 ) -> BatchResult:
     ledger.load_earlier(folder)
     manifest = Manifest(folder, [str(i) for i in inputs], options.formats, ledger)
@@ -346,7 +353,7 @@ def _run_passes(inputs: Sequence[str | Path], folder: Path, options: RenderOptio
             else:
                 yield index, item
 
-    with _ctrl_c(jobs) as interrupted:
+    with _ctrl_c(jobs, on_interrupt) as interrupted:
         # Pass 1: validate everything, learn the names each valid item would write.
         for (index, item), outcome in jobs.run(tasks.prepare, readable()):
             if isinstance(outcome, dict) and outcome["ok"]:

@@ -188,7 +188,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, formats: tuple[str, ...], jobs
         result = run_batch(inputs, outdir, options=options, jobs=jobs, resume=resume,
                            fail_fast=fail_fast, strict=strict, base=base, csv=csv,
                            on_item=progress.item, on_total=progress.total,
-                           follow_symlinks=follow_symlinks, executor=executor)
+                           on_interrupt=progress.interrupted, follow_symlinks=follow_symlinks,
+                           executor=executor)
     summary = result.summary()
     if as_json:
         click.echo(json.dumps(summary, indent=2))
