@@ -42,10 +42,10 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    for _ in range(200):
-        if server.started:
-            break
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert server.started, "the app did not start"
     yield f"http://127.0.0.1:{port}", folder
     server.should_exit = True
     thread.join(10)

@@ -51,7 +51,7 @@ CHILD = textwrap.dedent("""
 def _render(tmp_path, clock: float, name: str) -> tuple[bytes, dict[str, object]]:
     out = tmp_path / f"{name}.pdf"
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ["PYTHONPATH"]])
     done = subprocess.run([sys.executable, "-c", CHILD, str(clock),
                            str(SAMPLES / "small-bakery.yaml"), str(out)],
                           capture_output=True, text=True, env=env, timeout=300)

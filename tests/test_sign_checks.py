@@ -160,8 +160,8 @@ def test_a_pdf_expectmatrix_did_not_write_is_refused(run, made, tmp_path):
 def _expectmatrix(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """The command as a person runs it: its own process, so warnings and log records
     reach stderr as they would on a terminal."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "default",
-           "EXPECTMATRIX_P12_PASSPHRASE": "secret"}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ["PYTHONPATH"]]),
+           "PYTHONWARNINGS": "default", "EXPECTMATRIX_P12_PASSPHRASE": "secret"}
     return subprocess.run([sys.executable, "-m", "expectmatrix", *map(str, args)],
                           capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
                           timeout=300, check=False)
