@@ -32,7 +32,7 @@ def evidence_name(raw: str) -> str:
     if len(name) > MAX_NAME:
         raise EditRefused(f"the evidence file's name is longer than {MAX_NAME} characters: "
                           "rename the file")
-    if any(c in _FORBIDDEN for c in name) or ".." in name:
+    if any(c in _FORBIDDEN for c in name):
         raise EditRefused(f"{name!r} is not a plain file name: evidence is stored in the "
                           "deal's evidence folder, under its own name only")
     if any(unicodedata.category(c).startswith("C") for c in name):
@@ -87,6 +87,19 @@ def store_evidence(folder: Path, deal_id: str, name: str, data: bytes) -> tuple[
         return candidate, True
     raise EditRefused(f"{EVIDENCE_FOLDER}/{deal_id} holds too many files named like "
                       f"{name!r}: rename the file")
+
+
+def remove_evidence(folder: Path, path: Path) -> None:
+    """Take back a file store_evidence created, and the folders it left empty."""
+    path.unlink(missing_ok=True)
+    home = folder.resolve()
+    for parent in path.parents:
+        if parent.resolve() == home or not parent.resolve().is_relative_to(home):
+            break
+        try:
+            parent.rmdir()  # only while empty
+        except OSError:
+            break
 
 
 def _sha256(path: Path) -> str:

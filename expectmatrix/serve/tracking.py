@@ -88,7 +88,7 @@ def record_event(served: Served, request: Request, body: bytes) -> Response:
     """Record one event: the query names it (id, event, and optionally on, by, note and
     file, the evidence's name); the body is the evidence file itself, if any, bounded as
     every request body is."""
-    from expectmatrix.serve.evidence import evidence_name, store_evidence
+    from expectmatrix.serve.evidence import evidence_name, remove_evidence, store_evidence
     from expectmatrix.track.tracked import record
 
     path = served.guard.spec_path(request.path_params["name"])
@@ -121,7 +121,7 @@ def record_event(served: Served, request: Request, body: bytes) -> Response:
                           approvals=served.settings.approval_rules)
         except BaseException:
             if stored is not None and created:  # nothing of a refused event stays
-                stored.unlink(missing_ok=True)
+                remove_evidence(served.guard.folder, stored)
             raise
     except InvalidFile as e:
         return JSONResponse({"error": _problems(e.findings)}, status_code=422)
