@@ -109,8 +109,10 @@ def test_a_rep_marks_an_expectation_met_and_the_status_line_changes(served, page
     row = page.get_by_role("article", name="V3", exact=True)
     expect(row.get_by_text("Last event: met 2026-04-08 by Jonas Weber")).to_be_visible()
 
-    # A waiver with its reason, and a missed one on the customer's side.
+    # A waiver with its reason (Enter in it records nothing), and a missed one on the
+    # customer's side.
     page.get_by_label("Note or reason for V5").fill("The shared board replaces the calls")
+    page.get_by_label("Note or reason for V5").press("Enter")
     page.get_by_role("button", name="Waive V5", exact=True).click()
     expect(vendor).to_have_text("Vendor: 1 met, 1 waived, 1 upcoming, 1 overdue, 2 escalated")
     page.get_by_role("button", name="Record C2 missed", exact=True).click()

@@ -264,6 +264,11 @@ function tracker(main) {
   const limit = Number(main.dataset.maxBytes);
   const result = $("#track-result");
   main.querySelectorAll("form.record").forEach((form) => {
+    // Enter in the note must not record the row's first event ("met") unasked.
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && event.target.tagName === "INPUT") event.preventDefault();
+    });
+    const buttons = form.querySelectorAll("button");
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const id = form.dataset.id;
@@ -283,14 +288,16 @@ function tracker(main) {
         params.set("file", file.name);
       }
       result.textContent = `recording ${id}…`;
+      buttons.forEach((b) => { b.disabled = true; });  // one click, one event
       try {
         const response = await post(`/deals/${name}/track?${params}`, file || "");
         const answer = await response.json();
-        if (!response.ok) { result.textContent = answer.error || "refused"; return; }
-        location.reload();
+        if (response.ok) { location.reload(); return; }
+        result.textContent = answer.error || "refused";
       } catch (error) {
         result.textContent = "the app did not answer: " + error;
       }
+      buttons.forEach((b) => { b.disabled = false; });
     });
   });
 }
