@@ -94,8 +94,9 @@ def test_the_counterparty_statement_as_pdf(run, deal):
     for phrase in EXPECTED:
         assert phrase in words, phrase
     spec_fp, journal_fp = fingerprints(deal, "counterparty")
+    events_fp = re.search(r"Events fingerprint \(SHA-256\): ([0-9a-f]{64})", words).group(1)
     assert f"Spec fingerprint (SHA-256): {spec_fp}" in words
-    assert f"Journal fingerprint (SHA-256): {journal_fp}" in words
+    assert journal_fp not in words  # test_statement_fingerprint says why
     evidence = hashlib.sha256(b"%PDF-1.4 the handover note\n").hexdigest()
     assert evidence in text.replace("\n", "")
     for status, (vendor, customer) in SUMMARY.items():
@@ -103,10 +104,11 @@ def test_the_counterparty_statement_as_pdf(run, deal):
     # Each page carries both fingerprints in its footer.
     for page in reader.pages:
         page_text = flat(page.extract_text())
-        assert spec_fp in page_text and journal_fp in page_text
+        assert spec_fp in page_text and events_fp in page_text
     info = reader.metadata
     assert info["/expectmatrixstatementspec"] == spec_fp
-    assert info["/expectmatrixstatementjournal"] == journal_fp
+    assert info["/expectmatrixstatementevents"] == events_fp
+    assert "/expectmatrixstatementjournal" not in info
     assert info["/Title"].startswith("Fulfilment statement: Field service scheduling")
     # The escalation list names the escalated expectation, the other list those close.
     escalations = words.split("Escalations", 1)[1].split("The matrix and where it stands")[0]
@@ -164,10 +166,10 @@ def test_the_same_statement_gives_the_same_bytes(run, deal):
 
 
 def test_a_new_event_changes_the_journal_fingerprint(run, deal):
-    before = flat(pdf_text(make(run, deal, "before.pdf"))[0])
+    before = flat(pdf_text(make(run, deal, "before.pdf", "--audience", "internal"))[0])
     assert run("record", deal, "V3", "met", "--on", "2026-04-08").exit_code == 0
-    after = flat(pdf_text(make(run, deal, "after.pdf"))[0])
-    _, journal_fp = fingerprints(deal, "counterparty")
+    after = flat(pdf_text(make(run, deal, "after.pdf", "--audience", "internal"))[0])
+    _, journal_fp = fingerprints(deal, "internal")
     assert journal_fp in after and journal_fp not in before
     assert "Last recorded: Met on 8 April 2026" in after
 
@@ -178,7 +180,7 @@ def test_a_deal_with_nothing_recorded_yet(run, tmp_path):
     text, _ = docx_text(make(run, spec, "fresh.docx"))
     words = flat(text)
     assert "No journal yet: nothing has been recorded since signing." in words
-    assert "Journal fingerprint (SHA-256): –" in words  # the footer's place for it
+    assert "Events fingerprint (SHA-256): –" in words  # the footer's place for it
 
 
 def _in_language(spec: Path, language: str) -> None:
@@ -201,10 +203,10 @@ def test_a_german_statement(run, deal, tmp_path):
                        "Nachweis: evidence/sandbox-handover.pdf",
                        "Eskaliert: ungelöst nach dem 16. März 2026",
                        "länger als 10 Geschäftstage",
-                       "Fingerabdruck des Protokolls (SHA-256)"):
+                       "Fingerabdruck der Ereignisse (SHA-256)"):
             assert phrase in words, phrase
         assert NOTE not in words
-    assert fingerprints(deal, "counterparty")[1] in pdf
+    assert fingerprints(deal, "counterparty")[1] not in pdf
 
 
 def test_an_arabic_statement_right_to_left(run, deal):
@@ -222,11 +224,11 @@ def test_an_arabic_statement_right_to_left(run, deal):
     assert spec_fp in text and journal_fp in text
     pdf = make(run, deal, "ar.pdf")
     pdf_words, reader = pdf_text(pdf)
-    assert reader.metadata["/expectmatrixstatementjournal"] == journal_fp
+    events_fp = reader.metadata["/expectmatrixstatementevents"]
     # pypdf reorders right-to-left text on extraction: single words and the hashes.
-    for word in ("التصعيدات", "البصمات", fingerprints(deal, "counterparty")[0], journal_fp):
+    for word in ("التصعيدات", "البصمات", fingerprints(deal, "counterparty")[0], events_fp):
         assert word in pdf_words, word
-    assert NOTE not in pdf_words
+    assert NOTE not in pdf_words and journal_fp not in pdf_words
 
 
 # --- hostile input: a clear message, the right exit code, nothing written -----------------

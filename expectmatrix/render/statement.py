@@ -83,7 +83,11 @@ class StatementView:
     pending: tuple[EscalationView, ...]  # overdue or missed, not escalated yet
     areas: tuple[StatusArea, ...]
     spec_fingerprint: str  # the one the edition prints (the matrix's)
-    journal_sha256: str | None  # None: no journal yet
+    # The journal file's SHA-256: the internal edition's only. The journal names the full
+    # spec's fingerprint, so its hash would let a counterparty test guesses of internal
+    # values; that edition prints a digest of the events it shows instead.
+    journal_sha256: str | None  # None: no journal yet, or the counterparty edition
+    events_sha256: str | None  # the counterparty edition's, when there is a journal
     created: dt.datetime
 
 

@@ -34,6 +34,7 @@ _TONE_STYLES = {"good": ("EmGood", "Status done", "1E7E34"),
                 "plain": ("EmPlain", "Status running", "24425E")}
 SPEC_PROPERTY = "expectmatrix-statement-spec"
 JOURNAL_PROPERTY = "expectmatrix-statement-journal"
+EVENTS_PROPERTY = "expectmatrix-statement-events"
 _CUSTOM_PROPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 _VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 
@@ -88,8 +89,8 @@ class StatementDocxRenderer(DocxRenderer):
             header += ox.para(watermark(str(labels["draft"]), view.look.accent))
         footer = (ox.para(ox.run(f"{labels['fingerprint']}: ", "EmTiny"),
                           ox.run(s.spec_fingerprint, "EmTiny"))
-                  + ox.para(ox.run(f"{labels['statement_journal_fingerprint']}: ", "EmTiny"),
-                            ox.run(s.journal_sha256 or "–", "EmTiny"))
+                  + ox.para(ox.run(f"{_record_label(s)}: ", "EmTiny"),
+                            ox.run(_record_hash(s) or "–", "EmTiny"))
                   + ox.para(ox.run("\t"), *ox.page_runs(str(labels["page"])), tab_right=width))
         self._place_furniture(section, header, footer, view.look)
 
@@ -166,12 +167,25 @@ class StatementDocxRenderer(DocxRenderer):
         yield heading("statement_fingerprints")
         yield ox.para(ox.run(f"{labels['fingerprint']}: ", "EmLabel"),
                       ox.run(s.spec_fingerprint, "EmDetail"))
-        if s.journal_sha256:
-            yield ox.para(ox.run(f"{labels['statement_journal_fingerprint']}: ", "EmLabel"),
-                          ox.run(s.journal_sha256, "EmDetail"))
+        recorded = _record_hash(s)
+        if recorded:
+            yield ox.para(ox.run(f"{_record_label(s)}: ", "EmLabel"),
+                          ox.run(recorded, "EmDetail"))
         else:
             yield ox.para(ox.run(str(labels["statement_no_journal"])))
-        yield ox.para(ox.run(str(labels["statement_fingerprints_note"]), "EmSmall"), before=3)
+        note = "statement_fingerprints_note" if view.internal else "statement_events_note"
+        yield ox.para(ox.run(str(labels[note]), "EmSmall"), before=3)
+
+
+def _record_label(s: StatementView) -> str:
+    """The internal edition names the journal file's hash; the counterparty edition the
+    digest of the events it shows (render/statement.py says why)."""
+    key = "statement_journal_fingerprint" if s.matrix.internal else "statement_events_fingerprint"
+    return str(s.matrix.labels[key])
+
+
+def _record_hash(s: StatementView) -> str | None:
+    return s.journal_sha256 if s.matrix.internal else s.events_sha256
 
 
 def _cell(c: StatusCell | None, labels: dict[str, Any]) -> list[str]:
@@ -207,14 +221,15 @@ def _statement_properties(doc: Any, s: StatementView) -> None:
     props.subject = f"{kind}: {view.vendor.name} and {view.customer.name}, {s.as_of}"
     props.keywords = f"{view.deal_id}, fulfilment statement"
     props.comments = (f"{labels['fingerprint']}: {s.spec_fingerprint}; "
-                      f"{labels['statement_journal_fingerprint']}: {s.journal_sha256 or '-'}")
+                      f"{_record_label(s)}: {_record_hash(s) or '-'}")
     props.category = kind
     props.last_modified_by = view.generator
     props.revision = view.version
     created = s.created.replace(tzinfo=None)
     props.created = props.modified = props.last_printed = created
     props.language = view.language
-    values = ((SPEC_PROPERTY, s.spec_fingerprint), (JOURNAL_PROPERTY, s.journal_sha256 or "none"))
+    values = ((SPEC_PROPERTY, s.spec_fingerprint),
+              (JOURNAL_PROPERTY if view.internal else EVENTS_PROPERTY, _record_hash(s) or "none"))
     items = "".join(f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" '
                     f'name="{name}"><vt:lpwstr>{escape(value)}</vt:lpwstr></property>'
                     for pid, (name, value) in enumerate(values, start=2))

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from expectmatrix.errors import EditRefused, ExpectmatrixError, InputError, PathRefused
 from expectmatrix.render.output import output_name
-from expectmatrix.serve import editor
+from expectmatrix.serve import editor, tracking
 from expectmatrix.serve.edits import Recent
 from expectmatrix.serve.guard import Guard, GuardMiddleware
 from expectmatrix.serve.preview import Previews
@@ -131,7 +131,8 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
     # folder shapes the documents, and an override of a page would run unbounded in here.
     pages = environment(())
     for template in ("serve/deals.html", "serve/editor.html", "serve/form.html",
-                     "serve/form-problem.html"):
+                     "serve/form-problem.html",
+                     "serve/track.html", "serve/due.html"):
         prepare(pages, template)  # a broken page template fails at start, not per request
     served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages,
                     Previews(), Rendering(settings, timeout), Recent(), {})
@@ -302,6 +303,10 @@ ROUTES: tuple[tuple[str, Handler, tuple[str, ...]], ...] = (
     ("/preview/{key}", editor.preview_page, ("GET",)),
     ("/deals/{name}/versions", editor.new_version, ("POST",)),
     ("/deals/{name}/compare", editor.compare, ("GET",)),
+    ("/deals/{name}/track", tracking.track_page, ("GET",)),
+    ("/deals/{name}/track", tracking.record_event, ("POST",)),
+    ("/deals/{name}/calendar.ics", tracking.calendar_feed, ("GET",)),
+    ("/due", tracking.due_page, ("GET",)),
 )
 # What a refused request answers; the most specific class answers.
 ERRORS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {

@@ -10,6 +10,8 @@ document's language, as a StatementView the writers lay out (render/statement*.p
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -93,9 +95,28 @@ def statement_view(status: DealStatus, matrix: View, edition: Edition) -> Statem
                       if e.escalates_after is not None and e.status != "escalated"),
         areas=areas,
         spec_fingerprint=matrix.fingerprint,
-        journal_sha256=status.journal_sha256,
+        journal_sha256=status.journal_sha256 if edition.internal else None,
+        events_sha256=None if edition.internal or status.journal is None
+        else events_digest(status, matrix.fingerprint, set(texts)),
         created=source_date() or dt.datetime.combine(status.today, dt.time(), tzinfo=dt.UTC),
     )
+
+
+def events_digest(status: DealStatus, spec_fingerprint: str, ids: set[str]) -> str:
+    """SHA-256 of what the counterparty statement says was recorded: the fingerprint it
+    prints and the last event of each expectation it shows (``ids``) as printed (id,
+    event, day, by, evidence), never the notes or times it leaves out. A hash of nothing
+    but what its reader holds confirms no guess of anything internal."""
+    shown = []
+    for e in status.expectations:
+        event = e.last_event
+        if event is not None and e.id in ids:
+            proof = event.evidence
+            shown.append([e.id, event.event, event.date.isoformat(), event.by,
+                          proof.file if proof else None, proof.sha256 if proof else None])
+    text = json.dumps({"spec": spec_fingerprint, "events": shown}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _status_cell(c: Cell, e: ExpectationStatus, labels: dict[str, Any],

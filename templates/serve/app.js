@@ -257,7 +257,54 @@ function newDeal(form) {
   });
 }
 
+// The Track view: each button records one event (with the row's note and evidence file,
+// sent as the request body), then the page is drawn again from the journal.
+function tracker(main) {
+  const name = encodeURIComponent(main.dataset.name);
+  const limit = Number(main.dataset.maxBytes);
+  const result = $("#track-result");
+  main.querySelectorAll("form.record").forEach((form) => {
+    // Enter in the note must not record the row's first event ("met") unasked.
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && event.target.tagName === "INPUT") event.preventDefault();
+    });
+    const buttons = form.querySelectorAll("button");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const id = form.dataset.id;
+      const params = new URLSearchParams({id, event: event.submitter.value});
+      const on = $("#on").value;
+      const by = $("#by").value.trim();
+      const note = form.elements.note.value.trim();
+      if (on) params.set("on", on);
+      if (by) params.set("by", by);
+      if (note) params.set("note", note);
+      const file = form.elements.evidence.files[0];
+      if (file) {
+        if (file.size > limit) {
+          result.textContent = `${file.name} is larger than ${limit} bytes: nothing was recorded`;
+          return;
+        }
+        params.set("file", file.name);
+      }
+      result.textContent = `recording ${id}…`;
+      buttons.forEach((b) => { b.disabled = true; });  // one click, one event
+      try {
+        const response = await post(`/deals/${name}/track?${params}`, file || "");
+        const answer = await response.json();
+        if (response.ok) { location.reload(); return; }
+        result.textContent = answer.error || "refused";
+      } catch (error) {
+        result.textContent = "the app did not answer: " + error;
+      }
+      buttons.forEach((b) => { b.disabled = false; });
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const track = document.getElementById("track");
+  if (track) tracker(track);
   const main = document.getElementById("editor");
   if (main) editor(main);
   const form = document.getElementById("new-deal");
