@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import zipfile
 
 from conftest import SAMPLES, pdf_text
 
@@ -147,3 +149,23 @@ def test_a_column_map_that_is_not_a_file_or_not_a_map_is_refused(run, tmp_path):
     unknown = run("batch", export, "-o", tmp_path / "out", "--columns", "zoho")
     assert unknown.exit_code == 2 and "salesforce" in unknown.stderr  # a usage error
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.pdf"))
+
+
+def test_a_csv_row_finds_its_base_specs_logo(tmp_path):
+    from builders import png
+
+    base_dir, csv_dir = tmp_path / "base", tmp_path / "crm"
+    base_dir.mkdir()
+    csv_dir.mkdir()
+    (base_dir / "logo.png").write_bytes(png())
+    base = base_dir / "base.yaml"
+    shutil.copy(SAMPLES / "minimal.yaml", base)
+    with base.open("a", encoding="utf-8") as f:
+        f.write("branding:\n  logo: logo.png\n")
+    csv_file = csv_dir / "deals.csv"
+    csv_file.write_text("deal.id,parties.customer.name\nROW-1,Nordsee Brauhaus GmbH\n")
+    result = run_batch([csv_file], tmp_path / "out", ("pdf", "docx"), base=base, jobs=1)
+    [record] = result.records
+    assert record.status == "ok", record.error
+    with zipfile.ZipFile(tmp_path / "out" / "ROW-1-v1.docx") as z:
+        assert any(n.startswith("word/media/") for n in z.namelist())

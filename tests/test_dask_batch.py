@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from builders import png, spec_file
 from conftest import SAMPLES
-from test_hostile import _png, spec_file
 
 CLI = [sys.executable, "-m", "expectmatrix"]
 
@@ -43,7 +43,7 @@ def _inputs(tmp_path: Path) -> list[str]:
     inp.mkdir()
     for sample in SAMPLES.glob("*.yaml"):
         shutil.copy(sample, inp)
-    (inp / "logo.png").write_bytes(_png())
+    (inp / "logo.png").write_bytes(png())
     spec = spec_file(inp, "logo-deal.json", id="LOGO-1")
     data = json.loads(spec.read_text())
     data["branding"] = {"logo": "logo.png"}
@@ -51,7 +51,7 @@ def _inputs(tmp_path: Path) -> list[str]:
     crm, base = tmp_path / "crm", tmp_path / "base"
     crm.mkdir()
     base.mkdir()
-    (base / "logo.png").write_bytes(_png())
+    (base / "logo.png").write_bytes(png())
     shutil.copy(SAMPLES / "minimal.yaml", base / "base.yaml")
     with (base / "base.yaml").open("a", encoding="utf-8") as f:
         f.write("branding:\n  logo: logo.png\n")

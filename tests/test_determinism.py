@@ -105,3 +105,22 @@ def test_the_pinned_date_stays_inside_the_write(tmp_path, monkeypatch):
     monkeypatch.setattr(time, "time", lambda: 1_234_567_890.0)
     assert head.timestampNow() == 1_234_567_890 + 2_082_844_800
     assert "SOURCE_DATE_EPOCH" not in os.environ
+
+
+def test_a_missing_harfbuzz_subset_library_is_said_once(run, tmp_path, monkeypatch):
+    from expectmatrix.render import pipeline as rendering
+
+    monkeypatch.setattr(rendering, "harfbuzz_subset_available", lambda: False)
+    spec = SAMPLES / "minimal.yaml"
+    result = run("render", spec, "-o", tmp_path / "out", "-f", "pdf")
+    assert result.exit_code == 0
+    assert result.stderr.count("no HarfBuzz subsetting library") == 1
+    assert any(line.startswith("warning: this machine has no HarfBuzz")
+               for line in result.stderr.splitlines())  # about the machine: no file named
+    data = json.loads(run("render", spec, "-o", tmp_path / "out", "-f", "pdf", "--json").stdout)
+    assert "harfbuzz-subset" in [f["code"] for f in data["findings"]]
+    # DOCX output does not depend on it: nothing said.
+    docx = run("render", spec, "-o", tmp_path / "out", "-f", "docx")
+    assert "HarfBuzz" not in docx.stderr
+    batch = run("batch", spec, "-o", tmp_path / "batch", "-f", "pdf")
+    assert batch.stderr.count("no HarfBuzz subsetting library") == 1

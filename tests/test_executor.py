@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_hostile import spec_file, template
+from builders import spec_file, template
 
 from expectmatrix.batch.runner import run_batch
 from expectmatrix.errors import RenderError, WorkerFailed

@@ -150,3 +150,48 @@ def test_german_labels_say_auftrag_and_labels_do_not_touch_their_values(run, tmp
         starts = [(float(x0), float(y)) for x0, y, x1, w in words if w == value]
         gaps = [x0 - x1 for x1, y1 in ends for x0, y0 in starts if abs(y0 - y1) < 3 and x0 > x1]
         assert gaps and min(gaps) >= 3, (label, gaps)  # points: a visible space, at least
+
+
+def _in_language(tmp_path: Path, language: str) -> Path:
+    text = (SAMPLES / "small-bakery.yaml").read_text(encoding="utf-8")
+    assert "  language:" not in text
+    spec = tmp_path / f"bakery-{language}.yaml"
+    spec.write_text(text.replace("deal:\n", f"deal:\n  language: {language}\n", 1),
+                    encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_verify_reads_the_fingerprint_printed_in_the_documents_language(run, tmp_path,
+                                                                          language):
+    spec = _in_language(tmp_path, language)
+    out = tmp_path / "out"
+    assert run("render", spec, "-o", out).exit_code == 0
+    for doc in sorted(out.iterdir()):
+        result = run("verify", doc, spec)
+        assert result.exit_code == 0, (doc.name, result.stdout, result.stderr)
+        assert "ok   every printed fingerprint is the" in result.stdout
+    label = {"de": "Fingerabdruck", "ar": "بصمة"}[language]
+    pdf = next(out.glob("*.pdf")).read_bytes()
+    assert label in pdf_text(pdf)[0]
+    assert label in docx_text(next(out.glob("*.docx")).read_bytes())[0]
+
+
+def test_validate_and_render_report_the_language_warning_alike(run, tmp_path):
+    spec = _in_language(tmp_path, "it")
+    validated = run("validate", spec)
+    assert validated.exit_code == 0
+    assert "no labels for language 'it'" in validated.stderr
+    as_json = json.loads(run("validate", "--json", spec).stdout)
+    assert "language" in [f["code"] for f in as_json[0]["findings"]]
+    rendered = run("render", spec, "-o", tmp_path / "out", "-f", "docx")
+    assert rendered.stderr.count("no labels for language 'it'") == 1
+    # A template folder with Italian labels puts the warning away in both.
+    folder = tmp_path / "tpl" / "labels"
+    folder.mkdir(parents=True)
+    (folder / "it.yaml").write_text("draft: BOZZA\n", encoding="utf-8")
+    config = tmp_path / "expectmatrix.toml"
+    config.write_text('[templates]\ndirs = ["tpl"]\n', encoding="utf-8")
+    assert "no labels" not in run("--config", config, "validate", spec).stderr
+    assert "no labels" not in run("--config", config, "render", spec, "-o", tmp_path / "o2",
+                                  "-f", "docx").stderr
