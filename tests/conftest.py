@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import copy
 import importlib.util
 import io
@@ -25,6 +26,7 @@ NETGUARD = Path(__file__).resolve().parent / "netguard"
 _netlog_fd, NETLOG = tempfile.mkstemp(prefix="expectmatrix-netlog-")
 os.close(_netlog_fd)
 os.environ["EXPECTMATRIX_TEST_NETLOG"] = NETLOG
+atexit.register(Path(NETLOG).unlink, missing_ok=True)  # read by the session's last fixture
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(NETGUARD), *filter(None, [os.environ.get("PYTHONPATH")])])
 _guard_spec = importlib.util.spec_from_file_location("expectmatrix_netguard",

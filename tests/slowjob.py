@@ -47,3 +47,12 @@ def patch_batch() -> None:
     from expectmatrix.batch import runner as batch
 
     batch.run_batch = partial(batch.run_batch, worker_hook=gate_hook)  # type: ignore[assignment]
+
+
+def pid(item: str) -> int:
+    """The worker's process id: tells whether two jobs ran in the same worker."""
+    return os.getpid()
+
+
+def fail(item: str) -> str:
+    raise ValueError(f"{item} is refused")

@@ -5,69 +5,30 @@ the saved file validates and renders the same from the command line."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SAMPLES, pdf_text
+from liveserver import browser_page, require_browser, serving
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if os.environ.get("CI") != "true":  # on CI the browser tests must run, never skip
-    pytest.importorskip("playwright.sync_api")
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed", allow_module_level=True)
+require_browser()
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The app on a free port of 127.0.0.1, serving a folder with one sample."""
-    import uvicorn
-
-    from expectmatrix.serve.app import create_app
-
-    folder = tmp_path / "deals"
-    folder.mkdir()
-    shutil.copy(SAMPLES / "small-bakery.yaml", folder)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(folder, frozenset({f"127.0.0.1:{port}"}))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the app did not start"
-    yield f"http://127.0.0.1:{port}", folder
-    server.should_exit = True
-    thread.join(10)
+    """The app serving a folder with one sample."""
+    with serving(tmp_path, SAMPLES / "small-bakery.yaml") as served:
+        yield served
 
 
 @pytest.fixture
 def page(served: tuple[str, Path]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context(accept_downloads=True, viewport={"width": 1400,
-                                                                        "height": 1000})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # The conflict's 409 is the answer a test asks for.
+    with browser_page(lambda error: "status of 409" in error, accept_downloads=True) as page:
         yield page
-        browser.close()
-        # No script error, and nothing the page's policy refused (the conflict's 409 is
-        # the answer the test asks for).
-        assert [e for e in errors if "status of 409" not in e] == []
 
 
 def _status(page: Any) -> Any:

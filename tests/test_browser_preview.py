@@ -4,16 +4,34 @@ and says when it cannot, and a date is shown and typed in the deal's own order."
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from test_browser import page, served  # noqa: F401  (the browser and the app, as fixtures)
+import pytest
+from conftest import SAMPLES
+from liveserver import browser_page, require_browser, serving
+
+require_browser()
 
 
-def _status(page: Any) -> Any:  # noqa: F811
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    with serving(tmp_path, SAMPLES / "small-bakery.yaml") as served:
+        yield served
+
+
+@pytest.fixture
+def page(served: tuple[str, Path]) -> Iterator[Any]:
+    with browser_page() as page:
+        yield page
+
+
+def _status(page: Any) -> Any:
     return page.get_by_role("status")
 
 
-def test_the_preview_follows_each_edit(served, page):  # noqa: F811
+def test_the_preview_follows_each_edit(served, page):
     from playwright.sync_api import expect
 
     base, _ = served
@@ -41,7 +59,7 @@ def test_the_preview_follows_each_edit(served, page):  # noqa: F811
     expect(frame.get_by_text("Run three training sessions for shop staff.")).to_be_visible()
 
 
-def test_a_date_is_shown_and_typed_in_the_deals_order(served, page):  # noqa: F811
+def test_a_date_is_shown_and_typed_in_the_deals_order(served, page):
     from playwright.sync_api import expect
 
     base, _ = served

@@ -6,11 +6,6 @@ events, and finds what is due this week. "Today" is frozen at 2026-04-08."""
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +13,9 @@ from typing import Any
 import pytest
 import yaml
 from conftest import SAMPLES
+from liveserver import browser_page, require_browser, serving
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if os.environ.get("CI") != "true":  # on CI the browser tests must run, never skip
-    pytest.importorskip("playwright.sync_api")
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed", allow_module_level=True)
+require_browser()
 
 TODAY_EPOCH = "1775649600"  # 2026-04-08 12:00 UTC
 TITLE = "Field service scheduling rollout for Nordwind Kälte"
@@ -31,48 +23,18 @@ TITLE = "Field service scheduling rollout for Nordwind Kälte"
 
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
-    """The app on a free port of 127.0.0.1, serving the signed sample (and one in review)."""
-    import uvicorn
-
-    from expectmatrix.serve.app import create_app
-
+    """The app serving the signed sample (and one in review)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", TODAY_EPOCH)
-    folder = tmp_path / "deals"
-    folder.mkdir()
-    shutil.copy(SAMPLES / "after-signing" / "deal.yaml", folder)
-    shutil.copy(SAMPLES / "small-bakery.yaml", folder)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(folder, frozenset({f"127.0.0.1:{port}"}))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):  # waiting for the server to listen, not for an answer
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", folder
-    server.should_exit = True
-    thread.join(10)
+    with serving(tmp_path, SAMPLES / "after-signing" / "deal.yaml",
+                 SAMPLES / "small-bakery.yaml") as served:
+        yield served
 
 
 @pytest.fixture
 def page(served: tuple[str, Path]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # The 400 is the refusal a test asks for.
+    with browser_page(lambda error: "status of 400" in error) as page:
         yield page
-        browser.close()
-        # No script error, nothing the page's policy refused (the 400 is the refusal the
-        # test asks for).
-        assert [e for e in errors if "status of 400" not in e] == []
 
 
 def _events(folder: Path) -> list[dict[str, Any]]:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, pdf_text
-
-HOST = "127.0.0.1:8750"
+from liveserver import app_client, csrf_token
 
 
 @pytest.fixture
@@ -24,22 +23,8 @@ def folder(tmp_path) -> Path:
     return deals
 
 
-def _client(folder: Path, token: str | None = None, host: str = HOST):  # type: ignore[no-untyped-def]
-    from starlette.testclient import TestClient
-
-    from expectmatrix.serve.app import create_app
-
-    app = create_app(folder, frozenset({host}), token)
-    return TestClient(app, base_url=f"http://{host}")
-
-
-def _csrf(client) -> str:  # type: ignore[no-untyped-def]
-    page = client.get("/").text
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-
-
 def test_the_deals_list_shows_every_spec(folder):
-    client = _client(folder)
+    client = app_client(folder)
     page = client.get("/")
     assert page.status_code == 200
     assert "Point-of-sale and inventory rollout" in page.text and "Harbour Bakery Ltd" in page.text
@@ -52,7 +37,7 @@ def test_the_deals_list_shows_every_spec(folder):
 
 
 def test_api_validate_answers_as_validate_json(run, folder):
-    client = _client(folder)
+    client = app_client(folder)
     body = (folder / "small-bakery.yaml").read_bytes()
     answer = client.post("/api/validate", content=body)
     cli = json.loads(run("validate", folder / "small-bakery.yaml", "--json").stdout)
@@ -68,7 +53,7 @@ def test_api_validate_answers_as_validate_json(run, folder):
 
 
 def test_api_render_gives_the_file_render_makes(run, folder, tmp_path):
-    client = _client(folder)
+    client = app_client(folder)
     assert run("render", folder / "small-bakery.yaml", "-o", tmp_path / "out").exit_code == 0
     for fmt in ("pdf", "docx"):
         download = client.get("/api/render", params={"format": fmt, "name": "small-bakery.yaml"})
@@ -80,8 +65,8 @@ def test_api_render_gives_the_file_render_makes(run, folder, tmp_path):
 
 
 def test_save_keeps_the_text_and_refuses_to_overwrite_a_changed_file(folder):
-    client = _client(folder)
-    token = _csrf(client)
+    client = app_client(folder)
+    token = csrf_token(client)
     page = client.get("/deals/minimal.yaml").text
     etag = re.search(r'data-etag="([0-9a-f]{64})"', page).group(1)
     original = (folder / "minimal.yaml").read_text()
@@ -97,8 +82,8 @@ def test_save_keeps_the_text_and_refuses_to_overwrite_a_changed_file(folder):
 
 
 def test_a_new_deal_from_a_playbook_is_written_to_the_folder(run, folder):
-    client = _client(folder)
-    made = client.post("/new", headers={"X-CSRF-Token": _csrf(client)},
+    client = app_client(folder)
+    made = client.post("/new", headers={"X-CSRF-Token": csrf_token(client)},
                        content=json.dumps({"segment": "small", "vendor": "Acme Ltd",
                                            "customer": "Nordsee Brauhaus", "id": "NB-1"}))
     assert made.status_code == 200 and made.json() == {"created": "NB-1.yaml"}
@@ -106,8 +91,8 @@ def test_a_new_deal_from_a_playbook_is_written_to_the_folder(run, folder):
 
 
 def test_state_changing_requests_without_csrf_or_from_elsewhere_are_refused(folder):
-    client = _client(folder)
-    token = _csrf(client)
+    client = app_client(folder)
+    token = csrf_token(client)
     body = json.dumps({"text": "x", "etag": ""})
     assert client.put("/deals/minimal.yaml", content=body).status_code == 403
     assert client.put("/deals/minimal.yaml", content=body,
@@ -125,8 +110,8 @@ def test_state_changing_requests_without_csrf_or_from_elsewhere_are_refused(fold
 def test_paths_outside_the_folder_are_refused(folder, tmp_path, name):
     (tmp_path / "secret.yaml").write_text("secret: yes\n")
     (folder / "link.yaml").symlink_to(tmp_path / "secret.yaml")
-    client = _client(folder)
-    token = _csrf(client)
+    client = app_client(folder)
+    token = csrf_token(client)
     assert client.get(f"/deals/{name}").status_code in (400, 404)
     written = client.put(f"/deals/{name}", headers={"X-CSRF-Token": token},
                          content=json.dumps({"text": "x", "etag": "", "overwrite": True}))
@@ -150,12 +135,12 @@ def test_paths_outside_the_folder_are_refused(folder, tmp_path, name):
 
 
 def test_the_host_header_is_checked(folder):
-    client = _client(folder)
+    client = app_client(folder)
     assert client.get("/", headers={"Host": "attacker.example:8750"}).status_code == 400
 
 
 def test_a_team_server_needs_its_token(folder):
-    client = _client(folder, token="s3cret", host="10.0.0.5:8750")
+    client = app_client(folder, token="s3cret", host="10.0.0.5:8750")
     assert client.get("/").status_code == 403
     assert client.post("/api/validate", content=b"x").status_code == 403
     assert client.get("/?token=s3cret").status_code == 200  # sets the cookie
@@ -165,13 +150,13 @@ def test_a_team_server_needs_its_token(folder):
 
 
 def test_request_bodies_are_bounded(folder):
-    client = _client(folder)
+    client = app_client(folder)
     huge = b"#" * 3_000_000
     assert client.post("/api/validate", content=huge).status_code == 413
 
 
 def test_the_page_loads_nothing_from_outside(folder):
-    client = _client(folder)
+    client = app_client(folder)
     for page in (client.get("/").text, client.get("/deals/minimal.yaml").text):
         assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
     assert client.get("/static/app.js").status_code == 200
@@ -184,7 +169,7 @@ def _edit(client, token, text, edit=None, form=False, name="small-bakery.yaml"):
 
 
 def test_the_editor_page_is_a_form_named_for_people(folder):
-    client = _client(folder)
+    client = app_client(folder)
     page = client.get("/deals/small-bakery.yaml").text
     for name in ("Add vendor expectation", "Add customer expectation", "Remove V1",
                  "Remove C4", "Move V2 up", "Pick a clause for V1", "Save",
@@ -203,8 +188,8 @@ def test_the_editor_page_is_a_form_named_for_people(folder):
 
 
 def test_an_edit_answers_with_the_new_text_and_validates_words(run, folder):
-    client = _client(folder)
-    token = _csrf(client)
+    client = app_client(folder)
+    token = csrf_token(client)
     text = (folder / "small-bakery.yaml").read_text()
     answer = _edit(client, token, text, {"op": "remove", "path": "expectations.of_vendor[0]"},
                    form=True)
@@ -229,8 +214,8 @@ def test_an_edit_answers_with_the_new_text_and_validates_words(run, folder):
 
 
 def test_previews_show_each_edition_under_their_own_policy(folder):
-    client = _client(folder)
-    token = _csrf(client)
+    client = app_client(folder)
+    token = csrf_token(client)
     text = (folder / "small-bakery.yaml").read_text()
     pages = {}
     for audience in ("counterparty", "internal"):
@@ -251,8 +236,8 @@ def test_previews_show_each_edition_under_their_own_policy(folder):
 
 
 def test_a_new_version_keeps_the_old_file_and_compares_with_it(run, folder, tmp_path):
-    client = _client(folder)
-    token = _csrf(client)
+    client = app_client(folder)
+    token = csrf_token(client)
     original = (folder / "small-bakery.yaml").read_text()
     edited = original.replace("Before go-live", "Two weeks before go-live")
     made = client.post("/deals/small-bakery.yaml/versions", headers={"X-CSRF-Token": token},
@@ -287,8 +272,8 @@ def _document_xml(data: bytes) -> bytes:
 
 
 def test_hostile_edit_requests_are_refused_and_spec_text_stays_text(folder):
-    client = _client(folder)
-    token = _csrf(client)
+    client = app_client(folder)
+    token = csrf_token(client)
     headers = {"X-CSRF-Token": token}
     for body in (b"not json", b"[]", json.dumps({"edit": {}}).encode(),
                  json.dumps({"text": 5}).encode(), b'{"text": "deal: \\ud800"}',
@@ -315,7 +300,7 @@ def test_hostile_edit_requests_are_refused_and_spec_text_stays_text(folder):
 
 
 def test_the_deals_list_follows_the_files(folder):
-    client = _client(folder)
+    client = app_client(folder)
     assert "Pilot of the reporting module" in client.get("/").text
     spec = folder / "minimal.yaml"
     spec.write_text(spec.read_text().replace("Pilot of the reporting module",
@@ -329,7 +314,7 @@ def test_the_deals_list_follows_the_files(folder):
 def test_a_file_larger_than_a_request_may_be_is_refused_not_read(folder):
     big = folder / "huge.yaml"
     big.write_bytes(b"# " + b"x" * 2_100_000 + b"\n")
-    client = _client(folder)
+    client = app_client(folder)
     assert "huge.yaml" in client.get("/").text  # listed, with its problem
     assert client.get("/deals/huge.yaml").status_code == 400
     assert client.get("/api/render", params={"format": "pdf", "name": "huge.yaml"}

@@ -6,7 +6,6 @@ with a 4xx and a message, never a traceback."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import signal
 import socket
@@ -15,15 +14,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from conftest import SAMPLES, pdf_text
+from liveserver import HOST, app_client, csrf_token, in_thread, live
 
-HOST = "127.0.0.1:8750"
 LOOP = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 
 
@@ -62,82 +60,11 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not any(r.exc_info or "Traceback" in r.getMessage() for r in records)
 
 
-def _client(folder: Path, token: str | None = None, timeout: float = 120):  # type: ignore[no-untyped-def]
-    from starlette.testclient import TestClient
-
-    from expectmatrix.serve.app import create_app
-
-    return TestClient(create_app(folder, frozenset({HOST}), token, timeout=timeout),
-                      base_url=f"http://{HOST}")
-
-
-def _csrf(client: Any) -> str:
-    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").text).group(1)  # type: ignore[union-attr]
-
-
-class _Started:
-    """ASGI middleware that tells when a request to a path has reached the app."""
-
-    def __init__(self, app: Any, query: str) -> None:
-        self.app, self.query = app, query.encode()
-        self.seen = threading.Event()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and self.query in scope.get("query_string", b""):
-            self.seen.set()
-        await self.app(scope, receive, send)
-
-    def stop(self) -> None:
-        self.app.stop()
-
-
-@contextmanager
-def _live(folder: Path, timeout: float = 120, started_on: str = "never"
-          ) -> Iterator[tuple[str, _Started, Any, threading.Thread]]:
-    """The app on uvicorn, on an ephemeral port of 127.0.0.1, as `serve` runs it."""
-    from expectmatrix.serve.app import create_app, server
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = _Started(create_app(folder, frozenset({f"127.0.0.1:{port}"}), timeout=timeout),
-                   started_on)
-    # log_config=None: uvicorn's records reach the test's log capture
-    running = server(app, "127.0.0.1", port, log_config=None)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(600):
-        if running.started:
-            break
-        time.sleep(0.05)
-    assert running.started, "the server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", app, running, thread
-    finally:
-        running.should_exit = True
-        thread.join(30)
-        sock.close()
-
-
-def _in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            result["response"] = fn()
-        except httpx.HTTPError as e:
-            result["error"] = e
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, result
-
-
 # --- a configured template that loops ---------------------------------------------------
 
 
 def test_a_looping_template_is_stopped_and_later_documents_are_made(hostile):
-    client = _client(hostile, timeout=5)  # a fresh worker's first PDF fits in it, loaded
+    client = app_client(hostile, timeout=5)  # a fresh worker's first PDF fits in it, loaded
     started = time.monotonic()
     slow = client.get("/api/render", params={"format": "pdf", "name": "slow.yaml"})
     assert slow.status_code == 504
@@ -147,7 +74,7 @@ def test_a_looping_template_is_stopped_and_later_documents_are_made(hostile):
     download = client.get("/api/render", params={"format": "pdf", "name": "minimal.yaml"})
     assert download.status_code == 200 and "Pilot of the reporting module" in pdf_text(
         download.content)[0]
-    csrf = {"X-CSRF-Token": _csrf(client)}
+    csrf = {"X-CSRF-Token": csrf_token(client)}
     slow_text = (hostile / "slow.yaml").read_text()
     preview = client.post("/api/preview?name=slow.yaml", headers=csrf,
                           content=json.dumps({"text": slow_text}))
@@ -161,9 +88,9 @@ def test_a_looping_template_is_stopped_and_later_documents_are_made(hostile):
 
 
 def test_while_a_template_loops_the_app_answers_and_downloads(hostile):
-    with (_live(hostile, timeout=10, started_on="name=slow.yaml") as (base, app, _, _),
+    with (live(hostile, timeout=10, started_on="name=slow.yaml") as (base, app, _, _),
           httpx.Client(base_url=base, timeout=120) as client):
-        thread, slow = _in_thread(lambda: client.get(
+        thread, slow = in_thread(lambda: client.get(
             "/api/render", params={"format": "pdf", "name": "slow.yaml"}))
         assert app.seen.wait(60), "the slow download never reached the app"
         listing = client.get("/", timeout=30)
@@ -179,7 +106,7 @@ def test_while_a_template_loops_the_app_answers_and_downloads(hostile):
 def test_a_configured_template_folder_does_not_replace_the_apps_pages(hostile):
     (hostile / "tpl" / "serve").mkdir()
     (hostile / "tpl" / "serve" / "deals.html").write_text("OVERRIDDEN")
-    listing = _client(hostile).get("/")
+    listing = app_client(hostile).get("/")
     assert listing.status_code == 200
     assert "OVERRIDDEN" not in listing.text and "Harbour Bakery" in listing.text
 
@@ -205,11 +132,11 @@ def test_a_slow_check_does_not_hold_other_requests(folder, monkeypatch, endpoint
     monkeypatch.setattr(checks, "check_loaded", held)
     text = (folder / "small-bakery.yaml").read_text()
     big = text + "".join(f"# {'x' * 90}\n" for _ in range(19_000))  # 1.9 MB of comments
-    with _live(folder) as (base, _, _, _), httpx.Client(base_url=base, timeout=120) as client:
-        csrf = {"X-CSRF-Token": _csrf(client)}
+    with live(folder) as (base, _, _, _), httpx.Client(base_url=base, timeout=120) as client:
+        csrf = {"X-CSRF-Token": csrf_token(client)}
         body = json.dumps({"text": big}) if endpoint == "/api/edit" else big
         query = "" if endpoint == "/api/render" else "?name=big.yaml"  # a body, not a file
-        thread, slow = _in_thread(lambda: client.post(f"{endpoint}{query}",
+        thread, slow = in_thread(lambda: client.post(f"{endpoint}{query}",
                                                       content=body.encode(), headers=csrf))
         assert checking.wait(60), "the check never started"
         listing = client.get("/", timeout=30)  # with the loop held, this would time out
@@ -266,9 +193,9 @@ def test_a_render_in_flight_does_not_hold_the_shutdown(hostile, monkeypatch):
             made.set()
 
     monkeypatch.setattr(Rendering, "document", document)
-    with _live(hostile, timeout=60) as (base, _, server, running):
+    with live(hostile, timeout=60) as (base, _, server, running):
         client = httpx.Client(base_url=base, timeout=120)
-        request, answer = _in_thread(lambda: client.get("/api/render",
+        request, answer = in_thread(lambda: client.get("/api/render",
                                                         params={"name": "slow.yaml"}))
         assert making.wait(60), "the slow download never started"
         started = time.monotonic()
@@ -296,10 +223,10 @@ def test_a_render_in_flight_does_not_hold_the_shutdown(hostile, monkeypatch):
     ({"op": "move", "path": "deal.title", "delta": 1}, "is not a row of a list"),
 ])
 def test_an_edit_that_cannot_apply_is_refused(folder, edit, words):
-    client = _client(folder)
+    client = app_client(folder)
     text = (folder / "small-bakery.yaml").read_text()
     answer = client.post("/api/edit?name=small-bakery.yaml", headers={
-        "X-CSRF-Token": _csrf(client)}, content=json.dumps({"text": text, "edit": edit}))
+        "X-CSRF-Token": csrf_token(client)}, content=json.dumps({"text": text, "edit": edit}))
     assert answer.status_code == 400 and words in answer.json()["error"]
 
 
@@ -308,9 +235,9 @@ def test_an_edit_that_cannot_apply_is_refused(folder, edit, words):
     ("PUT", "/deals/minimal.yaml"), ("POST", "/new"), ("POST", "/api/edit"),
     ("POST", "/api/preview"), ("POST", "/deals/minimal.yaml/versions")])
 def test_a_json_body_that_is_no_object_is_refused(folder, method, path, body):
-    client = _client(folder)
+    client = app_client(folder)
     before = sorted(p.name for p in folder.iterdir())
-    answer = client.request(method, path, content=body, headers={"X-CSRF-Token": _csrf(client)})
+    answer = client.request(method, path, content=body, headers={"X-CSRF-Token": csrf_token(client)})
     assert answer.status_code == 400
     assert answer.json()["error"] in ("the request is not a JSON object",
                                       "the request is not JSON",
@@ -325,9 +252,9 @@ def test_a_json_body_that_is_no_object_is_refused(folder, method, path, body):
     ({"id": "NEW-1", "segment": ["small"]}, 400, "the new deal's fields are text"),
 ])
 def test_a_new_deal_that_cannot_be_drafted_is_refused(folder, form, status, words):
-    client = _client(folder)
+    client = app_client(folder)
     answer = client.post("/new", content=json.dumps(form),
-                         headers={"X-CSRF-Token": _csrf(client)})
+                         headers={"X-CSRF-Token": csrf_token(client)})
     assert answer.status_code == status and words in answer.json()["error"]
     assert not (folder / "NEW-1.yaml").exists()
 
@@ -338,7 +265,7 @@ def test_a_new_deal_that_cannot_be_drafted_is_refused(folder, form, status, word
     {"Authorization": "Bearer \u65e5\u672c".encode()},
 ])
 def test_a_token_that_is_not_ascii_is_refused(folder, headers):
-    client = _client(folder, token="the-real-token")
+    client = app_client(folder, token="the-real-token")
     answer = client.get("/", headers=headers)
     assert answer.status_code == 403 and "access token" in answer.text
     api = client.post("/api/validate", content=b"deal: {}", headers=headers)
@@ -346,14 +273,14 @@ def test_a_token_that_is_not_ascii_is_refused(folder, headers):
 
 
 def test_a_csrf_header_that_is_not_ascii_is_refused(folder):
-    client = _client(folder)
+    client = app_client(folder)
     answer = client.put("/deals/minimal.yaml", content=b"{}",
                         headers={"X-CSRF-Token": "\u65e5\u672c".encode()})
     assert answer.status_code == 403 and "CSRF token" in answer.json()["error"]
 
 
 def test_a_content_length_that_is_no_number_is_refused(folder):
-    client = _client(folder)
+    client = app_client(folder)
     request = client.build_request("POST", "/api/validate", content=b"x")
     request.headers["Content-Length"] = "\u00b2"  # a digit to str.isdigit, not to int()
     answer = client.send(request)
@@ -397,7 +324,7 @@ def test_a_chunked_body_over_the_limit_on_a_real_server(folder):
         for _ in range(MAX_BODY_BYTES // 65_536 + 2):
             yield b"#" * 65_536
 
-    with _live(folder) as (base, _, _, _), httpx.Client(base_url=base, timeout=60) as client:
+    with live(folder) as (base, _, _, _), httpx.Client(base_url=base, timeout=60) as client:
         answer = client.post("/api/validate", content=chunks())
         assert answer.status_code == 413 and "limited to" in answer.json()["error"]
         assert client.get("/").status_code == 200
@@ -408,7 +335,7 @@ def test_a_file_named_in_any_script_downloads_with_its_name(folder):
     (folder / "\u65e5\u672c.yaml").write_text(text.replace(
         "  segment: medium\n", "  segment: medium\n  version: 2\n").replace(
         "Pilot of the reporting module", "Pilot of the planning module"))
-    client = _client(folder)
+    client = app_client(folder)
     for fmt in ("pdf", "docx"):
         answer = client.get("/deals/%E6%97%A5%E6%9C%AC.yaml/compare", params={"format": fmt})
         assert answer.status_code == 200, answer.text

@@ -17,13 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ROOT, SAMPLES
-from test_serve_hostile import _csrf, _in_thread, _live
+from liveserver import HOST, app_client, csrf_token, in_thread, live
 
 from expectmatrix.errors import EditRefused
 from expectmatrix.serve.edits import Edit, apply
 from expectmatrix.spec import roundtrip, shape
 
-HOST = "127.0.0.1:8750"
 BAKERY = (SAMPLES / "small-bakery.yaml").read_text(encoding="utf-8")
 
 
@@ -36,17 +35,9 @@ def folder(tmp_path: Path) -> Path:
     return deals
 
 
-def _client(folder: Path):  # type: ignore[no-untyped-def]
-    from starlette.testclient import TestClient
-
-    from expectmatrix.serve.app import create_app
-
-    return TestClient(create_app(folder, frozenset({HOST})), base_url=f"http://{HOST}")
-
-
 def _edit(client: Any, text: str, edit: dict[str, Any] | None, form: bool = False,
           name: str = "small-bakery.yaml") -> Any:
-    return client.post(f"/api/edit?name={name}", headers={"X-CSRF-Token": _csrf(client)},
+    return client.post(f"/api/edit?name={name}", headers={"X-CSRF-Token": csrf_token(client)},
                        content=json.dumps({"text": text, "edit": edit, "form": form}))
 
 
@@ -87,11 +78,11 @@ def test_a_slow_editor_request_does_not_hold_the_others(folder, monkeypatch, met
 
     monkeypatch.setattr(checks, "check_loaded", held)
     (folder / "big.yaml").write_text(BAKERY.replace("HBK-2026-007", "BIG-1"))
-    with _live(folder) as (base, _, _, _), httpx.Client(base_url=base, timeout=120) as client:
-        csrf = {"X-CSRF-Token": _csrf(client)}
+    with live(folder) as (base, _, _, _), httpx.Client(base_url=base, timeout=120) as client:
+        csrf = {"X-CSRF-Token": csrf_token(client)}
         armed.set()
         body = json.dumps({"text": BAKERY, "audience": "counterparty"}).encode()
-        thread, slow = _in_thread(lambda: client.request(method, url, content=body,
+        thread, slow = in_thread(lambda: client.request(method, url, content=body,
                                                          headers=csrf))
         assert checking.wait(60), "the check never started"
         other = client.post("/api/validate", content=BAKERY.encode(), timeout=30)
@@ -116,7 +107,7 @@ def test_a_slow_editor_request_does_not_hold_the_others(folder, monkeypatch, met
 def test_the_browsers_edit_is_the_libraries_edit(folder, edit):
     """What /api/edit answers is what edits.apply makes of the text, twice in a row (the
     second from the document the first remembered)."""
-    client = _client(folder)
+    client = app_client(folder)
     first = _edit(client, BAKERY, edit).json()["text"]
     assert first == apply(BAKERY, Edit.from_json(edit))
     again = {**edit, "op": "set", "path": "deal.title", "value": "Next", "kind": "text"}
@@ -230,7 +221,7 @@ def test_list_bounds_and_deal_fields_come_from_the_models():
 
 
 def test_the_form_shows_the_models_fields_and_stops_at_their_bounds(folder):
-    client = _client(folder)
+    client = app_client(folder)
     page = client.get("/deals/small-bakery.yaml").text
     for path in ("deal.agreement.title", "deal.calendar", "deal.margin.currency",
                  "parties.customer.signatory.title", "approvals"):
@@ -260,7 +251,7 @@ def test_the_form_shows_the_models_fields_and_stops_at_their_bounds(folder):
 def test_dates_are_shown_and_read_in_the_deals_order(folder, language, shown, pattern, typed):
     text = BAKERY if language is None else BAKERY.replace(
         "  status: review\n", f"  status: review\n  language: {language}\n")
-    client = _client(folder)
+    client = app_client(folder)
     form = _edit(client, text, None, form=True).json()["form"]
     field = re.search(r'<input id="f-deal-effective"[^>]*>', form).group(0)  # type: ignore[union-attr]
     assert 'type="text"' in field and f'value="{shown}"' in field

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import SAMPLES
+from liveserver import app_client, csrf_token
 
-HOST = "127.0.0.1:8750"
 TODAY_EPOCH = "1775649600"  # 2026-04-08 12:00 UTC
 SAMPLE = SAMPLES / "after-signing" / "deal.yaml"
 DEAL_ID = "NWK-2026-003"
@@ -31,21 +31,8 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return deals
 
 
-def _client(folder: Path, token: str | None = None) -> Any:
-    from starlette.testclient import TestClient
-
-    from expectmatrix.serve.app import create_app
-
-    return TestClient(create_app(folder, frozenset({HOST}), token), base_url=f"http://{HOST}")
-
-
-def _csrf(client: Any, **params: str) -> str:
-    page = client.get("/", params=params).text
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-
-
 def _record(client: Any, data: bytes = b"", token: str | None = None, **params: str) -> Any:
-    headers = {"x-csrf-token": _csrf(client, **({"token": token} if token else {}))}
+    headers = {"x-csrf-token": csrf_token(client, **({"token": token} if token else {}))}
     if token:
         params["token"] = token
     return client.post("/deals/deal.yaml/track", params=params, content=data, headers=headers)
@@ -65,7 +52,7 @@ def _written(folder: Path) -> set[str]:
 
 
 def test_the_track_view_shows_both_sides_and_records_with_evidence(folder):
-    client = _client(folder)
+    client = app_client(folder)
     listing = client.get("/").text
     assert 'href="/deals/deal.yaml/track"' in listing  # approved: trackable
     assert "/deals/small-bakery.yaml/track" not in listing  # in review: not yet
@@ -94,7 +81,7 @@ def test_the_track_view_shows_both_sides_and_records_with_evidence(folder):
 
 
 def test_a_waiver_keeps_its_reason_and_the_day_given(folder, run):
-    client = _client(folder)
+    client = app_client(folder)
     answer = _record(client, id="V5", event="waived", on="2026-04-01",
                      note="Calls replaced by the shared board")
     assert answer.status_code == 200, answer.text
@@ -109,7 +96,7 @@ def test_a_waiver_keeps_its_reason_and_the_day_given(folder, run):
 
 
 def test_evidence_is_never_replaced(folder):
-    client = _client(folder)
+    client = app_client(folder)
     assert _record(client, b"first", id="V1", event="met", file="note.pdf").status_code == 200
     assert _record(client, b"first", id="V2", event="met", file="note.pdf").status_code == 200
     assert _record(client, b"other", id="V3", event="met", file="note.pdf").status_code == 200
@@ -123,7 +110,7 @@ def test_evidence_is_never_replaced(folder):
 @pytest.mark.parametrize("name", ["Übergabeprotokoll.pdf", "v1..final.pdf", "scan (2).jpg",
                                   "README"])
 def test_plain_names_in_any_script_are_kept_as_given(folder, name):
-    answer = _record(_client(folder), b"proof", id="V1", event="met", file=name)
+    answer = _record(app_client(folder), b"proof", id="V1", event="met", file=name)
     assert answer.status_code == 200, answer.text
     assert (folder / "evidence" / DEAL_ID / name).read_bytes() == b"proof"
     assert _events(folder)[0]["evidence"]["file"] == f"evidence/{DEAL_ID}/{name}"
@@ -150,7 +137,7 @@ HOSTILE_NAMES = {
 
 @pytest.mark.parametrize("name", list(HOSTILE_NAMES))
 def test_a_hostile_evidence_name_is_refused_and_nothing_written(folder, name):
-    client = _client(folder)
+    client = app_client(folder)
     before = _written(folder)
     answer = _record(client, b"%PDF-1.4 x", id="V1", event="met", file=name)
     assert answer.status_code == 400, answer.text
@@ -163,7 +150,7 @@ def test_a_hostile_evidence_name_is_refused_and_nothing_written(folder, name):
 def test_an_evidence_file_over_the_bound_is_refused_and_nothing_written(folder):
     from expectmatrix.serve.guard import MAX_BODY_BYTES
 
-    client = _client(folder)
+    client = app_client(folder)
     before = _written(folder)
     answer = _record(client, b"x" * (MAX_BODY_BYTES + 1), id="V1", event="met", file="big.pdf")
     assert answer.status_code == 413
@@ -184,7 +171,7 @@ def test_an_evidence_file_over_the_bound_is_refused_and_nothing_written(folder):
      "invisible direction control"),
 ])
 def test_a_refused_event_writes_nothing(folder, params, data, status, message):
-    client = _client(folder)
+    client = app_client(folder)
     before = _written(folder)
     answer = _record(client, data, **params)
     assert answer.status_code == status, answer.text
@@ -197,7 +184,7 @@ def test_evidence_is_not_stored_through_a_link_out_of_the_folder(folder, tmp_pat
     outside = tmp_path / "outside"
     outside.mkdir()
     (folder / "evidence").symlink_to(outside, target_is_directory=True)
-    answer = _record(_client(folder), b"x", id="V1", event="met", file="a.pdf")
+    answer = _record(app_client(folder), b"x", id="V1", event="met", file="a.pdf")
     assert answer.status_code == 400 and "is a link" in answer.json()["error"]
     assert list(outside.rglob("*")) in ([], [outside / DEAL_ID])
     assert not [p for p in outside.rglob("*") if p.is_file()]
@@ -205,14 +192,14 @@ def test_evidence_is_not_stored_through_a_link_out_of_the_folder(folder, tmp_pat
 
 
 def test_a_state_change_needs_the_csrf_token(folder):
-    client = _client(folder)
+    client = app_client(folder)
     answer = client.post("/deals/deal.yaml/track", params={"id": "V1", "event": "met"})
     assert answer.status_code == 403
     assert _events(folder) == []
 
 
 def test_a_journal_of_another_version_is_named_not_a_traceback(folder):
-    client = _client(folder)
+    client = app_client(folder)
     assert _record(client, id="V1", event="met").status_code == 200
     spec = folder / "deal.yaml"
     spec.write_text(spec.read_text(encoding="utf-8").replace("eight dispatchers", "six "
@@ -226,7 +213,7 @@ def test_a_journal_of_another_version_is_named_not_a_traceback(folder):
 
 
 def test_due_this_week_lists_due_and_late_items_by_date(folder):
-    page = _client(folder).get("/due")
+    page = app_client(folder).get("/due")
     assert page.status_code == 200
     rows = re.findall(r"<tr><td>([^<]*)</td><td><a href=\"([^\"]+)\">[^<]*</a></td>"
                       r"<td>([^<]*)</td>.*?<td class=\"track-status [^\"]+\">([^<]*)</td>",
@@ -247,7 +234,7 @@ def _parse(data: bytes) -> Any:
 
 
 def test_the_calendar_feed_is_the_calendar_command_s_file(folder, run, tmp_path):
-    feed = _client(folder).get("/deals/deal.yaml/calendar.ics")
+    feed = app_client(folder).get("/deals/deal.yaml/calendar.ics")
     assert feed.status_code == 200
     assert feed.headers["content-type"].startswith("text/calendar")
     out = tmp_path / "deal.ics"
@@ -258,7 +245,7 @@ def test_the_calendar_feed_is_the_calendar_command_s_file(folder, run, tmp_path)
 
 
 def test_the_calendar_feed_is_behind_the_token_when_there_is_one(folder):
-    client = _client(folder, token="s3cret-token")
+    client = app_client(folder, token="s3cret-token")
     refused = client.get("/deals/deal.yaml/calendar.ics")
     assert refused.status_code == 403 and b"BEGIN:VCALENDAR" not in refused.content
     assert client.get("/deals/deal.yaml/calendar.ics",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -218,11 +219,13 @@ _WRITER_MODULES = {"pdf": ("weasyprint", "expectmatrix.render.pdf"),
                    "html": ("expectmatrix.render.html", "expectmatrix.render.standalone")}
 
 
-def init_worker(options: RenderOptions, hook: Callable[[], None] | None = None) -> None:
+def init_worker(options: RenderOptions, hook: Callable[[], None] | None = None,
+                files: tuple[tuple[str, int, int], ...] = ()) -> None:
     """Ready a worker process for its jobs: the writers' libraries imported, nothing of
     the user's templates or letterhead read yet. Compiling those can take as long as
     rendering (Jinja folds constant expressions while it compiles), so it happens in the
-    first job, within that document's time limit, and is kept for the next ones."""
+    first job, within that document's time limit, and is kept for the next ones.
+    ``files``: what setup_files found, which tells set-ups apart; not read here."""
     from importlib import import_module
 
     for fmt in options.formats:
@@ -231,6 +234,22 @@ def init_worker(options: RenderOptions, hook: Callable[[], None] | None = None) 
     _worker.state = (options, options.renderers())
     if hook is not None:
         hook()
+
+
+def setup_files(options: RenderOptions, most: int = 2000) -> tuple[tuple[str, int, int], ...]:
+    """The files a worker's set-up reads (template folders, letterhead) with their times
+    and sizes as they are now. A worker keeps what it compiled for its next job; set up
+    with these, it is not reused once one of them changed (run_one compares set-ups)."""
+    found: list[tuple[str, int, int]] = []
+    paths = [*map(Path, options.template_dirs), *filter(None, [options.docx_base])]
+    for path in map(Path, paths):
+        for file in [path, *islice(path.rglob("*") if path.is_dir() else (), most)]:
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            found.append((str(file), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
 
 
 def worker_renderers() -> tuple[RenderOptions, Renderers]:
@@ -267,7 +286,8 @@ def check_setup(options: RenderOptions) -> None:
     if options.timeout:
         from expectmatrix.render.workers import run_one
 
-        run_one(init_worker, (options,), prepare_job, None, timeout=options.timeout)
+        run_one(init_worker, (options, None, setup_files(options)), prepare_job, None,
+                timeout=options.timeout)
         return
     renderers = options.renderers()
     renderers.notices(options.formats)
@@ -283,7 +303,8 @@ def render_documents(loaded: Loaded, options: RenderOptions,
     if options.timeout:
         from expectmatrix.render.workers import run_one
 
-        return run_one(init_worker, (options,), render_job, job,  # type: ignore[no-any-return]
+        return run_one(init_worker,  # type: ignore[no-any-return]
+                       (options, None, setup_files(options)), render_job, job,
                        timeout=options.timeout)
     renderers = renderers or options.renderers()
     assert loaded.spec is not None
