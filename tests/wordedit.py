@@ -72,7 +72,7 @@ class Edited:
     def tracked_replace(self, eid: str, new: str, paragraph: int = 0) -> None:
         """The paragraph's value runs (text, or a detail's value) deleted and ``new``
         inserted, as Word tracks typing over a selection."""
-        p, runs = self._value_runs(eid, paragraph)
+        _, runs = self._value_runs(eid, paragraph)
         deleted = self.mark("del")
         runs[0].addprevious(deleted)
         for run in runs:
@@ -209,3 +209,42 @@ def order(text: str) -> dict[str, list[str]]:
     assert spec is not None
     return {"vendor": [e.id for e in spec.expectations.of_vendor],
             "customer": [e.id for e in spec.expectations.of_customer]}
+
+
+def row_ids(doc: Edited, eid: str) -> list[str]:
+    """The ids printed in the row of ``eid``."""
+    tr = doc.cell(eid).getparent()
+    return [doc._id_of(tc) for tc in tr.findall(f"{W}tc") if doc._id_of(tc)]
+
+
+def edit_every_way(doc: Edited, spec: Path, language: str = "en", tracked: bool = True
+                   ) -> dict[str, dict[str, Any]]:
+    """Legal's usual round on ``doc``: the first vendor text rewritten, the first customer
+    measure typed over, the last vendor row deleted, a row added below the first; returns
+    the expectations the absorbed spec must then hold, field by field."""
+    from expectmatrix.spec.i18n import labels_for
+    from expectmatrix.spec.shape import next_id
+
+    want = expectations(spec)
+    vendor = [k for k in want if k.startswith("V")]
+    customer = [k for k in want if k.startswith("C")]
+    measure = str(labels_for(language, ())["measure"])
+    first_v, first_c, last_v = vendor[0], customer[0], vendor[-1]
+    if tracked:
+        doc.tracked_replace(first_v, "Vendor rewrites this line.")
+    else:
+        doc.typed_over(first_v, "Vendor rewrites this line.")
+    want[first_v]["text"] = "Vendor rewrites this line."
+    doc.typed_over(first_c, "Agreed in writing", paragraph=1)
+    want[first_c]["measure"] = "Agreed in writing"
+    for gone in row_ids(doc, last_v):
+        del want[gone]
+    doc.delete_row(last_v, tracked=tracked)
+    area = want[first_v].get("area")
+    doc.insert_row_after(first_v, "Vendor adds a line.", "Customer adds a line.",
+                         detail=(measure, "Seen"), tracked=tracked)
+    for side, text in (("vendor", "Vendor adds a line."), ("customer", "Customer adds a line.")):
+        new = next_id(vendor + customer, side)  # type: ignore[arg-type]
+        want[new] = {"id": new, "text": text, "measure": "Seen", "weight": 1,
+                     **({"area": area} if area else {})}
+    return want

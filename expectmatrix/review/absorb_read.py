@@ -225,7 +225,8 @@ def _row_mark(tr: etree._Element) -> Mark | None:
 
 
 def _is_matrix(tbl: etree._Element) -> bool:
-    return any(_style(r) == "EmId" for r in tbl.iter(w("r")))
+    """An area's table: ids, or its heading alone once legal deleted all its rows."""
+    return any(_style(r) in ("EmId", "EmArea") for r in tbl.iter(w("r")))
 
 
 def _place(before_matrix: bool, part: str) -> str:
