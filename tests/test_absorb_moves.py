@@ -49,7 +49,7 @@ def made(tmp_path_factory) -> tuple[Path, bytes]:
 
 
 def _absorb(run: Any, edited: Path, spec: Path, out: Path) -> dict[str, Any]:
-    result = run("absorb", edited, spec, "-o", out, "--json")
+    result = run("absorb", edited, spec, "-o", out, "--json", "--timeout", "0")
     assert "Traceback" not in result.output
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)

@@ -55,7 +55,7 @@ def resaved(tmp_path_factory) -> list[tuple[Path, str, Path, Path]]:
 
 
 def _absorb(run: Any, *args: Any) -> tuple[Any, dict[str, Any]]:
-    result = run("absorb", *args, "--json")
+    result = run("absorb", *args, "--json", "--timeout", "0")
     assert "Traceback" not in result.output
     return result, json.loads(result.stdout)
 

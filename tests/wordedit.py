@@ -64,7 +64,9 @@ class Edited:
     def _value_runs(self, eid: str, paragraph: int) -> tuple[etree._Element, list[Any]]:
         p = [p for p in self.cell(eid).findall(f"{W}p")
              if "".join(p.itertext()).strip()][paragraph]
-        runs = [r for r in p.findall(f"{W}r") if self.kind(r) not in ("id", "label", "mark")
+        # runs as the paragraph now reads: its own and those inserted (an edit edited again)
+        now = [r for r in p.iter(f"{W}r") if r.getparent().tag in (f"{W}p", f"{W}ins")]
+        runs = [r for r in now if self.kind(r) not in ("id", "label", "mark")
                 and "".join(t.text or "" for t in r.iter(f"{W}t")).strip(BIDI + " ")]
         assert runs, (eid, paragraph)
         return p, runs
@@ -74,15 +76,23 @@ class Edited:
         inserted, as Word tracks typing over a selection."""
         _, runs = self._value_runs(eid, paragraph)
         deleted = self.mark("del")
-        runs[0].addprevious(deleted)
+        first = runs[0] if runs[0].getparent().tag == f"{W}p" else runs[0].getparent()
+        first.addprevious(deleted)
+        template = copy.deepcopy(runs[0])
         for run in runs:
+            holder = run.getparent()
+            if holder.tag == f"{W}ins":  # typing over one's own insertion drops it
+                holder.remove(run)
+                if not len(holder):
+                    holder.getparent().remove(holder)
+                continue
             deleted.append(run)
             for t in run.iter(f"{W}t"):
                 t.tag = f"{W}delText"
         inserted = self.mark("ins")
         deleted.addnext(inserted)
-        new_run = copy.deepcopy(runs[0])
-        for t in list(new_run.iter(f"{W}delText")):
+        new_run = template
+        for t in list(new_run.iter(f"{W}t")):
             new_run.remove(t)
         t = etree.SubElement(new_run, f"{W}t")
         t.text = new

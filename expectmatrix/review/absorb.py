@@ -11,6 +11,7 @@ expectation whose wording changed becomes non-standard by the checks' own rule.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -219,7 +220,7 @@ class _Plan:
             for c in cell.comments:
                 self.anchor[c] = eid
         else:
-            new = _New(side, fields, cell, area, who)
+            new = _New(side, fields, cell, area, who, eid)
             self.pending.append(new)
             self.order[side].append(new)
 
@@ -232,7 +233,10 @@ class _Plan:
                 self.seen.add(eid)
                 self._compare(eid, new.cell, new.fields)
             else:
-                eid = next_id(self.ids, new.side)
+                # an id printed in the row (a redline of a newer spec prints them) is kept
+                free = new.printed is not None and new.printed not in self.ids \
+                    and _ID.fullmatch(new.printed)
+                eid = new.printed if free and new.printed else next_id(self.ids, new.side)
                 self.ids.add(eid)
                 self.seen.add(eid)
                 item = {"id": eid, "area": self._area(new.area, new.side), **new.fields}
@@ -327,18 +331,18 @@ class _Plan:
                 doc.remove(path, missing_ok=True)
             else:
                 doc.set(path, value)
-        text = doc.dump()
+        version = int(self.start.written.deal.version) + 1
+        doc.set("deal.version", version)
+        doc.set("deal.status", "review")
+        for side, item in self.added:  # at the lists' ends: the removals' indexes hold
+            doc.insert(("expectations", SIDE_LIST[side]), item)
+        text = doc.dump()  # one round trip: on a large spec each costs a fraction of a second
         gone = sorted((self.where[c.id] for c in self.changes if c.kind == "removed"
                        and c.field == "expectation"), key=lambda s: -s[1])
         for side, i in gone:
             text = roundtrip.remove_at(text, path_of(side, i), fmt)
-        for side, item in self.added:
-            text = roundtrip.insert_at(text, ("expectations", SIDE_LIST[side]), item, fmt)
         text = self._reordered(text, fmt, {c.id for c in self.changes if c.kind == "removed"
                                            and c.field == "expectation"})
-        version = int(self.start.written.deal.version) + 1
-        text = roundtrip.set_at(text, "deal.version", version, fmt)
-        text = roundtrip.set_at(text, "deal.status", "review", fmt)
         for out in edited.outside:
             self.not_absorbed.append(NotAbsorbed(out.place, out.mark.text, out.mark.kind,
                                                  out.mark.author, out.mark.date))
@@ -375,7 +379,11 @@ class _New:
     cell: DocCell
     area: str
     who: tuple[str | None, str | None]
+    printed: str | None  # the id the row prints, if any
     id: str = ""
+
+
+_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")  # as the spec's ids
 
 
 def _validated(text: str, fmt: str, name: str, library: Any) -> list[Finding]:
