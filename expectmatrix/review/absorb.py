@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from expectmatrix.errors import DocumentError
-from expectmatrix.review.absorb_moves import kept, printed_order, reorder, row_label, target_order
+from expectmatrix.review.absorb_moves import COLUMNS, kept, printed_order, reorder, row_label, target_order
 from expectmatrix.review.absorb_read import (
     DocCell,
     EditedDocx,
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from expectmatrix.review.documents import Embedded
 
 DETAILS = ("measure", "due", "owner")
-COLUMNS: tuple[Side, Side] = ("vendor", "customer")
 
 
 def _who(marks: Sequence[Mark]) -> tuple[str | None, str | None]:
