@@ -46,6 +46,8 @@ _CHAR_STYLES = {
     "EmNo": ("Answer no", True, None, "B00020"),
     "EmUnknown": ("Answer unknown", True, None, "9A6700"),
 }
+# What absorb reads runs by: LibreOffice renames style ids after the names on re-saving.
+CHAR_STYLE_NAMES = {key: spec[0] for key, spec in _CHAR_STYLES.items()}
 VML_NS = ('xmlns:v="urn:schemas-microsoft-com:vml" '
           'xmlns:o="urn:schemas-microsoft-com:office:office"')
 

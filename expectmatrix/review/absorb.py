@@ -11,12 +11,14 @@ expectation whose wording changed becomes non-standard by the checks' own rule.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from expectmatrix.errors import DocumentError
+from expectmatrix.review.absorb_moves import COLUMNS, kept, printed_order, reorder, row_label, target_order
 from expectmatrix.review.absorb_read import (
     DocCell,
     EditedDocx,
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
     from expectmatrix.review.documents import Embedded
 
 DETAILS = ("measure", "due", "owner")
-COLUMNS: tuple[Side, Side] = ("vendor", "customer")
 
 
 def _who(marks: Sequence[Mark]) -> tuple[str | None, str | None]:
@@ -167,6 +168,12 @@ class _Plan:
         self.anchor: dict[str, str] = {}  # comment id -> expectation id
         self.ids = set(self.where)
         self.removed_by: dict[str, tuple[str | None, str | None]] = {}
+        # Each side's expectations in the order the document prints them, and where.
+        self.order: dict[Side, list[str | _New]] = {side: [] for side in COLUMNS}
+        self.heading: dict[str, str] = {}  # id -> the area heading it is printed under
+        self.who: dict[str, tuple[str | None, str | None]] = {}
+        self.pending: list[_New] = []
+        self.area_now: dict[str, str] = {}  # id -> its new area, where a move changed it
 
     def _expectation(self, eid: str) -> Any:
         side, i = self.where[eid]
@@ -202,22 +209,74 @@ class _Plan:
             if before:
                 self.removed_by[before] = _who(cell.marks)
             return
+        who = _who(([row_mark] if row_mark else []) + cell.marks)
         if eid is not None and eid in self.where and eid not in self.seen \
                 and self.where[eid][0] == side:
             self.seen.add(eid)
             self._compare(eid, cell, fields)
+            self.order[side].append(eid)
+            self.heading[eid], self.who[eid] = area, who
+            for c in cell.comments:
+                self.anchor[c] = eid
         else:
-            new_id = next_id(self.ids, side)
-            self.ids.add(new_id)
-            self.seen.add(new_id)
-            item = {"id": new_id, "area": self._area(area, side), **fields}
-            self.added.append((side, item))
-            who = _who(([row_mark] if row_mark else []) + cell.marks)
-            self.changes.append(Change(new_id, "expectation", "added", None,
-                                       fields.get("text"), *who))
-            eid = new_id
-        for c in cell.comments:
-            self.anchor[c] = eid
+            new = _New(side, fields, cell, area, who, eid)
+            self.pending.append(new)
+            self.order[side].append(new)
+
+    def _settle(self) -> None:
+        """The rows typed anew: the same text as an expectation deleted elsewhere is that
+        expectation moved (legal cut and pasted it), else a new expectation."""
+        for new in self.pending:
+            eid = self._retyped(new)
+            if eid is not None:
+                self.seen.add(eid)
+                self._compare(eid, new.cell, new.fields)
+            else:
+                # an id printed in the row (a redline of a newer spec prints them) is kept
+                free = new.printed is not None and new.printed not in self.ids \
+                    and _ID.fullmatch(new.printed)
+                eid = new.printed if free and new.printed else next_id(self.ids, new.side)
+                self.ids.add(eid)
+                self.seen.add(eid)
+                item = {"id": eid, "area": self._area(new.area, new.side), **new.fields}
+                self.added.append((new.side, item))
+                self.changes.append(Change(eid, "expectation", "added", None,
+                                           new.fields.get("text"), *new.who))
+            new.id = eid
+            self.heading[eid], self.who[eid] = new.area, new.who
+            for c in new.cell.comments:
+                self.anchor[c] = eid
+        for side in COLUMNS:
+            self.order[side] = [x.id if isinstance(x, _New) else x for x in self.order[side]]
+            self._moves(side)
+
+    def _retyped(self, new: _New) -> str | None:
+        text = " ".join((new.fields.get("text") or "").split()).casefold()
+        for eid, (side, _) in self.where.items():
+            if side == new.side and eid not in self.seen and text and \
+                    " ".join(self._expectation(eid).text.split()).casefold() == text:
+                return eid
+        return None
+
+    def _moves(self, side: Side) -> None:
+        """Each expectation now printed in another row or area: listed as moved (not
+        removed and added), its new area written into the spec."""
+        printed = printed_order(self.start.spec, side)
+        old_area = dict(printed)
+        present = [str(x) for x in self.order[side] if str(x) in self.where]
+        stay = kept([eid for eid, _ in printed if eid in set(present)], present)
+        for eid in present:
+            now = self._area(self.heading[eid], side)
+            if eid in stay and now == old_area[eid]:
+                continue
+            old_row = [i for i, a in printed if a == old_area[eid]].index(eid) + 1
+            new_row = [str(x) for x in self.order[side]
+                       if self.heading[str(x)] == self.heading[eid]].index(eid) + 1
+            self.changes.append(Change(eid, "row", "moved", row_label(old_area[eid], old_row),
+                                       row_label(now, new_row), *self.who[eid]))
+            if now != old_area[eid]:
+                self.sets.append((path_of(*self.where[eid], "area"), now))
+                self.area_now[eid] = now
 
     def _area(self, heading: str, side: Side) -> str:
         """The area of the block a new row was added in: the one its known rows name (the
@@ -258,6 +317,7 @@ class _Plan:
     def finish(self, edited: EditedDocx, library: Any, output: str) -> Absorbed:
         from expectmatrix.spec import roundtrip
 
+        self._settle()
         for eid in self.where:
             if eid not in self.seen:
                 who = self.removed_by.get(eid, (None, None))
@@ -270,16 +330,18 @@ class _Plan:
                 doc.remove(path, missing_ok=True)
             else:
                 doc.set(path, value)
-        text = doc.dump()
+        version = int(self.start.written.deal.version) + 1
+        doc.set("deal.version", version)
+        doc.set("deal.status", "review")
+        for side, item in self.added:  # at the lists' ends: the removals' indexes hold
+            doc.insert(("expectations", SIDE_LIST[side]), item)
+        text = doc.dump()  # one round trip: on a large spec each costs a fraction of a second
         gone = sorted((self.where[c.id] for c in self.changes if c.kind == "removed"
                        and c.field == "expectation"), key=lambda s: -s[1])
         for side, i in gone:
             text = roundtrip.remove_at(text, path_of(side, i), fmt)
-        for side, item in self.added:
-            text = roundtrip.insert_at(text, ("expectations", SIDE_LIST[side]), item, fmt)
-        version = int(self.start.written.deal.version) + 1
-        text = roundtrip.set_at(text, "deal.version", version, fmt)
-        text = roundtrip.set_at(text, "deal.status", "review", fmt)
+        text = self._reordered(text, fmt, {c.id for c in self.changes if c.kind == "removed"
+                                           and c.field == "expectation"})
         for out in edited.outside:
             self.not_absorbed.append(NotAbsorbed(out.place, out.mark.text, out.mark.kind,
                                                  out.mark.author, out.mark.date))
@@ -288,6 +350,39 @@ class _Plan:
                     for c in edited.comments]
         return Absorbed(text, version, self.changes, self.not_absorbed, comments,
                         _validated(text, fmt, output, library))
+
+
+    def _reordered(self, text: str, fmt: str, removed: set[str]) -> str:
+        """Rows moved and added put where the document prints them."""
+        for side in COLUMNS:
+            ids = [e.id for e in expectations_of(self.start.spec, side) if e.id not in removed]
+            area_of = {e.id: self.area_now.get(e.id, e.area or "")
+                       for e in expectations_of(self.start.spec, side)}
+            for added_side, item in self.added:
+                if added_side == side:
+                    ids.append(item["id"])
+                    area_of[item["id"]] = item["area"]
+            target = target_order(ids, area_of, [str(x) for x in self.order[side]])
+            if target != ids:
+                text = reorder(text, fmt, side, ids, target)
+        return text
+
+
+@dataclass
+class _New:
+    """A row typed anew (no id printed), until it is known whether it is an expectation
+    moved or a new one."""
+
+    side: Side
+    fields: dict[str, str]
+    cell: DocCell
+    area: str
+    who: tuple[str | None, str | None]
+    printed: str | None  # the id the row prints, if any
+    id: str = ""
+
+
+_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")  # as the spec's ids
 
 
 def _validated(text: str, fmt: str, name: str, library: Any) -> list[Finding]:

@@ -6,7 +6,8 @@ and Word's comments with the cell they are anchored to.
 The DOCX writer gives each expectation one cell: a first paragraph with the id (a run of
 style EmId) and the text, then one paragraph per detail, "Label: value" (runs EmLabel and
 EmDetail). Word keeps run styles when text is typed into a run or tracked, so the styles
-still say which run is which after legal's edits.
+still say which run is which after legal's edits. LibreOffice keeps them too, but renames
+their ids after their names (EmId becomes "Matrixid"): styles are read by name.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def read_parts(data: bytes, name: str) -> dict[str, bytes]:
             if "word/document.xml" not in names:
                 raise DocumentError(f"{name}: a zip file, but not a DOCX document")
             wanted = sorted(n for n in names if re.fullmatch(
-                r"word/(document|comments|header\d*|footer\d*)\.xml", n))
+                r"word/(document|comments|styles|header\d*|footer\d*)\.xml", n))
             for n in wanted:
                 if z.getinfo(n).file_size > MAX_PART_BYTES:
                     raise DocumentError(f"{name}: the part {n} is larger than "
@@ -151,6 +152,12 @@ def _style(run: etree._Element) -> str:
     return (found.get(w("val")) or "") if found is not None else ""
 
 
+# The writer isolates left-to-right text in a right-to-left document (U+2068 ... U+2069)
+# and Word or LibreOffice may add direction marks; a spec never holds them (loading refuses
+# bidi controls), so they are no part of what the document says.
+_INVISIBLE_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
+
+
 def _run_text(run: etree._Element) -> str:
     out = []
     for child in run:
@@ -158,7 +165,7 @@ def _run_text(run: etree._Element) -> str:
             out.append(child.text or "")
         elif child.tag == w("tab"):
             out.append("\t")
-    return "".join(out)
+    return "".join(out).translate(_INVISIBLE_BIDI)
 
 
 def read_paragraph(p: etree._Element) -> Para:
@@ -218,7 +225,8 @@ def _row_mark(tr: etree._Element) -> Mark | None:
 
 
 def _is_matrix(tbl: etree._Element) -> bool:
-    return any(_style(r) == "EmId" for r in tbl.iter(w("r")))
+    """An area's table: ids, or its heading alone once legal deleted all its rows."""
+    return any(_style(r) in ("EmId", "EmArea") for r in tbl.iter(w("r")))
 
 
 def _place(before_matrix: bool, part: str) -> str:
@@ -230,10 +238,37 @@ def _place(before_matrix: bool, part: str) -> str:
         "text after the matrix (readiness, remedies, approvals or signature page)"
 
 
+def _style_ids(parts: dict[str, bytes], name: str) -> dict[str, str]:
+    """The document's character style ids -> the writer's own (by the style's name)."""
+    from expectmatrix.render.docx import CHAR_STYLE_NAMES
+
+    ours = {v.casefold(): k for k, v in CHAR_STYLE_NAMES.items()}
+    found = {k: k for k in CHAR_STYLE_NAMES}
+    if "word/styles.xml" in parts:
+        for style in parse_part(parts["word/styles.xml"], name, "word/styles.xml"
+                                ).iter(w("style")):
+            named = style.find(w("name"))
+            key = ours.get((named.get(w("val")) or "").casefold()) if named is not None \
+                else None
+            if key is not None and style.get(w("styleId")):
+                found[style.get(w("styleId")) or ""] = key
+    return found
+
+
+def _canonical_styles(root: etree._Element, ids: dict[str, str]) -> etree._Element:
+    for ref in root.iter(w("rStyle")):
+        val = ref.get(w("val")) or ""
+        if val in ids:
+            ref.set(w("val"), ids[val])
+    return root
+
+
 def read_edited(data: bytes, name: str) -> EditedDocx:
     """The matrix and the rest of an edited DOCX; DocumentError when it has no matrix."""
     parts = read_parts(data, name)
-    root = parse_part(parts["word/document.xml"], name, "word/document.xml")
+    ids = _style_ids(parts, name)
+    root = _canonical_styles(parse_part(parts["word/document.xml"], name,
+                                        "word/document.xml"), ids)
     body = root.find(w("body"))
     # The matrix is a table per area (its heads repeat on a continued page), in order.
     tables = [] if body is None else [t for t in body.iter(w("tbl")) if _is_matrix(t)]
@@ -258,9 +293,10 @@ def read_edited(data: bytes, name: str) -> EditedDocx:
     outside: list[Outside] = []
     lines: list[Line] = []
     for part, blob in parts.items():
-        if part == "word/comments.xml":
+        if part in ("word/comments.xml", "word/styles.xml"):
             continue
-        tree = root if part == "word/document.xml" else parse_part(blob, name, part)
+        tree = root if part == "word/document.xml" else \
+            _canonical_styles(parse_part(blob, name, part), ids)
         seen_matrix = False
         for element in tree.iter():
             if element in matrix:

@@ -12,8 +12,9 @@ from expectmatrix.spec.findings import Finding, errors
 @dataclass(frozen=True)
 class Change:
     id: str
-    field: str  # text, measure, due, owner; "expectation" for a whole one added or removed
-    kind: str  # edited | added | removed
+    field: str  # text, measure, due, owner; "expectation" for a whole one added or removed;
+    # "row" for one moved (old and new say "Area, row n")
+    kind: str  # edited | added | removed | moved
     old: str | None
     new: str | None
     author: str | None = None
@@ -72,6 +73,8 @@ def format_text(result: Absorbed) -> str:
     for c in result.changes:
         if c.kind == "added":
             lines.append(f"{c.id} added{_by(c.author, c.date)}: “{c.new}”")
+        elif c.kind == "moved":
+            lines.append(f"{c.id} moved{_by(c.author, c.date)}: {c.old} -> {c.new}")
         elif c.field == "expectation":
             lines.append(f"{c.id} removed{_by(c.author, c.date)}: “{c.old}”")
         elif c.kind == "removed":
