@@ -10,8 +10,8 @@ from expectmatrix.spec.models import Spec
 
 def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
     """The logo and font a spec names exist and are what they claim to be."""
+    from expectmatrix.checks.files import BUNDLED_FONTS, check_image, font_file, resolve
     from expectmatrix.errors import AssetError
-    from expectmatrix.spec.assets import BUNDLED_FONTS, check_image, font_file, resolve
 
     found = []
     branding = spec.branding
@@ -51,7 +51,7 @@ def check_scripts(spec: Spec) -> list[Finding]:
 
     if not has_cjk(canonical_json(spec).decode("utf-8")):
         return []
-    from expectmatrix.spec.assets import cjk_font_available  # only now: it asks fontconfig
+    from expectmatrix.checks.files import cjk_font_available  # only now: it asks fontconfig
 
     if cjk_font_available():
         return []

@@ -107,7 +107,7 @@ def status(inputs: tuple[Path, ...], today: Any, as_json: bool) -> None:
 
     INPUTS are specs or folders (searched for specs). Exit 1 if any could not be read.
     """
-    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.clock import today as clock_today
     from expectmatrix.track.status import each_status
 
     day = today.date() if today else clock_today()
@@ -180,7 +180,7 @@ def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
     Import it again after `record` or a new version: each to-do keeps its UID, so the
     calendar updates it. Nothing is written if any input could not be read.
     """
-    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.clock import today as clock_today
     from expectmatrix.track.calendar import calendar_for, dated, latest_versions
     from expectmatrix.track.journal import now
     from expectmatrix.track.status import statuses
@@ -224,7 +224,7 @@ def statement(spec: Path, output: Path, today: Any, audience: Audience,
     The counterparty edition (the default) is for the customer and shows nothing internal;
     the internal edition is for your own steering meeting. Nothing is written on error.
     """
-    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.clock import today as clock_today
     from expectmatrix.track.statement import FORMATS as STATEMENT_FORMATS
     from expectmatrix.track.statement import write_statement
 

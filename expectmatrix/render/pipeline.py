@@ -19,13 +19,13 @@ from typing import Any
 
 from expectmatrix.checks import LibrarySource, check_loaded
 from expectmatrix.errors import AssetError, RenderError, TimeUp
+from expectmatrix.language.labels import labels_for
 from expectmatrix.render.audience import Edition, edition_fingerprint
+from expectmatrix.render.look import Look, look_for
 from expectmatrix.render.output import output_name
 from expectmatrix.render.view import View, build_view
 from expectmatrix.settings import Settings
-from expectmatrix.spec.assets import Look, look_for
 from expectmatrix.spec.findings import Finding, errors
-from expectmatrix.spec.i18n import labels_for
 from expectmatrix.spec.loading import Loaded, load
 from expectmatrix.spec.models import FrameText, Spec
 from expectmatrix.spec.terms import DEFAULT_FORMATS, FORMATS, Audience

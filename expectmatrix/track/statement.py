@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.checks import ApprovalRules, LibrarySource
+from expectmatrix.clock import source_date
 from expectmatrix.errors import RenderError
+from expectmatrix.language.formats import format_date, format_number, plural
 from expectmatrix.render.audience import Edition
 from expectmatrix.render.pipeline import RenderOptions, time_limit
 from expectmatrix.render.statement import (
@@ -29,8 +31,6 @@ from expectmatrix.render.statement import (
     SummaryLine,
 )
 from expectmatrix.render.view import Cell, View, _isolator
-from expectmatrix.spec.clock import source_date
-from expectmatrix.spec.i18n import format_date, format_number, plural
 from expectmatrix.spec.placeholders import fill
 from expectmatrix.spec.shape import sides
 from expectmatrix.track.status import STATUSES, DealStatus, ExpectationStatus, deal_status
