@@ -158,7 +158,7 @@ def render_statement(statement: StatementView, fmt: str, options: RenderOptions)
     if fmt == "docx":
         from expectmatrix.render.statement_docx import StatementDocxRenderer
 
-        writer = StatementDocxRenderer(options.docx_base or options.settings.docx_base)
+        writer = StatementDocxRenderer(options.docx_base)
         return writer.statement(statement)
     raise RenderError(f"a statement is written as PDF or DOCX, not {fmt!r}")
 
