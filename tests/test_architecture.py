@@ -13,9 +13,9 @@ from conftest import ROOT, SAMPLES
 
 PACKAGE = ROOT / "expectmatrix"
 # Data flows down these stages; a module may import its own stage or an earlier one.
-STAGES = {"version": 0, "resources": 0, "errors": 1, "writing": 1, "spec": 1, "library": 2,
-          "checks": 3, "settings": 3, "render": 4, "review": 5, "batch": 5, "portfolio": 6,
-          "serve": 6, "track": 6, "cli": 7, "__main__": 7}
+STAGES = {"version": 0, "resources": 0, "errors": 1, "writing": 1, "clock": 1, "language": 1,
+          "spec": 1, "library": 2, "checks": 3, "settings": 3, "render": 4, "review": 5,
+          "batch": 5, "portfolio": 6, "serve": 6, "track": 6, "cli": 7, "__main__": 7}
 
 
 def _modules() -> dict[str, Path]:

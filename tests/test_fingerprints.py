@@ -13,11 +13,11 @@ import pytest
 from conftest import SAMPLES, docx_text, pdf_text
 
 from expectmatrix.checks import check_loaded
+from expectmatrix.language.labels import labels_for
 from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
 from expectmatrix.review.documents import read_bytes
 from expectmatrix.review.verify import extract, verify
 from expectmatrix.spec.canonical import fingerprint
-from expectmatrix.spec.i18n import labels_for
 from expectmatrix.spec.loading import load
 from expectmatrix.spec.models import Money, Spec
 

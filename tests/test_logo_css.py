@@ -9,8 +9,8 @@ import json
 import pytest
 from conftest import BASE
 
+from expectmatrix.checks.files import check_image, css_plain
 from expectmatrix.errors import AssetError
-from expectmatrix.spec.assets import check_image, css_plain
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">{}</svg>'
 RECT = '<rect width="40" height="20" {}/>'

@@ -270,7 +270,7 @@ def test_dates_are_shown_and_read_in_the_deals_order(folder, language, shown, pa
 def test_numeric_dates_per_language():
     import datetime as dt
 
-    from expectmatrix.spec.i18n import format_numeric_date, numeric_date_pattern, parse_numeric_date
+    from expectmatrix.language.formats import format_numeric_date, numeric_date_pattern, parse_numeric_date
 
     day = dt.date(2027, 1, 31)
     for language, written in (("en", "31/01/2027"), ("en-US", "01/31/2027"),

@@ -366,7 +366,7 @@ def test_arabic_and_hebrew_use_the_bundled_fonts(tmp_path):
 
 
 def test_cjk_text_without_a_font_is_a_warning(run, tmp_path, monkeypatch):
-    from expectmatrix.spec import assets
+    from expectmatrix.checks import files as assets
 
     monkeypatch.setattr(assets, "cjk_font_available", lambda: False)
     path = spec_file(tmp_path, deal={"title": "导入项目"})

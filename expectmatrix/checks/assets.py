@@ -10,8 +10,8 @@ from expectmatrix.spec.models import Spec
 
 def check_branding(spec: Spec, base_dir: Path) -> list[Finding]:
     """The logo and font a spec names exist and are what they claim to be."""
+    from expectmatrix.checks.files import BUNDLED_FONTS, check_image, font_file, resolve
     from expectmatrix.errors import AssetError
-    from expectmatrix.spec.assets import BUNDLED_FONTS, check_image, font_file, resolve
 
     found = []
     branding = spec.branding
@@ -41,6 +41,8 @@ _CJK_RANGES = ((0x1100, 0x11FF), (0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0x
 
 def has_cjk(text: str) -> bool:
     """Whether the text holds characters only a Chinese, Japanese or Korean font has."""
+    if not text or ord(max(text)) < _CJK_RANGES[0][0]:  # most specs: one pass, in C
+        return False
     return any(lo <= ord(c) <= hi for c in set(text) for lo, hi in _CJK_RANGES)
 
 
@@ -51,7 +53,7 @@ def check_scripts(spec: Spec) -> list[Finding]:
 
     if not has_cjk(canonical_json(spec).decode("utf-8")):
         return []
-    from expectmatrix.spec.assets import cjk_font_available  # only now: it asks fontconfig
+    from expectmatrix.checks.files import cjk_font_available  # only now: it asks fontconfig
 
     if cjk_font_available():
         return []

@@ -13,7 +13,7 @@ from expectmatrix.spec.models import Spec
 def check_language(spec: Spec, context: CheckContext) -> list[Finding]:
     """A language with no labels in the template folders is rendered in English: say so,
     at validate as at render."""
-    from expectmatrix.spec.i18n import available, label_file
+    from expectmatrix.language.labels import available, label_file
 
     language = spec.deal.language
     if label_file(language) is not None:

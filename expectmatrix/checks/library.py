@@ -10,7 +10,7 @@ from expectmatrix.spec.models import FrameChoice, Spec
 from expectmatrix.spec.shape import located
 
 if TYPE_CHECKING:
-    from expectmatrix.library.models import FrameClause
+    from expectmatrix.library.frame_models import FrameClause
 
 
 def frame_clauses(chosen: Library, library: LibrarySource) -> dict[str, FrameClause]:

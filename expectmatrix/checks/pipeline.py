@@ -84,8 +84,9 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
         context = CheckContext(loaded.folder or Path.cwd(), dirs, approvals, written)
         for _, phase in PHASES:
             later += phase(checked, context)
+        paths = _paths(checked) if nonstandard else {}
         later += [Finding("nonstandard", f"{eid} is non-standard: {why}", "info",
-                          _path_of(checked, eid)) for eid, why in nonstandard.items()]
+                          paths.get(eid, ("expectations",))) for eid, why in nonstandard.items()]
         located += [f for f in later if not caused(f, broken, spec.balance)]
         spec = None if set_aside else resolved.spec
     for f in located:
@@ -99,8 +100,10 @@ def check_loaded(loaded: Loaded, strict: bool = False, library: LibrarySource = 
                    frame=frame)
 
 
-def _path_of(spec: Spec, expectation_id: str) -> tuple[str | int, ...]:
+def _paths(spec: Spec) -> dict[str, tuple[str | int, ...]]:
+    """Each expectation id's path, the first of an id written twice (looked up once per
+    spec: a library-based spec has dozens of non-standard rows)."""
+    paths: dict[str, tuple[str | int, ...]] = {}
     for _side, at, e in located(spec):
-        if e.id == expectation_id:
-            return at
-    return ("expectations",)
+        paths.setdefault(e.id, at)
+    return paths

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from expectmatrix.spec.clock import today
+from expectmatrix.clock import today
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.models import Spec
 from expectmatrix.spec.shape import expectations_of, format_path, located, path_of

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,11 +23,15 @@ from expectmatrix.errors import (
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.terms import (
     AUDIENCES,
-    DEFAULT_FORMATS,
     PDF_VARIANTS,
     Audience,
 )
 from expectmatrix.version import __version__
+
+if TYPE_CHECKING:  # imported when first used: `--help` stays free of the library
+    from expectmatrix.library.contents import Library
+    from expectmatrix.render.pipeline import RenderOptions
+    from expectmatrix.settings import LibraryLoader, Settings
 
 _DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -93,29 +97,31 @@ def cli(ctx: click.Context, config: Path | None) -> None:
     ctx.obj = {"config": config}
 
 
-def _settings() -> Any:
+def _settings() -> Settings:
     """The settings for this run, read once (library imports stay out of `--help`)."""
     from expectmatrix.settings import load_settings
 
     obj = click.get_current_context().find_root().obj
     if "settings" not in obj:
         obj["settings"] = load_settings(obj["config"])
-    return obj["settings"]
+    settings: Settings = obj["settings"]
+    return settings
 
 
-def _library() -> Any:
+def _library() -> Library:
     """The clause library for this run, read once and only when asked for."""
     return _library_loader()()
 
 
-def _library_loader() -> Any:
+def _library_loader() -> LibraryLoader:
     """What reads the library on first use (and knows whether it is the built-in one)."""
     from expectmatrix.settings import LibraryLoader
 
     obj = click.get_current_context().find_root().obj
     if "library" not in obj:
         obj["library"] = LibraryLoader(_settings())
-    return obj["library"]
+    loader: LibraryLoader = obj["library"]
+    return loader
 
 
 def _column_map(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -170,13 +176,13 @@ def document_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _render_options(formats: tuple[str, ...], template_dirs: tuple[Path, ...],
                     mark: bool | None, pdf_variant: str | None, docx_base: Path | None,
-                    timeout: float, audience: Audience = "counterparty") -> Any:
+                    timeout: float, audience: Audience = "counterparty") -> RenderOptions:
     from expectmatrix.render.pipeline import RenderOptions
 
-    settings = _settings()
-    return RenderOptions(tuple(dict.fromkeys(formats or DEFAULT_FORMATS)),
-                         (*template_dirs, *settings.template_dirs), pdf_variant, settings,
-                         docx_base, mark, audience, timeout or None)
+    return RenderOptions.from_settings(
+        _settings(), formats=formats, template_dirs=template_dirs, docx_base=docx_base,
+        pdf_variant=pdf_variant, mark_nonstandard=mark, audience=audience,
+        timeout=timeout or None)
 
 
 class _QuickExit(SystemExit):

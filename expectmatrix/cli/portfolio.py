@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -69,7 +69,7 @@ def _split(ctx: click.Context, param: click.Parameter, value: str | None) -> Dec
 @_fail_cleanly
 def report(inputs: tuple[Path, ...], output: Path, revenue_split: Decimal | None,
            margin_split: Decimal | None, rates: Path | None, base: Path | None,
-           columns: str | None, date_format: str | None, today: Any,
+           columns: str | None, date_format: str | None, today: dt.datetime | None,
            number_format: str | None) -> None:
     """The portfolio: accounts by revenue and margin, and segments, from specs, folders,
     CSV exports or a batch's manifest.json.

@@ -14,7 +14,6 @@ from expectmatrix.cli.base import (
     _fail_cleanly,
     _library_loader,
     _render_options,
-    _settings,
     _writable,
     cli,
     docx_base_option,
@@ -60,54 +59,21 @@ def diff(old: Path, new: Path, fmt: str, output: Path | None, exit_code: bool,
     and balance too. html and pdf strike deletions and underline insertions; docx uses
     Word tracked changes that can be accepted or rejected.
     """
-    from expectmatrix.render.view import document_time
-    from expectmatrix.review.compare import compare, format_text
+    from expectmatrix.review.diffing import diff_document
     from expectmatrix.writing import write_atomic
 
     if fmt in ("pdf", "docx") and output is None:
         raise click.UsageError(f"-f {fmt} needs -o FILE")
-    from expectmatrix.review.compare import read_for_compare
-
-    old_spec, new_spec = read_for_compare(old, _library_loader()), read_for_compare(new, _library_loader())
-    result = compare(old_spec, new_spec, old.name, new.name)
-    if fmt in ("text", "md"):
-        color = fmt == "text" and output is None and sys.stdout.isatty()
-        data = format_text(result, fmt, color).encode("utf-8")  # type: ignore[arg-type]
-    elif fmt in ("docx", "pdf"):
-        from expectmatrix.render.workers import nothing, run_one
-        from expectmatrix.review.redline import (
-            agreement_redline,
-            agreement_redline_pdf,
-            default_author,
-            frame_for,
-            redline_time,
-        )
-
-        # The whole agreement, in a worker that is stopped when the time is up.
-        loader = _library_loader()
-        options = _render_options((fmt,), (), None, None, None, timeout, audience)
-        frames = (frame_for(old_spec, loader), frame_for(new_spec, loader))
-        if fmt == "docx":
-            data = run_one(nothing, (), agreement_redline, old_spec, new_spec, frames,
-                           options, default_author(author), redline_time(), timeout=timeout or None)
-        else:
-            folder = str(new.parent) if new.suffix.lower() not in (".pdf", ".docx") else None
-            data = run_one(nothing, (), agreement_redline_pdf, old_spec, new_spec, frames,
-                           options, folder, timeout=timeout or None)
-    else:
-        from expectmatrix.render.workers import nothing, run_one
-        from expectmatrix.review.redline import redline
-
-        # A redline runs the (user's) redline template: as a document does, in a worker
-        # that is stopped when the time is up.
-        data = run_one(nothing, (), redline, result, fmt, document_time(new_spec),
-                       tuple(_settings().template_dirs), timeout=timeout or None)
+    color = fmt == "text" and output is None and sys.stdout.isatty()
+    options = _render_options((fmt,), (), None, None, None, timeout, audience)
+    result = diff_document(old, new, fmt, options, _library_loader(), author=author, color=color)
+    data = result.data
     if output:
         write_atomic(output, data)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(data.decode("utf-8"), nl=False)
-    sys.exit(EXIT_FAILED if exit_code and result.changed else EXIT_OK)
+    sys.exit(EXIT_FAILED if exit_code and result.diff.changed else EXIT_OK)
 
 
 @cli.command(short_help="Check a PDF or DOCX against the spec it carries.")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -34,6 +35,9 @@ from expectmatrix.spec.terms import (
     Audience,
 )
 
+if TYPE_CHECKING:
+    from expectmatrix.track.status import DealStatus
+
 
 @cli.command(short_help="Record what happened to an expectation after signing.")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -50,7 +54,7 @@ from expectmatrix.spec.terms import (
                    "events of the expectations it did not change.")
 @_fail_cleanly
 @_fail_with_findings
-def record(spec: Path, expectation_id: str | None, event: str | None, on: Any, by: str | None,
+def record(spec: Path, expectation_id: str | None, event: str | None, on: dt.datetime | None, by: str | None,
            evidence: Path | None, note: str | None, new_version: bool) -> None:
     """Record what happened to expectation ID after signing: EVENT is met, missed, waived
     or reopened.
@@ -100,14 +104,14 @@ _STATUS_COLOURS = {"overdue": "red", "escalated": "red", "missed": "red", "due-s
 @click.option("--today", type=_DATE, help="Judge as on this day, YYYY-MM-DD (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print the statuses as JSON.")
 @_fail_cleanly
-def status(inputs: tuple[Path, ...], today: Any, as_json: bool) -> None:
+def status(inputs: tuple[Path, ...], today: dt.datetime | None, as_json: bool) -> None:
     """Where every expectation of both sides stands: upcoming, due-soon, overdue, met,
     missed, escalated, waived, ongoing or no-date, with its due date, owner and last
     recorded event, and a summary per side.
 
     INPUTS are specs or folders (searched for specs). Exit 1 if any could not be read.
     """
-    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.clock import today as clock_today
     from expectmatrix.track.status import each_status
 
     day = today.date() if today else clock_today()
@@ -135,7 +139,7 @@ def status(inputs: tuple[Path, ...], today: Any, as_json: bool) -> None:
     raise _QuickExit(EXIT_FAILED if errors(problems) else EXIT_OK)
 
 
-def _status_text(deal: Any) -> str:
+def _status_text(deal: DealStatus) -> str:
     """One deal's table, notes and summary, as one block (one write per deal)."""
     window = (f", escalation after {deal.escalation_days} business days"
               if deal.escalation_days is not None else "")
@@ -180,7 +184,7 @@ def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
     Import it again after `record` or a new version: each to-do keeps its UID, so the
     calendar updates it. Nothing is written if any input could not be read.
     """
-    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.clock import today as clock_today
     from expectmatrix.track.calendar import calendar_for, dated, latest_versions
     from expectmatrix.track.journal import now
     from expectmatrix.track.status import statuses
@@ -215,7 +219,7 @@ def calendar(inputs: tuple[Path, ...], output: Path, remind: int) -> None:
 @timeout_option
 @_fail_cleanly
 @_fail_with_findings
-def statement(spec: Path, output: Path, today: Any, audience: Audience,
+def statement(spec: Path, output: Path, today: dt.datetime | None, audience: Audience,
               template_dirs: tuple[Path, ...], docx_base: Path | None, timeout: float) -> None:
     """Write the fulfilment statement of SPEC and its journal: the matrix with each
     expectation's status, dates and evidence, the summary per side, the escalations, and
@@ -224,7 +228,7 @@ def statement(spec: Path, output: Path, today: Any, audience: Audience,
     The counterparty edition (the default) is for the customer and shows nothing internal;
     the internal edition is for your own steering meeting. Nothing is written on error.
     """
-    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.clock import today as clock_today
     from expectmatrix.track.statement import FORMATS as STATEMENT_FORMATS
     from expectmatrix.track.statement import write_statement
 

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from expectmatrix.library.models import Clause, ClauseText, FrameClause, Playbook
+    from expectmatrix.library.frame_models import FrameClause
+    from expectmatrix.library.models import Clause, ClauseText, Playbook
     from expectmatrix.spec.models import FrameChoice
 
 

@@ -10,18 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from expectmatrix.errors import InputError, InvalidFile, LibraryError
 from expectmatrix.library.contents import Library
-from expectmatrix.library.models import (
-    ClauseFile,
-    ClauseText,
-    FrameClause,
-    Param,
-    Playbook,
-    PlaybookClause,
-)
 from expectmatrix.library.params import clause_values
 from expectmatrix.resources import builtin_library
 from expectmatrix.spec.findings import Finding
@@ -31,6 +23,10 @@ from expectmatrix.spec.loading import decode, parse, validate_model
 from expectmatrix.spec.messages import did_you_mean
 from expectmatrix.spec.models import Expectation, Model
 from expectmatrix.spec.shape import list_name, path_of, sides
+
+if TYPE_CHECKING:
+    from expectmatrix.library.frame_models import FrameClause
+    from expectmatrix.library.models import ClauseFile, ClauseText, PlaybookClause
 
 M = TypeVar("M", bound=Model)
 MAX_LIBRARY_BYTES = 20_000_000  # a company's clauses in many languages
@@ -63,6 +59,8 @@ def load_library(clause_files: Sequence[str | Path] = (), playbook_files: Sequen
                  builtin: bool = True) -> Library:
     """The built-in library (unless ``builtin`` is False) extended by the given files; a
     later clause or playbook with the same id replaces the earlier one."""
+    from expectmatrix.library.models import ClauseFile
+
     root = builtin_library()
     clause_paths = ([root / "clauses.yaml", root / "frame.yaml"] if builtin else []) + [
         Path(p) for p in clause_files]
@@ -98,6 +96,8 @@ def translations(library: Library, language: str) -> dict[str, ClauseText]:
     """The clauses' wording in ``language`` (de-AT falls back to de): the built-in
     translation file of that language, under what the library's own files give. Read once
     per language."""
+    from expectmatrix.library.models import ClauseFile
+
     tags = list(dict.fromkeys((language, language.split("-")[0])))
     if language not in library.loaded_languages:
         for tag in tags:
@@ -119,8 +119,11 @@ def translations(library: Library, language: str) -> dict[str, ClauseText]:
 @cache
 def builtin_frame() -> dict[str, FrameClause]:
     """The built-in frame clauses alone: every document has a frame, most specs name no
-    clause, and this costs a fraction of reading the whole library."""
+    clause, and this costs a fraction of reading the whole library (and builds the
+    frame clause's models alone)."""
     import yaml
+
+    from expectmatrix.library.frame_models import FrameClause, Param
 
     data = read_bytes(builtin_library() / "frame.yaml", MAX_LIBRARY_BYTES, "library file")
     entries = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["frame"]
@@ -135,6 +138,8 @@ def builtin_frame() -> dict[str, FrameClause]:
 def add_playbooks(library: Library, files: Sequence[str | Path]) -> tuple[Library, list[str]]:
     """A copy of ``library`` with the playbooks of ``files`` (files or folders) added, each
     checked against the library's clauses; also the names of the playbooks added."""
+    from expectmatrix.library.models import Playbook
+
     paths: list[Path] = []
     for p in map(Path, files):
         paths += sorted(p.glob("*.y*ml")) if p.is_dir() else [p]
@@ -187,6 +192,8 @@ def _check_playbooks(library: Library, names: Sequence[str]) -> list[Finding]:
 
 
 def clause_entry(entry: str | PlaybookClause) -> PlaybookClause:
+    from expectmatrix.library.models import PlaybookClause
+
     return entry if isinstance(entry, PlaybookClause) else PlaybookClause(clause=entry)
 
 

@@ -21,9 +21,12 @@ from expectmatrix.spec.shape import expectations_of, sides
 from expectmatrix.spec.terms import FRAME_PARTS
 
 if TYPE_CHECKING:
-    from expectmatrix.library.models import FrameClause
+    from expectmatrix.library.frame_models import FrameClause
 
 FrameDefaults = Mapping[str, FrameChoice]  # part -> the organisation's choice (settings)
+# No choice made. Constructed, not validated: there is nothing to check, and validating
+# would build FrameChoice's validator, a few milliseconds of every validate.
+_NO_CHOICE = FrameChoice.model_construct()
 
 
 def _has(spec: Spec, need: str) -> bool:
@@ -76,7 +79,7 @@ def resolve_frame(spec: Spec, clauses: Mapping[str, FrameClause],
     texts: list[FrameText] = []
     for part in FRAME_PARTS:
         where: FieldPath = ("frame", part)
-        choice: FrameChoice = getattr(spec.frame, part, None) or FrameChoice()
+        choice: FrameChoice = getattr(spec.frame, part, None) or _NO_CHOICE
         if choice.text is not None:
             if choice.clause is not None or choice.params:
                 findings.append(Finding("frame", "give either text: (wording of your own) or "
@@ -84,7 +87,7 @@ def resolve_frame(spec: Spec, clauses: Mapping[str, FrameClause],
             texts.append(FrameText(part, None, choice.text))
             continue
         own = dict(choice.params or {})
-        organisation = defaults.get(part) or FrameChoice()
+        organisation = defaults.get(part) or _NO_CHOICE
         if choice.clause is not None:
             clause = clauses.get(choice.clause)
             if clause is None or clause.part != part:

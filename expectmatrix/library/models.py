@@ -1,34 +1,18 @@
-"""The clause library's files as models: clauses, frame clauses, their translations and
-the segment playbooks. Reading the files is library/files.py's."""
+"""The clause library's files as models: clauses, their translations and the segment
+playbooks (frame clauses: library/frame_models.py). Reading the files is library/files.py's."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from expectmatrix.library.frame_models import ClauseId, FrameClause, LanguageTag, Param
 from expectmatrix.spec.models import Model, ShortText, SideLists, Text
-from expectmatrix.spec.terms import Balance, FrameNeed, FramePart, Segment, Side
-
-ClauseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-
+from expectmatrix.spec.terms import Balance, Segment, Side
 
 _ALL_SEGMENTS: tuple[Segment, ...] = ("small", "medium", "large")
-
-
-# What an integer parameter of a frame clause may count; the labels of each language word
-# the number with it by CLDR plural category ("2 business days", "يومي عمل").
-Unit = Literal["days", "business_days"]
-
-
-class Param(Model):
-    type: Literal["integer", "number", "text"] = Field("text", description="Value type.")
-    default: int | Decimal | Annotated[str, StringConstraints(max_length=200)] | None = Field(
-        None, description="Used when the spec gives no value.")
-    unit: Unit | None = Field(
-        None, description="What an integer counts: its value is printed with the unit, in "
-        "the plural form the document's language needs.")
 
 
 # A clause's due_by with {name} placeholders in its values, filled from the params:
@@ -53,9 +37,6 @@ class Clause(Model):
         default_factory=dict)
 
 
-LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
-
-
 class ClauseText(Model):
     """A clause in another language; what is left out stays in the clause's own words."""
 
@@ -64,19 +45,6 @@ class ClauseText(Model):
     measure: Text | None = None
     due: ShortText | None = None
     owner: ShortText | None = None
-
-
-class FrameClause(Model):
-    id: ClauseId = Field(description="Lower-case id, e.g. missed-expectation.")
-    part: FramePart = Field(description="Which part of the frame it words.")
-    needs: FrameNeed | None = Field(
-        None, description="Used only when the spec gives it: deal.agreement, deal.term, the "
-        "parties' details (address or registration of both), both signatories, or a "
-        "readiness answer of no or unknown.")
-    text: Annotated[dict[LanguageTag, Text], Field(min_length=1, max_length=200)] = Field(
-        description="Wording per language tag; en is the one every other falls back to.")
-    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")], Param] = Field(
-        default_factory=dict)
 
 
 class ClauseFile(Model):

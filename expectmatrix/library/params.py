@@ -13,7 +13,8 @@ from expectmatrix.spec.findings import Path as FieldPath
 from expectmatrix.spec.messages import did_you_mean
 
 if TYPE_CHECKING:
-    from expectmatrix.library.models import Clause, Param
+    from expectmatrix.library.frame_models import Param
+    from expectmatrix.library.models import Clause
     from expectmatrix.spec.models import Expectation
 
 

@@ -117,8 +117,8 @@ def _milestone_lines(library: Library, book: Playbook) -> list[str]:
 
 def draft_spec(library: Library, draft: Draft) -> str:
     """The YAML text of a spec drafted from the playbook; it validates and is balanced."""
+    from expectmatrix.language.labels import labels_for
     from expectmatrix.library.clauses import wording
-    from expectmatrix.spec.i18n import labels_for
 
     book = choose_playbook(library, draft)
     effective = draft.effective or dt.date.today() + dt.timedelta(days=30)

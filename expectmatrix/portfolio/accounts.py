@@ -326,7 +326,7 @@ def read_portfolio(inputs: Iterable[str | Path], library: Any = None, *,
     for raw in inputs:
         expanded += list(read_manifest(raw)) if Path(raw).name == "manifest.json" else [raw]
 
-    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.clock import today as clock_today
 
     day = today or clock_today()
 

@@ -68,7 +68,7 @@ def printable(portfolio: Portfolio) -> Portfolio:
         ("the text", t) for f in failed for t in (f.file or "", f.message)]
     wide = next(((what, t) for what, t in texts if has_cjk(t)), None)
     if wide is not None:
-        from expectmatrix.spec.assets import cjk_font_available
+        from expectmatrix.checks.files import cjk_font_available
 
         if not cjk_font_available():
             raise RenderError(f"{wide[0]} {wide[1][:80]!r} has Chinese, Japanese or Korean "
@@ -101,7 +101,7 @@ def amounts(currency: str | None, language: str = LANGUAGE
                        Callable[[object], str]]:
     """How the report writes an amount (€2,310,900, grouped, with its currency), a count
     and a percent, in its language."""
-    from expectmatrix.spec.i18n import format_money, format_number, format_percent
+    from expectmatrix.language.formats import format_money, format_number, format_percent
 
     def decimal(value: object) -> Decimal:
         return value if isinstance(value, Decimal) else Decimal(str(value))

@@ -20,13 +20,13 @@ from typing import Any
 
 from expectmatrix.checks import LibrarySource, check_loaded
 from expectmatrix.errors import AssetError, RenderError, TimeUp
+from expectmatrix.language.labels import labels_for
 from expectmatrix.render.audience import Edition, edition_fingerprint
+from expectmatrix.render.look import Look, look_for
 from expectmatrix.render.output import output_name
 from expectmatrix.render.view import View, build_view
 from expectmatrix.settings import Settings
-from expectmatrix.spec.assets import Look, look_for
 from expectmatrix.spec.findings import Finding, errors
-from expectmatrix.spec.i18n import labels_for
 from expectmatrix.spec.loading import Loaded, load
 from expectmatrix.spec.models import FrameText, Spec
 from expectmatrix.spec.terms import DEFAULT_FORMATS, FORMATS, Audience
@@ -76,7 +76,7 @@ class Renderers:
             elif fmt == "docx":
                 from expectmatrix.render.docx import DocxRenderer
 
-                self._built[fmt] = DocxRenderer(self.docx_base or self.settings.docx_base)
+                self._built[fmt] = DocxRenderer(self.docx_base)
             elif fmt == "html":
                 from expectmatrix.render.html import HtmlRenderer
 
@@ -165,7 +165,12 @@ class RenderResult:
 @dataclass(frozen=True)
 class RenderOptions:
     """How documents are made, from the command line (or a caller) down to the writers
-    and the batch workers: one value instead of long parameter lists."""
+    and the batch workers: one value instead of long parameter lists.
+
+    ``template_dirs`` and ``docx_base`` are the ones in force: :meth:`from_settings` is
+    the one place where a run's own choices meet the settings file's. Built directly, the
+    options hold exactly what they are given (``settings`` then only brings branding,
+    the internal fields and the approval rules)."""
 
     formats: tuple[str, ...] = DEFAULT_FORMATS
     template_dirs: tuple[Path, ...] = ()
@@ -177,6 +182,20 @@ class RenderOptions:
     # Seconds one document may take. Set, documents are made in a worker process that is
     # stopped when the time is up; None, in this process, without a limit.
     timeout: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, formats: Sequence[str] = DEFAULT_FORMATS,
+                      template_dirs: Sequence[Path] = (), docx_base: Path | None = None,
+                      pdf_variant: str | None = None, mark_nonstandard: bool | None = None,
+                      audience: Audience = "counterparty", timeout: float | None = None
+                      ) -> RenderOptions:
+        """The settings give the defaults, a run's own options override them: template
+        folders given here are searched before the settings file's (so their templates
+        and labels win, and the file's still fill in the rest); a letterhead given here
+        replaces the file's."""
+        return cls(tuple(dict.fromkeys(formats or DEFAULT_FORMATS)),
+                   (*template_dirs, *settings.template_dirs), pdf_variant, settings,
+                   docx_base or settings.docx_base, mark_nonstandard, audience, timeout)
 
     def renderers(self) -> Renderers:
         return Renderers(self.template_dirs, self.pdf_variant, self.settings, self.docx_base)

@@ -14,18 +14,12 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
+from expectmatrix.clock import source_date
+from expectmatrix.language.formats import format_date, format_money, format_number, plural
+from expectmatrix.language.labels import labels_for, with_apostrophes
 from expectmatrix.render.audience import Edition, redact, refuse_copy
-from expectmatrix.spec.assets import Look, look_for
+from expectmatrix.render.look import Look, look_for
 from expectmatrix.spec.canonical import canonical_json, fingerprint_of
-from expectmatrix.spec.clock import source_date
-from expectmatrix.spec.i18n import (
-    format_date,
-    format_money,
-    format_number,
-    labels_for,
-    plural,
-    with_apostrophes,
-)
 from expectmatrix.spec.models import Expectation, FrameText, Spec
 from expectmatrix.spec.placeholders import fill
 from expectmatrix.spec.shape import expectations_of, sides

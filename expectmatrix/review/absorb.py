@@ -95,10 +95,10 @@ def absorb(document: str | Path, spec: str | Path | None = None, library: Any = 
     ``options`` as the document was made (template folders, letterhead): the text outside
     the matrix is compared with a fresh rendering of the spec it carries. ``output``
     names the new spec in its findings."""
+    from expectmatrix.language.labels import labels_for
     from expectmatrix.render.pipeline import RenderOptions
     from expectmatrix.review.absorb_read import read_edited
     from expectmatrix.review.documents import document_bytes, embedded_spec, read_bytes
-    from expectmatrix.spec.i18n import labels_for
 
     name = str(document)
     data = document_bytes(document)

@@ -94,7 +94,7 @@ def default_author(given: str | None = None) -> str:
 
 def redline_time() -> dt.datetime:
     """When a redline's changes are dated: now (SOURCE_DATE_EPOCH when set)."""
-    from expectmatrix.spec.clock import source_date
+    from expectmatrix.clock import source_date
 
     return source_date() or dt.datetime.now(dt.UTC).replace(microsecond=0)
 

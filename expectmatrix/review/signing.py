@@ -94,8 +94,8 @@ def _spec_of(embedded: Embedded,
     may be signed: the counterparty edition (the one sent and signed) of an approved spec,
     as it was written (its spec is the one the metadata states, its pages carry no DRAFT
     or INTERNAL mark)."""
+    from expectmatrix.language.labels import labels_for
     from expectmatrix.spec.canonical import fingerprint_of
-    from expectmatrix.spec.i18n import labels_for
 
     if embedded.spec_json is None:
         raise RefusedError(f"{path}: carries no expectmatrix spec, so it was not made by "

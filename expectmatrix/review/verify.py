@@ -62,7 +62,7 @@ def _fingerprint_label(data: bytes, options: RenderOptions | None) -> str:
     embedded spec's language, from the same template folders."""
     import json
 
-    from expectmatrix.spec.i18n import labels_for
+    from expectmatrix.language.labels import labels_for
 
     try:
         language = json.loads(data).get("deal", {}).get("language", "en")
@@ -206,9 +206,9 @@ def _verify_by_text(embedded: Embedded, spec_path: str | Path, name: str,
     from dataclasses import replace
 
     from expectmatrix.checks import check_loaded
+    from expectmatrix.language.labels import labels_for
     from expectmatrix.render.audience import edition_fingerprint
     from expectmatrix.render.pipeline import RenderJob, RenderOptions, render_documents
-    from expectmatrix.spec.i18n import labels_for
     from expectmatrix.spec.loading import load
 
     options = options or RenderOptions()

@@ -167,7 +167,7 @@ def _typed(value: str, kind: Kind, language: str) -> Any:
         return value
     value = value.strip()
     if kind == "date":
-        from expectmatrix.spec.i18n import parse_numeric_date
+        from expectmatrix.language.formats import parse_numeric_date
 
         day = parse_numeric_date(value, language)
         return day if day is not None else value

@@ -86,7 +86,7 @@ class _View:
         hint, placeholder = (f.description if hints else ""), f.default
         shown = _text(value)
         if f.kind == "date":
-            from expectmatrix.spec.i18n import format_numeric_date, numeric_date_pattern
+            from expectmatrix.language.formats import format_numeric_date, numeric_date_pattern
 
             placeholder = numeric_date_pattern(self.language)
             hint = f"Day, month and year as {placeholder}"

@@ -96,9 +96,8 @@ class Rendering:
     def options(self, fmt: str, audience: str) -> Any:
         from expectmatrix.render.pipeline import RenderOptions
 
-        return RenderOptions(formats=(fmt,), settings=self.settings,
-                             template_dirs=self.settings.template_dirs,
-                             audience=audience, timeout=self.timeout)  # type: ignore[arg-type]
+        return RenderOptions.from_settings(self.settings, formats=(fmt,), timeout=self.timeout,
+                                           audience=audience)  # type: ignore[arg-type]
 
     def document(self, loaded: Any, fmt: str, audience: str = "counterparty") -> bytes:
         """A checked spec's document (pdf, docx or html) in a worker."""

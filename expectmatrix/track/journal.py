@@ -163,8 +163,8 @@ def digests(spec: Spec) -> dict[str, str]:
 
 def now() -> dt.datetime:
     """The time an entry is recorded at: SOURCE_DATE_EPOCH's when set, else the clock's."""
+    from expectmatrix.clock import source_date
     from expectmatrix.errors import ExpectmatrixError
-    from expectmatrix.spec.clock import source_date
 
     try:
         when = source_date()

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from expectmatrix.checks import ApprovalRules, LibrarySource
+from expectmatrix.clock import source_date
 from expectmatrix.errors import RenderError
+from expectmatrix.language.formats import format_date, format_number, plural
 from expectmatrix.render.audience import Edition
 from expectmatrix.render.pipeline import RenderOptions, time_limit
 from expectmatrix.render.statement import (
@@ -31,8 +33,6 @@ from expectmatrix.render.statement import (
     SummaryLine,
 )
 from expectmatrix.render.view import Cell, View, _isolator
-from expectmatrix.spec.clock import source_date
-from expectmatrix.spec.i18n import format_date, format_number, plural
 from expectmatrix.spec.placeholders import fill
 from expectmatrix.spec.shape import sides
 from expectmatrix.track.status import STATUSES, DealStatus, ExpectationStatus, deal_status
@@ -179,7 +179,7 @@ def render_statement(statement: StatementView, fmt: str, options: RenderOptions)
     if fmt == "docx":
         from expectmatrix.render.statement_docx import StatementDocxRenderer
 
-        writer = StatementDocxRenderer(options.docx_base or options.settings.docx_base)
+        writer = StatementDocxRenderer(options.docx_base)
         return writer.statement(statement)
     raise RenderError(f"a statement is written as PDF or DOCX, not {fmt!r}")
 

@@ -119,7 +119,7 @@ def record(path: str | Path, expectation_id: str, event: TrackEvent, *,
            approvals: ApprovalRules = NO_RULES, today: dt.date | None = None) -> Recorded:
     """Append one event to the journal of the spec at ``path`` (starting the journal if
     there is none). Nothing is appended when anything is wrong."""
-    from expectmatrix.spec.clock import today as clock_today
+    from expectmatrix.clock import today as clock_today
 
     path = Path(path)
     loaded = checked_spec(path, library, approvals)

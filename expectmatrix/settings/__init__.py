@@ -34,84 +34,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from expectmatrix.checks import ApprovalRules
 from expectmatrix.errors import InputError, SettingsError
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.inputs import read_text
-from expectmatrix.spec.models import Branding, ClauseRef, FrameChoice, ParamValue
-from expectmatrix.spec.terms import (
-    INTERNAL_FIELDS,
-    DateFormat,
-    FramePart,
-    InternalField,
-    NumberFormat,
-    Side,
-)
+from expectmatrix.spec.models import Branding, FrameChoice
+from expectmatrix.spec.terms import INTERNAL_FIELDS
 
 if TYPE_CHECKING:
     from expectmatrix.library.contents import Library
 
 FILENAME = "expectmatrix.toml"
 MAX_SETTINGS_BYTES = 1_000_000
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built only for a file
-
-
-class LibrarySettings(_Strict):
-    clauses: list[str] = Field(default_factory=list)
-    playbooks: list[str] = Field(default_factory=list)
-    replace: bool = False
-
-
-class TemplateSettings(_Strict):
-    dirs: list[str] = Field(default_factory=list)
-
-
-class DocxSettings(_Strict):
-    base: str | None = None  # a letterhead .docx
-
-
-class CsvSettings(_Strict):
-    columns: dict[str, str] = Field(default_factory=dict)  # CRM column -> spec path
-    date_format: DateFormat = "iso"
-    number_format: NumberFormat = "plain"
-    # customer fields a base spec may give rows of other customers (csvrows.CUSTOMER_FIELDS)
-    shared: list[str] = Field(default_factory=list)
-
-
-class AudienceSettings(_Strict):
-    internal: list[InternalField] = Field(
-        default_factory=lambda: list(get_args(InternalField)))
-
-
-class ApprovalSettings(_Strict):
-    sides: list[Side] = Field(default_factory=list)  # approved specs need one from each
-    roles: list[str] = Field(default_factory=list)  # ... and one by each of these roles
-
-
-class FrameDefault(_Strict):
-    """An organisation's choice for one part of the agreement frame: a clause of the
-    library and values for its parameters (its own wording belongs in a library file)."""
-
-    clause: ClauseRef | None = None
-    params: dict[str, ParamValue] = Field(default_factory=dict)
-
-
-class SettingsFile(_Strict):
-    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
-    audience: AudienceSettings = Field(default_factory=AudienceSettings)
-    docx: DocxSettings = Field(default_factory=DocxSettings)
-    library: LibrarySettings = Field(default_factory=LibrarySettings)
-    templates: TemplateSettings = Field(default_factory=TemplateSettings)
-    csv: CsvSettings = Field(default_factory=CsvSettings)
-    branding: Branding | None = None  # defaults for every spec; paths relative to the file
-    frame: dict[FramePart, FrameDefault] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -149,6 +85,10 @@ def load_settings(config: str | Path | None = None, start: Path | None = None) -
     if path is None:
         return Settings()
     import tomllib  # only when there is a file: validate of a spec mostly has none
+
+    from pydantic import ValidationError
+
+    from expectmatrix.settings.schema import SettingsFile
 
     name = str(path)
     try:
