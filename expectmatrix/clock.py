@@ -10,7 +10,7 @@ from expectmatrix.errors import ClockError
 
 
 def source_date() -> dt.datetime | None:
-    """SOURCE_DATE_EPOCH as a time, None when unset; RenderError when it is not a time
+    """SOURCE_DATE_EPOCH as a time, None when unset; ClockError when it is not a time
     documents can carry."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:

@@ -232,7 +232,7 @@ def edit_every_way(doc: Edited, spec: Path, language: str = "en", tracked: bool 
     """Legal's usual round on ``doc``: the first vendor text rewritten, the first customer
     measure typed over, the last vendor row deleted, a row added below the first; returns
     the expectations the absorbed spec must then hold, field by field."""
-    from expectmatrix.spec.i18n import labels_for
+    from expectmatrix.language.labels import labels_for
     from expectmatrix.spec.shape import next_id
 
     want = expectations(spec)

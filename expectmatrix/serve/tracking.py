@@ -25,7 +25,7 @@ LATE = ("overdue", "escalated")
 
 
 def _today() -> dt.date:
-    from expectmatrix.spec.clock import today
+    from expectmatrix.clock import today
 
     return today()
 
