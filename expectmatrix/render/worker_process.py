@@ -6,8 +6,10 @@ worker might not start at all, when that is known before trying.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -48,9 +50,19 @@ def sigint_blocked() -> Iterator[None]:
 
 
 def serve_jobs(conn: Connection, initializer: Callable[..., None], initargs: tuple[Any, ...],
-               memory: int | None) -> None:
-    """A worker process: set up once, then run the jobs the parent sends, one at a time."""
+               memory: int | None, environment: dict[str, str] | None = None,
+               cwd: str | None = None) -> None:
+    """A worker process: set up once, then run the jobs the parent sends, one at a time.
+    ``environment`` and ``cwd``: the parent's when it asked for the worker, which a
+    worker forked from a server started earlier does not otherwise have."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if environment is not None:
+        os.environ.clear()
+        os.environ.update(environment)
+        time.tzset()
+    if cwd:
+        with suppress(OSError):
+            os.chdir(cwd)
     if memory:
         import resource
 

@@ -2,18 +2,19 @@
 
 A template is untrusted code, and neither a signal nor a thread can interrupt one long
 C-level step (a huge number, a huge string) in the same process. So documents are made
-in spawned worker processes, each with a memory bound, and a thread of the parent kills
+in worker processes, each with a memory bound, and a thread of the parent kills
 a worker whose job runs past its time limit and starts a fresh one: the limit holds
 whatever the job does. A worker that dies takes only its own job with it.
 
 :class:`ProcessExecutor` is a ``concurrent.futures.Executor``, so the batch drives it as
-it drives any other (a dask cluster's, say). Workers are spawned (forked WeasyPrint
-workers have crashed) with SIGINT blocked from their first instruction, so a Ctrl-C
+it drives any other (a dask cluster's, say). Workers are forked from a clean server
+process that has imported the writers once (workers forked from a process that has
+rendered have crashed), with SIGINT blocked from their first instruction, so a Ctrl-C
 reaches the parent alone, which lets the jobs in flight finish and records them. A
 worker is replaced after a number of jobs, so caches in the libraries it uses cannot
 grow with the length of a batch.
 
-A worker that dies before it is ready is started again, but not forever: spawning
+A worker that dies before it is ready is started again, but not forever: the server
 re-imports the program's main module, which a program read from standard input does not
 have, and a few failed starts in a row fail the work with a message saying so.
 """
@@ -48,6 +49,11 @@ from expectmatrix.render.worker_process import (
 __all__ = ["GRACE", "MEMORY_LIMIT", "START_ATTEMPTS", "ProcessExecutor",
            "cpu_count", "failure_message", "nothing", "run_one"]
 
+# What the server that workers are forked from imports once: a spawned worker would
+# import the writers again, about a second each.
+PRELOAD = ("expectmatrix.render.worker_process", "weasyprint", "docx", "expectmatrix.render.pdf",
+           "expectmatrix.render.docx", "expectmatrix.render.html",
+           "expectmatrix.render.standalone")
 RECYCLE_AFTER = 250  # jobs, then a fresh process: keeps a long batch's workers flat
 GRACE = 2.0  # seconds a job may overrun its limit (the worker stops it itself first)
 START_TIMEOUT = 60.0  # seconds a worker may take to import its libraries and be ready
@@ -89,7 +95,7 @@ class ProcessExecutor(Executor):
         self.jobs = max(1, max_workers or cpu_count())
         self.initializer, self.initargs = initializer or nothing, initargs
         self.timeout, self.memory, self.recycle_after = timeout, memory, recycle_after
-        self.context = multiprocessing.get_context("spawn")
+        self.context = _context()
         self.workers: list[_Worker] = []  # the manager thread's alone
         self.failed_starts = 0  # workers that died before they were ready, since one was
         self.broken: str | None = None
@@ -219,7 +225,8 @@ class ProcessExecutor(Executor):
     def _start(self) -> None:
         parent, child = self.context.Pipe()
         process = self.context.Process(target=serve_jobs, daemon=True,
-                                       args=(child, self.initializer, self.initargs, self.memory))
+                                       args=(child, self.initializer, self.initargs, self.memory,
+                                             dict(os.environ), _cwd()))
         with sigint_blocked():
             process.start()
         child.close()
@@ -352,6 +359,16 @@ def run_one(initializer: Callable[..., None], initargs: tuple[Any, ...], fn: Cal
         raise
     _STANDBY.put(key, executor)
     return result
+
+
+def _context() -> Any:
+    """Workers are forked from a server process that was itself spawned clean and has done
+    nothing but import the writers: forked from a process that has rendered, WeasyPrint
+    workers have crashed. The server is started by the first worker, with SIGINT blocked,
+    and every worker forked from it inherits that."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    return context
 
 
 def _cwd() -> str:
