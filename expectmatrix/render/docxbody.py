@@ -77,7 +77,7 @@ def _signature_blocks(view: View, half: int) -> str:
 
     # an empty line is as high as a full one in Word, not in the PDF: no address, no row
     addressed = view.vendor.address or view.customer.address
-    where = [both(lambda p: [ox.para(ox.run(", ".join(p.address), "EmSmall"), keep_next=True,
+    where = [both(lambda p: [ox.para(ox.run(p.address_line, "EmSmall"), keep_next=True,
                                      after=0, size=8)])] if addressed else []
     return ox.table(widths, [
         both(lambda p: [ox.para(ox.run(fill(str(labels["for_party"]), party=p.name), "EmStrong"),
