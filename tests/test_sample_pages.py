@@ -115,3 +115,11 @@ def test_german_samples_break_their_pages_alike_in_pdf_and_docx(
         # the signature page never stands alone: it carries the caption naming the deal
         last: Any = pdf[-1]
         assert "Unterschriften" in last and "Unterschriftenseite zu" in last, name
+
+
+def test_a_two_word_readiness_answer_stays_on_one_line(
+        documents: dict[str, dict[str, bytes]]) -> None:
+    # the internal edition's readiness table has a notes column, which narrowed the answers'
+    pdf = pdf_text(documents["hospital-ar"]["pdf"])[0]
+    assert "غير معروف" in pdf  # "unknown"
+    assert "غير\nمعروف" not in pdf
