@@ -162,3 +162,28 @@ def test_a_library_file_of_ones_own_translates_parameter_values(
     refused = cli_run("validate", spec)
     assert refused.exit_code == 1 and "Traceback" not in refused.output
     assert "bad.yaml" in refused.output and "values" in refused.output
+
+
+def test_every_translation_words_the_text_values_the_playbooks_give() -> None:
+    """A cadence or coverage a playbook drafts (or a clause's default) is never printed in
+    English inside a translated clause."""
+    library = builtin()
+    given: set[tuple[str, str, str]] = set()  # (clause, parameter, value)
+    for clause in library.clauses.values():
+        given |= {(clause.id, n, str(p.default)) for n, p in clause.params.items()
+                  if p.type == "text" and p.default is not None}
+    for book in library.playbooks.values():
+        for side in ("of_vendor", "of_customer"):
+            for raw in getattr(book.expectations, side):
+                entry = clause_entry(raw)
+                params = library.clauses[entry.clause].params
+                given |= {(entry.clause, n, str(v)) for n, v in entry.params.items()
+                          if params[n].type == "text"}
+    assert len(given) >= 8
+    folder = ROOT / "library" / "translations"
+    for language in ("de", "es", "fr", "ar"):
+        data = yaml.safe_load((folder / f"{language}.yaml").read_text(encoding="utf-8"))
+        worded = ClauseFile.model_validate(data).translations[language]
+        for clause_id, name, value in sorted(given):
+            own = worded[clause_id]
+            assert own.values and value in own.values.get(name, {}), (language, clause_id, value)
