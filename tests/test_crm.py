@@ -109,26 +109,32 @@ def test_a_base_spec_is_a_template_not_another_customers_agreement(tmp_path):
     export = tmp_path / "deals.csv"
     export.write_text(
         "deal.id,parties.customer.name,parties.customer.signatory.name,"
-        "parties.customer.contacts[0].name,deal.notes,readiness[0].note,readiness[1].note,"
+        "parties.customer.contacts[0].name,parties.customer.address,"
+        "parties.customer.registration,deal.notes,readiness[0].note,readiness[1].note,"
         "readiness[2].note\n"
         # the base's own customer: everything of the base may stay
-        "R-1,Harbour Bakery Ltd,,,,,,\n"
-        # another customer that gives its own people and notes
-        "R-2,Nordsee Brauhaus GmbH,Jens Ahlers,Jens Ahlers,Two sites,Asked,Asked,Asked\n"
+        "R-1,Harbour Bakery Ltd,,,,,,,,\n"
+        # another customer that gives its own people, details and notes
+        "R-2,Nordsee Brauhaus GmbH,Jens Ahlers,Jens Ahlers,Am Deich 3 Bremen,HRB 1,Two sites,"
+        "Asked,Asked,Asked\n"
         # another customer that gives nothing of its own: the base's would leak
-        "R-3,Kaffeerösterei Bremen,,,,,,\n", encoding="utf-8")
+        "R-3,Kaffeerösterei Bremen,,,,,,,,\n", encoding="utf-8")
     result = run_batch([export], tmp_path / "out", ("pdf",), base=base, jobs=1)
     statuses = [r.status for r in result.records]
     assert statuses == ["ok", "ok", "failed"], [r.error for r in result.records]
     leak = result.records[2].error
-    assert "parties.customer.contacts, parties.customer.signatory, deal.notes" in leak
+    assert ("parties.customer.contacts, parties.customer.signatory, parties.customer.address, "
+            "parties.customer.registration, deal.notes") in leak
     assert "readiness[].note" in leak and leak.startswith(f"{export}:4")
     text, _ = pdf_text((tmp_path / "out" / "R-2-v2.pdf").read_bytes())
     assert "Jens Ahlers" in text and "Siobhán" not in text and "harbourbakery" not in text
+    assert "Am Deich 3" in text and "Quay Street" not in text and "654321" not in text
     # A base may share what is the same for every customer.
     shared = run_batch([export], tmp_path / "shared", ("pdf",), base=base, jobs=1,
                        csv=CsvOptions(shared=("parties.customer.contacts",
-                                              "parties.customer.signatory", "deal.notes",
+                                              "parties.customer.signatory",
+                                              "parties.customer.address",
+                                              "parties.customer.registration", "deal.notes",
                                               "readiness[].note")))
     assert [r.status for r in shared.records] == ["ok", "ok", "ok"]
 

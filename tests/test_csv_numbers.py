@@ -77,9 +77,10 @@ def test_a_base_with_its_customers_people_is_refused_once_before_any_row(run, tm
     result = run("batch", export, "--base", base, "-o", out, "-f", "docx")
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert result.stderr.count("the base spec carries its customer's") == 1
-    assert (f"{base}:22: parties.customer.contacts: the base spec carries its customer's "
+    assert (f"{base}:26: parties.customer.contacts: the base spec carries its customer's "
             "(Harbour Bakery Ltd) parties.customer.contacts, parties.customer.signatory, "
-            "deal.notes, readiness[].note") in result.stderr
+            "parties.customer.address, parties.customer.registration, deal.notes, "
+            "readiness[].note") in result.stderr
     assert "take them out of it" in result.stderr and "[csv] shared" in result.stderr
     assert [i["source"] for i in _manifest(out)["items"]] == [str(export)]  # no row ran
     assert not list(out.glob("*.docx"))

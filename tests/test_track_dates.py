@@ -164,7 +164,10 @@ def test_an_approved_deal_is_warned_about_what_cannot_be_dated():
     draft = _checked(text.replace("status: approved", "status: review"))
     assert not [f for f in draft.findings if f.code == "undated"]
     # A deal that gives no dates at all is told once, not once per expectation.
-    bare = _checked((SAMPLES / "large-hospital.yaml").read_text(encoding="utf-8"))
+    hospital = (SAMPLES / "large-hospital.yaml").read_text(encoding="utf-8")
+    assert not [f for f in _checked(hospital).findings if f.code == "undated"]
+    undated = re.sub(r", due_by: \{[^}]*\}", "", hospital)
+    bare = _checked(re.sub(r"  milestones:\n(    .*\n)+", "", undated))
     assert [f.field for f in bare.findings if f.code == "undated"] == ["deal.status"]
 
 

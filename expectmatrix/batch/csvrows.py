@@ -33,8 +33,9 @@ from expectmatrix.spec.shape import is_number, parse_path
 IDENTITY = ("deal.id", "parties.customer.name")
 CUSTOMER = ("parties", "customer", "name")
 # What belongs to one customer: a base spec is a template, and its customer's people,
-# notes and readiness notes must not reach another customer's agreement.
-CUSTOMER_FIELDS = ("parties.customer.contacts", "parties.customer.signatory", "deal.notes",
+# registered details, notes and readiness notes must not reach another customer's agreement.
+CUSTOMER_FIELDS = ("parties.customer.contacts", "parties.customer.signatory",
+                   "parties.customer.address", "parties.customer.registration", "deal.notes",
                    "readiness[].note")
 _LOCAL_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
 

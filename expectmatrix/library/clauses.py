@@ -38,6 +38,14 @@ def fill(text: str | None, values: Mapping[str, object]) -> str | None:
     return None if text is None else placeholders.fill(text, **values)
 
 
+def local_values(own: ClauseText | None, values: Mapping[str, object]) -> dict[str, object]:
+    """Parameter values as a translation prints them: a text value it translates (weekly:
+    wöchentlich) in its words, any other value as given."""
+    given = own.values if own is not None and own.values else {}
+    return {name: given.get(name, {}).get(str(value), value) if isinstance(value, str)
+            else value for name, value in values.items()}
+
+
 @dataclass
 class Resolved:
     spec: Spec | None
@@ -101,7 +109,8 @@ def resolve(spec: Spec, library: Library) -> Resolved:
                 own = None
             standard = dict(english)
             if own is not None:
-                standard.update({name: fill(getattr(own, name), values) if name != "area"
+                local = local_values(own, values)
+                standard.update({name: fill(getattr(own, name), local) if name != "area"
                                  else own.area for name in _WORDED
                                  if getattr(own, name) is not None})
             differs = [name for name in _WORDED if getattr(e, name) is not None

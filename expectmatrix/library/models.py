@@ -45,6 +45,13 @@ class ClauseText(Model):
     measure: Text | None = None
     due: ShortText | None = None
     owner: ShortText | None = None
+    # A text parameter's values in this language ({cadence: {weekly: wöchentlich}}): a
+    # value the spec gives that is listed here is printed in its translation.
+    values: Annotated[dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$")],
+                           dict[Annotated[str, StringConstraints(max_length=200)], ShortText]],
+                      Field(max_length=20)] | None = Field(
+        None, description="A text parameter's usual values in this language, by parameter: "
+                          "{cadence: {weekly: wöchentlich}}; other values are printed as given.")
 
 
 class ClauseFile(Model):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from expectmatrix.errors import ExpectmatrixError
-from expectmatrix.library.clauses import fill
+from expectmatrix.library.clauses import fill, local_values
 from expectmatrix.library.contents import Library
 from expectmatrix.library.files import clause_entry
 from expectmatrix.library.models import Playbook
@@ -125,7 +125,7 @@ def draft_spec(library: Library, draft: Draft) -> str:
     language = draft.language
     title = draft.title or placeholders.fill(str(labels_for(language)["draft_title"]),
                                              customer=draft.customer)
-    texts = wording(library, language) or {}
+    texts = wording(library, language)
     q = yaml_scalar
     lines = [
         f"# Expectations matrix drafted from the {book.playbook!r} playbook: {book.description}",
@@ -160,12 +160,18 @@ def draft_spec(library: Library, draft: Draft) -> str:
             entry = clause_entry(raw)
             clause = library.clauses[entry.clause]
             values = {name: entry.params.get(name, p.default) for name, p in clause.params.items()}
-            own = texts.get(clause.id)
+            own = texts.get(clause.id) if texts is not None else None
             shown_area = (own.area if own and own.area else clause.area)
             if shown_area != area:
                 area = shown_area
                 lines.append(f"    # --- {area}")
-            lines.append(f"    # {fill(own.text if own and own.text else clause.text, values)}")
+            if own and own.text:
+                lines.append(f"    # {fill(own.text, local_values(own, values))}")
+            else:
+                lines.append(f"    # {fill(clause.text, values)}")
+                if texts is not None:
+                    lines.append(f"    # (no {language} wording in the clause library: the "
+                                 "English text is printed; write text: here to word it)")
             lines.append(f"    - id: {ID_PREFIX[side]}{n}")
             lines.append(f"      clause: {clause.id}")
             if values:
@@ -174,8 +180,11 @@ def draft_spec(library: Library, draft: Draft) -> str:
     lines.append("readiness:  # answer yes, no or unknown; on small deals no/unknown is flagged")
     for item in book.readiness:
         asked = item.translations.get(language) or item.translations.get(
-            language.split("-")[0]) or item.question
-        lines.append(f"  - question: {q(asked)}")
+            language.split("-")[0])
+        if asked is None and texts is not None:
+            lines.append(f"  # (no {language} wording of this question in the playbook: "
+                         "translate it here)")
+        lines.append(f"  - question: {q(asked or item.question)}")
         lines.append("    answer: unknown")
         if item.note:
             lines.append(f"    note: {q(item.note)}")

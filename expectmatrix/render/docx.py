@@ -24,6 +24,7 @@ from docx.shared import Mm, Pt, RGBColor
 from expectmatrix.render import ooxml as ox
 from expectmatrix.render.docxbody import LINE_SPACING, P_AFTER, TABLE_STYLE, body_xml
 from expectmatrix.render.docxfonts import embed_fonts, script_family
+from expectmatrix.render.docxlines import exact_lines
 from expectmatrix.render.letterhead import read_letterhead
 from expectmatrix.render.view import View
 
@@ -158,6 +159,10 @@ class DocxRenderer:
         anchor = doc.element.body.sectPr
         for element in parse_xml(f"<w:body {ox.NS}>{body}</w:body>"):
             anchor.addprevious(element)
+        if view.rtl:  # Arabic's font has a tall line: set the PDF's line heights instead
+            section = doc.sections[-1]
+            exact_lines([doc.element.body, section.header._element, section.footer._element],
+                        doc.styles.element)
         self._properties(doc, view)
         fonts = {} if self.base else (  # a letterhead's styles name its own fonts
             embed_fonts(doc, (view.look.docx_font, script_family(view.language) or "")))

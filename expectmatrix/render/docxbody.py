@@ -77,7 +77,7 @@ def _signature_blocks(view: View, half: int) -> str:
 
     # an empty line is as high as a full one in Word, not in the PDF: no address, no row
     addressed = view.vendor.address or view.customer.address
-    where = [both(lambda p: [ox.para(ox.run(", ".join(p.address), "EmSmall"), keep_next=True,
+    where = [both(lambda p: [ox.para(ox.run(p.address_line, "EmSmall"), keep_next=True,
                                      after=0, size=8)])] if addressed else []
     return ox.table(widths, [
         both(lambda p: [ox.para(ox.run(fill(str(labels["for_party"]), party=p.name), "EmStrong"),
@@ -210,7 +210,8 @@ def body_xml(view: View, width: int) -> Iterable[str]:
         yield from frame(view.remedies)
 
     if view.approvals:
-        widths = [int(width * s) for s in (0.31, 0.17, 0.34, 0.18)]
+        # the date's column holds "18 November 2026" on one line, as the PDF's does
+        widths = [int(width * s) for s in (0.29, 0.15, 0.33, 0.23)]
         heads = (labels["name"], labels["side"], labels["title"], labels["date_label"])
         yield ox.para(ox.run(str(labels["approvals"])), style="Heading1", keep_next=True)
         yield tbl(widths, [ox.row((ox.cell(w, [ox.para(ox.run(str(h), "EmStrong"), after=0)])

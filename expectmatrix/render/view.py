@@ -20,7 +20,7 @@ from expectmatrix.language.labels import labels_for, with_apostrophes
 from expectmatrix.render.audience import Edition, redact, refuse_copy
 from expectmatrix.render.look import Look, look_for
 from expectmatrix.spec.canonical import canonical_json, fingerprint_of
-from expectmatrix.spec.models import Expectation, FrameText, Spec
+from expectmatrix.spec.models import Expectation, FrameText, Money, Spec
 from expectmatrix.spec.placeholders import fill
 from expectmatrix.spec.shape import expectations_of, sides
 from expectmatrix.spec.terms import OPENING_PARTS, REMEDY_PARTS
@@ -69,6 +69,9 @@ class PartyView:
     signatory_title: str | None
     address: tuple[str, ...] = ()  # lines, as the spec breaks them
     registration: str | None = None
+    # the address on one line ("street, town, country"), isolated as a whole in a
+    # right-to-left document so that a Latin address reads in its own order
+    address_line: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,11 +196,19 @@ def _party(spec: Spec, side: str, labels: dict[str, Any], iso: Callable[[str], s
     contacts = tuple(ContactView(iso(c.name), iso(c.role) if c.role else None, c.email, c.phone,
                                  iso(_contact_line(c.name, c.role, c.email, c.phone)))
                      for c in party.contacts)
-    address = tuple(iso(line.strip()) for line in (party.address or "").splitlines()
-                    if line.strip())
+    lines = [line.strip() for line in (party.address or "").splitlines() if line.strip()]
     return PartyView(str(labels["sides"][side]), iso(party.name), contacts,
                      iso(sig.name) if sig else None, iso(sig.title) if sig and sig.title else None,
-                     address, iso(party.registration) if party.registration else None)
+                     tuple(map(iso, lines)),
+                     iso(party.registration) if party.registration else None,
+                     iso(", ".join(lines)) if lines else "")
+
+
+def _money(money: Money, language: str, iso: Callable[[str], str]) -> str:
+    """The amount as the language writes it, a Latin currency symbol ("US$") isolated: in
+    a right-to-left line its "$" would otherwise leave the letters and print as "$US"."""
+    return re.sub(r"\S*[A-Za-z]\S*", lambda m: iso(m.group()),
+                  format_money(money.amount, money.currency, language))
 
 
 def _contact_line(name: str, role: str | None, email: str | None, phone: str | None) -> str:
@@ -295,7 +306,7 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
     names = {"vendor": vendor.name, "customer": customer.name}
     spec_json = canonical if canonical is not None else canonical_json(spec)
     status_label = str(labels["statuses"][deal.status])
-    value = format_money(deal.value.amount, deal.value.currency, language) if deal.value else None
+    value = _money(deal.value, language, iso) if deal.value else None
     facts: list[tuple[str, str]] = [
         (str(labels["deal"]), iso(deal.id)), (str(labels["version"]), format_number(deal.version, language)),
         (str(labels["effective"]), effective),
@@ -308,8 +319,7 @@ def build_view(spec: Spec, nonstandard: Mapping[str, str] | None = None,
     if shows("deal.segment"):
         facts.append((str(labels["segment"]), str(labels["segments"][deal.segment])))
     if deal.margin and shows("deal.margin"):
-        facts.append((str(labels["margin"]),
-                      format_money(deal.margin.amount, deal.margin.currency, language)))
+        facts.append((str(labels["margin"]), _money(deal.margin, language, iso)))
     if deal.nps is not None and shows("deal.nps"):
         facts.append((str(labels["nps"]), format_number(deal.nps, language)))
     carried = spec_json if edition.internal else canonical_json(redact(spec, edition))
