@@ -10,7 +10,6 @@ expectation whose wording changed becomes non-standard by the checks' own rule.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -33,7 +32,8 @@ from expectmatrix.review.absorb_result import (
     Change,
     NotAbsorbed,
 )
-from expectmatrix.spec.findings import Finding, errors
+from expectmatrix.review.absorb_start import SpecSource, Start, starting
+from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.shape import SIDE_LIST, FieldPath, expectations_of, next_id, path_of
 from expectmatrix.spec.terms import Side
 
@@ -50,63 +50,38 @@ def _who(marks: Sequence[Mark]) -> tuple[str | None, str | None]:
     return (", ".join(authors) or None), (dates[-1] if dates else None)
 
 
-@dataclass
-class _Start:
-    text: str
-    fmt: str
-    spec: Any  # the resolved Spec: what each cell printed
-    written: Any  # the Spec as written: which fields the spec itself gives
-
-    def written_of(self, eid: str) -> Any:
-        for side in COLUMNS:
-            for e in expectations_of(self.written, side):
-                if e.id == eid:
-                    return e
-        raise KeyError(eid)
-
-
-def _starting(document: str, embedded: bytes, spec: str | Path | None, library: Any) -> _Start:
-    from expectmatrix.checks import check_loaded
-    from expectmatrix.spec.inputs import read_bytes
-    from expectmatrix.spec.loading import MAX_BYTES, decode, load_bytes
-    from expectmatrix.spec.roundtrip import Document
-
-    if spec is not None:
-        data = read_bytes(spec, MAX_BYTES, "spec")
-        name = str(spec)
-        fmt = "json" if name.lower().endswith(".json") else "yaml"
-        text = decode(data, name)
-    else:
-        data, name, fmt = embedded, f"{document} (embedded spec)", "yaml"
-        text = Document(json.loads(embedded)).dump()
-    loaded = load_bytes(data, name, "json" if spec is None else fmt)
-    checked = check_loaded(loaded, library=library)
-    if checked.spec is None or loaded.spec is None:
-        problems = "; ".join(str(f) for f in errors(checked.findings)[:3])
-        raise DocumentError(f"{name}: the spec to start from has errors, so the document "
-                            f"cannot be compared with it: {problems}")
-    return _Start(text, fmt, checked.spec, loaded.spec)
-
-
-def absorb(document: str | Path, spec: str | Path | None = None, library: Any = None,
-           options: RenderOptions | None = None, output: str | Path | None = None
-           ) -> Absorbed:
+def absorb(document: str | Path, spec: str | Path | SpecSource | None = None,
+           library: Any = None, options: RenderOptions | None = None,
+           output: str | Path | None = None) -> Absorbed:
     """The spec of what ``document`` now says, as the next version, with every change.
     ``options`` as the document was made (template folders, letterhead): the text outside
     the matrix is compared with a fresh rendering of the spec it carries. ``output``
     names the new spec in its findings."""
+    from expectmatrix.review.documents import document_bytes
+
+    return absorb_bytes(document_bytes(document), str(document), spec, library, options,
+                        output)
+
+
+def absorb_bytes(data: bytes, name: str, spec: str | Path | SpecSource | None = None,
+                 library: Any = None, options: RenderOptions | None = None,
+                 output: str | Path | None = None) -> Absorbed:
+    """As :func:`absorb`, of a DOCX's bytes (an upload): ``name`` names it in messages.
+    The bytes are held to the bounds of a document file (size, zip parts, XML without
+    entities); nothing is written, not even a temporary file."""
     from expectmatrix.language.labels import labels_for
     from expectmatrix.render.pipeline import RenderOptions
     from expectmatrix.review.absorb_read import read_edited
-    from expectmatrix.review.documents import document_bytes, embedded_spec, read_bytes
+    from expectmatrix.review.documents import MAX_DOCUMENT_BYTES, embedded_spec, read_bytes
 
-    name = str(document)
-    data = document_bytes(document)
-    found = read_bytes(data, Path(document))
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"{name}: the document is larger than "
+                            f"{MAX_DOCUMENT_BYTES // 1_000_000} MB")
+    found = read_bytes(data, Path(name))
     if found.kind != "docx":
         raise DocumentError(f"{name}: absorb reads a DOCX document edited in Word; this is a PDF")
     carried = embedded_spec(found, name)
-    start = _starting(name, carried, spec, library)
+    start = starting(name, carried, spec, library)
     edited = read_edited(data, name)
     options = options or RenderOptions()
     labels = labels_for(start.spec.deal.language, options.template_dirs)
@@ -153,7 +128,7 @@ def _untracked_outside(found: Embedded, carried: bytes, edited: EditedDocx,
 class _Plan:
     """The edits to make to the starting text, found cell by cell."""
 
-    def __init__(self, start: _Start, labels: dict[str, str]) -> None:
+    def __init__(self, start: Start, labels: dict[str, str]) -> None:
         self.start = start
         self.labels = labels
         self.where: dict[str, tuple[Side, int]] = {}

@@ -167,6 +167,8 @@ def _read_docx(data: bytes, path: Path) -> Embedded:
                      or n in ("docProps/custom.xml", "word/document.xml")}
     except InputError as e:
         raise DocumentError(str(e)) from None
+    for name, blob in parts.items():
+        refuse_entities(blob, str(path), name)
     spec = fingerprint = None
     specs: list[str] = []
     options: dict[str, str] = {}
@@ -202,6 +204,14 @@ def _read_docx(data: bytes, path: Path) -> Embedded:
     except (ElementTree.ParseError, RecursionError, OverflowError) as e:
         raise DocumentError(f"{path}: a damaged DOCX part: {e}") from None
     return Embedded("docx", spec, fingerprint, footers, options, "\n".join(text), body)
+
+
+def refuse_entities(data: bytes, name: str, part: str) -> None:
+    """A part that declares a DOCTYPE (which could declare entities that expand a
+    thousandfold) is refused before any parser sees it: Word never writes one."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise DocumentError(f"{name}: the part {part} declares XML entities, which Word never "
+                            "writes; the document was not made by expectmatrix and Word")
 
 
 def _docx_text(xml: bytes) -> str:

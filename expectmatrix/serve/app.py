@@ -21,10 +21,10 @@ from starlette.routing import Route
 
 from expectmatrix.errors import EditRefused, ExpectmatrixError, InputError, PathRefused
 from expectmatrix.render.output import output_name
-from expectmatrix.serve import editor, tracking
+from expectmatrix.serve import absorbing, editor, tracking
 from expectmatrix.serve.edits import Recent
-from expectmatrix.serve.guard import Guard, GuardMiddleware
-from expectmatrix.serve.preview import Previews
+from expectmatrix.serve.guard import DEFAULT_LIMIT, BodyLimit, Guard, GuardMiddleware
+from expectmatrix.serve.preview import Held, Previews
 from expectmatrix.serve.rendering import DEFAULT_TIMEOUT, Rendering, RenderTimedOut, ShuttingDown
 from expectmatrix.serve.state import (
     MEDIA,
@@ -131,16 +131,29 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
     # folder shapes the documents, and an override of a page would run unbounded in here.
     pages = environment(())
     for template in ("serve/deals.html", "serve/editor.html", "serve/form.html",
-                     "serve/form-problem.html",
+                     "serve/form-problem.html", "serve/absorbed.html",
                      "serve/track.html", "serve/due.html"):
         prepare(pages, template)  # a broken page template fails at start, not per request
     served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages,
-                    Previews(), Rendering(settings, timeout), Recent(), {})
-    app = Starlette(routes=[Route(path, threaded(handler), methods=list(methods))
-                            for path, handler, methods in ROUTES],
-                    lifespan=lifespan, exception_handlers=ERRORS)
+                    Previews(), Rendering(settings, timeout), Recent(), {}, Held())
+    routes = [Route(path, threaded(handler), methods=list(methods))
+              for path, handler, methods in ROUTES]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=ERRORS)
     app.state.served = served
-    return ServedApp(GuardMiddleware(app, served.guard), served.rendering)
+    larger = [(route, BODY_LIMITS[handler]) for route, (_, handler, _) in zip(routes, ROUTES,
+                                                                             strict=True)
+              if handler in BODY_LIMITS]
+
+    def limit(scope: Any) -> BodyLimit:
+        """The body limit of the route the request goes to (read before routing)."""
+        from starlette.routing import Match
+
+        for route, bound in larger:
+            if route.matches(scope)[0] is Match.FULL:
+                return bound
+        return DEFAULT_LIMIT
+
+    return ServedApp(GuardMiddleware(app, served.guard, limit), served.rendering)
 
 
 def threaded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -303,11 +316,16 @@ ROUTES: tuple[tuple[str, Handler, tuple[str, ...]], ...] = (
     ("/preview/{key}", editor.preview_page, ("GET",)),
     ("/deals/{name}/versions", editor.new_version, ("POST",)),
     ("/deals/{name}/compare", editor.compare, ("GET",)),
+    ("/deals/{name}/absorb", absorbing.upload, ("POST",)),
+    ("/deals/{name}/absorbed/{key}", absorbing.absorbed_page, ("GET",)),
+    ("/deals/{name}/absorbed/{key}", absorbing.save_absorbed, ("POST",)),
     ("/deals/{name}/track", tracking.track_page, ("GET",)),
     ("/deals/{name}/track", tracking.record_event, ("POST",)),
     ("/deals/{name}/calendar.ics", tracking.calendar_feed, ("GET",)),
     ("/due", tracking.due_page, ("GET",)),
 )
+# The routes whose body may be larger than a spec's 2 MB (every other is held to that).
+BODY_LIMITS: dict[Handler, BodyLimit] = {absorbing.upload: absorbing.UPLOAD_LIMIT}
 # What a refused request answers; the most specific class answers.
 ERRORS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
     PathRefused: refused, KeyError: refused, ValueError: refused, EditRefused: refused,

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from expectmatrix.errors import EditRefused, ExpectmatrixError
+from expectmatrix.review.documents import MAX_DOCUMENT_BYTES
 from expectmatrix.serve.edits import Edit, apply
 from expectmatrix.serve.form import form_clauses
 from expectmatrix.serve.preview import PREVIEW_CSP
@@ -45,6 +46,7 @@ def editor_page(served: Served, request: Request, body: bytes) -> Response:
     previous = previous_of(served, loaded)
     return page(served, "serve/editor.html", spec_name=path.name, text=text,
                 etag=etag(data), previous=previous.name if previous else "",
+                max_upload=MAX_DOCUMENT_BYTES,
                 # our own template's output, escaped as it was drawn
                 form=Markup(form_for_text(served, text, path.name, loaded)),
                 clauses=form_clauses(served.library()))
@@ -122,20 +124,25 @@ def preview_page(served: Served, request: Request, body: bytes) -> Response:
 
 def new_version(served: Served, request: Request, body: bytes) -> Response:
     """The edited spec as version + 1, written to a new file; the old file stays."""
-    from expectmatrix.writing import write_atomic
-
     payload = json_body(body, text=True)
     source = served.guard.spec_path(request.path_params["name"])
-    fmt = spec_format(source.name, payload["text"])
     loaded = checked(payload["text"].encode("utf-8"), source.name, served)
     if loaded.spec is None:
         return JSONResponse({"error": "fix the findings before making a new version"},
                             status_code=422)
-    version = loaded.spec.deal.version + 1
+    return write_new_version(served, source, payload["text"], loaded.spec.deal.version + 1)
+
+
+def write_new_version(served: Served, source: Path, text: str, version: int) -> Response:
+    """``text`` as ``version`` of the deal of ``source``, written to a new file named
+    after it (deal-v3.yaml); the old file stays as it was. Never over a file there."""
+    from expectmatrix.writing import write_atomic
+
     target = served.guard.spec_path(new_version_name(source.name, version))
     if target.exists():
         return JSONResponse({"error": f"{target.name} exists already"}, status_code=409)
-    write_atomic(target, bump(payload["text"], fmt, version).encode("utf-8"))
+    fmt = spec_format(source.name, text)
+    write_atomic(target, bump(text, fmt, version).encode("utf-8"))
     return JSONResponse({"created": target.name, "version": version})
 
 

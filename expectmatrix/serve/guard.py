@@ -22,6 +22,15 @@ READ_ONLY_POSTS = {"/api/validate", "/api/render"}
 COOKIE = "expectmatrix-token"
 
 
+@dataclass(frozen=True)
+class BodyLimit:
+    """How large a request's body may be, and what a larger one is told."""
+
+    bytes: int
+    message: str
+
+
+DEFAULT_LIMIT = BodyLimit(MAX_BODY_BYTES, f"the request body is limited to {MAX_BODY_BYTES} bytes")
 
 
 @dataclass(frozen=True)
@@ -67,11 +76,14 @@ def _cookies(header: str) -> dict[str, str]:
 
 
 class GuardMiddleware:
-    """ASGI middleware applying the Guard to every HTTP request."""
+    """ASGI middleware applying the Guard to every HTTP request. ``limit`` says the body
+    limit of a request (the few routes that take a document have their own)."""
 
-    def __init__(self, app: App, guard: Guard) -> None:
+    def __init__(self, app: App, guard: Guard,
+                 limit: Callable[[Scope], BodyLimit] = lambda scope: DEFAULT_LIMIT) -> None:
         self.app = app
         self.guard = guard
+        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,15 +95,16 @@ class GuardMiddleware:
             await _refuse(scope, send, *refusal)
             return
         length = headers.get("content-length")
-        too_large = (413, f"the request body is limited to {MAX_BODY_BYTES} bytes")
+        limit = self.limit(scope)
+        too_large = (413, limit.message)
         if length is not None and (not (length.isascii() and length.isdigit())
-                                   or int(length) > MAX_BODY_BYTES):
+                                   or int(length) > limit.bytes):
             await _refuse(scope, send, *too_large)
             return
         # The body is read here, whole and bounded, before any handler starts: a chunked
         # body over the bound is refused before a response has begun, and only once.
         try:
-            body = await _read_body(receive)
+            body = await _read_body(receive, limit.bytes)
         except _ClientGone:
             return
         if body is None:
@@ -134,8 +147,8 @@ class _ClientGone(Exception):
     """The client left before its body was read: there is nobody to answer."""
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None past MAX_BODY_BYTES."""
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None past ``limit`` bytes."""
     chunks: list[bytes] = []
     seen = 0
     while True:
@@ -144,7 +157,7 @@ async def _read_body(receive: Receive) -> bytes | None:
             raise _ClientGone
         chunk = message.get("body", b"")
         seen += len(chunk)
-        if seen > MAX_BODY_BYTES:
+        if seen > limit:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):

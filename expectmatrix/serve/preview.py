@@ -7,6 +7,9 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 # What a preview page may do: show its own inline styles, fonts and pictures, nothing else;
 # sandboxed, so it runs nothing and reaches nothing of the app.
@@ -34,3 +37,33 @@ class Previews:
     def get(self, key: str) -> bytes | None:
         with self._lock:
             return self._pages.get(key)
+
+
+class Held(Generic[T]):
+    """What a page shows before anything is saved (legal's DOCX absorbed), in memory under
+    a random key until it is saved or dropped: at most ``keep`` of them and about
+    ``max_bytes`` in all, the oldest dropped first."""
+
+    def __init__(self, keep: int = 8, max_bytes: int = 40_000_000) -> None:
+        self.keep, self.max_bytes = keep, max_bytes
+        self._items: OrderedDict[str, tuple[T, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, item: T, size: int) -> str:
+        key = secrets.token_urlsafe(18)
+        with self._lock:
+            self._items[key] = (item, size)
+            while len(self._items) > self.keep or (
+                    len(self._items) > 1 and sum(n for _, n in self._items.values())
+                    > self.max_bytes):
+                self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> T | None:
+        with self._lock:
+            found = self._items.get(key)
+        return None if found is None else found[0]
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)

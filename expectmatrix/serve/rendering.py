@@ -62,7 +62,7 @@ def make_document(job: Any, options: Any) -> bytes:
     return documents[fmt]
 
 
-def limited(fn: Callable[..., bytes], timeout: float, *args: Any) -> bytes:
+def limited(fn: Callable[..., Any], timeout: float, *args: Any) -> Any:
     """``fn(*args)`` within the time limit (a redline, which builds its own renderers)."""
     from expectmatrix.render.pipeline import time_limit
 
@@ -107,7 +107,12 @@ class Rendering:
 
     def redline(self, fn: Callable[..., bytes], *args: Any) -> bytes:
         """``fn(*args)``, a redline of review.redline, in a worker."""
-        return bytes(self._run(limited, fn, self.timeout, *args))
+        return bytes(self.job(fn, *args))
+
+    def job(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a worker, within the time limit: any work that runs the
+        organisation's templates (a redline; legal's DOCX compared with a fresh one)."""
+        return self._run(limited, fn, self.timeout, *args)
 
     def warm(self) -> None:
         """Start a worker before the first request needs it."""

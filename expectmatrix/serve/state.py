@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from expectmatrix.errors import EditRefused
 from expectmatrix.serve.edits import Recent
 from expectmatrix.serve.guard import COOKIE, MAX_BODY_BYTES, Guard
-from expectmatrix.serve.preview import Previews
+from expectmatrix.serve.preview import Held, Previews
 from expectmatrix.serve.rendering import Rendering
 from expectmatrix.spec.shape import expectations_of, sides
 
@@ -40,6 +40,7 @@ class Served:
     rendering: Rendering
     recent: Recent  # the form's last documents, so an edit need not parse its text again
     listing: dict[str, Any]  # the deals list's rows by file, with the size and time read
+    absorbed: Held[Any]  # legal's DOCX absorbed, until saved as a new version
 
 
 # Every handler of the app: a plain function of the served folder, the request and its

@@ -191,6 +191,32 @@ function editor(main) {
     location.href = "/deals/" + encodeURIComponent(result.created);
   });
 
+  // Legal's DOCX: sent as the request's body, compared with the saved file on the server;
+  // its page shows the redline and saves it as a new version, if the rep chooses to.
+  const upload = $("#upload-docx");
+  upload.addEventListener("change", async () => {
+    const file = upload.files[0];
+    if (!file) return;
+    const limit = Number(main.dataset.maxUpload);
+    if (file.size > limit) {
+      $("#saved").textContent = `${file.name} is larger than ${limit} bytes: it was not uploaded`;
+      upload.value = "";
+      return;
+    }
+    $("#saved").textContent = `reading ${file.name}…`;
+    upload.disabled = true;
+    try {
+      const response = await post(`/deals/${name}/absorb?file=${encodeURIComponent(file.name)}`, file);
+      const result = await response.json();
+      if (response.ok) { location.href = result.url; return; }
+      $("#saved").textContent = "not absorbed: " + (result.error || response.status);
+    } catch (error) {
+      $("#saved").textContent = "the app did not answer: " + error;
+    }
+    upload.disabled = false;
+    upload.value = "";
+  });
+
   // Previews of both editions, of the text as it is now: once one is shown, it follows
   // every change (when the rep pauses), and says so when the text cannot be shown yet.
   const frame = $("#preview");
@@ -302,7 +328,29 @@ function tracker(main) {
   });
 }
 
+// Legal's DOCX absorbed: saved only when the rep says so, as the deal's new version.
+function absorbed(main) {
+  const button = $("#save-absorbed");
+  const result = $("#absorb-result");
+  button.addEventListener("click", async () => {
+    button.disabled = true;  // one click, one version
+    result.textContent = "saving…";
+    try {
+      const response = await post(`/deals/${encodeURIComponent(main.dataset.name)}/absorbed/` +
+        encodeURIComponent(main.dataset.key), "");
+      const answer = await response.json();
+      if (response.ok) { location.href = "/deals/" + encodeURIComponent(answer.created); return; }
+      result.textContent = "not saved: " + (answer.error || response.status);
+    } catch (error) {
+      result.textContent = "the app did not answer: " + error;
+    }
+    button.disabled = false;
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const taken = document.getElementById("absorbed");
+  if (taken) absorbed(taken);
   const track = document.getElementById("track");
   if (track) tracker(track);
   const main = document.getElementById("editor");
