@@ -250,31 +250,31 @@ def test_another_deal_s_document_is_refused(client, folder, documents):
 
 
 def test_an_upload_past_the_document_limit_is_refused_before_it_is_read(client, folder):
-    from expectmatrix.review.documents import MAX_DOCUMENT_BYTES
+    from expectmatrix.serve.guard import MAX_UPLOAD_BYTES
 
     before = _files(folder)
     request = client.build_request("POST", "/deals/deal.yaml/absorb", content=b"PK",
                                    headers={"x-csrf-token": csrf_token(client)})
-    request.headers["Content-Length"] = str(MAX_DOCUMENT_BYTES + 1)
+    request.headers["Content-Length"] = str(MAX_UPLOAD_BYTES + 1)
     answer = client.send(request)
     assert answer.status_code == 413
-    assert answer.json()["error"].startswith("the document is larger than 100 MB")
+    assert answer.json()["error"].startswith("the document is larger than 20 MB")
     assert _files(folder) == before
 
 
 def test_a_chunked_upload_past_the_limit_is_refused(client, folder):
-    from expectmatrix.review.documents import MAX_DOCUMENT_BYTES
+    from expectmatrix.serve.guard import MAX_UPLOAD_BYTES
 
     chunk = b"PK" + b"\0" * (1 << 20)
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it comes
-        for _ in range(MAX_DOCUMENT_BYTES // len(chunk) + 2):
+        for _ in range(MAX_UPLOAD_BYTES // len(chunk) + 2):
             yield chunk
 
     before = _files(folder)
     answer = client.post("/deals/deal.yaml/absorb", content=chunks(),
                          headers={"x-csrf-token": csrf_token(client)})
-    assert answer.status_code == 413 and "larger than 100 MB" in answer.json()["error"]
+    assert answer.status_code == 413 and "larger than 20 MB" in answer.json()["error"]
     assert _files(folder) == before
 
 

@@ -19,15 +19,12 @@ from starlette.responses import JSONResponse, Response
 from expectmatrix.errors import ExpectmatrixError
 from expectmatrix.review.absorb_result import Absorbed, Change
 from expectmatrix.review.absorb_start import SpecSource
-from expectmatrix.review.documents import MAX_DOCUMENT_BYTES
-from expectmatrix.serve.guard import BodyLimit
+from expectmatrix.serve.guard import MAX_UPLOAD_BYTES, BodyLimit
 from expectmatrix.serve.state import Served, checked, etag, page, read_spec, spec_format
 
-# As `verify` and `absorb` read a document file: a DOCX with its fonts embedded is about
-# 2 MB, past the 2 MB every other request is held to.
-UPLOAD_LIMIT = BodyLimit(MAX_DOCUMENT_BYTES, f"the document is larger than "
-                         f"{MAX_DOCUMENT_BYTES // 1_000_000} MB, the most expectmatrix reads; "
-                         "a DOCX it made is a few MB")
+UPLOAD_LIMIT = BodyLimit(MAX_UPLOAD_BYTES, f"the document is larger than "
+                         f"{MAX_UPLOAD_BYTES // 1_000_000} MB, the most the app takes; "
+                         "a DOCX expectmatrix made is a few MB")
 MAX_NAME = 100
 
 

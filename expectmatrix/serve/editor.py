@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from expectmatrix.errors import EditRefused, ExpectmatrixError
-from expectmatrix.review.documents import MAX_DOCUMENT_BYTES
 from expectmatrix.serve.edits import Edit, apply
 from expectmatrix.serve.form import form_clauses
+from expectmatrix.serve.guard import MAX_UPLOAD_BYTES
 from expectmatrix.serve.preview import PREVIEW_CSP
 from expectmatrix.serve.state import (
     MEDIA,
@@ -46,7 +46,7 @@ def editor_page(served: Served, request: Request, body: bytes) -> Response:
     previous = previous_of(served, loaded)
     return page(served, "serve/editor.html", spec_name=path.name, text=text,
                 etag=etag(data), previous=previous.name if previous else "",
-                max_upload=MAX_DOCUMENT_BYTES,
+                max_upload=MAX_UPLOAD_BYTES,
                 # our own template's output, escaped as it was drawn
                 form=Markup(form_for_text(served, text, path.name, loaded)),
                 clauses=form_clauses(served.library()))

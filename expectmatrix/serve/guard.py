@@ -17,6 +17,10 @@ from expectmatrix.errors import PathRefused
 from expectmatrix.spec.terms import SPEC_SUFFIXES
 
 MAX_BODY_BYTES = 2_000_000  # a spec is a few kilobytes; a pasted novel is refused
+# An uploaded DOCX: one with its fonts embedded is about 2 MB, past the limit above; ten
+# times that leaves room for legal's pictures and comments, and is what a server holds
+# in memory at most per upload.
+MAX_UPLOAD_BYTES = 20_000_000
 SAFE_METHODS = {"GET", "HEAD"}
 READ_ONLY_POSTS = {"/api/validate", "/api/render"}
 COOKIE = "expectmatrix-token"
