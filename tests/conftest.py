@@ -139,3 +139,10 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, by
         assert result.ok, result.findings
         docs[sample.stem] = {p.suffix[1:]: p.read_bytes() for p in result.outputs}
     return docs
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Twice the cores for `-n auto`: most tests wait on a worker process, a time limit,
+    LibreOffice or a browser rather than compute."""
+    return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        2 * (os.cpu_count() or 1)

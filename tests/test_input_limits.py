@@ -76,7 +76,8 @@ def test_render_and_diff_of_a_spec_with_a_huge_number_write_nothing(run, tmp_pat
 def _base(folder: Path) -> Path:
     """A base spec for CSV rows of other customers: nothing of its customer's own."""
     data = copy.deepcopy(BASE)
-    del data["parties"]["customer"]["signatory"]
+    for own in ("signatory", "registration"):
+        del data["parties"]["customer"][own]
     path = folder / "base.json"
     path.write_text(json.dumps(data))
     return path
