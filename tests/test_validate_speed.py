@@ -49,3 +49,33 @@ def test_cjk_is_found_at_the_edges_of_its_ranges():
     assert not has_cjk("\u10ff")  # the last character before Hangul Jamo
     assert has_cjk("plain \u1100") and has_cjk("导入项目") and has_cjk("\uffe0")
     assert not has_cjk("\u2e7f \ud7b0 \ufff0")  # between and after the ranges
+
+
+def test_the_calendars_known_without_the_library_are_all_known_to_it():
+    import holidays
+
+    from expectmatrix.checks.calendars import KNOWN_CALENDARS
+
+    assert set(holidays.list_supported_countries()) >= KNOWN_CALENDARS
+    assert {"DE", "US", "GB", "FR"} <= KNOWN_CALENDARS
+
+
+def test_validate_of_a_deal_with_a_known_calendar_does_not_import_holidays(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import SAMPLES
+
+    spec = SAMPLES / "large-hospital.yaml"
+    assert "calendar: US" in spec.read_text(encoding="utf-8")
+    traced = subprocess.run([sys.executable, "-X", "importtime", "-m", "expectmatrix",
+                             "validate", str(spec)], capture_output=True, text=True)
+    assert traced.returncode == 0, traced.stderr
+    imported = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if "|" in line}
+    assert "holidays" not in imported and "weasyprint" not in imported
+    bad = tmp_path / "deal.yaml"
+    bad.write_text(spec.read_text(encoding="utf-8").replace("calendar: US", "calendar: QQ"),
+                   encoding="utf-8")
+    refused = subprocess.run([sys.executable, "-m", "expectmatrix", "validate", str(bad)],
+                             capture_output=True, text=True)
+    assert "no public holidays are known for the country 'QQ'" in refused.stdout + refused.stderr

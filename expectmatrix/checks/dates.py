@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from expectmatrix.checks.calendars import KNOWN_CALENDARS
 from expectmatrix.checks.context import CheckContext
 from expectmatrix.spec.findings import Finding
 from expectmatrix.spec.messages import did_you_mean
@@ -48,7 +49,9 @@ def check_dates(spec: Spec, context: CheckContext) -> list[Finding]:
 
 
 def _check_calendar(code: str) -> list[Finding]:
-    import holidays  # only for a spec that names a calendar: it takes a tenth of a second
+    if code in KNOWN_CALENDARS:
+        return []
+    import holidays  # only for a code not known when released: it takes a tenth of a second
 
     known = holidays.list_supported_countries()
     if code in known:
