@@ -16,6 +16,7 @@ TABLE_STYLE = "MatrixTable"
 _ANSWER = {"yes": "EmYes", "no": "EmNo", "unknown": "EmUnknown"}
 P_AFTER = 3.4  # points: p { margin-bottom: 1.2mm }
 _KASHIDA = {"ar", "fa", "ur", "ps", "sd", "ug"}  # languages written in Arabic script
+INTERNAL_COLOUR = "B00020"  # .internal-note's border and text
 LINE_SPACING = 0.99  # of single: line-height 1.35 in a font whose single line is 1.362 em
 
 
@@ -128,8 +129,7 @@ def body_xml(view: View, width: int) -> Iterable[str]:
         note = fill(str(labels["internal_note"]), vendor=view.vendor.name,
                     customer=view.customer.name)
         more = f" {view.counterparty_note}" if view.counterparty_note else ""
-        yield ox.para(ox.run(f"{labels['internal']}: {note}{more}", "EmInternal"),
-                      after=_pt(3))
+        yield ox.notice(f"{labels['internal']}: {note}{more}", "EmNotice", INTERNAL_COLOUR)
 
     # table.facts: th 22%, td 28%, padded 1mm 2mm 1mm 0, no rules
     quarter = [int(width * s) for s in (0.22, 0.28, 0.22)]

@@ -21,7 +21,7 @@ from expectmatrix.render.docx import (
     base_document,
     watermark,
 )
-from expectmatrix.render.docxbody import TABLE_STYLE
+from expectmatrix.render.docxbody import INTERNAL_COLOUR, TABLE_STYLE
 from expectmatrix.render.statement import EscalationView, StatementView, StatusCell
 from expectmatrix.render.view import View
 from expectmatrix.spec.placeholders import fill
@@ -83,15 +83,15 @@ class StatementDocxRenderer(DocxRenderer):
         right = ([ox.run(f"{labels['internal']} · ", "EmInternal")] if view.internal else []) + (
             [ox.run(f"{labels['draft']} · ", "EmDraft")] if view.draft else []) + [
             ox.run(s.header, "EmSmall")]
-        header = ox.para(ox.run(f"{view.deal_id} · v{view.version}", "EmSmall"), ox.run("\t"),
-                         *right, tab_right=width)
+        header = ox.sides([ox.run(f"{view.deal_id} · v{view.version}", "EmSmall")], right,
+                          width, view.rtl)
         if view.draft:
             header += ox.para(watermark(str(labels["draft"]), view.look.accent))
-        footer = (ox.para(ox.run(f"{labels['fingerprint']}: ", "EmTiny"),
-                          ox.run(s.spec_fingerprint, "EmTiny"))
-                  + ox.para(ox.run(f"{_record_label(s)}: ", "EmTiny"),
-                            ox.run(_record_hash(s) or "–", "EmTiny"))
-                  + ox.para(ox.run("\t"), *ox.page_runs(str(labels["page"])), tab_right=width))
+        footer = (ox.sides([ox.run(f"{labels['fingerprint']}: ", "EmTiny"),
+                            ox.run(s.spec_fingerprint, "EmTiny")], [], width, view.rtl)
+                  + ox.sides([ox.run(f"{_record_label(s)}: ", "EmTiny"),
+                              ox.run(_record_hash(s) or "–", "EmTiny")], [], width, view.rtl)
+                  + ox.sides([], ox.page_runs(str(labels["page"])), width, view.rtl))
         self._place_furniture(section, header, footer, view.look)
 
     def _statement_body(self, s: StatementView, width: int) -> Iterable[str]:
@@ -110,7 +110,7 @@ class StatementDocxRenderer(DocxRenderer):
             note = fill(str(labels["internal_note"]), vendor=view.vendor.name,
                         customer=view.customer.name)
             more = f" {view.counterparty_note}" if view.counterparty_note else ""
-            yield ox.para(ox.run(f"{labels['internal']}: {note}{more}", "EmInternal"), before=3)
+            yield ox.notice(f"{labels['internal']}: {note}{more}", "EmNotice", INTERNAL_COLOUR)
 
         quarter = [ox.twips(38), ox.twips(50), ox.twips(38), width - ox.twips(126)]
         facts = list(s.facts) + ([("", "")] if len(s.facts) % 2 else [])
