@@ -214,7 +214,7 @@ def test_an_arabic_statement_right_to_left(run, deal):
     assert run("record", deal, "--new-version").exit_code == 0
     data = make(run, deal, "ar.docx", "--audience", "internal")
     text, _ = docx_text(data)
-    for phrase in ("بيان التنفيذ", "ملخص لكل طرف", "التصعيدات", "متأخر", "يستحق قريبًا",
+    for phrase in ("بيان التنفيذ", "ملخص لكل طرف", "التصعيدات", "متأخر", "يستحق قريبا",
                    "بلا تاريخ", "الدليل", "بصمة السجل (SHA-256)", NOTE):
         assert phrase in text, phrase
     with zipfile.ZipFile(io.BytesIO(data)) as z:

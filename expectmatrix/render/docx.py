@@ -42,6 +42,7 @@ _CHAR_STYLES = {
     "EmParty": ("Matrix party", True, 11, None),
     "EmMark": ("Matrix non-standard", True, None, "B45F06"),
     "EmInternal": ("Matrix internal", True, 9, "B00020"),
+    "EmNotice": ("Matrix internal note", False, 8.5, "B00020"),
     # readiness answers, coloured as in the PDF
     "EmYes": ("Answer yes", True, None, "1E7E34"),
     "EmNo": ("Answer no", True, None, "B00020"),
@@ -248,12 +249,11 @@ class DocxRenderer:
         # the watermark Word draws behind every page: a shape anchored in the header
         shape = [watermark(str(view.labels["draft"]), view.look.accent)] if view.draft else []
         # no space after these lines, or the header would reach down into the body's margin
-        header = ox.para(ox.run(f"{view.deal_id} · v{view.version}", "EmSmall"), ox.run("\t"),
-                         *internal, mark, *shape, tab_right=width, after=0)
-        footer = (ox.para(ox.run(f"{view.labels['fingerprint']}: ", "EmTiny"),
-                          ox.run(view.fingerprint, "EmTiny"), after=0)
-                  + ox.para(ox.run("\t"), *ox.page_runs(str(view.labels["page"])), tab_right=width,
-                            after=0))
+        header = ox.sides([ox.run(f"{view.deal_id} · v{view.version}", "EmSmall")],
+                          [*internal, mark, *shape], width, view.rtl)
+        footer = (ox.sides([ox.run(f"{view.labels['fingerprint']}: ", "EmTiny"),
+                            ox.run(view.fingerprint, "EmTiny")], [], width, view.rtl)
+                  + ox.sides([], ox.page_runs(str(view.labels["page"])), width, view.rtl))
         self._place_furniture(section, header, footer, view.look)
 
     def _place_furniture(self, section: Any, header: str, footer: str, look: Any) -> None:

@@ -16,7 +16,14 @@ TABLE_STYLE = "MatrixTable"
 _ANSWER = {"yes": "EmYes", "no": "EmNo", "unknown": "EmUnknown"}
 P_AFTER = 3.4  # points: p { margin-bottom: 1.2mm }
 _KASHIDA = {"ar", "fa", "ur", "ps", "sd", "ug"}  # languages written in Arabic script
+INTERNAL_COLOUR = "B00020"  # .internal-note's border and text
 LINE_SPACING = 0.99  # of single: line-height 1.35 in a font whose single line is 1.362 em
+
+
+def justified(language: str) -> bool:
+    """Whether clause text is justified: not in Arabic script, which Word and LibreOffice
+    would justify by stretching letters (kashida), as the PDF does not."""
+    return language.split("-")[0] not in _KASHIDA
 
 
 def _pt(mm: float) -> float:
@@ -40,7 +47,7 @@ def _expectation(item: Cell | None) -> list[str]:
     return out
 
 
-def _facts_row(pair: tuple[tuple[str, str], ...], widths: list[int]) -> list[str]:
+def facts_row(pair: tuple[tuple[str, str], ...], widths: list[int]) -> list[str]:
     """Two facts side by side; a last fact alone takes the row's width, no empty cells."""
     cells = []
     for i, (label, value) in enumerate(pair):
@@ -128,13 +135,12 @@ def body_xml(view: View, width: int) -> Iterable[str]:
         note = fill(str(labels["internal_note"]), vendor=view.vendor.name,
                     customer=view.customer.name)
         more = f" {view.counterparty_note}" if view.counterparty_note else ""
-        yield ox.para(ox.run(f"{labels['internal']}: {note}{more}", "EmInternal"),
-                      after=_pt(3))
+        yield ox.notice(f"{labels['internal']}: {note}{more}", "EmNotice", INTERNAL_COLOUR)
 
     # table.facts: th 22%, td 28%, padded 1mm 2mm 1mm 0, no rules
     quarter = [int(width * s) for s in (0.22, 0.28, 0.22)]
     quarter.append(width - sum(quarter))
-    yield tbl(quarter, (ox.row(_facts_row(view.facts[i:i + 2], quarter))
+    yield tbl(quarter, (ox.row(facts_row(view.facts[i:i + 2], quarter))
                         for i in range(0, len(view.facts), 2)),
               borders=False, padding=(_mm(1), _mm(2), _mm(1), 0))
     if view.notes:
@@ -143,7 +149,7 @@ def body_xml(view: View, width: int) -> Iterable[str]:
     # .frame { text-align: justify }, but not in Arabic script: Word and LibreOffice would
     # justify it by stretching letters (kashida), as the PDF does not, and LibreOffice
     # writes those stretches into its PDF's text as stray characters.
-    justify = view.language.split("-")[0] not in _KASHIDA
+    justify = justified(view.language)
 
     def frame(parts: Iterable[FrameView]) -> Iterable[str]:
         for f in parts:

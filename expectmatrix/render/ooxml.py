@@ -75,6 +75,31 @@ def para(*runs: str, style: str | None = None, keep_next: bool = False, before: 
     return f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{''.join(runs)}</w:p>"
 
 
+def sides(left: Sequence[str], right: Sequence[str], width: int, rtl: bool) -> str:
+    """One line of a page's header or footer with ``left`` on the page's left and ``right``
+    on its right, as the PDF's @top-left and @top-right boxes are, whatever the writing
+    direction. A right-to-left paragraph (w:bidi) starts on the right and mirrors its tab
+    stops, so its runs go the other way round."""
+    start, end = (right, left) if rtl else (left, right)
+    if not end:
+        return para(*start, after=0)
+    return para(*start, run("\t"), *end, tab_right=width, after=0)
+
+
+def notice(text: str, style: str, colour: str) -> str:
+    """The internal edition's notice: a paragraph boxed in ``colour``, as .internal-note is
+    in the PDF (a 1.2px border, padded 1.5mm 2.5mm, 3mm below). Word draws a paragraph's
+    border outside its text by the border's space: the indents keep the box within the
+    text width, as the PDF's is."""
+    inset = twips(2.5)
+    edge = f'w:val="single" w:sz="7" w:color="{hex6(colour)}"'
+    borders = "".join(f'<w:{side} {edge} w:space="{space}"/>' for side, space in (
+        ("top", 4), ("left", 7), ("bottom", 4), ("right", 7)))
+    return (f'<w:p><w:pPr><w:pBdr>{borders}</w:pBdr><w:spacing w:before="0" '
+            f'w:after="{twips(3)}"/><w:ind w:left="{inset}" w:right="{inset}"/></w:pPr>'
+            f"{run(text, style)}</w:p>")
+
+
 def field(instruction: str, style: str) -> str:
     return (f'<w:fldSimple w:instr=" {instruction} ">{run("1", style)}</w:fldSimple>')
 

@@ -21,7 +21,12 @@ from expectmatrix.render.docx import (
     base_document,
     watermark,
 )
-from expectmatrix.render.docxbody import TABLE_STYLE
+from expectmatrix.render.docxbody import (
+    INTERNAL_COLOUR,
+    TABLE_STYLE,
+    facts_row,
+    justified,
+)
 from expectmatrix.render.statement import EscalationView, StatementView, StatusCell
 from expectmatrix.render.view import View
 from expectmatrix.spec.placeholders import fill
@@ -73,6 +78,10 @@ class StatementDocxRenderer(DocxRenderer):
             f'<w:style w:type="character" w:customStyle="1" w:styleId="{style_id}">'
             f'<w:name w:val="{name}"/><w:rPr><w:b/><w:color w:val="{colour}"/></w:rPr></w:style>'
             for style_id, name, colour in _TONE_STYLES.values() if style_id not in existing)
+        if "EmHash" not in existing:  # 6pt: 64 hex digits within a matrix cell
+            xml += ('<w:style w:type="character" w:customStyle="1" w:styleId="EmHash">'
+                    '<w:name w:val="Statement hash"/><w:rPr><w:color w:val="555555"/>'
+                    '<w:sz w:val="12"/><w:szCs w:val="12"/></w:rPr></w:style>')
         for element in parse_xml(f"<w:styles {ox.NS}>{xml}</w:styles>"):
             styles.element.append(element)
 
@@ -83,15 +92,15 @@ class StatementDocxRenderer(DocxRenderer):
         right = ([ox.run(f"{labels['internal']} · ", "EmInternal")] if view.internal else []) + (
             [ox.run(f"{labels['draft']} · ", "EmDraft")] if view.draft else []) + [
             ox.run(s.header, "EmSmall")]
-        header = ox.para(ox.run(f"{view.deal_id} · v{view.version}", "EmSmall"), ox.run("\t"),
-                         *right, tab_right=width)
+        header = ox.sides([ox.run(f"{view.deal_id} · v{view.version}", "EmSmall")], right,
+                          width, view.rtl)
         if view.draft:
             header += ox.para(watermark(str(labels["draft"]), view.look.accent))
-        footer = (ox.para(ox.run(f"{labels['fingerprint']}: ", "EmTiny"),
-                          ox.run(s.spec_fingerprint, "EmTiny"))
-                  + ox.para(ox.run(f"{_record_label(s)}: ", "EmTiny"),
-                            ox.run(_record_hash(s) or "–", "EmTiny"))
-                  + ox.para(ox.run("\t"), *ox.page_runs(str(labels["page"])), tab_right=width))
+        footer = (ox.sides([ox.run(f"{labels['fingerprint']}: ", "EmTiny"),
+                            ox.run(s.spec_fingerprint, "EmTiny")], [], width, view.rtl)
+                  + ox.sides([ox.run(f"{_record_label(s)}: ", "EmTiny"),
+                              ox.run(_record_hash(s) or "–", "EmTiny")], [], width, view.rtl)
+                  + ox.sides([], ox.page_runs(str(labels["page"])), width, view.rtl))
         self._place_furniture(section, header, footer, view.look)
 
     def _statement_body(self, s: StatementView, width: int) -> Iterable[str]:
@@ -110,13 +119,13 @@ class StatementDocxRenderer(DocxRenderer):
             note = fill(str(labels["internal_note"]), vendor=view.vendor.name,
                         customer=view.customer.name)
             more = f" {view.counterparty_note}" if view.counterparty_note else ""
-            yield ox.para(ox.run(f"{labels['internal']}: {note}{more}", "EmInternal"), before=3)
+            yield ox.notice(f"{labels['internal']}: {note}{more}", "EmNotice", INTERNAL_COLOUR)
 
+        # as the matrix's facts: no rules, and a last fact alone spans the row (no empty cells)
         quarter = [ox.twips(38), ox.twips(50), ox.twips(38), width - ox.twips(126)]
-        facts = list(s.facts) + ([("", "")] if len(s.facts) % 2 else [])
-        yield tbl(quarter, (ox.row(ox.cell(w, [ox.para(ox.run(v, "EmStrong" if i % 2 == 0 else None))])
-                                   for i, (w, v) in enumerate(zip(quarter, pair, strict=True)))
-                            for pair in (facts[i] + facts[i + 1] for i in range(0, len(facts), 2))))
+        yield tbl(quarter, (ox.row(facts_row(tuple(s.facts[i:i + 2]), quarter))
+                            for i in range(0, len(s.facts), 2)),
+                  borders=False, padding=(ox.twips(1), ox.twips(2), ox.twips(1), 0))
         yield ox.para(ox.run(s.intro), before=6)
 
         yield heading("statement_summary")
@@ -150,7 +159,7 @@ class StatementDocxRenderer(DocxRenderer):
                           keep_next=True)
             yield from (item(e, "EmSoon") for e in s.pending)
         for part in view.remedies:
-            yield ox.para(ox.run(part.text), before=3, justify=True)
+            yield ox.para(ox.run(part.text), before=3, justify=justified(view.language))
 
         yield heading("statement_matrix")
         shade = ox.hex6(view.look.primary)
@@ -198,7 +207,9 @@ def _cell(c: StatusCell | None, labels: dict[str, Any]) -> list[str]:
     if c.evidence:
         out.append(ox.para(ox.run(f"{labels['statement_evidence']}: ", "EmLabel"),
                            ox.run(c.evidence, "EmDetail"), before=1))
-        out.append(ox.para(ox.run(f"SHA-256 {c.evidence_sha256}", "EmTiny")))
+        # the hash on a line of its own, small enough to fit half the page unbroken
+        out.append(ox.para(ox.run("SHA-256", "EmTiny"), after=0))
+        out.append(ox.para(ox.run(c.evidence_sha256 or "", "EmHash")))
     if c.escalation:
         out.append(ox.para(ox.run(c.escalation, "EmLate" if c.status == "escalated" else "EmSoon"),
                            before=1))
