@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import copy
+import functools
+import hashlib
 import importlib.util
 import io
 import json
@@ -98,6 +100,13 @@ def run():
 
 
 def pdf_text(data: bytes) -> tuple[str, Any]:
+    """The text of every page, and the reader (pypdf's text extraction is slow, and many
+    tests read the same rendered documents: each is read once per test process)."""
+    return _pdf_text(hashlib.sha256(data).digest(), data)
+
+
+@functools.lru_cache(maxsize=64)
+def _pdf_text(digest: bytes, data: bytes) -> tuple[str, Any]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
