@@ -171,16 +171,20 @@ def test_an_approved_deal_is_warned_about_what_cannot_be_dated():
     assert [f.field for f in bare.findings if f.code == "undated"] == ["deal.status"]
 
 
-def test_validate_imports_holidays_only_for_a_spec_that_names_a_calendar(tmp_path):
+def test_validate_imports_holidays_only_for_a_calendar_it_was_not_released_with(tmp_path):
     plain = tmp_path / "plain.yaml"
     plain.write_text(_sample(**{"  calendar: DE\n": ""}), encoding="utf-8")
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(_sample(**{"  calendar: DE\n": "  calendar: QQ\n"}), encoding="utf-8")
     code = ("import sys\nfrom expectmatrix.cli import cli\n"
             "try:\n    cli(['validate', sys.argv[1]])\nexcept SystemExit as e:\n"
             "    print('exit', e.code)\nprint('holidays' in sys.modules, 'icalendar' in sys.modules)")
-    for path, expected in ((plain, "False False"), (SAMPLE, "True False")):
-        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                             text=True, check=True).stdout.splitlines()
-        assert out[-2:] == ["exit 0", expected], out
+    for path, expected in ((plain, ["exit 0", "False False"]), (SAMPLE, ["exit 0", "False False"]),
+                           (unknown, ["exit 1", "True False"])):
+        done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                              text=True, check=True)
+        assert done.stdout.splitlines()[-2:] == expected, done.stdout
+    assert "no public holidays are known for the country 'QQ'" in done.stderr
 
 
 # --- the library's clauses carry due_by, so drafted specs are trackable ----------------

@@ -58,24 +58,3 @@ def test_the_calendars_known_without_the_library_are_all_known_to_it():
 
     assert set(holidays.list_supported_countries()) >= KNOWN_CALENDARS
     assert {"DE", "US", "GB", "FR"} <= KNOWN_CALENDARS
-
-
-def test_validate_of_a_deal_with_a_known_calendar_does_not_import_holidays(tmp_path):
-    import subprocess
-    import sys
-
-    from conftest import SAMPLES
-
-    spec = SAMPLES / "large-hospital.yaml"
-    assert "calendar: US" in spec.read_text(encoding="utf-8")
-    traced = subprocess.run([sys.executable, "-X", "importtime", "-m", "expectmatrix",
-                             "validate", str(spec)], capture_output=True, text=True)
-    assert traced.returncode == 0, traced.stderr
-    imported = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if "|" in line}
-    assert "expectmatrix.checks.dates" in imported and "holidays" not in imported
-    bad = tmp_path / "deal.yaml"
-    bad.write_text(spec.read_text(encoding="utf-8").replace("calendar: US", "calendar: QQ"),
-                   encoding="utf-8")
-    refused = subprocess.run([sys.executable, "-m", "expectmatrix", "validate", str(bad)],
-                             capture_output=True, text=True)
-    assert "no public holidays are known for the country 'QQ'" in refused.stdout + refused.stderr
