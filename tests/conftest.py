@@ -155,3 +155,19 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     LibreOffice or a browser rather than compute."""
     return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
         2 * (os.cpu_count() or 1)
+
+
+# The files that take longest, mostly waiting on time limits, a dask cluster, LibreOffice
+# or a browser. Test processes take files whole, in collection order: started last, one
+# of these keeps a process busy while the others have nothing left to do.
+LONG_FILES = ("test_serve_hostile.py", "test_templates.py", "test_dask_batch.py",
+              "test_time_limits.py", "test_fingerprints.py", "test_sign_checks.py",
+              "test_review.py", "test_standalone_page.py", "test_signing.py",
+              "test_template_sandbox.py", "test_editions.py", "test_browser.py",
+              "test_batch.py", "test_resaved.py")
+assert all((Path(__file__).parent / name).exists() for name in LONG_FILES), "renamed?"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FILES)))  # stable
