@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import struct
 import subprocess
 import sys
 import zlib
 from pathlib import Path
 
-from conftest import BASE
+from conftest import BASE, SAMPLES
 
 CLI = [sys.executable, "-m", "expectmatrix"]
 
@@ -59,3 +60,14 @@ def png() -> bytes:
     raw = b"\x00\xff\x00\x00"
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def in_language(sample: str, language: str, folder: Path) -> Path:
+    """A copy of a sample spec whose deal is in ``language``, in ``folder``."""
+    text = (SAMPLES / f"{sample}.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"^  language: \w+\n", "", text, flags=re.M)
+    text = re.sub(r"^(deal:\n  id: [^\n]+\n)", rf"\1  language: {language}\n", text, count=1,
+                  flags=re.M)
+    path = folder / f"{sample}-{language}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -11,23 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, docx_text, pdf_text
+from builders import in_language
+from conftest import docx_text, pdf_text
 
 from expectmatrix.render.docxlines import style_sizes
 from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 NAMES = ("small-bakery", "medium-logistics")
-
-
-def in_language(sample: str, language: str, folder: Path) -> Path:
-    text = (SAMPLES / f"{sample}.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"^  language: \w+\n", "", text, flags=re.M)
-    text = re.sub(r"^(deal:\n  id: [^\n]+\n)", rf"\1  language: {language}\n", text, count=1,
-                  flags=re.M)
-    path = folder / f"{sample}-{language}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from builders import in_language
 from lxml import etree
 
 from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
@@ -23,16 +23,6 @@ DEAL_ID = "NLX-2026-031"
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-def _in_language(language: str, folder: Path) -> Path:
-    text = (SAMPLES / f"{SAMPLE}.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"^  language: \w+\n", "", text, flags=re.M)
-    text = re.sub(r"^(deal:\n  id: [^\n]+\n)", rf"\1  language: {language}\n", text, count=1,
-                  flags=re.M)
-    path = folder / f"{SAMPLE}-{language}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
     folder = tmp_path_factory.mktemp("furniture")
@@ -40,7 +30,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, b
     docs = {}
     for language in ("en", "ar", "he"):
         formats = ("pdf", "docx") if language != "he" else ("docx",)
-        result = render_file(_in_language(language, folder), folder / language,
+        result = render_file(in_language(SAMPLE, language, folder), folder / language,
                              RenderOptions(formats), renderers=renderers)
         assert result.ok, result.findings
         docs[language] = {p.suffix[1:]: p.read_bytes() for p in result.outputs}

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import in_language
 from conftest import BASE, SAMPLES, docx_text, pdf_text
 
 NBSP = "\u00a0"
@@ -152,19 +153,10 @@ def test_german_labels_say_auftrag_and_labels_do_not_touch_their_values(run, tmp
         assert gaps and min(gaps) >= 3, (label, gaps)  # points: a visible space, at least
 
 
-def _in_language(tmp_path: Path, language: str) -> Path:
-    text = (SAMPLES / "small-bakery.yaml").read_text(encoding="utf-8")
-    assert "  language:" not in text
-    spec = tmp_path / f"bakery-{language}.yaml"
-    spec.write_text(text.replace("deal:\n", f"deal:\n  language: {language}\n", 1),
-                    encoding="utf-8")
-    return spec
-
-
 @pytest.mark.parametrize("language", ["de", "ar"])
 def test_verify_reads_the_fingerprint_printed_in_the_documents_language(run, tmp_path,
                                                                           language):
-    spec = _in_language(tmp_path, language)
+    spec = in_language("small-bakery", language, tmp_path)
     out = tmp_path / "out"
     assert run("render", spec, "-o", out).exit_code == 0
     for doc in sorted(out.iterdir()):
@@ -178,7 +170,7 @@ def test_verify_reads_the_fingerprint_printed_in_the_documents_language(run, tmp
 
 
 def test_validate_and_render_report_the_language_warning_alike(run, tmp_path):
-    spec = _in_language(tmp_path, "it")
+    spec = in_language("small-bakery", "it", tmp_path)
     validated = run("validate", spec)
     assert validated.exit_code == 0
     assert "no labels for language 'it'" in validated.stderr

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import in_language
 from click.testing import CliRunner
 from conftest import SAMPLES, docx_text, pdf_text
 
@@ -20,16 +21,6 @@ from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
 
 FSI, PDI = "\u2068", "\u2069"
 SHOWN = ("small-bakery", "medium-logistics", "large-hospital")
-
-
-def in_language(sample: str, language: str, folder: Path) -> Path:
-    text = (SAMPLES / f"{sample}.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"^  language: \w+\n", "", text, flags=re.M)
-    text = re.sub(r"^(deal:\n  id: [^\n]+\n)", rf"\1  language: {language}\n", text, count=1,
-                  flags=re.M)
-    path = folder / f"{sample}-{language}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
