@@ -150,13 +150,6 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, by
     return docs
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """Twice the cores for `-n auto`: most tests wait on a worker process, a time limit,
-    LibreOffice or a browser rather than compute."""
-    return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-        2 * (os.cpu_count() or 1)
-
-
 # The files that take longest, mostly waiting on time limits, a dask cluster, LibreOffice
 # or a browser. Test processes take files whole, in collection order: started last, one
 # of these keeps a process busy while the others have nothing left to do.
