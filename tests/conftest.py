@@ -29,6 +29,9 @@ _netlog_fd, NETLOG = tempfile.mkstemp(prefix="expectmatrix-netlog-")
 os.close(_netlog_fd)
 os.environ["EXPECTMATRIX_TEST_NETLOG"] = NETLOG
 atexit.register(Path(NETLOG).unlink, missing_ok=True)  # read by the session's last fixture
+# The commands the tests start in processes of their own compile this checkout's modules
+# once and reuse the bytecode, as an installed copy does, whatever the shell says.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(NETGUARD), *filter(None, [os.environ.get("PYTHONPATH")])])
 _guard_spec = importlib.util.spec_from_file_location("expectmatrix_netguard",
