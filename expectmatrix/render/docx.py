@@ -147,13 +147,19 @@ class DocxRenderer:
         if base is not None:
             self.base, self.notices = read_letterhead(base)
 
-    def render(self, view: View) -> bytes:
+    def _document(self) -> Any:
+        """A new document: the letterhead with its body emptied (its section kept), or the
+        built-in base."""
         doc = Document(io.BytesIO(self.base or base_document()))
         if self.base:
             body = doc.element.body
             for child in list(body):
                 if child.tag != qn("w:sectPr"):
                     body.remove(child)
+        return doc
+
+    def render(self, view: View) -> bytes:
+        doc = self._document()
         width = self._setup(doc, view)
         self._header_footer(doc, view, width)
         body = "".join(body_xml(view, width))

@@ -10,15 +10,12 @@ from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
-from docx import Document
 from docx.oxml import parse_xml
-from docx.oxml.ns import qn
 
 from expectmatrix.render import ooxml as ox
 from expectmatrix.render.docx import (
     DocxRenderer,
     _honest_package,
-    base_document,
     watermark,
 )
 from expectmatrix.render.docxbody import (
@@ -53,12 +50,7 @@ class StatementDocxRenderer(DocxRenderer):
 
     def statement(self, s: StatementView) -> bytes:
         view = s.matrix
-        doc = Document(io.BytesIO(self.base or base_document()))
-        if self.base:
-            body = doc.element.body
-            for child in list(body):
-                if child.tag != qn("w:sectPr"):
-                    body.remove(child)
+        doc = self._document()
         width = self._setup(doc, view)
         self._statement_header_footer(doc, s, width)
         anchor = doc.element.body.sectPr
