@@ -88,14 +88,20 @@ def app_client(folder: Path, token: str | None = None, host: str = HOST, timeout
                       base_url=f"http://{host}")
 
 
-@contextmanager
-def serving(tmp_path: Path, *files: Path, timeout: float = 120) -> Iterator[tuple[str, Path]]:
-    """The app on uvicorn serving a new folder with copies of ``files``: its address and
-    the folder."""
+def deals_folder(tmp_path: Path, *files: Path) -> Path:
+    """A new folder for the app to serve, with copies of ``files``."""
     folder = tmp_path / "deals"
     folder.mkdir()
     for file in files:
         shutil.copy(file, folder)
+    return folder
+
+
+@contextmanager
+def serving(tmp_path: Path, *files: Path, timeout: float = 120) -> Iterator[tuple[str, Path]]:
+    """The app on uvicorn serving a new folder with copies of ``files``: its address and
+    the folder."""
+    folder = deals_folder(tmp_path, *files)
     with live(folder, timeout) as (base, *_):
         yield base, folder
 

@@ -6,21 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, pdf_text
-from liveserver import app_client, csrf_token
+from liveserver import app_client, csrf_token, deals_folder
 
 
 @pytest.fixture
 def folder(tmp_path) -> Path:
-    deals = tmp_path / "deals"
-    deals.mkdir()
-    for name in ("small-bakery.yaml", "minimal.yaml"):
-        shutil.copy(SAMPLES / name, deals / name)
-    return deals
+    return deals_folder(tmp_path, SAMPLES / "small-bakery.yaml", SAMPLES / "minimal.yaml")
 
 
 def test_the_deals_list_shows_every_spec(folder):

@@ -6,7 +6,6 @@ with a 4xx and a message, never a traceback."""
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,18 +19,14 @@ from typing import Any
 import httpx
 import pytest
 from conftest import SAMPLES, pdf_text
-from liveserver import HOST, app_client, csrf_token, in_thread, live
+from liveserver import HOST, app_client, csrf_token, deals_folder, in_thread, live
 
 LOOP = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    deals = tmp_path / "deals"
-    deals.mkdir()
-    for name in ("small-bakery.yaml", "minimal.yaml"):
-        shutil.copy(SAMPLES / name, deals / name)
-    return deals
+    return deals_folder(tmp_path, SAMPLES / "small-bakery.yaml", SAMPLES / "minimal.yaml")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import datetime as dt
 import inspect
 import json
 import re
-import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ROOT, SAMPLES
-from liveserver import HOST, app_client, csrf_token, in_thread, live
+from liveserver import HOST, app_client, csrf_token, deals_folder, in_thread, live
 
 from expectmatrix.errors import EditRefused
 from expectmatrix.serve.edits import Edit, apply
@@ -28,11 +27,7 @@ BAKERY = (SAMPLES / "small-bakery.yaml").read_text(encoding="utf-8")
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    deals = tmp_path / "deals"
-    deals.mkdir()
-    for name in ("small-bakery.yaml", "minimal.yaml"):
-        shutil.copy(SAMPLES / name, deals / name)
-    return deals
+    return deals_folder(tmp_path, SAMPLES / "small-bakery.yaml", SAMPLES / "minimal.yaml")
 
 
 def _edit(client: Any, text: str, edit: dict[str, Any] | None, form: bool = False,
