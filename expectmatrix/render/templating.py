@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
@@ -29,7 +30,7 @@ from expectmatrix.resources import builtin_templates
 from expectmatrix.spec.inputs import read_text
 from expectmatrix.spec.messages import did_you_mean
 
-TEMPLATE_FILES = ("matrix.html", "matrix.css", "redline.html", "statement.html")
+TEMPLATE_FILES = ("matrix.html", "matrix.css", "parts.html", "redline.html", "statement.html")
 MAX_OUTPUT = 20_000_000  # characters of HTML: a template that produces more is refused
 MAX_TEMPLATE_BYTES = 1_000_000
 
@@ -95,6 +96,10 @@ class PlainSandbox(ImmutableSandboxedEnvironment):
                                                                               name=attribute)
         if isinstance(obj, TemplateReference):  # self.blockname()
             return obj[attribute]
+        if isinstance(obj, TemplateModule):  # {% import "parts.html" as parts %}: its macros
+            macro = getattr(obj, attribute, None) if not attribute.startswith("_") else None
+            if isinstance(macro, Macro):
+                return macro
         if isinstance(obj, BlockReference) and attribute == "super":
             return obj.super
         if isinstance(obj, Cycler | Joiner) and attribute in ("next", "reset", "current"):
