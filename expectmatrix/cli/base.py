@@ -208,6 +208,11 @@ def _fail_with_findings(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def main() -> None:
+    # The command line builds its models without pydantic's plugins: finding them reads
+    # the metadata of every installed package on each run (a few ms of validate's 150),
+    # and a plugin would run another package's code inside every validation. Setting
+    # PYDANTIC_DISABLE_PLUGINS, even empty, chooses otherwise.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         cli(prog_name="expectmatrix")
     except _QuickExit as done:
