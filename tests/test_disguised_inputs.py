@@ -15,6 +15,10 @@ from conftest import SAMPLES
 
 from expectmatrix.batch.runner import run_batch
 
+# Documents made in this process (--timeout 0): what is checked is the document, not
+# the worker process that makes it with a time limit.
+HERE = ("--timeout", "0")
+
 
 def test_a_fifo_as_spec_is_refused_without_waiting(tmp_path):
     fifo = tmp_path / "deal.yaml"
@@ -64,7 +68,7 @@ def test_a_zip_bomb_letterhead_is_refused_before_it_unpacks(run, tmp_path):
     bomb = tmp_path / "letterhead.docx"
     _zip_bomb(bomb)
     assert bomb.stat().st_size < 2_000_000
-    result = run("render", spec_file(tmp_path), "-o", tmp_path / "out", "--docx-base", bomb)
+    result = run("render", *HERE, spec_file(tmp_path), "-o", tmp_path / "out", "--docx-base", bomb)
     assert result.exit_code == 1 and "word/media/image1.png" in result.stderr
     assert "at most 50.0 MB a part" in result.stderr and not (tmp_path / "out").exists()
 
@@ -72,7 +76,7 @@ def test_a_zip_bomb_letterhead_is_refused_before_it_unpacks(run, tmp_path):
 def test_a_zip_bomb_document_is_refused_by_verify(run, tmp_path):
     bomb = tmp_path / "deal.docx"
     _zip_bomb(bomb)
-    result = run("verify", bomb)
+    result = run("verify", *HERE, bomb)
     assert result.exit_code == 1 and "at most 50.0 MB a part" in result.stderr
 
 
@@ -129,7 +133,7 @@ def test_bidi_controls_are_an_error_at_their_line(run, tmp_path):
 
 def test_a_document_with_two_specs_is_refused(run, tmp_path):
     spec = spec_file(tmp_path)
-    assert run("render", spec, "-o", tmp_path).exit_code == 0
+    assert run("render", *HERE, spec, "-o", tmp_path).exit_code == 0
     doc = tmp_path / "T-1-v1.docx"
     with zipfile.ZipFile(doc) as z:
         parts = {i.filename: z.read(i.filename) for i in z.infolist()}
@@ -164,7 +168,7 @@ def test_letterhead_macros_are_left_out_and_said(run, tmp_path):
                                     b'"application/vnd.ms-office.vbaProject"/></Types>')
             out.writestr(info, data)
         out.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 macro")
-    result = run("render", spec_file(tmp_path), "-o", tmp_path / "out", "-f", "docx",
+    result = run("render", *HERE, spec_file(tmp_path), "-o", tmp_path / "out", "-f", "docx",
                  "--docx-base", letterhead)
     assert result.exit_code == 0 and "macro parts were left out" in result.stderr
     with zipfile.ZipFile(tmp_path / "out" / "T-1-v1.docx") as z:
