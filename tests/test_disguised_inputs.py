@@ -4,6 +4,7 @@ document, letterhead macros."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -49,19 +50,26 @@ def test_a_sparse_giant_font_is_not_read(run, tmp_path):
     assert result.exit_code == 1 and "3,000.0 MB; at most 30.0 MB" in result.stderr
 
 
-def _zip_bomb(path: Path, size: int = 300_000_000) -> None:
+def _zip_bomb(path: Path) -> None:
+    path.write_bytes(_zip_bomb_bytes(300_000_000))
+
+
+@functools.cache  # compressing 300 MB once is enough for the tests that need a bomb
+def _zip_bomb_bytes(size: int) -> bytes:
     import docx
 
     buffer = io.BytesIO()
     docx.Document().save(buffer)
-    with zipfile.ZipFile(buffer.getvalue() and io.BytesIO(buffer.getvalue())) as src, \
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, \
+            zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
         for info in src.infolist():
             out.writestr(info, src.read(info.filename))
         with out.open("word/media/image1.png", "w", force_zip64=True) as member:
             chunk = b"\0" * 1_000_000
             for _ in range(size // len(chunk)):
                 member.write(chunk)
+    return bomb.getvalue()
 
 
 def test_a_zip_bomb_letterhead_is_refused_before_it_unpacks(run, tmp_path):
