@@ -3,7 +3,6 @@ typing over text, rows deleted and added, comments) -> the spec of what it now s
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import re
@@ -12,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lxml import etree
+from wordedit import AUTHOR, DATE, Edited, W, expectations
 
 from expectmatrix.spec.loading import load
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-W = f"{{{W_NS}}}"
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-AUTHOR, DATE = "Lena Legal", "2027-01-05T10:00:00Z"
+# absorb and diff in this process: what is checked is the spec they give, not the worker
+# that renders a fresh copy of the document to compare with
+HERE = ("--timeout", "0")
 
 SPEC = """\
 # The rep's own notes stay where they are.
@@ -63,145 +61,35 @@ expectations:
 """
 
 
-# --- documents, edited as Word edits them ---------------------------------------------
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The DOCX rendered from SPEC, once for the tests that edit copies of it."""
+    from click.testing import CliRunner
 
+    from expectmatrix.cli import cli
 
-class Edited:
-    """A rendered DOCX opened for editing its document.xml (and adding parts)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            self.root = etree.fromstring(z.read("word/document.xml"))
-        self.extra: dict[str, bytes] = {}
-        self.next_id = 100
-
-    def mark(self, kind: str) -> etree._Element:
-        self.next_id += 1
-        m = etree.Element(f"{W}{kind}")
-        m.set(f"{W}id", str(self.next_id))
-        m.set(f"{W}author", AUTHOR)
-        m.set(f"{W}date", DATE)
-        return m
-
-    def cell(self, eid: str) -> etree._Element:
-        for tc in self.root.iter(f"{W}tc"):
-            ids = [t.text for r in tc.iter(f"{W}r") for t in r.iter(f"{W}t")
-                   if r.find(f"{W}rPr/{W}rStyle[@{W}val='EmId']") is not None]
-            if ids and ids[0].strip() == eid:
-                return tc
-        raise AssertionError(eid)
-
-    def tracked_replace(self, eid: str, new: str, paragraph: int = 0) -> None:
-        """The cell's value run (text, or a detail's value) deleted and ``new`` inserted."""
-        p = self.cell(eid).findall(f"{W}p")[paragraph]
-        run = [r for r in p.findall(f"{W}r")][-1]
-        deleted = self.mark("del")
-        p.replace(run, deleted)
-        deleted.append(run)
-        for t in run.iter(f"{W}t"):
-            t.tag = f"{W}delText"
-        inserted = self.mark("ins")
-        deleted.addnext(inserted)
-        new_run = copy.deepcopy(run)
-        for t in new_run.iter(f"{W}delText"):
-            t.tag, t.text = f"{W}t", new
-        inserted.append(new_run)
-
-    def typed_over(self, eid: str, new: str, paragraph: int) -> None:
-        """Untracked: the last run's text simply replaced."""
-        p = self.cell(eid).findall(f"{W}p")[paragraph]
-        p.findall(f"{W}r")[-1].find(f"{W}t").text = new
-
-    def delete_row(self, eid: str) -> None:
-        tr = self.cell(eid).getparent()
-        tr.find(f"{W}trPr").append(self.mark("del"))
-        for r in list(tr.iter(f"{W}r")):
-            holder = self.mark("del")
-            r.addprevious(holder)
-            holder.append(r)
-            for t in r.iter(f"{W}t"):
-                t.tag = f"{W}delText"
-
-    def insert_row_after(self, eid: str, vendor: str | None, customer: str | None,
-                         detail: str | None = None) -> None:
-        """A row typed below ``eid``'s: plain runs (no id), each cell one paragraph of
-        text and an optional "Measure: ..." paragraph."""
-        tr = self.cell(eid).getparent()
-        new = copy.deepcopy(tr)
-        new.find(f"{W}trPr").append(self.mark("ins"))
-        for tc, text in zip(new.findall(f"{W}tc"), (vendor, customer), strict=True):
-            for p in tc.findall(f"{W}p"):
-                tc.remove(p)
-            if text is None:
-                etree.SubElement(tc, f"{W}p")
-                continue
-            for line in [text] + ([f"Measure: {detail}"] if detail else []):
-                p = etree.SubElement(tc, f"{W}p")
-                holder = self.mark("ins")
-                p.append(holder)
-                t = etree.SubElement(etree.SubElement(holder, f"{W}r"), f"{W}t")
-                t.text = line
-                t.set(XML_SPACE, "preserve")
-        tr.addnext(new)
-
-    def comment(self, eid: str, text: str) -> None:
-        p = self.cell(eid).find(f"{W}p")
-        start = etree.Element(f"{W}commentRangeStart")
-        start.set(f"{W}id", "7")
-        p.insert(1, start)
-        end = etree.SubElement(p, f"{W}commentRangeEnd")
-        end.set(f"{W}id", "7")
-        self.extra["word/comments.xml"] = (
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:comments '
-            f'xmlns:w="{W_NS}"><w:comment w:id="7" w:author="{AUTHOR}" w:date="{DATE}">'
-            f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:comment></w:comments>").encode()
-
-    def frame_insert(self, text: str) -> None:
-        """A tracked insertion into the first paragraph of the body (the document kind)."""
-        p = self.root.find(f"{W}body/{W}p")
-        holder = self.mark("ins")
-        t = etree.SubElement(etree.SubElement(holder, f"{W}r"), f"{W}t")
-        t.text = text
-        p.append(holder)
-
-    def save(self, path: Path) -> Path:
-        out = io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(self.data)) as a, \
-                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as b:
-            for info in a.infolist():
-                data = a.read(info.filename)
-                if info.filename == "word/document.xml":
-                    data = etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
-                b.writestr(info, data)
-            for name, data in self.extra.items():
-                b.writestr(name, data)
-        path.write_bytes(out.getvalue())
-        return path
+    folder = tmp_path_factory.mktemp("absorb")
+    spec = folder / "deal.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["render", *HERE, str(spec), "-f", "docx", "-o",
+                                      str(folder / "out")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (docx,) = (folder / "out").glob("*.docx")
+    return docx.read_bytes()
 
 
 @pytest.fixture
-def made(tmp_path: Path, run: Any) -> tuple[Path, bytes]:
+def made(tmp_path: Path, rendered: bytes) -> tuple[Path, bytes]:
     """The rep's spec and the DOCX rendered from it."""
     spec = tmp_path / "deal.yaml"
     spec.write_text(SPEC, encoding="utf-8")
-    result = run("render", spec, "-f", "docx", "-o", tmp_path / "out")
-    assert result.exit_code == 0, result.output
-    (docx,) = (tmp_path / "out").glob("*.docx")
-    return spec, docx.read_bytes()
+    return spec, rendered
 
 
 def _absorb(run: Any, *args: Any) -> tuple[Any, dict[str, Any]]:
-    result = run("absorb", *args, "--json")
+    result = run("absorb", *args, "--json", *HERE)
     assert "Traceback" not in result.output
     return result, json.loads(result.stdout)
-
-
-def _expectations(path: Path) -> dict[str, dict[str, Any]]:
-    loaded = load(path)
-    assert loaded.spec is not None, loaded.findings
-    return {e.id: e.model_dump(exclude_none=True)
-            for e in [*loaded.spec.expectations.of_vendor, *loaded.spec.expectations.of_customer]}
 
 
 # --- tests ---------------------------------------------------------------------------------
@@ -220,7 +108,7 @@ def test_unedited_document_gives_the_same_spec_as_the_next_version(made, run, tm
     alone = tmp_path / "alone.yaml"
     result, data = _absorb(run, tmp_path / "doc.docx", "-o", alone)
     assert result.exit_code == 0, result.output
-    assert _expectations(alone) == _expectations(spec)
+    assert expectations(alone) == expectations(spec)
     assert load(alone).spec.deal.version == 3
 
 
@@ -231,13 +119,13 @@ def test_word_edits_become_the_new_spec_field_by_field(made, run, tmp_path):
     doc.typed_over("C1", "Named in writing", paragraph=1)              # untracked measure
     doc.delete_row("V2")                                                # V2 and C2 go
     doc.insert_row_after("V1", "Vendor trains staff.", "Customer attends training.",
-                         detail="Attendance list")
+                         detail=("Measure", "Attendance list"))
     doc.comment("C1", "Who is the lead?")
     edited = doc.save(tmp_path / "edited.docx")
     out = tmp_path / "new.yaml"
     result, data = _absorb(run, edited, spec, "-o", out)
     assert result.exit_code == 0, result.output
-    got = _expectations(out)
+    got = expectations(out)
     assert sorted(got) == ["C1", "C3", "V1", "V3"]
     assert got["V1"]["text"] == "Vendor sets up every shop." and got["V1"]["measure"] == "Done"
     assert got["C1"]["measure"] == "Named in writing" and got["C1"]["owner"] == "Lead"
@@ -259,7 +147,7 @@ def test_word_edits_become_the_new_spec_field_by_field(made, run, tmp_path):
     assert "# The rep's own notes stay where they are." in text and "# setting up" in text
     assert "status: review" in text and "version: 3" in text
     # the text listing says the same
-    plain = run("absorb", edited, spec, "-o", out)
+    plain = run("absorb", edited, spec, "-o", out, *HERE)
     assert "V1 text changed (by Lena Legal on 2027-01-05T10:00:00Z)" in plain.output
     assert "comment on C1 (by Lena Legal" in plain.output
 
@@ -268,7 +156,7 @@ def test_library_wording_changed_becomes_nonstandard(run, tmp_path):
     spec = tmp_path / "play.yaml"
     spec.write_text((Path(__file__).parent.parent / "samples" / "playbook-small.yaml")
                     .read_text(encoding="utf-8"), encoding="utf-8")
-    rendered = run("render", spec, "-f", "docx", "-o", tmp_path / "out")
+    rendered = run("render", *HERE, spec, "-f", "docx", "-o", tmp_path / "out")
     assert rendered.exit_code == 0, rendered.output
     (docx,) = (tmp_path / "out").glob("*.docx")
     doc = Edited(docx.read_bytes())
@@ -276,7 +164,7 @@ def test_library_wording_changed_becomes_nonstandard(run, tmp_path):
     out = tmp_path / "new.yaml"
     result, data = _absorb(run, doc.save(tmp_path / "e.docx"), spec, "-o", out)
     assert result.exit_code == 0, result.output
-    v1 = _expectations(out)["V1"]
+    v1 = expectations(out)["V1"]
     assert v1["clause"] == "sandbox-delivery"
     (change,) = data["changes"]
     assert change["old"].startswith("Deliver a configured sandbox") and "10" in change["old"]
@@ -298,8 +186,9 @@ def test_frame_edit_is_not_absorbed_and_fails_unless_partial(made, run, tmp_path
                                      "kind": "inserted", "author": AUTHOR, "date": DATE,
                                      "old": None}]
     assert out.exists()
-    assert run("absorb", edited, spec, "-o", out, "--partial").exit_code == 0
-    assert "NOT ABSORBED, frame wording" in run("absorb", edited, spec, "-o", out).output
+    assert run("absorb", edited, spec, "-o", out, "--partial", *HERE).exit_code == 0
+    assert "NOT ABSORBED, frame wording" in run("absorb", edited, spec, "-o", out,
+                                                 *HERE).output
 
 
 def test_untracked_edits_outside_the_matrix_are_not_absorbed(made, run, tmp_path):
@@ -346,12 +235,13 @@ def test_tracked_redline_accepted_gives_the_new_version(made, run, tmp_path):
     newer.write_text(SPEC.replace("Vendor answers tickets.", "Vendor answers tickets in 4h.")
                      .replace("measure: Named", "measure: Named by email"), encoding="utf-8")
     redline = tmp_path / "redline.docx"
-    made_redline = run("diff", spec, newer, "-f", "docx", "-o", redline, "--author", "Rep")
+    made_redline = run("diff", spec, newer, "-f", "docx", "-o", redline, "--author", "Rep",
+                       *HERE)
     assert made_redline.exit_code == 0, made_redline.output
     out = tmp_path / "new.yaml"
     result, data = _absorb(run, redline, spec, "-o", out, "--partial")
-    got = _expectations(out)
-    assert got == _expectations(newer)
+    got = expectations(out)
+    assert got == expectations(newer)
     edited = {(c["id"], c["field"]): c for c in data["changes"]}
     assert edited[("V2", "text")]["author"] == "Rep"
     assert edited[("C1", "measure")]["new"] == "Named by email"
@@ -359,7 +249,7 @@ def test_tracked_redline_accepted_gives_the_new_version(made, run, tmp_path):
     assert {n["place"] for n in data["not_absorbed"]} == {
         "page footer (fingerprint, page numbers)"}
     assert result.exit_code == 0, result.output  # --partial
-    assert run("absorb", redline, spec, "-o", out).exit_code == 1
+    assert run("absorb", redline, spec, "-o", out, *HERE).exit_code == 1
 
 
 # --- documents absorb refuses -----------------------------------------------------------
@@ -367,7 +257,7 @@ def test_tracked_redline_accepted_gives_the_new_version(made, run, tmp_path):
 
 def _refused(run: Any, path: Path, tmp_path: Path, words: str) -> None:
     out = tmp_path / "never.yaml"
-    result = run("absorb", path, "-o", out)
+    result = run("absorb", path, "-o", out, *HERE)
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert words in result.output

@@ -11,6 +11,10 @@ import zipfile
 from builders import spec_file
 from conftest import BASE, SAMPLES
 
+# Documents made in this process (--timeout 0): what is checked is the document, not
+# the worker process that makes it with a time limit.
+HERE = ("--timeout", "0")
+
 MARKUP = '<b>{{ 7 * 7 }}</b> {vendor} </span><script>x()</script> \\ "q" ; }'
 
 
@@ -26,7 +30,7 @@ def test_frame_texts_addresses_and_terms_are_printed_literally(run, tmp_path):
     spec = tmp_path / "deal.json"
     spec.write_text(json.dumps(data))
     out = tmp_path / "out"
-    result = run("render", spec, "-o", out, "-f", "pdf", "-f", "docx", "-f", "html")
+    result = run("render", *HERE, spec, "-o", out, "-f", "pdf", "-f", "docx", "-f", "html")
     assert result.exit_code == 0, result.stderr
     html = (out / "T-1-v1.html").read_text()
     assert "<script>" not in html and "<b>" not in html and "&lt;b&gt;{{ 7 * 7 }}" in html
@@ -85,7 +89,8 @@ def test_a_hostile_company_frame_file_is_read_as_data(run, tmp_path):
     data["frame"] = {"missed": {"clause": "own-missed"}}
     spec.write_text(json.dumps(data))
     out = tmp_path / "out"
-    ok = run("--config", tmp_path / "expectmatrix.toml", "render", spec, "-o", out, "-f", "html")
+    ok = run("--config", tmp_path / "expectmatrix.toml", "render", *HERE, spec, "-o", out,
+             "-f", "html")
     assert ok.exit_code == 0, ok.stderr
     html = next(out.glob("*.html")).read_text()
     assert "Raise it {{ 7 * 7 }} &lt;script&gt;x()&lt;/script&gt; within 3 days." in html
@@ -98,7 +103,7 @@ def test_a_pdf_of_thousands_of_pages_is_refused_before_its_text_is_read(run, tmp
     for _ in range(2001):
         writer.add_blank_page(10, 10)
     writer.write(tmp_path / "many.pdf")
-    result = run("verify", tmp_path / "many.pdf", SAMPLES / "minimal.yaml")
+    result = run("verify", *HERE, tmp_path / "many.pdf", SAMPLES / "minimal.yaml")
     assert result.exit_code == 1 and "2001 pages" in result.stderr
 
 
@@ -115,7 +120,7 @@ def test_redlines_keep_hostile_text_as_text(run, tmp_path):
                                 "Enable \ue000the\ue001 module \ue002<b>now</b>\ue003."),
                    encoding="utf-8")
     out = tmp_path / "r.pdf"
-    assert run("diff", old, new, "-f", "pdf", "-o", out).exit_code == 0
+    assert run("diff", *HERE, old, new, "-f", "pdf", "-o", out).exit_code == 0
     # the summary (which quotes the changed words) and the agreement share the first page
     agreement = pdf_text(out.read_bytes())[0]
     assert agreement.count("<b>now</b>") >= 2
@@ -129,7 +134,7 @@ def test_redlines_keep_hostile_text_as_text(run, tmp_path):
     assert "\ue000the\ue001" not in cell.text and cell.text.startswith("Enable the ")
     assert re.search("\ue002[^\ue003]*<b>now</b>[^\ue003]*\ue003", cell.text)  # inserted
     docx = tmp_path / "r.docx"
-    result = run("diff", old, new, "-f", "docx", "-o", docx, "--author", '"><w:t>x</w:t>&')
+    result = run("diff", *HERE, old, new, "-f", "docx", "-o", docx, "--author", '"><w:t>x</w:t>&')
     assert result.exit_code == 0
     import docx as python_docx
 

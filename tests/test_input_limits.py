@@ -89,7 +89,7 @@ def test_a_huge_number_in_a_csv_cell_fails_its_row_naming_the_column(run, tmp_pa
     export.write_text(f"deal.id,parties.customer.name,deal.version\nA-1,Alpha,{HUGE}\n"
                       "B-1,Beta,2\n")
     out = tmp_path / "out"
-    result = run("batch", export, "--base", base, "-o", out)
+    result = run("batch", export, "--base", base, "-o", out, "-f", "pdf")
     _assert_refused(result, "deals.csv:2", "deal.version", "more than 100 digits")
     assert sorted(p.name for p in out.glob("*.pdf")) == ["B-1-v2.pdf"]
 
@@ -167,7 +167,8 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
     folder = tmp_path_factory.mktemp("documents")
     result = CliRunner().invoke(cli, ["render", str(SAMPLES / "minimal.yaml"), "-o",
-                                      str(folder)], catch_exceptions=False)
+                                      str(folder), "-f", "pdf", "-f", "docx", "--timeout", "0"],
+                                catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     return {kind: next(folder.glob(f"*.{kind}")).read_bytes() for kind in ("pdf", "docx")}
 

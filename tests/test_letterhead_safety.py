@@ -24,6 +24,10 @@ from lxml import etree
 
 from expectmatrix.render.letterhead import read_letterhead
 
+# Documents made in this process (--timeout 0): what is checked is the document, not
+# the worker process that makes it with a time limit.
+HERE = ("--timeout", "0")
+
 HOST = "http://127.0.0.1:9"  # nothing listens there: a fetch would fail, never succeed
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 UNSAFE = re.compile(r"\b(INCLUDEPICTURE|INCLUDETEXT|LINK|DDE|DDEAUTO|IMPORT|INCLUDE)\b", re.I)
@@ -157,7 +161,7 @@ def _dangling(z: zipfile.ZipFile) -> list[str]:
 @pytest.fixture
 def rendered(run, tmp_path):
     letterhead = hostile_letterhead(tmp_path / "letterhead.docx")
-    result = run("render", spec_file(tmp_path), "-o", tmp_path / "out", "-f", "docx",
+    result = run("render", *HERE, spec_file(tmp_path), "-o", tmp_path / "out", "-f", "docx",
                  "--docx-base", letterhead)
     return result, tmp_path / "out" / "T-1-v1.docx", letterhead
 
@@ -211,7 +215,7 @@ def test_the_letterhead_itself_is_kept(rendered, run):
     assert "acme.example" in footer._element.xml and "Acme Ltd, 1 Main Street" in footer._element.xml
     assert "Vendor sets things up." in document.element.body.xml
     # The same letterhead gives the same document again.
-    verified = run("verify", made, "--docx-base", letterhead)
+    verified = run("verify", *HERE, made, "--docx-base", letterhead)
     assert verified.exit_code == 0, verified.output
 
 
@@ -248,7 +252,7 @@ def test_a_field_whose_kind_is_computed_is_left_out(run, tmp_path):
         ("text", "INCLUDE"), ("end", ""), ("instr", f'PICTURE "{HOST}/x.png" '),
         ("separate", ""), ("text", "computed"), ("end", "")) + "</w:p>")
     doc.save(tmp_path / "letterhead.docx")
-    result = run("render", spec_file(tmp_path), "-o", tmp_path / "out", "-f", "docx",
+    result = run("render", *HERE, spec_file(tmp_path), "-o", tmp_path / "out", "-f", "docx",
                  "--docx-base", tmp_path / "letterhead.docx")
     assert result.exit_code == 0 and "a field built from other fields" in result.stderr
     with zipfile.ZipFile(tmp_path / "out" / "T-1-v1.docx") as z:
@@ -284,7 +288,7 @@ def test_a_letterhead_with_a_broken_part_is_refused(run, tmp_path):
             data = src.read(info.filename)
             out.writestr(info, b"<w:webSettings><unclosed>" if "webSettings" in
                          info.filename else data)
-    result = run("render", spec_file(tmp_path), "-o", tmp_path / "out", "-f", "docx",
+    result = run("render", *HERE, spec_file(tmp_path), "-o", tmp_path / "out", "-f", "docx",
                  "--docx-base", path)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "word/webSettings.xml of the letterhead is not well-formed XML" in result.stderr

@@ -19,6 +19,10 @@ from expectmatrix.spec.loading import load
 from expectmatrix.spec.models import Spec
 from expectmatrix.spec.shape import located
 
+# Documents made in this process (--timeout 0): what is checked is the document, not
+# the worker process that makes it with a time limit.
+HERE = ("--timeout", "0")
+
 LIB = load_library()
 
 
@@ -138,7 +142,7 @@ def test_bad_clause_use_is_a_located_error(run, write_spec, tmp_path, entry, cod
     loaded = check_loaded(load(path), library=LIB)
     [f] = [f for f in errors(loaded.findings) if f.code == code]
     assert words in f.message and f.file == str(path) and f.line == 1
-    result = run("render", path, "-o", tmp_path / "out")
+    result = run("render", *HERE, path, "-o", tmp_path / "out")
     assert result.exit_code == 1 and not (tmp_path / "out").exists()
 
 
@@ -242,7 +246,7 @@ def test_documents_mark_nonstandard_rows(tmp_path):
 
 
 def test_render_flag_turns_marking_off(run, write_spec, spec_data, tmp_path):
-    result = run("render", write_spec(spec_data), "-o", tmp_path, "-f", "pdf",
+    result = run("render", *HERE, write_spec(spec_data), "-o", tmp_path, "-f", "pdf",
                  "--no-mark-nonstandard")
     assert result.exit_code == 0
     assert "†" not in pdf_text((tmp_path / "T-1-v1.pdf").read_bytes())[0]

@@ -12,6 +12,10 @@ from conftest import BASE
 from expectmatrix.checks.files import check_image, css_plain
 from expectmatrix.errors import AssetError
 
+# Documents made in this process (--timeout 0): what is checked is the document, not
+# the worker process that makes it with a time limit.
+HERE = ("--timeout", "0")
+
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">{}</svg>'
 RECT = '<rect width="40" height="20" {}/>'
 
@@ -46,7 +50,7 @@ HIDDEN = {
 @pytest.mark.parametrize("body", list(HIDDEN.values()), ids=list(HIDDEN))
 def test_hidden_references_are_refused(run, tmp_path, body):
     (tmp_path / "logo.svg").write_text(SVG.format(body), encoding="utf-8")
-    result = run("render", spec_file(tmp_path), "-o", tmp_path / "out", "-f", "pdf")
+    result = run("render", *HERE, spec_file(tmp_path), "-o", tmp_path / "out", "-f", "pdf")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "the SVG logo logo.svg refers to something outside itself" in result.stderr
     assert "branding.logo" in result.stderr

@@ -32,7 +32,9 @@ from builders import png, spec_file, template
 def test_the_standalone_page_refuses_what_would_fetch(run, tmp_path, markup):
     folder = template(tmp_path / "tpl", markup + "{{ super() }}")
     out = tmp_path / "out"
-    result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir", folder)
+    # --timeout 0: made in this process; the refusal is the page's, not the worker's
+    result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir", folder,
+                 "--timeout", "0")
     assert result.exit_code == 1, markup
     assert not out.exists() or not list(out.iterdir())
 
@@ -94,7 +96,7 @@ def test_a_browser_opening_the_page_fetches_nothing(run, tmp_path):
     data = json.loads(spec.read_text())
     data["branding"] = {"logo": "logo.png"}
     spec.write_text(json.dumps(data))
-    assert run("render", spec, "-o", tmp_path / "out", "-f", "html").exit_code == 0
+    assert run("render", spec, "-o", tmp_path / "out", "-f", "html", "--timeout", "0").exit_code == 0
     page = (tmp_path / "out" / "T-1-v1.html").read_bytes()
     assert _open_in_browser(page, tmp_path) == []
     # What got past every check would still be stopped by the page's policy...

@@ -21,6 +21,9 @@ def _png() -> bytes:
 
 
 PNG = _png()
+# Documents made in this process: what these tests check is the page, not the worker
+# (test_a_template_that_never_ends_is_stopped and the batch one keep theirs).
+HERE = ("--timeout", "0")
 
 
 def spec_file(tmp_path, **changes):
@@ -51,7 +54,7 @@ def test_a_template_folder_extends_the_builtin_and_overrides_blocks(run, tmp_pat
         '{% extends "builtin/matrix.html" %}\n'
         '{% block header %}<h1>Acme Letterhead: {{ view.title }}</h1>{% endblock %}\n')
     out = tmp_path / "out"
-    result = run("render", spec_file(tmp_path), "-o", out, "-f", "pdf", "--template-dir", folder)
+    result = run("render", *HERE, spec_file(tmp_path), "-o", out, "-f", "pdf", "--template-dir", folder)
     assert result.exit_code == 0, result.stderr
     text, _ = pdf_text((out / "T-1-v1.pdf").read_bytes())
     assert "Acme Letterhead: Test deal" in text and "Vendor sets things up." in text
@@ -64,7 +67,7 @@ def test_template_folder_from_settings(run, tmp_path, monkeypatch):
         '{% endblock %}')
     (tmp_path / "expectmatrix.toml").write_text('[templates]\ndirs = ["tpl"]\n')
     monkeypatch.chdir(tmp_path)
-    assert run("render", spec_file(tmp_path), "-o", "out", "-f", "html").exit_code == 0
+    assert run("render", *HERE, spec_file(tmp_path), "-o", "out", "-f", "html").exit_code == 0
     assert "COVER FROM SETTINGS" in (tmp_path / "out" / "T-1-v1.html").read_text()
 
 
@@ -102,7 +105,7 @@ def test_hostile_templates_are_refused_and_nothing_is_written(run, tmp_path, cas
     folder.mkdir()
     (folder / name).write_text(text)
     out = tmp_path / "out"
-    result = run("render", spec_file(tmp_path), "-o", out, "--template-dir", folder)
+    result = run("render", *HERE, spec_file(tmp_path), "-o", out, "--template-dir", folder)
     assert result.exit_code == 1, result.stdout
     assert re.search(expected, result.stderr), result.stderr
     assert "root:" not in result.stderr
@@ -127,7 +130,7 @@ def test_branding_in_pdf_and_docx(run, tmp_path):
                                          "accent_color": "#abcdef", "paper": "Letter",
                                          "margins": "25mm"})
     out = tmp_path / "out"
-    result = run("render", path, "-o", out, "-f", "pdf", "-f", "docx", "-f", "html")
+    result = run("render", *HERE, path, "-o", out, "-f", "pdf", "-f", "docx", "-f", "html")
     assert result.exit_code == 0, result.stderr
     _, reader = pdf_text((out / "T-1-v1.pdf").read_bytes())
     page = reader.pages[0]
@@ -165,7 +168,7 @@ def test_bad_logos_are_located_errors(run, tmp_path, content, words):
     if content is not None:
         (tmp_path / "logo.svg").write_bytes(content)
     path = spec_file(tmp_path, branding={"logo": "logo.svg"})
-    result = run("render", path, "-o", tmp_path / "out")
+    result = run("render", *HERE, path, "-o", tmp_path / "out")
     assert result.exit_code == 1 and words in result.stderr
     assert f"{path}:1:" in result.stderr and "branding.logo" in result.stderr
     assert not (tmp_path / "out").exists()
@@ -174,7 +177,7 @@ def test_bad_logos_are_located_errors(run, tmp_path, content, words):
 def test_clean_svg_logo_in_the_pdf_with_a_warning_for_word(run, tmp_path):
     (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" '
                                        'height="20"><rect width="40" height="20" fill="#c00"/></svg>')
-    result = run("render", spec_file(tmp_path, branding={"logo": "logo.svg"}), "-o",
+    result = run("render", *HERE, spec_file(tmp_path, branding={"logo": "logo.svg"}), "-o",
                  tmp_path / "out")
     assert result.exit_code == 0 and "PDF only" in result.stderr
 
@@ -196,7 +199,7 @@ def test_a_standalone_page_carries_its_fonts_and_logo(run, tmp_path):
     path = spec_file(tmp_path, branding={"logo": "logo.png", "font": "brand.ttf"},
                      deal={"term": "Kick-off in Zürich"})
     out = tmp_path / "out"
-    assert run("render", path, "-o", out, "-f", "html").exit_code == 0
+    assert run("render", *HERE, path, "-o", out, "-f", "html").exit_code == 0
     html = (out / "T-1-v1.html").read_text()
     assert "file:" not in html and str(tmp_path) not in html  # no machine paths
     assert _data_urls(html, "image/png") == [PNG]
@@ -234,7 +237,7 @@ def test_templates_name_the_logo_and_never_get_its_path(run, tmp_path):
     page.write_text('{% extends "builtin/matrix.html" %}{% block header %}'
                     '<img src="{{ asset(view.look.logo.path) }}"><h1>{{ view.title }}</h1>'
                     '{% endblock %}')
-    result = run("render", spec_file(tmp_path, branding={"logo": "logo.png"}), "-o", out,
+    result = run("render", *HERE, spec_file(tmp_path, branding={"logo": "logo.png"}), "-o", out,
                  "-f", "html", "--template-dir", folder)
     assert result.exit_code == 0, result.stderr
     html = (out / "T-1-v1.html").read_text()
@@ -243,7 +246,7 @@ def test_templates_name_the_logo_and_never_get_its_path(run, tmp_path):
     # What was a path is a name: nothing of pathlib reaches the template.
     page.write_text('{% extends "builtin/matrix.html" %}{% block header %}'
                     '<img src="{{ view.look.logo.path.as_uri() }}">{% endblock %}')
-    result = run("render", spec_file(tmp_path, branding={"logo": "logo.png"}), "-o", out,
+    result = run("render", *HERE, spec_file(tmp_path, branding={"logo": "logo.png"}), "-o", out,
                  "-f", "pdf", "--template-dir", folder)
     assert result.exit_code == 1 and "refused by the template sandbox" in result.stderr
     assert "'as_uri'" in result.stderr and not (out / "T-1-v1.pdf").exists()
@@ -259,7 +262,7 @@ def test_a_standalone_page_refuses_a_stylesheet_url_from_outside(run, tmp_path):
                        ("file:///etc/hostname", "the stylesheet refers to 'file:///etc/hostname'"),
                        ("../../etc/hostname", "refused to include hostname")):
         css.write_text(f"body {{ background: url({url}); }}\n")
-        result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir",
+        result = run("render", *HERE, spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir",
                      folder)
         assert result.exit_code == 1 and words in result.stderr, result.stderr
         assert not out.exists() or not any(out.iterdir())
@@ -271,13 +274,13 @@ def test_a_standalone_page_refuses_a_stylesheet_url_from_outside(run, tmp_path):
                             ('<a href="https://vendor.example/terms">terms</a>', False)):
         page.write_text('{% extends "builtin/matrix.html" %}{% block header %}'
                         f"{markup}{{{{ super() }}}}{{% endblock %}}")
-        result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir",
+        result = run("render", *HERE, spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir",
                      folder)
         assert result.exit_code == (1 if refused else 0), result.stderr
         assert ("would be fetched when the page is opened" in result.stderr) == refused
     page.write_text('{% extends "builtin/matrix.html" %}{% block header %}'
                     '<img src="file:///etc/hostname">{{ super() }}{% endblock %}')
-    result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir", folder)
+    result = run("render", *HERE, spec_file(tmp_path), "-o", out, "-f", "html", "--template-dir", folder)
     assert result.exit_code == 1
     assert "'file:///etc/hostname' would be fetched when the page is opened" in result.stderr
 
@@ -295,7 +298,7 @@ def test_letterhead_is_kept(run, tmp_path):
     base.add_paragraph("placeholder body text")
     base.save(tmp_path / "letterhead.docx")
     out = tmp_path / "out"
-    result = run("render", spec_file(tmp_path), "-o", out, "-f", "docx", "--docx-base",
+    result = run("render", *HERE, spec_file(tmp_path), "-o", out, "-f", "docx", "--docx-base",
                  tmp_path / "letterhead.docx")
     assert result.exit_code == 0, result.stderr
     text, document = docx_text((out / "T-1-v1.docx").read_bytes())
@@ -307,11 +310,11 @@ def test_letterhead_is_kept(run, tmp_path):
     assert "NUMPAGES" in footer
     assert document.sections[0].header.paragraphs[1]._p.xpath(".//pic:pic")
     made = out / "T-1-v1.docx"  # verify renders again, so it needs the same letterhead
-    assert run("verify", made, "--docx-base", tmp_path / "letterhead.docx").exit_code == 0
-    assert run("verify", made).exit_code == 1
+    assert run("verify", *HERE, made, "--docx-base", tmp_path / "letterhead.docx").exit_code == 0
+    assert run("verify", *HERE, made).exit_code == 1
     bad = tmp_path / "not.docx"
     bad.write_text("no")
-    refused = run("render", spec_file(tmp_path), "-o", out, "--docx-base", bad)
+    refused = run("render", *HERE, spec_file(tmp_path), "-o", out, "--docx-base", bad)
     assert refused.exit_code == 1 and "not a usable Word letterhead" in refused.stderr
 
 
@@ -324,7 +327,7 @@ def test_languages(run, tmp_path, language):
     path = spec_file(tmp_path, deal={"language": language,
                                      "value": {"amount": "1250000", "currency": "EUR"}})
     out = tmp_path / "out"
-    assert run("render", path, "-o", out, "-f", "pdf", "-f", "docx", "-f", "html").exit_code == 0
+    assert run("render", *HERE, path, "-o", out, "-f", "pdf", "-f", "docx", "-f", "html").exit_code == 0
     html = (out / "T-1-v1.html").read_text()
     pdf, _ = pdf_text((out / "T-1-v1.pdf").read_bytes())
     docx, _ = docx_text((out / "T-1-v1.docx").read_bytes())
@@ -384,7 +387,7 @@ def test_branding_font_file(run, tmp_path):
         pytest.skip("needs a TrueType font file on this machine")
     shutil.copy(system, tmp_path / "brand.ttf")
     out = tmp_path / "out"
-    result = run("render", spec_file(tmp_path, branding={"font": "brand.ttf"}), "-o", out)
+    result = run("render", *HERE, spec_file(tmp_path, branding={"font": "brand.ttf"}), "-o", out)
     assert result.exit_code == 0, result.stderr
     _, reader = pdf_text((out / "T-1-v1.pdf").read_bytes())
     fonts = {str(f.get_object()["/BaseFont"]) for p in reader.pages
@@ -393,7 +396,7 @@ def test_branding_font_file(run, tmp_path):
     with zipfile.ZipFile(out / "T-1-v1.docx") as z:
         assert 'w:ascii="DejaVu Sans"' in z.read("word/styles.xml").decode()
     (tmp_path / "fake.ttf").write_text("not a font")
-    bad = run("render", spec_file(tmp_path, branding={"font": "fake.ttf"}), "-o", tmp_path / "x")
+    bad = run("render", *HERE, spec_file(tmp_path, branding={"font": "fake.ttf"}), "-o", tmp_path / "x")
     assert bad.exit_code == 1 and "not a TrueType or OpenType font" in bad.stderr
     assert "branding.font" in bad.stderr
 
@@ -423,14 +426,14 @@ def test_a_never_ending_template_fails_its_batch_items_not_the_batch(run, tmp_pa
 
 def test_a_language_without_labels_is_rendered_in_english_with_a_warning(run, tmp_path):
     path = spec_file(tmp_path, deal={"language": "it"})
-    result = run("render", path, "-o", tmp_path / "out", "-f", "html")
+    result = run("render", *HERE, path, "-o", tmp_path / "out", "-f", "html")
     assert result.exit_code == 0
     assert "no labels for language 'it'" in result.stderr and "deal.language" in result.stderr
     assert "The matrix" in (tmp_path / "out" / "T-1-v1.html").read_text()
     labels = tmp_path / "tpl" / "labels"
     labels.mkdir(parents=True)
     (labels / "it.yaml").write_text("matrix: La matrice\ndraft: BOZZA\n")
-    again = run("render", path, "-o", tmp_path / "out2", "-f", "html", "--template-dir",
+    again = run("render", *HERE, path, "-o", tmp_path / "out2", "-f", "html", "--template-dir",
                 tmp_path / "tpl")
     html = (tmp_path / "out2" / "T-1-v1.html").read_text()
     assert again.exit_code == 0 and "no labels" not in again.stderr
@@ -444,7 +447,7 @@ def test_labels_cannot_walk_python_objects(run, tmp_path):
         'vendor_column: "{vendor.__class__.__mro__} / {vendor}"\n'
         'for_party: "{party.__class__} for {party}"\n')
     out = tmp_path / "out"
-    result = run("render", spec_file(tmp_path), "-o", out, "-f", "html", "-f", "docx",
+    result = run("render", *HERE, spec_file(tmp_path), "-o", out, "-f", "html", "-f", "docx",
                  "--template-dir", tmp_path / "tpl")
     assert result.exit_code == 0, result.stderr
     html = (out / "T-1-v1.html").read_text()

@@ -142,13 +142,19 @@ def test_the_pdf_reports_fulfilment(run, folder, tmp_path):
 
 
 def test_without_journals_the_report_has_no_fulfilment_section(run, tmp_path):
+    # A few deals of the portfolio: the charts of all of them make the PDF slow to write.
+    deals = tmp_path / "deals"
+    deals.mkdir()
+    for spec in sorted((SAMPLES / "portfolio").glob("*.yaml"))[:4]:
+        shutil.copy(spec, deals)
+    assert not list(deals.glob("*.track.yaml"))
     out = tmp_path / "r.pdf"
-    result = report(run, SAMPLES / "portfolio", out)
+    result = report(run, deals, out)
     assert result.exit_code == 0
     text = pdf_text(out.read_bytes())[0]
     assert "Segments" in text and "Fulfilment after signing" not in text
     data = tmp_path / "r.json"
-    assert report(run, SAMPLES / "portfolio", data).exit_code == 0
+    assert report(run, deals, data).exit_code == 0
     assert json.loads(data.read_text())["fulfilment"]["deals"] == 0
 
 

@@ -1,6 +1,6 @@
 """Edit a rendered DOCX the way Word does (tracked or typed over, rows deleted, added and
-moved), also after LibreOffice re-saved it (style ids renamed, runs split); and the
-absorb helpers the absorb test files share."""
+moved, comments, a tracked insertion in the frame), also after LibreOffice re-saved it
+(style ids renamed, runs split); and the absorb helpers the absorb test files share."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ BIDI = "\u200e\u200f\u2066\u2067\u2068\u2069"
 
 
 class Edited:
-    """A rendered DOCX opened for editing its document.xml."""
+    """A rendered DOCX opened for editing its document.xml (and adding parts)."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
@@ -34,6 +34,7 @@ class Edited:
             name = s.find(f"{W}name")
             if name is not None and name.get(f"{W}val") in names:
                 self.style[s.get(f"{W}styleId")] = names[name.get(f"{W}val")]
+        self.extra: dict[str, bytes] = {}  # parts added, by name
         self.next_id = 100
 
     def kind(self, run: etree._Element) -> str:
@@ -167,6 +168,27 @@ class Edited:
         self._wrap_runs(tr, "moveFrom")
         target.addnext(copied)
 
+    def comment(self, eid: str, text: str) -> None:
+        """A comment by AUTHOR on the first paragraph of ``eid``'s cell."""
+        p = self.cell(eid).find(f"{W}p")
+        start = etree.Element(f"{W}commentRangeStart")
+        start.set(f"{W}id", "7")
+        p.insert(1, start)
+        end = etree.SubElement(p, f"{W}commentRangeEnd")
+        end.set(f"{W}id", "7")
+        self.extra["word/comments.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:comments '
+            f'xmlns:w="{W_NS}"><w:comment w:id="7" w:author="{AUTHOR}" w:date="{DATE}">'
+            f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:comment></w:comments>").encode()
+
+    def frame_insert(self, text: str) -> None:
+        """A tracked insertion into the first paragraph of the body (the document kind)."""
+        p = self.root.find(f"{W}body/{W}p")
+        holder = self.mark("ins")
+        t = etree.SubElement(etree.SubElement(holder, f"{W}r"), f"{W}t")
+        t.text = text
+        p.append(holder)
+
     def accept_all(self) -> None:
         """Every tracked change accepted, as Word's Accept All leaves the document."""
         for tag in ("del", "moveFrom"):
@@ -195,6 +217,8 @@ class Edited:
                 if info.filename == "word/document.xml":
                     data = etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
                 b.writestr(info, data)
+            for name, data in self.extra.items():
+                b.writestr(name, data)
         path.write_bytes(out.getvalue())
         return path
 
