@@ -21,19 +21,21 @@ from conftest import SAMPLES
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     distributed = pytest.importorskip("distributed")
+    # A task whose workers died is tried on one more (dask's default: three more, each
+    # a worker process started again, which proves nothing more).
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address=None,
+                                  scheduler_kwargs={"allowed_failures": 1}) as cluster:
         yield cluster.scheduler_address
 
 
 def _inputs(tmp_path: Path) -> list[str]:
-    """Two samples (one drawn from the clause library, one with readiness warnings), a
-    spec with a logo beside it and a CRM export whose base spec has one: all named relative to
+    """A sample drawn from the clause library, with warnings; a spec with a logo beside it;
+    a CRM export whose base spec has one, and non-standard rows: all named relative to
     ``tmp_path``, where the batch runs (the cluster's workers run elsewhere)."""
     inp = tmp_path / "in"
     inp.mkdir()
-    for sample in ("playbook-small", "small-bakery"):
-        shutil.copy(SAMPLES / f"{sample}.yaml", inp)
+    shutil.copy(SAMPLES / "playbook-small.yaml", inp)
     (inp / "logo.png").write_bytes(png())
     spec = spec_file(inp, "logo-deal.json", id="LOGO-1")
     data = json.loads(spec.read_text())
@@ -71,7 +73,7 @@ def test_the_cluster_makes_the_same_documents_and_manifest_as_jobs_2(tmp_path, s
     here = run("batch", *inputs, "-o", "here", "--jobs", "2")
     assert on_cluster.exit_code == here.exit_code == 0, on_cluster.stderr + here.stderr
     documents = _files(tmp_path / "cluster")
-    assert len([n for n in documents if n.endswith((".pdf", ".docx"))]) == 2 * 5
+    assert len([n for n in documents if n.endswith((".pdf", ".docx"))]) == 2 * 4
     assert documents == _files(tmp_path / "here")
     manifest = _manifest(tmp_path / "cluster")
     assert manifest == _manifest(tmp_path / "here")
@@ -110,7 +112,7 @@ def hang_hook() -> None:
 
 def test_a_document_that_overruns_on_the_cluster_fails_alone(tmp_path, scheduler):
     """Its worker process is ended (no exception reaches a job stuck in one step), dask
-    tries it again a few times, then fails it; the other items are made."""
+    tries it again (once, on this cluster), then fails it; the other items are made."""
     from distributed import Client
 
     from expectmatrix.batch.runner import run_batch

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from conftest import BASE, pdf_text
+from conftest import BASE, docx_text, pdf_text
 
 from expectmatrix.batch.runner import run_batch
 from expectmatrix.errors import ExpectmatrixError, WorkerFailed
@@ -181,7 +181,7 @@ from expectmatrix.render.pipeline import RenderOptions, render_file
 from expectmatrix.errors import ExpectmatrixError
 
 try:
-    result = render_file({spec!r}, {out!r}, RenderOptions(formats=("pdf",), timeout={timeout}))
+    result = render_file({spec!r}, {out!r}, RenderOptions(formats=("docx",), timeout={timeout}))
 except ExpectmatrixError as e:
     print(f"error: {{e}}", file=sys.stderr)
     sys.exit(1)
@@ -209,7 +209,7 @@ def test_a_program_read_from_standard_input_gets_a_message_at_once(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, timeout=120,
                             check=False)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
-    text, _ = pdf_text((tmp_path / "out" / "T-1-v1.pdf").read_bytes())
+    text, _ = docx_text((tmp_path / "out" / "T-1-v1.docx").read_bytes())
     assert "Customer Co" in text
 
 
@@ -237,5 +237,5 @@ def test_the_same_script_under_a_main_guard_renders(tmp_path):
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                             text=True, timeout=120, check=False)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
-    text, _ = pdf_text((tmp_path / "out" / "T-1-v1.pdf").read_bytes())
+    text, _ = docx_text((tmp_path / "out" / "T-1-v1.docx").read_bytes())
     assert "Customer Co" in text
