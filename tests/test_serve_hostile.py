@@ -86,9 +86,9 @@ def test_a_looping_template_is_stopped_and_later_documents_are_made(hostile):
 
 
 def test_while_a_template_loops_the_app_answers_and_downloads(hostile):
-    # The loop holds a worker for the limit, which need only outlast the listing: the
-    # other document is a DOCX, which the looping template has no part in.
-    with (live(hostile, timeout=2, started_on="name=slow.yaml") as (base, app, _, _),
+    # The loop holds a worker for the limit, which the listing must fit in, and a fresh
+    # worker's first DOCX (the looping template has no part in it), loaded.
+    with (live(hostile, timeout=3, started_on="name=slow.yaml") as (base, app, _, _),
           httpx.Client(base_url=base, timeout=120) as client):
         thread, slow = in_thread(lambda: client.get(
             "/api/render", params={"format": "pdf", "name": "slow.yaml"}))
