@@ -59,11 +59,13 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 def test_a_looping_template_is_stopped_and_later_documents_are_made(hostile):
-    client = app_client(hostile, timeout=5)  # a fresh worker's first PDF fits in it, loaded
+    # A looping document burns a core until the limit: a short one, that a fresh worker's
+    # first PDF still fits in, loaded (about 1 s on a busy machine).
+    client = app_client(hostile, timeout=3)
     started = time.monotonic()
     slow = client.get("/api/render", params={"format": "pdf", "name": "slow.yaml"})
     assert slow.status_code == 504
-    assert slow.json()["error"].startswith("rendering took longer than 5 s and was stopped")
+    assert slow.json()["error"].startswith("rendering took longer than 3 s and was stopped")
     assert time.monotonic() - started < 60
     # The worker that overran was replaced: the next documents are made as usual.
     download = client.get("/api/render", params={"format": "pdf", "name": "minimal.yaml"})
@@ -73,17 +75,20 @@ def test_a_looping_template_is_stopped_and_later_documents_are_made(hostile):
     slow_text = (hostile / "slow.yaml").read_text()
     preview = client.post("/api/preview?name=slow.yaml", headers=csrf,
                           content=json.dumps({"text": slow_text}))
-    assert preview.status_code == 504 and "took longer than 5 s" in preview.json()["error"]
+    assert preview.status_code == 504 and "took longer than 3 s" in preview.json()["error"]
     redline = client.get("/deals/slow-v2.yaml/compare")
-    assert redline.status_code == 504 and "took longer than 5 s" in redline.json()["error"]
-    fine = client.post("/api/preview?name=minimal.yaml", headers=csrf, content=json.dumps(
-        {"text": (hostile / "minimal.yaml").read_text()}))
-    assert fine.status_code == 200
-    assert "Pilot of the reporting module" in client.get(fine.json()["url"]).text
+    assert redline.status_code == 504 and "took longer than 3 s" in redline.json()["error"]
+    # A PDF again, not a preview: a fresh worker's first page embeds subsets of the fonts,
+    # which takes it longer than its first PDF, too near this short limit.
+    again = client.get("/api/render", params={"format": "pdf", "name": "minimal.yaml"})
+    assert again.status_code == 200 and "Pilot of the reporting module" in pdf_text(
+        again.content)[0]
 
 
 def test_while_a_template_loops_the_app_answers_and_downloads(hostile):
-    with (live(hostile, timeout=10, started_on="name=slow.yaml") as (base, app, _, _),
+    # The loop holds a worker for the limit, which the listing must fit in, and a fresh
+    # worker's first DOCX (the looping template has no part in it), loaded.
+    with (live(hostile, timeout=3, started_on="name=slow.yaml") as (base, app, _, _),
           httpx.Client(base_url=base, timeout=120) as client):
         thread, slow = in_thread(lambda: client.get(
             "/api/render", params={"format": "pdf", "name": "slow.yaml"}))
@@ -331,11 +336,13 @@ def test_a_file_named_in_any_script_downloads_with_its_name(folder):
         "  segment: medium\n", "  segment: medium\n  version: 2\n").replace(
         "Pilot of the reporting module", "Pilot of the planning module"))
     client = app_client(folder)
-    for fmt in ("pdf", "docx"):
-        answer = client.get("/deals/%E6%97%A5%E6%9C%AC.yaml/compare", params={"format": fmt})
+    made = {}
+    for fmt in ("pdf", "docx"):  # a PDF unless asked
+        answer = client.get("/deals/%E6%97%A5%E6%9C%AC.yaml/compare",
+                            params={"format": fmt} if fmt == "docx" else {})
         assert answer.status_code == 200, answer.text
         disposition = answer.headers["content-disposition"]
         assert f'filename="__-changes.{fmt}"' in disposition
         assert f"filename*=UTF-8''%E6%97%A5%E6%9C%AC-changes.{fmt}" in disposition
-    assert "planning" in pdf_text(client.get("/deals/%E6%97%A5%E6%9C%AC.yaml/compare")
-                                  .content)[0]
+        made[fmt] = answer.content
+    assert "planning" in pdf_text(made["pdf"])[0]

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from builders import RunsCode, cli, png, spec_file, template
+from builders import RunsCode, png, spec_file, template
 
 
 def test_a_template_cannot_run_code_through_a_model(run, tmp_path):
@@ -88,13 +88,16 @@ def test_a_doubling_text_stops_at_the_bound(run, tmp_path):
     assert result.exit_code == 1 and "too large for a template" in result.stderr
 
 
-def test_the_time_limit_stops_a_template_that_loops(tmp_path):
+def test_the_time_limit_stops_a_template_that_loops(run, tmp_path):
     folder = template(tmp_path / "tpl", "{% for i in range(100000) %}{% for j in range(100000) %}"
                       "{% endfor %}{% endfor %}")
     started = time.monotonic()
-    result = cli("render", spec_file(tmp_path), "-o", tmp_path / "out", "--timeout", "2",
+    # 1 s: the loop burns a core until it is stopped; compiling the templates first, in a
+    # fresh worker, takes a tenth of that
+    result = run("render", spec_file(tmp_path), "-o", tmp_path / "out", "--timeout", "1",
                  "--template-dir", folder)
-    assert result.returncode == 1 and "took longer than 2 s" in result.stderr
+    assert result.exit_code == 1 and "rendering took longer than 1 s" in result.stderr
+    assert "Traceback" not in result.output
     assert time.monotonic() - started < 60 and not (tmp_path / "out").exists()
 
 
@@ -113,7 +116,7 @@ def test_a_job_that_ignores_its_alarm_is_killed(tmp_path):
     assert time.monotonic() - started < 30
 
 
-def test_in_a_batch_a_slow_item_fails_alone_and_the_manifest_is_written(tmp_path):
+def test_in_a_batch_a_slow_item_fails_alone_and_the_manifest_is_written(run, tmp_path):
     inp = tmp_path / "in"
     inp.mkdir()
     for deal in ("A-1", "SLOW-1", "B-1"):
@@ -121,9 +124,9 @@ def test_in_a_batch_a_slow_item_fails_alone_and_the_manifest_is_written(tmp_path
     folder = template(tmp_path / "tpl", "{% if view.deal_id == 'SLOW-1' %}{% for i in "
                       "range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
                       "{% endif %}{{ super() }}")
-    result = cli("batch", inp, "-o", tmp_path / "out", "-f", "pdf", "--timeout", "2", "--jobs",
+    result = run("batch", inp, "-o", tmp_path / "out", "-f", "pdf", "--timeout", "2", "--jobs",
                  "2", "--template-dir", folder)
-    assert result.returncode == 1
+    assert result.exit_code == 1 and "Traceback" not in result.output
     items = {Path(i["source"]).stem: i for i in
              json.loads((tmp_path / "out" / "manifest.json").read_text())["items"]}
     assert items["SLOW-1"]["status"] == "failed" and "2 s" in items["SLOW-1"]["error"]
