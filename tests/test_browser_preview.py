@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES
-from liveserver import browser_page, require_browser, serving
+from liveserver import browser_page, chromium, require_browser, serving
 
 require_browser()
 
@@ -21,9 +21,15 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield served
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as browser:
+        yield browser
+
+
 @pytest.fixture
-def page(served: tuple[str, Path]) -> Iterator[Any]:
-    with browser_page() as page:
+def page(served: tuple[str, Path], browser: Any) -> Iterator[Any]:
+    with browser_page(browser=browser) as page:
         yield page
 
 
