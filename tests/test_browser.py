@@ -139,7 +139,9 @@ def test_the_clause_picker_params_preview_and_versions(served, page):
 
     page.get_by_role("button", name="Preview counterparty edition").click()
     frame = page.frame_locator("#preview")
-    expect(frame.get_by_text("within 2 hours").first).to_be_visible()
+    # The app's first document waits for its render worker to start: on a busy machine
+    # that may take longer than the default five seconds.
+    expect(frame.get_by_text("within 2 hours").first).to_be_visible(timeout=30_000)
     expect(frame.get_by_text("Three shops, one central kitchen")).to_have_count(0)
     page.get_by_role("button", name="Preview internal edition").click()
     expect(frame.get_by_text("Three shops, one central kitchen")).to_be_visible()
