@@ -115,22 +115,38 @@ def csrf_token(client: Any, **params: str) -> str:
 
 
 @contextmanager
-def browser_page(expected: Callable[[str], bool] = lambda error: False,
-                 **context: Any) -> Iterator[Any]:
-    """A page of a fresh headless Chromium. On leaving, the test fails if a script
-    raised or the console reported an error (anything the page's policy refused among
-    them), except the errors ``expected`` accepts."""
+def chromium() -> Iterator[Any]:
+    """A headless Chromium: a module's tests share one (a launch costs more than a page),
+    each test in a context of its own (cookies, storage and cache of its own)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                   **context).new_page()
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def browser_page(expected: Callable[[str], bool] = lambda error: False,
+                 browser: Any = None, **context: Any) -> Iterator[Any]:
+    """A page in a fresh context of ``browser`` (of a Chromium of its own if None). On
+    leaving, the test fails if a script raised or the console reported an error (anything
+    the page's policy refused among them), except the errors ``expected`` accepts."""
+    if browser is None:
+        with chromium() as own, browser_page(expected, own, **context) as page:
+            yield page
+        return
+    opened = browser.new_context(viewport={"width": 1400, "height": 1000}, **context)
+    try:
+        page = opened.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         yield page
-        browser.close()
+    finally:
+        opened.close()
     assert [e for e in errors if not expected(e)] == []
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES, pdf_text
-from liveserver import browser_page, require_browser, serving
+from liveserver import browser_page, chromium, require_browser, serving
 
 require_browser()
 
@@ -24,10 +24,17 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield served
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as browser:
+        yield browser
+
+
 @pytest.fixture
-def page(served: tuple[str, Path]) -> Iterator[Any]:
+def page(served: tuple[str, Path], browser: Any) -> Iterator[Any]:
     # The conflict's 409 is the answer a test asks for.
-    with browser_page(lambda error: "status of 409" in error, accept_downloads=True) as page:
+    with browser_page(lambda error: "status of 409" in error, browser,
+                      accept_downloads=True) as page:
         yield page
 
 
@@ -132,7 +139,9 @@ def test_the_clause_picker_params_preview_and_versions(served, page):
 
     page.get_by_role("button", name="Preview counterparty edition").click()
     frame = page.frame_locator("#preview")
-    expect(frame.get_by_text("within 2 hours").first).to_be_visible()
+    # The app's first document waits for its render worker to start: on a busy machine
+    # that may take longer than the default five seconds.
+    expect(frame.get_by_text("within 2 hours").first).to_be_visible(timeout=30_000)
     expect(frame.get_by_text("Three shops, one central kitchen")).to_have_count(0)
     page.get_by_role("button", name="Preview internal edition").click()
     expect(frame.get_by_text("Three shops, one central kitchen")).to_be_visible()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES
-from liveserver import browser_page, require_browser, serving
+from liveserver import browser_page, chromium, require_browser, serving
 
 require_browser()
 
@@ -21,9 +21,15 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield served
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as browser:
+        yield browser
+
+
 @pytest.fixture
-def page(served: tuple[str, Path]) -> Iterator[Any]:
-    with browser_page() as page:
+def page(served: tuple[str, Path], browser: Any) -> Iterator[Any]:
+    with browser_page(browser=browser) as page:
         yield page
 
 
@@ -40,7 +46,9 @@ def test_the_preview_follows_each_edit(served, page):
     page.get_by_role("button", name="Preview counterparty edition").click()
     frame = page.frame_locator("#preview")
     note = page.locator("#preview-note")
-    expect(frame.get_by_text("Run two 90-minute training sessions")).to_be_visible()
+    # The app's first document waits for its render worker to start: on a busy machine
+    # that may take longer than the default five seconds.
+    expect(frame.get_by_text("Run two 90-minute training sessions")).to_be_visible(timeout=30_000)
     expect(note).to_have_text("The counterparty edition, as of your last change.")
 
     # An edit, and no click on Preview: the frame shows the new words.

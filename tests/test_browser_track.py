@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import SAMPLES
-from liveserver import browser_page, require_browser, serving
+from liveserver import browser_page, chromium, require_browser, serving
 
 require_browser()
 
@@ -30,10 +30,16 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
         yield served
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as browser:
+        yield browser
+
+
 @pytest.fixture
-def page(served: tuple[str, Path]) -> Iterator[Any]:
+def page(served: tuple[str, Path], browser: Any) -> Iterator[Any]:
     # The 400 is the refusal a test asks for.
-    with browser_page(lambda error: "status of 400" in error) as page:
+    with browser_page(lambda error: "status of 400" in error, browser) as page:
         yield page
 
 

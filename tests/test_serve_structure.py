@@ -52,6 +52,22 @@ def test_every_route_is_a_plain_handler_of_one_table():
     assert len(routes) == len(ROUTES)
 
 
+def test_the_apps_pages_are_compiled_once_per_process(tmp_path):
+    """Every app of a process shows the same built-in pages: a second app (another folder,
+    another token) reuses the first one's compiled templates, and both answer."""
+    from expectmatrix.serve.app import create_app
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one = deals_folder(tmp_path / "a", SAMPLES / "minimal.yaml")
+    other = deals_folder(tmp_path / "b", SAMPLES / "minimal.yaml")
+    first = create_app(one, frozenset({HOST})).app.app.state.served.pages
+    assert create_app(other, frozenset({HOST}), "s3cret").app.app.state.served.pages is first
+    for client, params in ((app_client(one), {}),
+                           (app_client(other, token="s3cret"), {"token": "s3cret"})):
+        assert "Pilot of the reporting module" in client.get("/", params=params).text
+
+
 @pytest.mark.parametrize("method, url", [
     ("GET", "/deals/big.yaml"),
     ("POST", "/api/preview?name=big.yaml"),

@@ -13,6 +13,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SAMPLES, docx_text, pdf_text
@@ -33,9 +34,30 @@ def _deal(tmp_path: Path, run, name: str, note: str) -> Path:
     return spec
 
 
-@pytest.fixture
-def deal(tmp_path: Path, run) -> Path:
-    return _deal(tmp_path, run, "deal", "Margin too thin to insist on it")
+@pytest.fixture(scope="module")
+def deal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The deal with its journal, which the tests only read (one that records copies it)."""
+    from click.testing import CliRunner
+
+    from expectmatrix.cli import cli
+
+    def run(*args: object) -> Any:
+        return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+    return _deal(tmp_path_factory.mktemp("deal"), run, "deal", "Margin too thin to insist on it")
+
+
+@pytest.fixture(scope="module")
+def counterparty_pdf(deal: Path) -> bytes:
+    """The deal's counterparty statement, as PDF, made once."""
+    from click.testing import CliRunner
+
+    from expectmatrix.cli import cli
+
+    out = deal.parent / "counterparty.pdf"
+    result = CliRunner().invoke(cli, ["statement", str(deal), "-o", str(out), "--today", TODAY])
+    assert result.exit_code == 0, result.output
+    return out.read_bytes()
 
 
 def _hashes(spec: Path) -> tuple[str, str]:
@@ -71,9 +93,10 @@ def _docx_everything(data: bytes) -> str:
                         if n.endswith((".xml", ".rels")))
 
 
-def test_the_counterparty_statement_names_neither_the_journal_nor_the_full_spec(run, deal):
+def test_the_counterparty_statement_names_neither_the_journal_nor_the_full_spec(
+        run, deal, counterparty_pdf):
     full, journal = _hashes(deal)
-    pdf = _pdf_everything(_make(run, deal, "s.pdf"))
+    pdf = _pdf_everything(counterparty_pdf)
     docx_data = _make(run, deal, "s.docx")
     docx = _docx_everything(docx_data)
     for text in (pdf, docx):
@@ -95,25 +118,29 @@ def test_the_counterparty_statement_names_neither_the_journal_nor_the_full_spec(
 
 def test_the_internal_statement_keeps_the_journal_hash(run, deal):
     full, journal = _hashes(deal)
-    pdf = _pdf_everything(_make(run, deal, "s.pdf", "--audience", "internal"))
-    docx = _docx_everything(_make(run, deal, "s.docx", "--audience", "internal"))
+    pdf = _pdf_everything(_make(run, deal, "internal.pdf", "--audience", "internal"))
+    docx = _docx_everything(_make(run, deal, "internal.docx", "--audience", "internal"))
     for text in (pdf, docx):
         assert full in text and journal in text
     assert f"Journal fingerprint (SHA-256): {journal}" in pdf
 
 
-def test_the_events_digest_follows_what_is_shown_not_what_is_withheld(run, deal, tmp_path):
+def test_the_events_digest_follows_what_is_shown_not_what_is_withheld(run, deal,
+                                                                      counterparty_pdf,
+                                                                      tmp_path):
     """Two journals that differ only in a note the counterparty never sees give the same
     digest (nothing of the note can be tested against it); another event changes it."""
     other = _deal(tmp_path, run, "other", "Agreed in the steering meeting")
     assert _hashes(deal)[1] != _hashes(other)[1]  # the journals differ
 
-    def digest(spec: Path) -> str:
-        found = EVENTS.search(" ".join(pdf_text(_make(run, spec, "s.pdf"))[0].split()))
+    def digest(pdf: bytes) -> str:
+        found = EVENTS.search(" ".join(pdf_text(pdf)[0].split()))
         assert found is not None
         return found.group(1)
 
-    first = digest(deal)
-    assert digest(other) == first
-    assert run("record", deal, "C1", "met", "--on", "2026-04-01").exit_code == 0
-    assert digest(deal) != first
+    first = digest(counterparty_pdf)
+    assert digest(_make(run, other, "s.pdf")) == first
+    more = tmp_path / "more" / "deal.yaml"
+    shutil.copytree(deal.parent, more.parent)
+    assert run("record", more, "C1", "met", "--on", "2026-04-01").exit_code == 0
+    assert digest(_make(run, more, "s.pdf")) != first

@@ -64,8 +64,8 @@ def _parts(data: bytes) -> dict[str, bytes]:
                 if re.match(r"word/(document|header\d*|footer\d*)\.xml$", n)}
 
 
-@pytest.fixture
-def versions(tmp_path) -> tuple[Path, Path]:
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     old = SAMPLES / "large-hospital.yaml"
     text = old.read_text(encoding="utf-8")
     for before, after in (("version: 4", "version: 5"),
@@ -79,18 +79,34 @@ def versions(tmp_path) -> tuple[Path, Path]:
     text = "\n".join(lines) + "\n"
     text = text.replace("readiness:\n", "readiness:\n  - {question: Is the data centre "
                         "contract renewed?, answer: unknown}\n", 1)
-    new = tmp_path / "large-hospital-v5.yaml"
+    new = tmp_path_factory.mktemp("versions") / "large-hospital-v5.yaml"
     new.write_text(text, encoding="utf-8")
     return old, new
 
 
-def test_accepting_all_gives_the_new_agreement_and_rejecting_all_the_old(run, versions,
-                                                                         tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795000000")
+@pytest.fixture(scope="module")
+def redline(versions: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The redline of the two versions, made once: Word's and LibreOffice's tests read it."""
+    from click.testing import CliRunner
+
+    from expectmatrix.cli import cli
+
     old, new = versions
-    out = tmp_path / "redline.docx"
-    result = run("diff", old, new, "-f", "docx", "-o", out, "--author", "Margaret Oduya")
-    assert result.exit_code == 0, result.stderr
+    out = tmp_path_factory.mktemp("redline") / "redline.docx"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1795000000")
+        result = CliRunner().invoke(cli, ["diff", str(old), str(new), "-f", "docx", "-o",
+                                          str(out), "--author", "Margaret Oduya"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_accepting_all_gives_the_new_agreement_and_rejecting_all_the_old(run, versions,
+                                                                         redline, tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795000000")  # as the redline was made
+    old, new = versions
+    out = redline
     for spec, name in ((old, "old"), (new, "new")):
         assert run("render", spec, "-o", tmp_path / name, "-f", "docx").exit_code == 0
     rendered = {name: _parts(next((tmp_path / name).glob("*.docx")).read_bytes())
@@ -184,10 +200,8 @@ def test_spec_text_with_markup_stays_text_in_the_redline(run, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_opens_the_redline(run, versions, tmp_path):
-    old, new = versions
-    out = tmp_path / "redline.docx"
-    assert run("diff", old, new, "-f", "docx", "-o", out).exit_code == 0
+def test_libreoffice_opens_the_redline(redline, tmp_path):
+    out = redline
     subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
                     "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
                    check=True, capture_output=True, timeout=300)

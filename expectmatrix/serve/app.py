@@ -7,6 +7,7 @@ never holds the others."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -122,19 +123,11 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
                ) -> ServedApp:
     """The ASGI app. ``hosts``: the Host headers it answers (host:port); ``timeout``:
     the seconds one document may take."""
-    from expectmatrix.render.templating import environment, prepare
     from expectmatrix.settings import LibraryLoader, load_settings
 
     folder = Path(folder).resolve()
     settings = load_settings(config, start=folder)
-    # The app's own pages come only from the built-in templates: a configured template
-    # folder shapes the documents, and an override of a page would run unbounded in here.
-    pages = environment(())
-    for template in ("serve/deals.html", "serve/editor.html", "serve/form.html",
-                     "serve/form-problem.html", "serve/absorbed.html",
-                     "serve/track.html", "serve/due.html"):
-        prepare(pages, template)  # a broken page template fails at start, not per request
-    served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages,
+    served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages(),
                     Previews(), Rendering(settings, timeout), Recent(), {}, Held())
     routes = [Route(path, threaded(handler), methods=list(methods))
               for path, handler, methods in ROUTES]
@@ -154,6 +147,21 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
         return DEFAULT_LIMIT
 
     return ServedApp(GuardMiddleware(app, served.guard, limit), served.rendering)
+
+
+@functools.lru_cache(maxsize=1)
+def pages() -> Any:
+    """The app's own pages, compiled once per process: they come only from the built-in
+    templates (a configured template folder shapes the documents, and an override of a
+    page would run unbounded in here), so every app of the process shows the same."""
+    from expectmatrix.render.templating import environment, prepare
+
+    env = environment(())
+    for template in ("serve/deals.html", "serve/editor.html", "serve/form.html",
+                     "serve/form-problem.html", "serve/absorbed.html",
+                     "serve/track.html", "serve/due.html"):
+        prepare(env, template)  # a broken page template fails at start, not per request
+    return env
 
 
 def threaded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
