@@ -65,17 +65,33 @@ def ca_for(folder: Path, name: str,
     return pem, found
 
 
-@pytest.fixture
-def signed(run, tmp_path, monkeypatch) -> tuple[Path, Path, Path]:
-    root, p12 = _ca(tmp_path, "acme")
-    assert run("render", SAMPLES / "large-hospital.yaml", "-o", tmp_path, "-f",
-               "pdf").exit_code == 0
-    monkeypatch.setenv("EXPECTMATRIX_P12_PASSPHRASE", "secret")
-    out = tmp_path / "signed.pdf"
-    result = run("sign", tmp_path / "SMH-2027-002-v4.pdf", "-o", out, "--p12", p12)
+@pytest.fixture(scope="module")
+def signed_once(tmp_path_factory, render_cache) -> dict[str, bytes]:
+    """The hospital deal's PDF, signed once for the module: {file name: bytes}."""
+    from click.testing import CliRunner
+
+    from expectmatrix.cli import cli
+
+    folder = tmp_path_factory.mktemp("signed")
+    root, p12 = _ca(folder, "acme")
+    unsigned = render_cache.files(SAMPLES / "large-hospital.yaml", folder, ("pdf",))["pdf"]
+    assert unsigned.name == "SMH-2027-002-v4.pdf"
+    result = CliRunner().invoke(cli, ["sign", str(unsigned), "-o", str(folder / "signed.pdf"),
+                                      "--p12", str(p12)],
+                                env={"EXPECTMATRIX_P12_PASSPHRASE": "secret"})
     assert result.exit_code == 0, result.stderr
     assert "signed by Andrea Rossi" in result.stdout
-    return out, root, p12
+    return {p.name: p.read_bytes() for p in (root, p12, unsigned, folder / "signed.pdf")}
+
+
+@pytest.fixture
+def signed(signed_once, tmp_path, monkeypatch) -> tuple[Path, Path, Path]:
+    """(signed PDF, its root certificate, the signer's PKCS#12), fresh copies in tmp_path,
+    beside the unsigned PDF."""
+    for name, data in signed_once.items():
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.setenv("EXPECTMATRIX_P12_PASSPHRASE", "secret")
+    return tmp_path / "signed.pdf", tmp_path / "acme-root.pem", tmp_path / "acme-signer.p12"
 
 
 def test_a_signed_pdf_verifies_against_its_root_and_its_spec(run, signed):
