@@ -15,23 +15,19 @@ from builders import in_language
 from conftest import docx_text, pdf_text
 
 from expectmatrix.render.docxlines import style_sizes
-from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 NAMES = ("small-bakery", "medium-logistics")
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
-    """The samples in Arabic (and the bakery in English), each rendered once."""
+def documents(tmp_path_factory: pytest.TempPathFactory,
+              render_cache: Any) -> dict[str, dict[str, bytes]]:
+    """The samples in Arabic (and the bakery in English, its DOCX), each rendered once."""
     folder = tmp_path_factory.mktemp("arabic")
-    renderers = Renderers()
-    docs: dict[str, dict[str, bytes]] = {}
-    for sample, language in [*((n, "ar") for n in NAMES), ("small-bakery", "en")]:
-        result = render_file(in_language(sample, language, folder), folder / language,
-                             RenderOptions(("pdf", "docx")), renderers=renderers)
-        assert result.ok, result.findings
-        docs[f"{sample}-{language}"] = {p.suffix[1:]: p.read_bytes() for p in result.outputs}
+    docs = {f"{n}-ar": render_cache.documents(in_language(n, "ar", folder)) for n in NAMES}
+    docs["small-bakery-en"] = render_cache.documents(in_language("small-bakery", "en", folder),
+                                                     ("docx",))
     return docs
 
 

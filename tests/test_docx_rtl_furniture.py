@@ -10,12 +10,11 @@ import subprocess
 import zipfile
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from builders import in_language
 from lxml import etree
-
-from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SAMPLE = "medium-logistics"
@@ -24,17 +23,12 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
+def documents(tmp_path_factory: pytest.TempPathFactory, render_cache: Any
+              ) -> dict[str, dict[str, bytes]]:
     folder = tmp_path_factory.mktemp("furniture")
-    renderers = Renderers()
-    docs = {}
-    for language in ("en", "ar", "he"):
-        formats = ("pdf", "docx") if language != "he" else ("docx",)
-        result = render_file(in_language(SAMPLE, language, folder), folder / language,
-                             RenderOptions(formats), renderers=renderers)
-        assert result.ok, result.findings
-        docs[language] = {p.suffix[1:]: p.read_bytes() for p in result.outputs}
-    return docs
+    return {language: render_cache.documents(in_language(SAMPLE, language, folder),
+                                             ("pdf", "docx") if language != "he" else ("docx",))
+            for language in ("en", "ar", "he")}
 
 
 # --- the XML ---------------------------------------------------------------------------

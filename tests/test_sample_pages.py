@@ -17,29 +17,23 @@ from click.testing import CliRunner
 from conftest import SAMPLES, docx_text, pdf_text
 
 from expectmatrix.cli import cli
-from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
 
 FSI, PDI = "\u2068", "\u2069"
 SHOWN = ("small-bakery", "medium-logistics", "large-hospital")
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
+def documents(tmp_path_factory: pytest.TempPathFactory,
+              render_cache: Any) -> dict[str, dict[str, bytes]]:
     """Each rendered once: {"bakery-ar": {"pdf": ..., "docx": ...}, ...}."""
     folder = tmp_path_factory.mktemp("samples")
-    renderers = Renderers()
     wanted = {"bakery-ar": ("small-bakery", "ar", "counterparty"),
               "hospital-ar": ("large-hospital", "ar", "internal"),
               "hospital-de": ("large-hospital", "de", "internal"),
               "logistics-de": ("medium-logistics", "de", "internal")}
-    docs = {}
-    for key, (sample, language, audience) in wanted.items():
-        result = render_file(in_language(sample, language, folder), folder / key,
-                             RenderOptions(("pdf", "docx"), audience=audience),
-                             renderers=renderers)
-        assert result.ok, result.findings
-        docs[key] = {p.suffix[1:]: p.read_bytes() for p in result.outputs}
-    return docs
+    return {key: render_cache.documents(in_language(sample, language, folder),
+                                        audience=audience)
+            for key, (sample, language, audience) in wanted.items()}
 
 
 def test_the_samples_warn_of_nothing_but_the_bakerys_readiness() -> None:
