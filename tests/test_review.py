@@ -348,3 +348,33 @@ def test_verify_detects_a_swapped_pdf_attachment(run, made, tmp_path):
     writer.write(tmp_path / "swapped.pdf")
     result = run("verify", tmp_path / "swapped.pdf")
     assert result.exit_code == 1 and "metadata says" in result.stderr
+
+
+def test_verify_reads_a_fresh_rendering_again_only_when_the_bytes_differ(made, tmp_path,
+                                                                         monkeypatch):
+    """An untouched document is byte for byte what its spec renders to, so its text is
+    the fresh rendering's: that is not read a second time (a PDF's text is slow to read)."""
+    from expectmatrix.review import verify as verifying
+
+    docs, _ = made
+    reads: list[str] = []
+    original = verifying.read_bytes
+
+    def counted(data, path, text=False):
+        reads.append(path.name)
+        return original(data, path, text)
+
+    monkeypatch.setattr(verifying, "read_bytes", counted)
+    assert verifying.verify(docs["pdf"]).ok
+    assert reads == [docs["pdf"].name]
+    # saved again (here: the same parts, stored uncompressed), the fresh rendering is read
+    # and compared
+    resaved = tmp_path / "resaved.docx"
+    with zipfile.ZipFile(docs["docx"]) as z, zipfile.ZipFile(resaved, "w") as out:
+        for info in z.infolist():
+            out.writestr(info.filename, z.read(info.filename))
+    assert resaved.read_bytes() != docs["docx"].read_bytes()
+    reads.clear()
+    report = verifying.verify(resaved)
+    assert report.ok and any("re-saved, text unchanged" in note for note in report.notes)
+    assert reads == ["resaved.docx", "fresh.docx"]
