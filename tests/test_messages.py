@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 from conftest import ROOT, SAMPLES
-from test_signing import _ca
+from test_signing import _ca, approved_spec
 
 
 def cli(*args: object, env: dict[str, str] | None = None, **kwargs: object
@@ -76,8 +76,8 @@ def test_sign_without_a_passphrase_or_a_terminal_says_what_it_needs(run, documen
     assert "none was given" not in result.stderr and not out.exists()
 
 
-def test_sign_and_verify_print_no_warnings_of_their_libraries(documents, tmp_path):
-    pdf, _ = documents
+def test_sign_and_verify_print_no_warnings_of_their_libraries(tmp_path, render_cache):
+    pdf = render_cache.files(approved_spec(tmp_path), tmp_path, ("pdf",))["pdf"]
     root, p12 = _ca(tmp_path, "acme")
     out = tmp_path / "signed.pdf"
     signed = cli("sign", pdf, "-o", out, "--p12", p12,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import BASE, ROOT, SAMPLES
-from test_signing import ca_for
+from test_signing import approved_spec, ca_for
 
 HOSPITAL = SAMPLES / "large-hospital.yaml"  # approved; customer: Helen Park for St Mary's
 
@@ -163,14 +163,17 @@ def _expectmatrix(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def signed(made: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-           ) -> tuple[subprocess.CompletedProcess[str], bytes]:
-    """The counterparty edition signed by the vendor's signatory, as a person runs `sign`
-    (its own process): the run, and the signed PDF."""
-    out = tmp_path_factory.mktemp("signed") / "signed.pdf"
-    result = _expectmatrix("sign", made["counterparty"], "-o", out, "--p12", made["vendor"])
+def signed(made: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, render_cache: Any
+           ) -> tuple[subprocess.CompletedProcess[str], bytes, Path]:
+    """A short approved deal signed by the vendor's signatory, as a person runs `sign`
+    (its own process): the run, the signed PDF, and the deal's spec."""
+    folder = tmp_path_factory.mktemp("signed")
+    spec = approved_spec(folder)
+    unsigned = render_cache.files(spec, folder, ("pdf",))["pdf"]
+    result = _expectmatrix("sign", unsigned, "-o", folder / "signed.pdf", "--p12",
+                           made["vendor"])
     assert result.returncode == 0, result.stderr
-    return result, out.read_bytes()
+    return result, (folder / "signed.pdf").read_bytes(), spec
 
 
 def test_verify_with_a_wrong_root_says_the_chain_failed_and_the_spec_matched(run, made, signed,
@@ -187,7 +190,7 @@ def test_verify_with_a_wrong_root_says_the_chain_failed_and_the_spec_matched(run
     assert "does NOT match" not in output
     assert "matches spec" in result.stdout and ", but the chain check failed" in result.stdout
     # the report's data, as --json gives it (what it says on a terminal is checked above)
-    data = json.loads(run("verify", out, HOSPITAL, "--trust", made["other-root"],
+    data = json.loads(run("verify", out, signed[2], "--trust", made["other-root"],
                           "--json").stdout)
     assert data["failed"] == ["chain"] and not data["ok"]
     assert all(c["ok"] for c in data["checks"] if c["kind"] == "spec")

@@ -66,19 +66,23 @@ def ca_for(folder: Path, name: str,
     return pem, found
 
 
-@pytest.fixture(scope="module")
-def approved(tmp_path_factory) -> Path:
+def approved_spec(folder: Path) -> Path:
     """A short approved deal (what may be signed), Andrea Rossi signing for the vendor
-    and Helen Park for the customer."""
+    and Helen Park for the customer: its documents are T-1-v1.*."""
     data = copy.deepcopy(BASE)
     data["deal"]["status"] = "approved"
     data["parties"]["vendor"]["signatory"] = {"name": "Andrea Rossi", "title": "CEO"}
     data["parties"]["customer"]["signatory"] = {"name": "Helen Park", "title": "COO"}
     data["approvals"] = [{"name": "Lee Chan", "side": "vendor", "role": "Deal desk",
                           "date": "2026-11-20"}]
-    path = tmp_path_factory.mktemp("approved") / "approved.json"
+    path = folder / "approved.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def approved(tmp_path_factory) -> Path:
+    return approved_spec(tmp_path_factory.mktemp("approved"))
 
 
 @pytest.fixture(scope="module")
