@@ -151,8 +151,9 @@ class RenderCache:
     (same bytes twice, a reused renderer, the command's own output) render on their own.
 
     Files are keyed by the spec's bytes (and its folder, when it names files of its own
-    through branding), edition and format; a lock per key makes one process render while
-    the others wait for its files."""
+    through branding; and SOURCE_DATE_EPOCH), edition and format; a lock per key makes one
+    process render while the others wait for its files. Rendered with the default options
+    (no settings file, template folder or letterhead)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -165,6 +166,8 @@ class RenderCache:
         digest = hashlib.sha256(data)
         if b"branding" in data:  # a logo or font named relative to the spec's folder
             digest.update(str(source.resolve().parent).encode())
+        # the one setting of the environment that changes documents (their dates)
+        digest.update(os.environ.get("SOURCE_DATE_EPOCH", "").encode())
         return digest.hexdigest()[:40]
 
     def _stored(self, key: str, audience: str, fmt: str) -> Path:
