@@ -54,6 +54,25 @@ def nothing_reaches_the_network():
     attempts = Path(NETLOG).read_text(encoding="utf-8")
     Path(NETLOG).unlink(missing_ok=True)
     assert attempts == "", f"tests reached for the network:\n{attempts}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def workers_outlive_the_test_that_started_them():
+    """A render worker kept for reuse serves callers with the environment it was started
+    in, and pytest writes the running test's name into the environment: without this,
+    every test's first render or verify started a worker of its own (a third of a second
+    of processor time each). Any other change to the environment still needs a new one."""
+    from expectmatrix.render import workers
+
+    def environment() -> int:
+        return hash(tuple(sorted((k, v) for k, v in os.environ.items()
+                                 if k != "PYTEST_CURRENT_TEST")))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(workers, "_environment", environment)
+        yield
+
+
 SAMPLES = ROOT / "samples"
 
 BASE: dict[str, Any] = {
