@@ -11,6 +11,7 @@ import importlib.util
 import io
 import json
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -317,6 +318,40 @@ FORMATS = ("pdf", "docx", "html")
 def rendered(render_cache: RenderCache) -> Mapping[str, Mapping[str, bytes]]:
     """Every sample's counterparty edition, in every format: {sample stem: {fmt: bytes}}."""
     return _Samples(render_cache)
+
+
+# Samples in other languages that several files read as LibreOffice prints their DOCX:
+# (sample, language, edition).
+PRINTED_SAMPLES = (("large-hospital", "de", "internal"), ("medium-logistics", "de", "internal"),
+                   ("small-bakery", "ar", "counterparty"),
+                   ("medium-logistics", "ar", "counterparty"),
+                   ("medium-logistics", "en", "counterparty"))
+
+
+@pytest.fixture(scope="session")
+def printed_samples(tmp_path_factory: pytest.TempPathFactory,
+                    render_cache: RenderCache) -> dict[tuple[str, str, str], bytes]:
+    """LibreOffice's PDF of the DOCX of each of PRINTED_SAMPLES (the spec made by
+    builders.in_language), all made in one LibreOffice run for the test run: starting
+    LibreOffice costs more than converting a document."""
+    from builders import in_language
+
+    folder = run_folder(tmp_path_factory, "printed-samples")
+    names = {key: "-".join(key) for key in PRINTED_SAMPLES}
+    with _file_lock(folder / "lock"):
+        if not all((folder / f"{name}.pdf").exists() for name in names.values()):
+            scratch = Path(tempfile.mkdtemp(dir=folder))
+            for (sample, language, audience), name in names.items():
+                spec = in_language(sample, language, scratch)
+                docx = render_cache.documents(spec, ("docx",), audience)["docx"]
+                (scratch / f"{name}.docx").write_bytes(docx)
+            subprocess.run(["soffice", f"-env:UserInstallation={(scratch / 'lo').as_uri()}",
+                            "--headless", "--convert-to", "pdf", "--outdir", str(scratch),
+                            *(str(scratch / f"{name}.docx") for name in names.values())],
+                           check=True, capture_output=True, timeout=600)
+            for name in names.values():
+                os.replace(scratch / f"{name}.pdf", folder / f"{name}.pdf")
+    return {key: (folder / f"{name}.pdf").read_bytes() for key, name in names.items()}
 
 
 # The files that take longest, mostly waiting on time limits, a dask cluster, LibreOffice
