@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
 import functools
 import hashlib
@@ -10,7 +11,9 @@ import importlib.util
 import io
 import json
 import os
+import subprocess
 import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,11 @@ import pytest
 from click.testing import CliRunner
 
 from expectmatrix.cli import cli
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: each test process keeps its own documents
+    fcntl = None  # type: ignore[assignment]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +55,25 @@ def nothing_reaches_the_network():
     attempts = Path(NETLOG).read_text(encoding="utf-8")
     Path(NETLOG).unlink(missing_ok=True)
     assert attempts == "", f"tests reached for the network:\n{attempts}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def workers_outlive_the_test_that_started_them():
+    """A render worker kept for reuse serves callers with the environment it was started
+    in, and pytest writes the running test's name into the environment: without this,
+    every test's first render or verify started a worker of its own (a third of a second
+    of processor time each). Any other change to the environment still needs a new one."""
+    from expectmatrix.render import workers
+
+    def environment() -> int:
+        return hash(tuple(sorted((k, v) for k, v in os.environ.items()
+                                 if k != "PYTEST_CURRENT_TEST")))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(workers, "_environment", environment)
+        yield
+
+
 SAMPLES = ROOT / "samples"
 
 BASE: dict[str, Any] = {
@@ -137,20 +164,194 @@ def docx_text(data: bytes) -> tuple[str, Any]:
     return "\n".join(parts), document
 
 
-@pytest.fixture(scope="session")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
-    """Every sample rendered once, in every format: {sample stem: {fmt: bytes}}."""
-    from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
+class RenderCache:
+    """Documents of a spec file, each rendered once per test run and shared by every test
+    process of the run: the same spec in the same edition gives the same bytes, so tests
+    that only read a document need not pay for making it again. Tests of rendering itself
+    (same bytes twice, a reused renderer, the command's own output) render on their own.
 
-    out = tmp_path_factory.mktemp("rendered")
-    renderers = Renderers()
-    docs: dict[str, dict[str, bytes]] = {}
-    for sample in sorted(SAMPLES.glob("*.yaml")):
-        result = render_file(sample, out, RenderOptions(("pdf", "docx", "html")),
-                             renderers=renderers)
+    Files are keyed by the spec's bytes (and its folder, when it names files of its own
+    through branding; and SOURCE_DATE_EPOCH), edition and format; a lock per key makes one
+    process render while the others wait for its files. Rendered with the default options
+    (no settings file, template folder or letterhead)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._memory: dict[tuple[str, str, str], bytes] = {}
+        self._renderers: Any = None
+
+    @staticmethod
+    def _key(source: Path) -> str:
+        data = source.read_bytes()
+        digest = hashlib.sha256(data)
+        if b"branding" in data:  # a logo or font named relative to the spec's folder
+            digest.update(str(source.resolve().parent).encode())
+        # the one setting of the environment that changes documents (their dates)
+        digest.update(os.environ.get("SOURCE_DATE_EPOCH", "").encode())
+        return digest.hexdigest()[:40]
+
+    def _stored(self, key: str, audience: str, fmt: str) -> Path:
+        return self.folder / f"{key}-{audience}.{fmt}"
+
+    def documents(self, source: Path, formats: tuple[str, ...] = ("pdf", "docx"),
+                  audience: str = "counterparty") -> dict[str, bytes]:
+        """{format: bytes} of ``source``'s documents in ``audience``'s edition."""
+        key = self._key(source)
+        wanted = [fmt for fmt in formats if (key, audience, fmt) not in self._memory]
+        if wanted:
+            with _file_lock(self.folder / f"{key}.lock"):
+                missing = [f for f in wanted if not self._stored(key, audience, f).exists()]
+                if missing:
+                    self._render(source, key, tuple(missing), audience)
+            for fmt in wanted:
+                self._memory[key, audience, fmt] = self._stored(key, audience, fmt).read_bytes()
+        return {fmt: self._memory[key, audience, fmt] for fmt in formats}
+
+    def files(self, source: Path, out: Path, formats: tuple[str, ...] = ("pdf", "docx"),
+              audience: str = "counterparty") -> dict[str, Path]:
+        """Fresh copies of the documents in ``out``, named as ``render`` names them: the
+        test may change or sign them."""
+        docs = self.documents(source, formats, audience)
+        stem = self.about(source, audience)["stem"]
+        out.mkdir(parents=True, exist_ok=True)
+        made = {}
+        for fmt, data in docs.items():
+            made[fmt] = out / f"{stem}.{fmt}"
+            made[fmt].write_bytes(data)
+        return made
+
+    def about(self, source: Path, audience: str = "counterparty") -> dict[str, str]:
+        """{"stem": the documents' file name without suffix, "fingerprint": the one they
+        print}, once one of them was rendered."""
+        about = self.folder / f"{self._key(source)}-{audience}.json"
+        if not about.exists():
+            self.documents(source, ("pdf",), audience)
+        return json.loads(about.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+    def _render(self, source: Path, key: str, formats: tuple[str, ...], audience: str) -> None:
+        from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
+
+        if self._renderers is None:
+            self._renderers = Renderers()
+        scratch = Path(tempfile.mkdtemp(dir=self.folder))
+        result = render_file(source, scratch, RenderOptions(formats, audience=audience),  # type: ignore[arg-type]
+                             renderers=self._renderers)
         assert result.ok, result.findings
-        docs[sample.stem] = {p.suffix[1:]: p.read_bytes() for p in result.outputs}
-    return docs
+        for made in result.outputs:
+            os.replace(made, self._stored(key, audience, made.suffix[1:]))
+        about = scratch / "about.json"
+        about.write_text(json.dumps({"stem": result.outputs[0].stem,
+                                     "fingerprint": result.fingerprint}), encoding="utf-8")
+        os.replace(about, self.folder / f"{key}-{audience}.json")
+        scratch.rmdir()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Held by one process of the test run at a time (released if it dies)."""
+    with path.open("a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder every test process of this run shares (each process of pytest-xdist has a
+    base folder of its own, under the run's); without xdist, or without file locks, this
+    process's own."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None:
+        folder = base.parent / name
+        folder.mkdir(exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp(name, numbered=False)
+
+
+@pytest.fixture(scope="session")
+def render_cache(tmp_path_factory: pytest.TempPathFactory) -> RenderCache:
+    return RenderCache(run_folder(tmp_path_factory, "render-cache"))
+
+
+class _Samples(Mapping[str, Mapping[str, bytes]]):
+    """{sample stem: {format: bytes}}, each document rendered when first read."""
+
+    def __init__(self, cache: RenderCache) -> None:
+        self.cache = cache
+        self.names = sorted(p.stem for p in SAMPLES.glob("*.yaml"))
+
+    def __getitem__(self, name: str) -> Mapping[str, bytes]:
+        if name not in self.names:
+            raise KeyError(name)
+        return _Formats(self.cache, SAMPLES / f"{name}.yaml")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+class _Formats(Mapping[str, bytes]):
+    def __init__(self, cache: RenderCache, source: Path) -> None:
+        self.cache, self.source = cache, source
+
+    def __getitem__(self, fmt: str) -> bytes:
+        if fmt not in FORMATS:
+            raise KeyError(fmt)
+        return self.cache.documents(self.source, (fmt,))[fmt]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FORMATS)
+
+    def __len__(self) -> int:
+        return len(FORMATS)
+
+
+FORMATS = ("pdf", "docx", "html")
+
+
+@pytest.fixture(scope="session")
+def rendered(render_cache: RenderCache) -> Mapping[str, Mapping[str, bytes]]:
+    """Every sample's counterparty edition, in every format: {sample stem: {fmt: bytes}}."""
+    return _Samples(render_cache)
+
+
+# Samples in other languages that several files read as LibreOffice prints their DOCX:
+# (sample, language, edition).
+PRINTED_SAMPLES = (("large-hospital", "de", "internal"), ("medium-logistics", "de", "internal"),
+                   ("small-bakery", "ar", "counterparty"),
+                   ("medium-logistics", "ar", "counterparty"),
+                   ("medium-logistics", "en", "counterparty"))
+
+
+@pytest.fixture(scope="session")
+def printed_samples(tmp_path_factory: pytest.TempPathFactory,
+                    render_cache: RenderCache) -> dict[tuple[str, str, str], bytes]:
+    """LibreOffice's PDF of the DOCX of each of PRINTED_SAMPLES (the spec made by
+    builders.in_language), all made in one LibreOffice run for the test run: starting
+    LibreOffice costs more than converting a document."""
+    from builders import in_language
+
+    folder = run_folder(tmp_path_factory, "printed-samples")
+    names = {key: "-".join(key) for key in PRINTED_SAMPLES}
+    with _file_lock(folder / "lock"):
+        if not all((folder / f"{name}.pdf").exists() for name in names.values()):
+            scratch = Path(tempfile.mkdtemp(dir=folder))
+            for (sample, language, audience), name in names.items():
+                spec = in_language(sample, language, scratch)
+                docx = render_cache.documents(spec, ("docx",), audience)["docx"]
+                (scratch / f"{name}.docx").write_bytes(docx)
+            subprocess.run(["soffice", f"-env:UserInstallation={(scratch / 'lo').as_uri()}",
+                            "--headless", "--convert-to", "pdf", "--outdir", str(scratch),
+                            *(str(scratch / f"{name}.docx") for name in names.values())],
+                           check=True, capture_output=True, timeout=600)
+            for name in names.values():
+                os.replace(scratch / f"{name}.pdf", folder / f"{name}.pdf")
+    return {key: (folder / f"{name}.pdf").read_bytes() for key, name in names.items()}
 
 
 # The files that take longest, mostly waiting on time limits, a dask cluster, LibreOffice

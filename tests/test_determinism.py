@@ -53,7 +53,7 @@ def _render(tmp_path, clock: float, name: str) -> tuple[bytes, dict[str, object]
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ["PYTHONPATH"]])
     done = subprocess.run([sys.executable, "-c", CHILD, str(clock),
-                           str(SAMPLES / "small-bakery.yaml"), str(out)],
+                           str(SAMPLES / "minimal.yaml"), str(out)],
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr

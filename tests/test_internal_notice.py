@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 import zipfile
 from io import BytesIO
+from typing import Any
 
 import pytest
 from conftest import ROOT, SAMPLES, pdf_text
 from lxml import etree
-
-from expectmatrix.render.pipeline import Renderers, RenderOptions, render_file
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SIDES = ("top", "left", "bottom", "right")
@@ -26,17 +25,10 @@ def _css_colour() -> str:
 
 
 @pytest.fixture(scope="module")
-def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
-    out = tmp_path_factory.mktemp("notice")
-    renderers = Renderers()
-    docs = {}
-    for audience in ("counterparty", "internal"):
-        result = render_file(SAMPLES / "medium-logistics.yaml", out,
-                             RenderOptions(("pdf", "docx"), audience=audience),
-                             renderers=renderers)
-        assert result.ok, result.findings
-        docs[audience] = {p.suffix[1:]: p.read_bytes() for p in result.outputs}
-    return docs
+def editions(render_cache: Any) -> dict[str, dict[str, bytes]]:
+    return {audience: render_cache.documents(SAMPLES / "medium-logistics.yaml",
+                                             audience=audience)
+            for audience in ("counterparty", "internal")}
 
 
 def _boxed(docx: bytes) -> list[tuple[str, dict[str, dict[str, str]], etree._Element]]:

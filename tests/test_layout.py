@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -49,6 +50,36 @@ def _pages(pdf: bytes) -> list[str]:
     return [page.extract_text() for page in pdf_text(pdf)[1].pages]
 
 
+@pytest.fixture(scope="module")
+def long_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("long") / "long.json"
+    path.write_text(json.dumps(_long_area_spec()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory: pytest.TempPathFactory, render_cache: Any,
+            long_spec: Path) -> tuple[dict[str, dict[str, bytes]], dict[str, bytes]]:
+    """The documents of the small, the large and the long deal, and the long one written
+    into a Letter letterhead, with their DOCX files as LibreOffice sets them (one run):
+    ({name: {fmt: bytes}}, {name: LibreOffice's PDF})."""
+    import docx as python_docx
+    from docx.shared import Mm
+
+    folder = tmp_path_factory.mktemp("printed")
+    docs = {name: render_cache.documents(path) for name, path in (
+        ("small", SAMPLES / "small-bakery.yaml"), ("large", SAMPLES / "large-hospital.yaml"),
+        ("long", long_spec))}
+    base = python_docx.Document()
+    section = base.sections[0]
+    section.page_width, section.page_height = Mm(215.9), Mm(279.4)
+    section.top_margin = section.bottom_margin = Mm(30)
+    base.save(folder / "letter.docx")
+    docs["letter"] = _render(long_spec, folder / "made", ("docx",),
+                             docx_base=folder / "letter.docx")
+    return docs, _as_libreoffice_sets_them({n: d["docx"] for n, d in docs.items()}, folder)
+
+
 def _as_libreoffice_sets_them(docx: dict[str, bytes], tmp_path: Path) -> dict[str, bytes]:
     """Each DOCX converted to PDF by LibreOffice, in one run."""
     folder = tmp_path / "docx"
@@ -71,8 +102,8 @@ def _layout(pdf: bytes) -> list[list[str]]:
     return [[a or b for a, b in _MARKS.findall(page)] for page in _pages(pdf)]
 
 
-def test_an_area_continued_on_a_new_page_repeats_its_heading(tmp_path, write_spec):
-    docs = _render(write_spec(_long_area_spec()), tmp_path)
+def test_an_area_continued_on_a_new_page_repeats_its_heading(render_cache, long_spec):
+    docs = render_cache.documents(long_spec)
     pages = _pages(docs["pdf"])
     support = [p for p in pages if re.search(r"\b[VC](?:[3-9]|1[0-6]) ", p)]
     assert len(support) >= 2  # the area does continue on another page
@@ -92,15 +123,12 @@ def test_an_area_continued_on_a_new_page_repeats_its_heading(tmp_path, write_spe
 
 
 @LIBREOFFICE
-def test_pdf_and_docx_paginate_alike(tmp_path, write_spec):
+def test_pdf_and_docx_paginate_alike(printed):
     """In the same font, spaced as the PDF, the DOCX breaks its pages where the PDF does,
     as LibreOffice sets it from the font the DOCX embeds."""
-    specs = {"small": SAMPLES / "small-bakery.yaml", "large": SAMPLES / "large-hospital.yaml",
-             "long": write_spec(_long_area_spec())}
-    docs = {name: _render(path, tmp_path / name) for name, path in specs.items()}
-    converted = _as_libreoffice_sets_them({n: d["docx"] for n, d in docs.items()}, tmp_path)
-    for name, pair in docs.items():
-        assert _layout(converted[name]) == _layout(pair["pdf"]), name
+    docs, converted = printed
+    for name in ("small", "large", "long"):
+        assert _layout(converted[name]) == _layout(docs[name]["pdf"]), name
     # Continued in Word too: every page of the long area names it.
     for page in _pages(converted["long"]):
         if re.search(r"\b[VC](?:[3-9]|1[0-6]) ", page):
@@ -112,11 +140,11 @@ def test_pdf_and_docx_paginate_alike(tmp_path, write_spec):
     assert fonts and all("NotoSans" in f for f in fonts), fonts
 
 
-def test_the_docx_embeds_the_pdf_font(tmp_path, write_spec, spec_data):
+def test_the_docx_embeds_the_pdf_font(tmp_path, write_spec, spec_data, render_cache):
     from expectmatrix.render.docxfonts import obfuscate
     from expectmatrix.resources import fonts_dir
 
-    docx = _render(SAMPLES / "small-bakery.yaml", tmp_path, ("docx",))["docx"]
+    docx = render_cache.documents(SAMPLES / "small-bakery.yaml", ("docx",))["docx"]
     with zipfile.ZipFile(io.BytesIO(docx)) as z:
         table = z.read("word/fontTable.xml").decode()
         rels = z.read("word/_rels/fontTable.xml.rels").decode()
@@ -150,12 +178,13 @@ def test_the_docx_embeds_the_pdf_font(tmp_path, write_spec, spec_data):
                      arabic_styles, re.S)
     # set ragged, not stretched letter by letter (kashida) as the PDF never is
     assert '<w:jc w:val="both"/>' not in body
-    # Still the same bytes every time.
+    # Still the same bytes every time (rendered here again, the first in another process
+    # of the run, or earlier in this one).
     assert _render(SAMPLES / "small-bakery.yaml", tmp_path / "again", ("docx",))["docx"] == docx
 
 
-def test_lines_to_sign_on_are_rules_and_the_facts_have_no_empty_cell(tmp_path):
-    docx = _render(SAMPLES / "large-hospital.yaml", tmp_path, ("docx",))["docx"]
+def test_lines_to_sign_on_are_rules_and_the_facts_have_no_empty_cell(render_cache):
+    docx = render_cache.documents(SAMPLES / "large-hospital.yaml", ("docx",))["docx"]
     from lxml import etree
 
     body = etree.fromstring(zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml"))
@@ -174,8 +203,9 @@ def test_lines_to_sign_on_are_rules_and_the_facts_have_no_empty_cell(tmp_path):
     assert len(last) == 2 and last[1].find(f"{W}tcPr/{W}gridSpan").get(f"{W}val") == "3"
 
 
-def test_the_term_is_printed_once_on_the_first_page(tmp_path, write_spec, spec_data):
-    pdf = _render(SAMPLES / "large-hospital.yaml", tmp_path, ("pdf",))["pdf"]
+def test_the_term_is_printed_once_on_the_first_page(tmp_path, write_spec, spec_data,
+                                                   render_cache):
+    pdf = render_cache.documents(SAMPLES / "large-hospital.yaml", ("pdf",))["pdf"]
     first = re.sub(r"\s+", " ", _pages(pdf)[0])
     assert first.count("36 months from the effective date") == 1
     # When the frame's words do not say it, the facts do.
@@ -186,8 +216,8 @@ def test_the_term_is_printed_once_on_the_first_page(tmp_path, write_spec, spec_d
 
 
 def test_our_wording_takes_the_language_apostrophe_and_spec_text_is_kept(
-        tmp_path, write_spec, spec_data):
-    docs = _render(SAMPLES / "large-hospital.yaml", tmp_path)
+        tmp_path, write_spec, spec_data, render_cache):
+    docs = render_cache.documents(SAMPLES / "large-hospital.yaml")
     for text in (pdf_text(docs["pdf"])[0], docx_text(docs["docx"])[0]):
         text = re.sub(r"\s+", " ", text)
         assert "the other party’s point of contact" in text  # the frame, ours
@@ -204,8 +234,8 @@ def test_our_wording_takes_the_language_apostrophe_and_spec_text_is_kept(
     assert "Valable jusqu'à la fin de l'essai." in french  # the spec's own frame wording
 
 
-def test_a_phone_number_is_never_broken(tmp_path, write_spec, spec_data):
-    pdf = _render(SAMPLES / "medium-logistics.yaml", tmp_path, ("pdf",))["pdf"]
+def test_a_phone_number_is_never_broken(tmp_path, write_spec, spec_data, render_cache):
+    pdf = render_cache.documents(SAMPLES / "medium-logistics.yaml", ("pdf",))["pdf"]
     lines = pdf_text(pdf)[0].splitlines()
     assert any("+44 20 7946 0100" in line for line in lines)  # on one line
     spec_data["parties"]["vendor"]["contacts"] = [
@@ -220,26 +250,17 @@ def test_a_phone_number_is_never_broken(tmp_path, write_spec, spec_data):
 
 
 @LIBREOFFICE
-def test_a_printed_docx_whose_area_continues_still_verifies(tmp_path, write_spec):
+def test_a_printed_docx_whose_area_continues_still_verifies(printed, tmp_path, long_spec):
     """Word and LibreOffice repeat an area's head rows where its table continues, on pages
     of their own making (here a letterhead's Letter paper): verify reads the repeated
     area name as the heading it is, not as text the spec lacks."""
-    import docx as python_docx
     from click.testing import CliRunner
-    from docx.shared import Mm
 
     from expectmatrix.cli import cli
 
-    base = python_docx.Document()
-    section = base.sections[0]
-    section.page_width, section.page_height = Mm(215.9), Mm(279.4)
-    section.top_margin = section.bottom_margin = Mm(30)
-    base.save(tmp_path / "letter.docx")
-    spec = write_spec(_long_area_spec())
-    made = _render(spec, tmp_path / "made", ("docx",), docx_base=tmp_path / "letter.docx")
-    printed = _as_libreoffice_sets_them({"printed": made["docx"]}, tmp_path)["printed"]
-    assert sum("SUPPORT" in page for page in _pages(printed)) >= 3  # continued, twice
-    (tmp_path / "printed.pdf").write_bytes(printed)
-    result = CliRunner().invoke(cli, ["verify", str(tmp_path / "printed.pdf"), str(spec)])
+    letter = printed[1]["letter"]
+    assert sum("SUPPORT" in page for page in _pages(letter)) >= 3  # continued, twice
+    (tmp_path / "printed.pdf").write_bytes(letter)
+    result = CliRunner().invoke(cli, ["verify", str(tmp_path / "printed.pdf"), str(long_spec)])
     assert result.exit_code == 0, result.output
     assert "the text is what this spec renders to" in result.output

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 from conftest import ROOT, SAMPLES
-from test_signing import _ca
+from test_signing import _ca, approved_spec
 
 
 def cli(*args: object, env: dict[str, str] | None = None, **kwargs: object
@@ -26,11 +26,9 @@ def cli(*args: object, env: dict[str, str] | None = None, **kwargs: object
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("documents")
-    result = cli("render", SAMPLES / "large-hospital.yaml", "-o", folder)
-    assert result.returncode == 0, result.stderr
-    return next(folder.glob("*.pdf")), next(folder.glob("*.docx"))
+def documents(tmp_path_factory, render_cache):
+    made = render_cache.files(SAMPLES / "large-hospital.yaml", tmp_path_factory.mktemp("documents"))
+    return made["pdf"], made["docx"]
 
 
 def test_a_document_given_for_a_spec_is_named_for_what_it_is(run, documents, tmp_path):
@@ -54,7 +52,8 @@ def test_a_document_given_for_a_spec_is_named_for_what_it_is(run, documents, tmp
     assert result.exit_code == 1 and "saved as UTF-16 text; save it as UTF-8" in result.stderr
 
 
-def test_sign_without_a_passphrase_or_a_terminal_says_what_it_needs(documents, tmp_path):
+def test_sign_without_a_passphrase_or_a_terminal_says_what_it_needs(run, documents, tmp_path,
+                                                                    monkeypatch):
     pdf, _ = documents
     _, p12 = _ca(tmp_path, "acme")
     out = tmp_path / "signed.pdf"
@@ -63,18 +62,22 @@ def test_sign_without_a_passphrase_or_a_terminal_says_what_it_needs(documents, t
     assert ("the certificate is protected by a passphrase and none was given; set it in "
             "EXPECTMATRIX_P12_PASSPHRASE") in result.stderr
     assert "wrong passphrase" not in result.stderr and not out.exists()
-    result = cli("sign", pdf, "-o", out, "--p12", p12, env={"EXPECTMATRIX_P12_PASSPHRASE": "no"})
-    assert result.returncode == 1
+    # what the messages say of a wrong passphrase and of a file that is no certificate
+    # needs no process of its own
+    monkeypatch.setenv("EXPECTMATRIX_P12_PASSPHRASE", "no")
+    result = run("sign", pdf, "-o", out, "--p12", p12)
+    assert result.exit_code == 1 and "Traceback" not in result.output
     assert "the passphrase given does not open the certificate" in result.stderr
+    monkeypatch.delenv("EXPECTMATRIX_P12_PASSPHRASE")
     fake = tmp_path / "fake.p12"
     fake.write_bytes(b"not a certificate")
-    result = cli("sign", pdf, "-o", out, "--p12", fake)
-    assert result.returncode == 1 and "not a PKCS#12 certificate" in result.stderr
+    result = run("sign", pdf, "-o", out, "--p12", fake)
+    assert result.exit_code == 1 and "not a PKCS#12 certificate" in result.stderr
     assert "none was given" not in result.stderr and not out.exists()
 
 
-def test_sign_and_verify_print_no_warnings_of_their_libraries(documents, tmp_path):
-    pdf, _ = documents
+def test_sign_and_verify_print_no_warnings_of_their_libraries(tmp_path, render_cache):
+    pdf = render_cache.files(approved_spec(tmp_path), tmp_path, ("pdf",))["pdf"]
     root, p12 = _ca(tmp_path, "acme")
     out = tmp_path / "signed.pdf"
     signed = cli("sign", pdf, "-o", out, "--p12", p12,

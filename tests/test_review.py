@@ -140,18 +140,15 @@ def test_diff_of_documents_uses_their_embedded_specs(run, pair, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    from expectmatrix.render.pipeline import render_file
-
-    out = tmp_path_factory.mktemp("made")
-    result = render_file(SAMPLES / "medium-logistics.yaml", out)
-    return {p.suffix[1:]: p for p in result.outputs}, result.fingerprint
+def made(tmp_path_factory, render_cache):
+    source = SAMPLES / "medium-logistics.yaml"
+    docs = render_cache.files(source, tmp_path_factory.mktemp("made"))
+    return docs, render_cache.about(source)["fingerprint"]
 
 
-def test_documents_carry_spec_and_fingerprint(made, tmp_path):
+def test_documents_carry_spec_and_fingerprint(made, tmp_path, render_cache):
     from expectmatrix.checks import check_loaded
     from expectmatrix.render.audience import Edition, redact
-    from expectmatrix.render.pipeline import RenderOptions, render_file
     from expectmatrix.spec.canonical import canonical_json
     from expectmatrix.spec.loading import load
 
@@ -165,12 +162,13 @@ def test_documents_carry_spec_and_fingerprint(made, tmp_path):
     assert fingerprint_of(spec) == fp
     assert b"notes" not in spec or json.loads(spec)["deal"].get("notes") is None
     assert reader.metadata["/expectmatrixfingerprint"] == fp
-    internal = render_file(SAMPLES / "medium-logistics.yaml", tmp_path,
-                           RenderOptions(formats=("pdf",), audience="internal"))
-    _, reader = pdf_text(internal.outputs[0].read_bytes())
-    assert internal.outputs[0].name.endswith("-internal.pdf")
-    assert fingerprint_of(reader.attachments["expectmatrix-spec.json"][0]) == internal.fingerprint
-    assert internal.fingerprint == fingerprint_of(canonical_json(whole)) != fp
+    internal = render_cache.files(SAMPLES / "medium-logistics.yaml", tmp_path, ("pdf",),
+                                  "internal")["pdf"]
+    internal_fp = render_cache.about(SAMPLES / "medium-logistics.yaml", "internal")["fingerprint"]
+    _, reader = pdf_text(internal.read_bytes())
+    assert internal.name.endswith("-internal.pdf")
+    assert fingerprint_of(reader.attachments["expectmatrix-spec.json"][0]) == internal_fp
+    assert internal_fp == fingerprint_of(canonical_json(whole)) != fp
     with zipfile.ZipFile(docs["docx"]) as z:
         custom = z.read("docProps/custom.xml").decode()
         items = [z.read(n).decode() for n in z.namelist() if re.match(r"customXml/item\d+\.xml", n)]
@@ -281,37 +279,35 @@ def test_embedded_spec_of_another_format_version(run, made, tmp_path):
     assert result.exit_code == 1 and "expectmatrix/1" in result.stderr
 
 
-def test_extract_and_rerender_gives_identical_documents(run, tmp_path):
+def test_extract_and_rerender_gives_identical_documents(run, tmp_path, render_cache):
     # The internal edition carries the whole spec: extracting and rendering it again gives
     # the same bytes. A counterparty copy carries the spec without its internal fields.
-    first = tmp_path / "first"
-    assert run("render", SAMPLES / "medium-logistics.yaml", "-o", first,
-               "--audience", "internal").exit_code == 0
-    docs = {p.suffix[1:]: p for p in first.iterdir()}
+    source = SAMPLES / "medium-logistics.yaml"
+    docs = render_cache.files(source, tmp_path / "first", audience="internal")
     for kind, doc in docs.items():
-        spec = tmp_path / f"{kind}.json"
-        assert run("extract", doc, "-o", spec).exit_code == 0
-        out = tmp_path / f"again-{kind}"
-        assert run("render", spec, "-o", out, "--audience", "internal").exit_code == 0
-        for original in docs.values():
-            assert (out / original.name).read_bytes() == original.read_bytes()
-    counterparty = tmp_path / "counterparty"
-    assert run("render", SAMPLES / "medium-logistics.yaml", "-o", counterparty).exit_code == 0
-    pdf = next(counterparty.glob("*.pdf"))
+        assert run("extract", doc, "-o", tmp_path / f"{kind}.json").exit_code == 0
+    # both documents carry the same spec, so one rendering of it stands for both
+    extracted = (tmp_path / "pdf.json").read_bytes()
+    assert extracted == (tmp_path / "docx.json").read_bytes()
+    out = tmp_path / "again"
+    assert run("render", tmp_path / "pdf.json", "-o", out, "--audience",
+               "internal").exit_code == 0
+    for original in docs.values():
+        assert (out / original.name).read_bytes() == original.read_bytes()
+    pdf = render_cache.files(source, tmp_path / "counterparty", ("pdf",))["pdf"]
     assert run("extract", pdf, "-o", tmp_path / "cp.json").exit_code == 0
     carried = json.loads((tmp_path / "cp.json").read_text())
     assert "notes" not in carried["deal"] and all("note" not in r for r in carried["readiness"])
 
 
-def test_approved_documents_show_approvals_and_no_draft(rendered, run, tmp_path):
+def test_approved_documents_show_approvals_and_no_draft(rendered, render_cache):
     text, _reader = pdf_text(rendered["large-hospital"]["pdf"])
     assert "DRAFT" not in text and "Margaret Oduya" not in text  # approvals are internal
-    assert run("render", SAMPLES / "large-hospital.yaml", "-o", tmp_path,
-               "--audience", "internal").exit_code == 0
-    text, _reader = pdf_text((tmp_path / "SMH-2027-002-v4-internal.pdf").read_bytes())
+    internal = render_cache.documents(SAMPLES / "large-hospital.yaml", audience="internal")
+    text, _reader = pdf_text(internal["pdf"])
     assert "Approvals" in text and "Margaret Oduya" in text and "18 November 2026" in text
     assert "DRAFT" not in text and "INTERNAL" in text
-    docx, _ = docx_text((tmp_path / "SMH-2027-002-v4-internal.docx").read_bytes())
+    docx, _ = docx_text(internal["docx"])
     assert "Margaret Oduya" in docx and "DRAFT" not in docx and "INTERNAL" in docx
 
 
@@ -352,3 +348,33 @@ def test_verify_detects_a_swapped_pdf_attachment(run, made, tmp_path):
     writer.write(tmp_path / "swapped.pdf")
     result = run("verify", tmp_path / "swapped.pdf")
     assert result.exit_code == 1 and "metadata says" in result.stderr
+
+
+def test_verify_reads_a_fresh_rendering_again_only_when_the_bytes_differ(made, tmp_path,
+                                                                         monkeypatch):
+    """An untouched document is byte for byte what its spec renders to, so its text is
+    the fresh rendering's: that is not read a second time (a PDF's text is slow to read)."""
+    from expectmatrix.review import verify as verifying
+
+    docs, _ = made
+    reads: list[str] = []
+    original = verifying.read_bytes
+
+    def counted(data, path, text=False):
+        reads.append(path.name)
+        return original(data, path, text)
+
+    monkeypatch.setattr(verifying, "read_bytes", counted)
+    assert verifying.verify(docs["pdf"]).ok
+    assert reads == [docs["pdf"].name]
+    # saved again (here: the same parts, stored uncompressed), the fresh rendering is read
+    # and compared
+    resaved = tmp_path / "resaved.docx"
+    with zipfile.ZipFile(docs["docx"]) as z, zipfile.ZipFile(resaved, "w") as out:
+        for info in z.infolist():
+            out.writestr(info.filename, z.read(info.filename))
+    assert resaved.read_bytes() != docs["docx"].read_bytes()
+    reads.clear()
+    report = verifying.verify(resaved)
+    assert report.ok and any("re-saved, text unchanged" in note for note in report.notes)
+    assert reads == ["resaved.docx", "fresh.docx"]

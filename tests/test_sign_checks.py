@@ -13,27 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from conftest import BASE, ROOT, SAMPLES
-from test_signing import ca_for
-
-from expectmatrix.cli import cli
+from test_signing import approved_spec, ca_for
 
 HOSPITAL = SAMPLES / "large-hospital.yaml"  # approved; customer: Helen Park for St Mary's
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def made(tmp_path_factory: pytest.TempPathFactory, render_cache: Any) -> dict[str, Path]:
     """The hospital deal's two editions, a draft deal's PDF, and certificates under one
     root for: the vendor's signatory, a stranger, a colleague of the customer's
     organisation, and the customer's signatory written in full-width capitals."""
     folder = tmp_path_factory.mktemp("sign-checks")
     draft = folder / "draft.json"
     draft.write_text(json.dumps(BASE), encoding="utf-8")
-    for args in ((HOSPITAL,), (HOSPITAL, "--audience", "internal"), (draft,)):
-        result = CliRunner().invoke(cli, ["render", str(args[0]), "-o", str(folder), "-f",
-                                          "pdf", *map(str, args[1:])])
-        assert result.exit_code == 0, result.output
+    for source, audience in ((HOSPITAL, "counterparty"), (HOSPITAL, "internal"),
+                             (draft, "counterparty")):
+        render_cache.files(source, folder, ("pdf",), audience)
     root, p12s = ca_for(folder, "t", [("Andrea Rossi", None), ("Mallory Doe", "Evil Ltd"),
                                       ("Priya Nair", "st mary's   HEALTH network"),
                                       ("ＨＥＬＥＮ  PARK", None)])
@@ -102,9 +98,8 @@ def test_a_draft_whose_embedded_spec_was_edited_to_approved_is_refused(run, made
     assert "changed after it was rendered" in message
 
 
-def test_a_document_under_review_is_refused(run, made, tmp_path):
-    assert run("render", SAMPLES / "small-bakery.yaml", "-o", tmp_path, "-f",
-               "pdf").exit_code == 0
+def test_a_document_under_review_is_refused(run, made, tmp_path, render_cache):
+    render_cache.files(SAMPLES / "small-bakery.yaml", tmp_path, ("pdf",))
     out = tmp_path / "out.pdf"
     message = _refused(run("sign", tmp_path / "HBK-2026-007-v2.pdf", "-o", out, "--p12",
                            made["vendor"]), out)
@@ -167,10 +162,24 @@ def _expectmatrix(*args: str | Path) -> subprocess.CompletedProcess[str]:
                           timeout=300, check=False)
 
 
-def test_verify_with_a_wrong_root_says_the_chain_failed_and_the_spec_matched(made, tmp_path):
+@pytest.fixture(scope="module")
+def signed(made: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, render_cache: Any
+           ) -> tuple[subprocess.CompletedProcess[str], bytes, Path]:
+    """A short approved deal signed by the vendor's signatory, as a person runs `sign`
+    (its own process): the run, the signed PDF, and the deal's spec."""
+    folder = tmp_path_factory.mktemp("signed")
+    spec = approved_spec(folder)
+    unsigned = render_cache.files(spec, folder, ("pdf",))["pdf"]
+    result = _expectmatrix("sign", unsigned, "-o", folder / "signed.pdf", "--p12",
+                           made["vendor"])
+    assert result.returncode == 0, result.stderr
+    return result, (folder / "signed.pdf").read_bytes(), spec
+
+
+def test_verify_with_a_wrong_root_says_the_chain_failed_and_the_spec_matched(run, made, signed,
+                                                                             tmp_path):
     out = tmp_path / "signed.pdf"
-    signed = _expectmatrix("sign", made["counterparty"], "-o", out, "--p12", made["vendor"])
-    assert signed.returncode == 0, signed.stderr
+    out.write_bytes(signed[1])
     result = _expectmatrix("verify", out, "--trust", made["other-root"])
     output = result.stdout + result.stderr
     assert result.returncode == 1
@@ -180,18 +189,20 @@ def test_verify_with_a_wrong_root_says_the_chain_failed_and_the_spec_matched(mad
     assert "ok   integrity" in result.stdout
     assert "does NOT match" not in output
     assert "matches spec" in result.stdout and ", but the chain check failed" in result.stdout
-    data = json.loads(_expectmatrix("verify", out, HOSPITAL, "--trust", made["other-root"],
-                                    "--json").stdout)
+    # the report's data, as --json gives it (what it says on a terminal is checked above)
+    data = json.loads(run("verify", out, signed[2], "--trust", made["other-root"],
+                          "--json").stdout)
     assert data["failed"] == ["chain"] and not data["ok"]
     assert all(c["ok"] for c in data["checks"] if c["kind"] == "spec")
 
 
-def test_sign_and_verify_print_no_dependency_warning(made, tmp_path):
+def test_sign_and_verify_print_no_dependency_warning(made, signed, tmp_path):
     out = tmp_path / "signed.pdf"
-    signed = _expectmatrix("sign", made["counterparty"], "-o", out, "--p12", made["vendor"])
+    out.write_bytes(signed[1])
+    signing = signed[0]
     verified = _expectmatrix("verify", out, "--trust", made["root"])
-    assert signed.returncode == 0 and verified.returncode == 0, signed.stderr + verified.stderr
-    for result in (signed, verified):
+    assert signing.returncode == 0 and verified.returncode == 0, signing.stderr + verified.stderr
+    for result in (signing, verified):
         assert "Warning" not in result.stderr and "Traceback" not in result.stderr
-    assert "signed by Andrea Rossi" in signed.stdout
+    assert "signed by Andrea Rossi" in signing.stdout
     assert "ok   chain" in verified.stdout

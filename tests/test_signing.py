@@ -3,12 +3,13 @@ repository), signed PDFs checked, and every change after signing caught."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from conftest import BASE
 
 
 def _ca(folder: Path, name: str) -> tuple[Path, Path]:
@@ -65,22 +66,57 @@ def ca_for(folder: Path, name: str,
     return pem, found
 
 
-@pytest.fixture
-def signed(run, tmp_path, monkeypatch) -> tuple[Path, Path, Path]:
-    root, p12 = _ca(tmp_path, "acme")
-    assert run("render", SAMPLES / "large-hospital.yaml", "-o", tmp_path, "-f",
-               "pdf").exit_code == 0
-    monkeypatch.setenv("EXPECTMATRIX_P12_PASSPHRASE", "secret")
-    out = tmp_path / "signed.pdf"
-    result = run("sign", tmp_path / "SMH-2027-002-v4.pdf", "-o", out, "--p12", p12)
+def approved_spec(folder: Path) -> Path:
+    """A short approved deal (what may be signed), Andrea Rossi signing for the vendor
+    and Helen Park for the customer: its documents are T-1-v1.*."""
+    data = copy.deepcopy(BASE)
+    data["deal"]["status"] = "approved"
+    data["parties"]["vendor"]["signatory"] = {"name": "Andrea Rossi", "title": "CEO"}
+    data["parties"]["customer"]["signatory"] = {"name": "Helen Park", "title": "COO"}
+    data["approvals"] = [{"name": "Lee Chan", "side": "vendor", "role": "Deal desk",
+                          "date": "2026-11-20"}]
+    path = folder / "approved.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def approved(tmp_path_factory) -> Path:
+    return approved_spec(tmp_path_factory.mktemp("approved"))
+
+
+@pytest.fixture(scope="module")
+def signed_once(tmp_path_factory, render_cache, approved) -> dict[str, bytes]:
+    """The approved deal's PDF, signed once for the module: {file name: bytes}."""
+    from click.testing import CliRunner
+
+    from expectmatrix.cli import cli
+
+    folder = tmp_path_factory.mktemp("signed")
+    root, p12 = _ca(folder, "acme")
+    unsigned = render_cache.files(approved, folder, ("pdf",))["pdf"]
+    assert unsigned.name == "T-1-v1.pdf"
+    result = CliRunner().invoke(cli, ["sign", str(unsigned), "-o", str(folder / "signed.pdf"),
+                                      "--p12", str(p12)],
+                                env={"EXPECTMATRIX_P12_PASSPHRASE": "secret"})
     assert result.exit_code == 0, result.stderr
     assert "signed by Andrea Rossi" in result.stdout
-    return out, root, p12
+    return {p.name: p.read_bytes() for p in (root, p12, unsigned, folder / "signed.pdf")}
 
 
-def test_a_signed_pdf_verifies_against_its_root_and_its_spec(run, signed):
+@pytest.fixture
+def signed(signed_once, tmp_path, monkeypatch) -> tuple[Path, Path, Path]:
+    """(signed PDF, its root certificate, the signer's PKCS#12), fresh copies in tmp_path,
+    beside the unsigned PDF."""
+    for name, data in signed_once.items():
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.setenv("EXPECTMATRIX_P12_PASSPHRASE", "secret")
+    return tmp_path / "signed.pdf", tmp_path / "acme-root.pem", tmp_path / "acme-signer.p12"
+
+
+def test_a_signed_pdf_verifies_against_its_root_and_its_spec(run, signed, approved):
     out, root, _ = signed
-    result = run("verify", out, SAMPLES / "large-hospital.yaml", "--trust", root, "--json")
+    result = run("verify", out, approved, "--trust", root, "--json")
     data = json.loads(result.stdout)
     assert result.exit_code == 0 and data["ok"] and data["signer"] == "Andrea Rossi"
     assert all(c["ok"] for c in data["checks"]) and data["failed"] == []
@@ -132,7 +168,7 @@ def test_both_parties_may_sign(run, signed, tmp_path):
     root, [vendor, customer] = ca_for(tmp_path, "both", [("Andrea Rossi", None),
                                                            ("Helen Park", None)])
     once, both = tmp_path / "once.pdf", tmp_path / "both.pdf"
-    unsigned = tmp_path / "SMH-2027-002-v4.pdf"
+    unsigned = tmp_path / "T-1-v1.pdf"
     assert run("sign", unsigned, "-o", once, "--p12", vendor).exit_code == 0
     assert run("sign", once, "-o", both, "--p12", customer, "--side", "customer").exit_code == 0
     result = run("verify", both, "--trust", root, "--json")
@@ -146,7 +182,7 @@ def test_another_root_an_unsigned_pdf_and_bad_certificates_fail(run, signed, tmp
     other_root, _ = _ca(tmp_path, "other")
     result = run("verify", out, "--trust", other_root)
     assert result.exit_code == 1 and "does not chain" in result.stderr
-    unsigned = tmp_path / "SMH-2027-002-v4.pdf"
+    unsigned = tmp_path / "T-1-v1.pdf"
     result = run("verify", unsigned, "--trust", other_root)
     assert result.exit_code == 1 and "not signed" in result.stderr
     monkeypatch.setenv("EXPECTMATRIX_P12_PASSPHRASE", "wrong")
