@@ -134,3 +134,22 @@ def test_due_this_week_lists_what_falls_due_and_leads_to_the_track_view(served, 
     due_soon.get_by_role("link", name=TITLE).click()
     page.wait_for_url("**/deals/deal.yaml/track")
     expect(page.get_by_role("button", name="Mark C3 met", exact=True)).to_be_visible()
+
+
+def test_before_the_script_has_the_forms_enter_sends_nothing_and_keeps_the_text(served, browser):
+    """The status lines show before the page's script has run (it is deferred): a rep who
+    types a note then and presses Enter must not have the browser send the form itself,
+    which would reload the page without what they typed."""
+    from playwright.sync_api import expect
+
+    base, folder = served
+    with browser_page(lambda error: "ERR_FAILED" in error, browser) as page:
+        page.route("**/static/app.js", lambda route: route.abort())  # the script never comes
+        page.goto(base + "/deals/deal.yaml/track")
+        expect(page.get_by_role("button", name="Mark V3 met", exact=True)).to_be_disabled()
+        note = page.get_by_label("Note or reason for V3")
+        note.fill("Typed before the page was ready")
+        note.press("Enter")
+        assert page.url == base + "/deals/deal.yaml/track"
+        expect(note).to_have_value("Typed before the page was ready")
+    assert _events(folder) == []

@@ -325,6 +325,7 @@ function tracker(main) {
       }
       buttons.forEach((b) => { b.disabled = false; });
     });
+    buttons.forEach((b) => { b.disabled = false; });  // the form is ours now
   });
 }
 
