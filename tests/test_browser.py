@@ -166,3 +166,22 @@ def test_leaving_with_unsaved_changes_asks_first(served, page):
         page.close(run_before_unload=True)
     assert asked.value.type == "beforeunload"
     asked.value.accept()
+
+
+def test_before_the_script_has_the_new_deal_form_nothing_is_sent(served, browser):
+    """The browser alone would send the form as an address (a GET of the list), dropping
+    what the rep typed: until the script has taken the form over, it sends nothing."""
+    from playwright.sync_api import expect
+
+    base, _ = served
+    with browser_page(lambda error: "ERR_FAILED" in error, browser) as page:
+        page.route("**/static/app.js", lambda route: route.abort())  # the script never comes
+        page.goto(base + "/")
+        form = page.get_by_role("form", name="New deal from a playbook")
+        expect(form.get_by_role("button", name="Create deal")).to_be_disabled()
+        for label, value in (("Vendor", "Tillwise GmbH"), ("Customer", "Nordsee Brauhaus"),
+                             ("Deal id", "NB-2027-001")):
+            form.get_by_label(label).fill(value)
+        form.get_by_label("Deal id").press("Enter")
+        assert page.url == base + "/"
+        expect(form.get_by_label("Vendor")).to_have_value("Tillwise GmbH")

@@ -281,6 +281,7 @@ function newDeal(form) {
     if (response.ok) { location.href = "/deals/" + encodeURIComponent(result.created); return; }
     $("#new-result").textContent = result.error || JSON.stringify(result);
   });
+  form.querySelector("button").disabled = false;  // the form is ours now
 }
 
 // The Track view: each button records one event (with the row's note and evidence file,
