@@ -3,6 +3,7 @@
     python benchmarks/bench.py            # everything (a few minutes)
     python benchmarks/bench.py --quick    # fewer repetitions, a 400/40 memory pair
     python benchmarks/bench.py --only status   # one part (with --quick: 2,000 specs)
+    python benchmarks/bench.py --only validate # validate against python -c pass, 45 rounds
 
 The machine may be shared and noisy, so every figure is a ratio of two timings taken
 side by side in this run, never an absolute limit. Targets:
@@ -336,14 +337,16 @@ def serve_figures(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["status"], help="Measure this part alone.")
+    parser.add_argument("--only", choices=["status", "validate"], help="Measure this part alone.")
     opts = parser.parse_args()
     reps = 5 if opts.quick else 15
     if opts.only == "status":
         with tempfile.TemporaryDirectory() as d:
             status_figures(Path(d), 2_000 if opts.quick else 10_000)
         return
-    validate_ratio(reps)
+    validate_ratio(reps if opts.only != "validate" else 3 * reps)
+    if opts.only == "validate":
+        return
     serve_figures(40 if opts.quick else 200)
 
     import weasyprint

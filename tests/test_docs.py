@@ -45,7 +45,10 @@ def _generate() -> ModuleType:
 
 def _commands(group: click.Group, path: tuple[str, ...] = ()
               ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         yield (*path, name), command
         if isinstance(command, click.Group):
             yield from _commands(command, (*path, name))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import zipfile
 
+import click
 import pytest
 from conftest import ROOT, SAMPLES
 from test_signing import _ca, approved_spec
@@ -144,7 +145,7 @@ def test_help_fits_each_command(run):
     assert "..." not in commands and "…" not in commands  # none cut off
     from expectmatrix.cli import cli as group
 
-    for name in group.commands:
+    for name in group.list_commands(click.Context(group)):
         assert f"\n  {name} " in commands
     diff = run("diff", "--help").stdout
     audience = diff[diff.index("--audience"):diff.index("--timeout")]

@@ -4,6 +4,7 @@ one place where errors become a message and an exit code (through expectmatrix.e
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 from collections.abc import Callable
@@ -83,7 +84,33 @@ def _can_ask() -> bool:
     return sys.stdin.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Which module of this package defines each command. A command's module is imported when
+# the command is looked up, so `validate` (whose target is 15 times an empty Python start)
+# does not import what the report, signing or tracking need; a test holds this table to
+# the commands the modules define.
+COMMAND_MODULES: dict[str, str] = {
+    "validate": "documents", "render": "documents", "batch": "documents",
+    "clauses": "drafting", "init": "drafting", "templates": "drafting", "schema": "drafting",
+    "report": "portfolio", "serve": "portfolio",
+    "diff": "review", "verify": "review", "absorb": "review", "extract": "review",
+    "sign": "review",
+    "record": "tracking", "status": "tracking", "calendar": "tracking", "statement": "tracking",
+}
+
+
+class _Commands(click.Group):
+    """The group whose commands are imported on first use (see COMMAND_MODULES)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMAND_MODULES, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"{__package__}.{COMMAND_MODULES[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="expectmatrix")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Settings file. Default: expectmatrix.toml here or in a parent folder.")
