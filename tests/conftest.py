@@ -358,10 +358,10 @@ def printed_samples(tmp_path_factory: pytest.TempPathFactory,
 # or a browser. Test processes take files whole, in collection order: started last, one
 # of these keeps a process busy while the others have nothing left to do.
 LONG_FILES = ("test_serve_hostile.py", "test_templates.py", "test_dask_batch.py",
-              "test_time_limits.py", "test_fingerprints.py", "test_sign_checks.py",
-              "test_review.py", "test_standalone_page.py", "test_signing.py",
-              "test_template_sandbox.py", "test_editions.py", "test_browser.py",
-              "test_batch.py", "test_resaved.py")
+              "test_template_sandbox.py", "test_resaved.py", "test_time_limits.py",
+              "test_absorb_property.py", "test_browser.py", "test_editions.py",
+              "test_input_limits.py", "test_batch.py", "test_sign_checks.py",
+              "test_review.py", "test_absorb_resaved.py")
 assert all((Path(__file__).parent / name).exists() for name in LONG_FILES), "renamed?"
 
 
