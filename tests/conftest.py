@@ -368,3 +368,19 @@ assert all((Path(__file__).parent / name).exists() for name in LONG_FILES), "ren
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(LONG_FILES)}
     items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FILES)))  # stable
+
+
+# On CI (.ci/run installs LibreOffice, Chromium, poppler and fontconfig), a test that
+# skips because a tool is missing has not run: the run fails rather than pass without it.
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and os.environ.get("CI") == "true":
+        _SKIPPED.append(f"{report.nodeid}: {report.longrepr}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _SKIPPED and not hasattr(session.config, "workerinput"):  # the controlling process
+        print("\non CI no test may skip; these did:\n" + "\n".join(_SKIPPED))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
