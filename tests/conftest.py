@@ -121,6 +121,16 @@ def write_spec(tmp_path: Path):
     return write
 
 
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """One Chromium per browser test file (a launch costs more than a page); each test
+    opens its page in a fresh context of it (liveserver.browser_page)."""
+    from liveserver import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
 def run():
     def invoke(*args: str) -> Any:

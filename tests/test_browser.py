@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES, pdf_text
-from liveserver import browser_page, chromium, require_browser, serving
+from liveserver import browser_page, require_browser, serving
 
 require_browser()
 
@@ -22,12 +22,6 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The app serving a folder with one sample."""
     with serving(tmp_path, SAMPLES / "small-bakery.yaml") as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

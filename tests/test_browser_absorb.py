@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES
-from liveserver import browser_page, chromium, require_browser, serving
+from liveserver import browser_page, require_browser, serving
 from wordedit import AUTHOR, Edited
 
 require_browser()
@@ -34,12 +34,6 @@ def docx(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with serving(tmp_path, SPEC) as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

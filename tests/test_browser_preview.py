@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES
-from liveserver import browser_page, chromium, require_browser, serving
+from liveserver import browser_page, require_browser, serving
 
 require_browser()
 
@@ -19,12 +19,6 @@ require_browser()
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with serving(tmp_path, SAMPLES / "small-bakery.yaml") as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

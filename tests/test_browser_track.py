@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import SAMPLES
-from liveserver import browser_page, chromium, require_browser, serving
+from liveserver import browser_page, require_browser, serving
 
 require_browser()
 
@@ -28,12 +28,6 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     with serving(tmp_path, SAMPLES / "after-signing" / "deal.yaml",
                  SAMPLES / "small-bakery.yaml") as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
