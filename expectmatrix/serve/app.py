@@ -25,7 +25,7 @@ from expectmatrix.render.output import output_name
 from expectmatrix.serve import absorbing, editor, tracking
 from expectmatrix.serve.edits import Recent
 from expectmatrix.serve.guard import DEFAULT_LIMIT, BodyLimit, Guard, GuardMiddleware
-from expectmatrix.serve.preview import Held, Previews
+from expectmatrix.serve.preview import Held
 from expectmatrix.serve.rendering import DEFAULT_TIMEOUT, Rendering, RenderTimedOut, ShuttingDown
 from expectmatrix.serve.state import (
     MEDIA,
@@ -128,7 +128,7 @@ def create_app(folder: str | Path, hosts: frozenset[str], token: str | None = No
     folder = Path(folder).resolve()
     settings = load_settings(config, start=folder)
     served = Served(Guard(folder, hosts, token), LibraryLoader(settings), settings, pages(),
-                    Previews(), Rendering(settings, timeout), Recent(), {}, Held())
+                    Held(keep=16), Rendering(settings, timeout), Recent(), {}, Held())
     routes = [Route(path, threaded(handler), methods=list(methods))
               for path, handler, methods in ROUTES]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=ERRORS)

@@ -110,7 +110,7 @@ def preview(served: Served, request: Request, body: bytes) -> Response:
     if name != "request":  # a spec of the folder: its logo and font are found beside it
         loaded = replace(loaded, folder=served.guard.spec_path(name).parent)
     page = served.rendering.document(loaded, "html", audience)
-    return JSONResponse({"url": f"/preview/{served.previews.put(page)}"})
+    return JSONResponse({"url": f"/preview/{served.previews.put(page, len(page))}"})
 
 
 def preview_page(served: Served, request: Request, body: bytes) -> Response:

@@ -1,6 +1,7 @@
-"""Previews of unsaved specs: the page of an edition is rendered once and kept a little
-while under a random key, so the editor's frame can load it by URL with a policy of its
-own (the page carries its styles and fonts inline, which the editor's policy forbids)."""
+"""What the app shows before anything is saved, kept a little while under a random key:
+previews of unsaved specs (the page of an edition is rendered once, so the editor's frame
+can load it by URL with a policy of its own: the page carries its styles and fonts
+inline, which the editor's policy forbids), and legal's DOCX absorbed."""
 
 from __future__ import annotations
 
@@ -18,31 +19,9 @@ PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; font-src data:; "
                "sandbox")
 
 
-class Previews:
-    """The last few previews, in memory; older ones are dropped."""
-
-    def __init__(self, keep: int = 16) -> None:
-        self.keep = keep
-        self._pages: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, page: bytes) -> str:
-        key = secrets.token_urlsafe(18)
-        with self._lock:
-            self._pages[key] = page
-            while len(self._pages) > self.keep:
-                self._pages.popitem(last=False)
-        return key
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            return self._pages.get(key)
-
-
 class Held(Generic[T]):
-    """What a page shows before anything is saved (legal's DOCX absorbed), in memory under
-    a random key until it is saved or dropped: at most ``keep`` of them and about
-    ``max_bytes`` in all, the oldest dropped first."""
+    """Items in memory under a random key until they are dropped: at most ``keep`` of them
+    and about ``max_bytes`` in all, the oldest dropped first."""
 
     def __init__(self, keep: int = 8, max_bytes: int = 40_000_000) -> None:
         self.keep, self.max_bytes = keep, max_bytes

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from expectmatrix.errors import EditRefused
 from expectmatrix.serve.edits import Recent
 from expectmatrix.serve.guard import COOKIE, MAX_BODY_BYTES, Guard
-from expectmatrix.serve.preview import Held, Previews
+from expectmatrix.serve.preview import Held
 from expectmatrix.serve.rendering import Rendering
 from expectmatrix.spec.shape import expectations_of, sides
 
@@ -36,7 +36,7 @@ class Served:
     library: Any  # a LibraryLoader: read once, on first use
     settings: Any
     pages: Any  # the Jinja environment of the pages, built once
-    previews: Previews
+    previews: Held[bytes]  # the last few previews, by key
     rendering: Rendering
     recent: Recent  # the form's last documents, so an edit need not parse its text again
     listing: dict[str, Any]  # the deals list's rows by file, with the size and time read
